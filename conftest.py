@@ -1,0 +1,22 @@
+"""Fixtures shared by every test package: the flinkey sandbox, a real HTTP server."""
+
+import pytest
+
+from flinkey_sandbox import Sandbox
+
+pytest_plugins = ["fleetadmin.testing"]
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """One sandbox server for the whole run; tests get it reset through `sandbox`."""
+    with Sandbox() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The sandbox in its seeded state, with no faults and an empty request log."""
+    sandbox_server.reset()
+    yield sandbox_server
+    sandbox_server.reset()

@@ -1,0 +1,88 @@
+"""The one Django-aware place that builds a flinkey client for a user."""
+
+import json
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from fleetadmin import crypto, embedded_sandbox
+from fleetadmin.models import FlinkeyCredentials
+from flinkey import FlinkeyClient, Token
+
+
+class CredentialsMissing(Exception):
+    """The user has not entered (complete) flinkey credentials yet."""
+
+    message = _("Enter your flinkey API key, username and password on the Settings page first.")
+
+
+class CustomerNotChosen(Exception):
+    """The user's credentials work, but no customer has been chosen yet."""
+
+    message = _("Choose the customer you work for on the Settings page first.")
+
+
+def api_base_url() -> str:
+    """Return the flinkey base URL (with /v3): FLINKEY_API_URL or the embedded sandbox."""
+    configured = settings.FLINKEY_API_URL.strip()
+    return configured.rstrip("/") if configured else embedded_sandbox.url()
+
+
+def credentials_of(user) -> FlinkeyCredentials | None:
+    """Return the user's stored credentials, or None."""
+    return FlinkeyCredentials.objects.filter(user=user).first()
+
+
+def client_for(user, *, customer_required: bool = True) -> FlinkeyClient:
+    """Return a client for `user`; raise CredentialsMissing or CustomerNotChosen."""
+    credentials = credentials_of(user)
+    if credentials is None or not credentials.is_complete:
+        raise CredentialsMissing
+    if customer_required and credentials.customer_id is None:
+        raise CustomerNotChosen
+    return client_from(credentials)
+
+
+def client_from(credentials: FlinkeyCredentials) -> FlinkeyClient:
+    """Return a client for stored credentials, sharing its token through the cache."""
+    base_url = api_base_url()
+    cache_key = _token_cache_key(base_url, credentials)
+    return FlinkeyClient(
+        base_url,
+        api_key=credentials.api_key,
+        username=credentials.username,
+        password=credentials.password,
+        customer_id=credentials.customer_id,
+        token=_cached_token(cache_key),
+        on_token=lambda token: _store_token(cache_key, token),
+        timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
+    )
+
+
+def _token_cache_key(base_url: str, credentials: FlinkeyCredentials) -> str:
+    # Keyed by an HMAC of the whole account, so changed credentials never reuse a token
+    # obtained with the old ones, and the key reveals nothing about them.
+    account = "\0".join([base_url, credentials.api_key, credentials.username, credentials.password])
+    return "flinkey-token:" + salted_hmac("flinkey-token", account).hexdigest()
+
+
+def _cached_token(cache_key: str) -> Token | None:
+    stored = cache.get(cache_key)
+    if stored is None:
+        return None
+    try:
+        return Token.from_dict(json.loads(crypto.decrypt(stored)))
+    except (crypto.DecryptionError, ValueError, KeyError, TypeError):
+        # A token encrypted under a retired key, or garbage: just ask for a new one.
+        cache.delete(cache_key)
+        return None
+
+
+def _store_token(cache_key: str, token: Token) -> None:
+    # Encrypted because the cache (Redis) is storage at rest like any other.
+    lifetime = int((token.expires_at - datetime.now(UTC)).total_seconds())
+    if lifetime > 0:
+        cache.set(cache_key, crypto.encrypt(json.dumps(token.to_dict())), timeout=lifetime)

@@ -1,0 +1,80 @@
+"""Forms of the fleetadmin app: flinkey credentials and preferences."""
+
+import zoneinfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fleetadmin.models import FlinkeyCredentials, UserPreferences
+
+
+class SecretInput(forms.PasswordInput):
+    """A password box that never renders the stored value back into the page."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"autocomplete": "new-password", **(attrs or {})}, render_value=False)
+
+
+class CredentialsForm(forms.Form):
+    """API key, API-manager username and password; secrets are write-only."""
+
+    api_key = forms.CharField(label=_("API key"), required=False, widget=SecretInput, strip=True)
+    username = forms.CharField(
+        label=_("API manager username"), max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    password = forms.CharField(
+        label=_("API manager password"), required=False, widget=SecretInput, strip=False
+    )
+
+    def __init__(self, *args, stored: FlinkeyCredentials | None = None, **kwargs):
+        self.stored = stored
+        initial = kwargs.pop("initial", {}) or {}
+        if stored is not None:
+            initial.setdefault("username", stored.username)
+        super().__init__(*args, initial=initial, **kwargs)
+        for name in ("api_key", "password"):
+            if stored is not None and getattr(stored, name):
+                self.fields[name].help_text = _("A value is stored. Leave empty to keep it.")
+            else:
+                self.fields[name].widget.attrs["required"] = True
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("api_key", "password"):
+            already_stored = self.stored is not None and getattr(self.stored, name)
+            if not cleaned.get(name) and not already_stored:
+                self.add_error(name, _("This field is required."))
+        return cleaned
+
+    def save(self, user) -> tuple[FlinkeyCredentials, list[str]]:
+        """Store the entered values (blank secrets keep the stored ones); return what changed."""
+        credentials = self.stored or FlinkeyCredentials(user=user)
+        changed = []
+        for name in ("api_key", "username", "password"):
+            value = self.cleaned_data.get(name)
+            if value and value != getattr(credentials, name):
+                setattr(credentials, name, value)
+                changed.append(name)
+        credentials.save()
+        return credentials, changed
+
+
+def _time_zone_choices():
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class PreferencesForm(forms.ModelForm):
+    """The user's display preferences."""
+
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+
+    class Meta:
+        model = UserPreferences
+        fields = ["time_zone"]
+
+
+class CustomerChoiceForm(forms.Form):
+    """One of the customers the API manager reaches."""
+
+    customer_id = forms.IntegerField(widget=forms.HiddenInput)

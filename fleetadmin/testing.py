@@ -1,0 +1,47 @@
+"""pytest fixtures for Django-side tests (loaded by the root conftest).
+
+Django is imported inside the fixtures so that the client and sandbox suites can also run
+without Django configured.
+"""
+
+import pytest
+
+
+@pytest.fixture
+def flinkey_api(settings, sandbox):
+    """Point the dashboard at the test's sandbox (never the embedded one) with a clean cache."""
+    from django.core.cache import cache
+
+    settings.FLINKEY_API_URL = sandbox.url
+    cache.clear()
+    return sandbox
+
+
+def make_user(username, *, with_credentials=True, customer=True, password="pw-for-tests-1"):
+    """Return a user, by default with working sandbox credentials and the demo customer."""
+    from django.contrib.auth import get_user_model
+
+    from fleetadmin.models import FlinkeyCredentials
+    from flinkey_sandbox import DEMO
+
+    user = get_user_model().objects.create_user(username=username, password=password)
+    if with_credentials:
+        FlinkeyCredentials.objects.create(
+            user=user, api_key=DEMO.api_key, username=DEMO.username, password=DEMO.password,
+            customer_id=DEMO.customer_id if customer else None,
+            customer_name=DEMO.customer_name if customer else "",
+        )
+    return user
+
+
+@pytest.fixture
+def manager(db, flinkey_api):
+    """A fleet manager whose credentials reach the sandbox's demo customer."""
+    return make_user("manager")
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    """A Django test client logged in as `manager`."""
+    client.force_login(manager)
+    return client

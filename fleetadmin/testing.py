@@ -17,14 +17,19 @@ def flinkey_api(settings, sandbox):
     return sandbox
 
 
-def make_user(username, *, with_credentials=True, customer=True, password="pw-for-tests-1"):
-    """Return a user, by default with working sandbox credentials and the demo customer."""
+def make_user(username, *, role="fleet manager", with_credentials=True, customer=True,
+              password="pw-for-tests-1"):
+    """Return a user with `role`, by default with sandbox credentials and the demo customer."""
     from django.contrib.auth import get_user_model
+
+    from fleetadmin.roles import assign_role
 
     from fleetadmin.models import FlinkeyCredentials
     from flinkey_sandbox import DEMO
 
     user = get_user_model().objects.create_user(username=username, password=password)
+    if role:
+        assign_role(user, role)
     if with_credentials:
         FlinkeyCredentials.objects.create(
             user=user, api_key=DEMO.api_key, username=DEMO.username, password=DEMO.password,
@@ -38,6 +43,19 @@ def make_user(username, *, with_credentials=True, customer=True, password="pw-fo
 def manager(db, flinkey_api):
     """A fleet manager whose credentials reach the sandbox's demo customer."""
     return make_user("manager")
+
+
+@pytest.fixture
+def support_user(db, flinkey_api):
+    """A support user: reads everything, writes nothing."""
+    return make_user("support", role="support")
+
+
+@pytest.fixture
+def support_client(client, support_user):
+    """A Django test client logged in as `support_user`."""
+    client.force_login(support_user)
+    return client
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from fleetadmin.access import ROLE_ADMIN
 from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.roles import assign_role
 from flinkey_sandbox import DEMO
 
 
@@ -16,6 +18,7 @@ class Command(BaseCommand):
         user, _created = get_user_model().objects.get_or_create(username=username)
         user.set_password(password)
         user.save()
+        assign_role(user, ROLE_ADMIN)
         FlinkeyCredentials.objects.update_or_create(
             user=user,
             defaults={

@@ -1,0 +1,55 @@
+"""Roles and the server-side checks that enforce them."""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+ROLE_FLEET_MANAGER = "fleet manager"
+ROLE_SUPPORT = "support"
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT)
+
+WRITE_PERMISSION = "fleetadmin.change_fleet"
+MANAGE_USERS_PERMISSION = "fleetadmin.manage_users"
+VIEW_ALL_AUDIT_PERMISSION = "fleetadmin.view_all_audit"
+
+# Which permissions each role's group carries (kept in sync by a data migration).
+ROLE_PERMISSIONS = {
+    ROLE_ADMIN: ("change_fleet", "manage_users", "view_all_audit"),
+    ROLE_FLEET_MANAGER: ("change_fleet",),
+    ROLE_SUPPORT: ("view_all_audit",),
+}
+
+
+def can_write(user) -> bool:
+    """True when `user` may create, change or delete cars and events."""
+    return user.is_authenticated and user.has_perm(WRITE_PERMISSION)
+
+
+def forbidden(request, message=None):
+    """A 403 with a page, or for htmx a fragment that names what is not allowed."""
+    message = message or _("Your role allows looking, not changing. Ask an administrator "
+                           "if you need to make changes.")
+    template = "403.html#forbidden" if request.htmx else "403.html"
+    return render(request, template, {"message": message}, status=403)
+
+
+def write_access_required(view):
+    """Decorator for every view that changes data upstream: login plus the write permission."""
+
+    @wraps(view)
+    @login_required
+    def guarded(request, *args, **kwargs):
+        if not can_write(request.user):
+            return forbidden(request)
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
+def access(request):
+    """Template context processor: what the signed-in user may do."""
+    user = getattr(request, "user", None)
+    return {"can_write": bool(user is not None and can_write(user))}

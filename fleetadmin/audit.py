@@ -1,0 +1,59 @@
+"""The audit log: every write made through fleetadmin, who made it, and how it ended."""
+
+from contextlib import contextmanager
+
+from fleetadmin.models import AuditEntry
+from flinkey import FlinkeyError
+
+
+def _sso_subject(user) -> str:
+    identity = getattr(user, "sso_identity", None)
+    return getattr(identity, "subject", "") or ""
+
+
+def new_entry(*, user, action: str, **fields) -> AuditEntry:
+    """Return an unsaved entry for `user` doing `action`; never put a secret in `fields`."""
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    return AuditEntry(
+        user=user if authenticated else None,
+        username=user.get_username() if authenticated else fields.pop("username", ""),
+        sso_subject=_sso_subject(user) if authenticated else "",
+        action=action,
+        **fields,
+    )
+
+
+def record(*, user, action: str, outcome=AuditEntry.Outcome.SUCCESS, **fields) -> AuditEntry:
+    """Store an entry for something that already happened (a login, a settings change)."""
+    entry = new_entry(user=user, action=action, outcome=outcome, **fields)
+    entry.save()
+    return entry
+
+
+@contextmanager
+def recording(*, user, action: str, **fields):
+    """Record the upstream write run inside the block: success, or the API's status and reason.
+
+    The block may fill in what it learns (e.g. `entry.car_id` of a created car). A
+    FlinkeyError is recorded as a failure and raised on.
+    """
+    entry = new_entry(user=user, action=action, **fields)
+    try:
+        yield entry
+    except FlinkeyError as error:
+        entry.outcome = AuditEntry.Outcome.FAILURE
+        entry.upstream_status = error.status
+        entry.message = error.message
+        entry.save()
+        raise
+    entry.outcome = AuditEntry.Outcome.SUCCESS
+    entry.save()
+
+
+def field_changes(before: dict, after: dict) -> dict:
+    """Return {field: {"before": old, "after": new}} for the fields whose value differs."""
+    return {
+        name: {"before": before.get(name), "after": value}
+        for name, value in after.items()
+        if before.get(name) != value
+    }

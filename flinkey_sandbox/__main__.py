@@ -1,0 +1,44 @@
+"""Command line: serve the sandbox until Ctrl-C."""
+
+import argparse
+import sys
+import threading
+
+from . import DEMO, Sandbox
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, start the sandbox, print URL and credentials, wait for Ctrl-C."""
+    parser = argparse.ArgumentParser(
+        prog="python -m flinkey_sandbox", description="A fake flinkey API v3 with demo data."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--extra-cars", type=int, default=0, metavar="N")
+    parser.add_argument("--latency", type=float, default=0.0, metavar="S")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    args = parser.parse_args(argv)
+    if args.extra_cars < 0 or args.latency < 0:
+        parser.error("--extra-cars and --latency must not be negative")
+
+    sandbox = Sandbox(extra_cars=args.extra_cars, verbose=not args.quiet)
+    sandbox.faults.latency = args.latency
+    # The request log would grow without bound in a long-running demo; keep it off.
+    sandbox.start(args.host, args.port)
+    print(f"flinkey sandbox serving at {sandbox.url}")
+    print(f"  flinkey-API-Key: {DEMO.api_key}")
+    print(f"  username:        {DEMO.username}")
+    print(f"  password:        {DEMO.password}")
+    print(f"  Customer-ID:     {DEMO.customer_id} (also {DEMO.other_customer_id})")
+    print("Press Ctrl-C to stop.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

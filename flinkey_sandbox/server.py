@@ -1,0 +1,192 @@
+"""HTTP plumbing: parse requests, check headers, apply faults, dispatch, log, answer."""
+
+import http
+import re
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import api
+from .requestlog import RequestRecord
+from .responses import (
+    BAD_API_KEY,
+    BAD_CUSTOMER_ID,
+    BAD_TOKEN,
+    INTERNAL_ERROR,
+    METHOD_NOT_ALLOWED,
+    NO_MANAGER,
+    NOT_FOUND,
+    Response,
+    internal_error,
+    json_response,
+    text,
+    unauthorized,
+    unsupported_media_type,
+)
+
+BASE = "/v3"
+CUSTOMER_ID = re.compile(r"^-?\d{1,10}$")
+# What fail_next answers per status when the API documents no sentence of its own.
+FAULT_SENTENCES = {500: INTERNAL_ERROR}
+
+
+def fault_response(status: int) -> Response:
+    """The body an injected failure carries: the API's own kind where one is documented."""
+    if status == 401:
+        return unauthorized(BAD_TOKEN)
+    if status == 415:
+        return unsupported_media_type()
+    if status == 429:
+        # Azure API Management's rate-limit answer, in front of the real API.
+        response = json_response(
+            429, {"statusCode": 429, "message": "Rate limit is exceeded. Try again in 1 seconds."}
+        )
+        response.headers["Retry-After"] = "1"
+        return response
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Injected failure"
+    return text(status, FAULT_SENTENCES.get(status, phrase + "."))
+
+
+def parse_customer_id(value: str | None) -> int | None:
+    """The Customer-ID header as int32, None when missing or not an integer."""
+    if value is None or not CUSTOMER_ID.match(value.strip()):
+        return None
+    number = int(value.strip())
+    return number if -(2**31) <= number < 2**31 else None
+
+
+def dispatch(env, method: str, path: str, query: list, headers: dict, body: bytes) -> Response:
+    """Check the gateway headers in the API's order, then run the endpoint."""
+    if path != BASE and not path.startswith(BASE + "/"):
+        return text(404, NOT_FOUND)
+    path = path[len(BASE) :]
+    # The gateway checks the subscription key before anything else, for every path.
+    if headers.get("flinkey-api-key") != env.api_key:
+        return unauthorized(BAD_API_KEY)
+    found = api.match(path)
+    if found is None:
+        return text(404, NOT_FOUND)
+    route, params = found
+    handler = route.methods.get(method)
+    if handler is None:
+        response = text(405, METHOD_NOT_ALLOWED)
+        response.headers["Allow"] = ", ".join(route.methods)
+        return response
+    request = api.Request(method, path, query, headers, body, params)
+    if route.needs_token:
+        auth = headers.get("authorization", "")
+        scheme, _, token = auth.partition(" ")
+        owner = env.tokens.owner(token.strip()) if scheme.lower() == "bearer" else None
+        manager = env.store.managers.get(owner) if owner else None
+        if manager is None:
+            return unauthorized(BAD_TOKEN)
+        request.manager = manager
+    if route.needs_customer:
+        customer_id = parse_customer_id(headers.get("customer-id"))
+        if customer_id is None:
+            return text(400, BAD_CUSTOMER_ID)  # inferred sentence, see responses.py
+        if customer_id not in request.manager.customer_ids:
+            return text(404, NO_MANAGER)
+        request.customer_id = customer_id
+    try:
+        return handler(env, request)
+    except api.BadBody as exc:
+        return text(400, str(exc))
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection; every method goes through `_handle`."""
+
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real gateway
+    server_version = "flinkey-sandbox"
+    sys_version = ""
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _handle(self) -> None:
+        env = self.server.sandbox
+        split = urlsplit(self.path)
+        path = unquote(split.path)
+        query = parse_qsl(split.query, keep_blank_values=True)
+        relative = path[len(BASE) :] if path.startswith(BASE) else path
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        customer_id = parse_customer_id(headers.get("customer-id"))
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            body = b""
+        try:
+            fault = env.faults.take(self.command, relative)
+            env.faults.sleep(fault.latency + fault.hang)
+            if fault.fail_status is not None:
+                response = fault_response(fault.fail_status)
+            elif fault.redirect_to is not None:
+                response = Response(307, b"", None, {"Location": fault.redirect_to})
+            else:
+                response = dispatch(env, self.command, path, query, headers, body)
+        except Exception:  # never a traceback to the client, never a dead thread
+            if env.verbose:
+                import traceback
+
+                traceback.print_exc(file=sys.stderr)
+            response = internal_error()
+        # Logged before answering, so a client that got its answer sees the record.
+        record = RequestRecord(self.command, relative, dict(query), response.status, customer_id)
+        env.log.add(record)
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        try:
+            self.send_response(response.status)
+            if response.content_type:
+                self.send_header("Content-Type", response.content_type)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            if response.status != 204:
+                self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            if response.status != 204 and self.command != "HEAD":
+                self.wfile.write(response.body)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (e.g. its timeout fired)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+        """Quiet unless the sandbox is verbose (the CLI)."""
+        if self.server.sandbox.verbose:
+            sys.stderr.write(f"{self.address_string()} - {format % args}\n")
+
+
+class Server(ThreadingHTTPServer):
+    """Threaded server whose threads never keep the process alive."""
+
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+
+    def __init__(self, address, sandbox):
+        self.sandbox = sandbox
+        super().__init__(address, Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """Dropped connections are normal here (client timeouts); stay quiet."""
+        if self.sandbox.verbose:
+            super().handle_error(request, client_address)

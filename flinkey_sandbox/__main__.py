@@ -23,7 +23,6 @@ def main(argv: list[str] | None = None) -> int:
 
     sandbox = Sandbox(extra_cars=args.extra_cars, verbose=not args.quiet)
     sandbox.faults.latency = args.latency
-    # The request log would grow without bound in a long-running demo; keep it off.
     sandbox.start(args.host, args.port)
     print(f"flinkey sandbox serving at {sandbox.url}")
     print(f"  flinkey-API-Key: {DEMO.api_key}")

@@ -53,34 +53,43 @@ CAR_FIELDS = ("name", "description", "vin", "licensePlate", "brand", "model")
 PATCH_PATHS = {"/" + f: f for f in CAR_FIELDS}
 
 # Field types per resource, for OData validation and typed comparisons.
-CAR_SCHEMA = {"id": "int", **{f: "string" for f in CAR_FIELDS}}
-CUSTOMER_SCHEMA = {"id": "int", "name": "string"}
-PRODUCT_SCHEMA = {
-    "id": "int",
-    "uniqueId": "string",
-    "serialNumber": "string",
-    "sapNumber": "string",
-    "dongleTerminationTimeStamp": "datetime",
-    "type": "string",
-}
-LOCATION_SCHEMA = {
-    "latitude": "string",
-    "longitude": "string",
-    "date": "datetime",
-    "odometerDate": "datetime",
-    "odometer": "string",
-}
-EVENT_SCHEMA = {
-    "id": "int",
-    "dateTime": "datetime",
-    "utcDateTime": "datetime",
-    "userId": "int",
-    "carId": "int",
-    "type": "string",
-    "userAgent": "string",
-    "latitude": "number",
-    "longitude": "number",
-}
+CAR_SCHEMA = odata.Schema("Car", {"id": "int", **{f: "string" for f in CAR_FIELDS}})
+CUSTOMER_SCHEMA = odata.Schema("Customer", {"id": "int", "name": "string"})
+PRODUCT_SCHEMA = odata.Schema(
+    "Product",
+    {
+        "id": "int",
+        "uniqueId": "string",
+        "serialNumber": "string",
+        "sapNumber": "string",
+        "dongleTerminationTimeStamp": "datetime",
+        "type": "string",
+    },
+)
+LOCATION_SCHEMA = odata.Schema(
+    "Location",
+    {
+        "latitude": "string",
+        "longitude": "string",
+        "date": "datetime",
+        "odometerDate": "datetime",
+        "odometer": "string",
+    },
+)
+EVENT_SCHEMA = odata.Schema(
+    "Event",
+    {
+        "id": "int",
+        "dateTime": "datetime",
+        "utcDateTime": "datetime",
+        "userId": "int",
+        "carId": "int",
+        "type": "string",
+        "userAgent": "string",
+        "latitude": "number",
+        "longitude": "number",
+    },
+)
 
 
 @dataclass
@@ -306,7 +315,7 @@ def _location(env, request: Request, at: float | None) -> Response:
         if not store.products.get(car_id):
             return text(404, NO_PRODUCTS)
         history = store.locations.get(car_id)
-        body = dict.fromkeys(LOCATION_SCHEMA)
+        body = dict.fromkeys(LOCATION_SCHEMA.fields)
         # Inferred: a car with a Box but no IQ has products yet no positions; we answer
         # 200 with every field null rather than invent an undocumented 404 sentence.
         if history is not None and len(history):

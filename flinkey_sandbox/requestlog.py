@@ -1,6 +1,7 @@
 """Thread-safe log of every request the sandbox received."""
 
 import threading
+from collections import deque
 from typing import NamedTuple
 
 
@@ -15,11 +16,15 @@ class RequestRecord(NamedTuple):
 
 
 class RequestLog:
-    """Append-only list of RequestRecord, safe to read while the server writes."""
+    """Append-only list of RequestRecord, safe to read while the server writes.
 
-    def __init__(self):
+    Bounded (oldest records drop out) so a long-running demo server does not grow forever;
+    the default is far above what any test sends.
+    """
+
+    def __init__(self, limit: int | None = 100_000):
         self._lock = threading.Lock()
-        self._records: list[RequestRecord] = []
+        self._records: deque[RequestRecord] = deque(maxlen=limit)
 
     def add(self, record: RequestRecord) -> None:
         """Remember one answered request."""

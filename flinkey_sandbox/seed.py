@@ -18,8 +18,10 @@ class Demo:
     api_key: str = "5f1c0a9e7b2d4c6f8a3e1b0d9c7a5f3e"
     username: str = "api-manager@fleetadmin.example"
     password: str = "sandbox-demo-password"  # noqa: S105 - public demo account
-    customer_id: int = 1001  # Stadtwerke München, 62 cars
-    other_customer_id: int = 1002  # Hamburg, 12 cars, same manager
+    customer_id: int = 1001  # 62 cars in Munich
+    customer_name: str = "Stadtwerke München Fuhrpark"
+    other_customer_id: int = 1002  # 12 cars in Hamburg, same manager
+    other_customer_name: str = "Hanse Logistik Hamburg GmbH"
     hidden_customer_id: int = 1003  # exists, but the manager cannot reach it
     user_id: int = 301  # a user of customer_id
     other_user_id: int = 315  # a user of other_customer_id
@@ -402,9 +404,27 @@ def make_events(
 
 CUSTOMERS = [
     # id, name, car count, plate city, places, departments, users, reachable
-    (1001, "Stadtwerke München Fuhrpark", 62, "M", MUNICH, MUNICH_DEPARTMENTS, 14, True),
-    (1002, "Hanse Logistik Hamburg GmbH", 12, "HH", HAMBURG, HAMBURG_DEPARTMENTS, 6, True),
-    (1003, "Autohaus Stuttgart Mitte", 5, "S", STUTTGART, ["Vorführwagen"], 3, False),
+    (DEMO.customer_id, DEMO.customer_name, 62, "M", MUNICH, MUNICH_DEPARTMENTS, 14, True),
+    (
+        DEMO.other_customer_id,
+        DEMO.other_customer_name,
+        12,
+        "HH",
+        HAMBURG,
+        HAMBURG_DEPARTMENTS,
+        6,
+        True,
+    ),
+    (
+        DEMO.hidden_customer_id,
+        "Autohaus Stuttgart Mitte",
+        5,
+        "S",
+        STUTTGART,
+        ["Vorführwagen"],
+        3,
+        False,
+    ),
 ]
 
 

@@ -1,0 +1,43 @@
+"""Python client for the flinkey API v3: typed results, one error hierarchy, OData queries.
+
+Plain Python and requests only: nothing here imports Django.
+"""
+
+from . import odata
+from .client import FlinkeyClient
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    FlinkeyError,
+    NotFoundError,
+    ProtocolError,
+    ServerError,
+    UnavailableError,
+    UnsupportedMediaTypeError,
+    UpstreamTimeout,
+)
+from .models import Car, Customer, Event, Location, Page, Product
+from .odata import Query
+from .token import Token
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "Car",
+    "Customer",
+    "Event",
+    "FlinkeyClient",
+    "FlinkeyError",
+    "Location",
+    "NotFoundError",
+    "Page",
+    "Product",
+    "ProtocolError",
+    "Query",
+    "ServerError",
+    "Token",
+    "UnavailableError",
+    "UnsupportedMediaTypeError",
+    "UpstreamTimeout",
+    "odata",
+]

@@ -101,8 +101,10 @@ class Handler(BaseHTTPRequestHandler):
     """One connection; every method goes through `_handle`."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, like the real gateway
-    server_version = "flinkey-sandbox"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        """The Server header."""
+        return "flinkey-sandbox"
 
     def _read_body(self) -> bytes:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -4,7 +4,7 @@ import bisect
 import math
 import threading
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 class History:
@@ -75,7 +75,7 @@ class Store:
         with self.lock:
             return Store(
                 customers={k: dict(v) for k, v in self.customers.items()},
-                managers=dict(self.managers),
+                managers={k: replace(m) for k, m in self.managers.items()},
                 users=dict(self.users),
                 user_names=dict(self.user_names),
                 # Cars are the only records changed in place (PATCH): copy each one.

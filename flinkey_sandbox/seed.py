@@ -87,6 +87,9 @@ HOSTILE_NAMES = [
     "Golf Laufwerk C:\\1 Nord",
 ]
 
+# Cars (by position in the Munich fleet) whose fields are null whatever the dice say.
+SPARSE_CARS = {17: ("brand", "model"), 18: ("vin", "licensePlate"), 19: ("description",)}
+
 # Real places the cars drive between: (name, latitude, longitude); the first is the depot.
 MUNICH = [
     ("Betriebshof Moosach", 48.179700, 11.529600),
@@ -454,6 +457,8 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
             car["name"] = f"{_model_of(car)} {department} {n + 1:02d}"
             if cid == DEMO.customer_id and 10 <= n < 10 + len(HOSTILE_NAMES):
                 car["name"] = HOSTILE_NAMES[n - 10]
+            if cid == DEMO.customer_id and n in SPARSE_CARS:
+                car.update(dict.fromkeys(SPARSE_CARS[n]))  # every nullable field null somewhere
             if cid == DEMO.hidden_customer_id:
                 kinds: tuple[str, ...] = (BOX,)
             elif n < 4:  # the well-known DEMO cars: Box+IQ, Box, IQ, nothing

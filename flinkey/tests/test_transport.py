@@ -1,0 +1,317 @@
+"""Retries, timeouts, refused connections, redirects and bodies the client cannot read."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from flinkey import (
+    BadRequestError,
+    FlinkeyError,
+    NotFoundError,
+    ProtocolError,
+    ServerError,
+    UnavailableError,
+    UpstreamTimeout,
+)
+from flinkey_sandbox import DEMO
+
+from .conftest import TOKEN_BODY, Recorder, json_answer, routes
+
+WRITES = {
+    "PUT": lambda c: c.create_car(name="Retry?"),
+    "PATCH": lambda c: c.update_car(DEMO.car_id, {"brand": "Opel"}),
+    "DELETE": lambda c: c.delete_car(DEMO.car_id),
+}
+
+
+# --- retries --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_get_is_retried_on_gateway_errors(client, sandbox, status):
+    client.authenticate()
+    sandbox.faults.fail_next("/cars", status=status, count=2)
+    assert len(client.list_cars()) == 62
+    assert sandbox.request_count(method="GET", path_prefix="/cars") == 3
+
+
+def test_get_retries_are_bounded(make_client, sandbox):
+    client = make_client(get_retries=1)
+    client.authenticate()
+    sandbox.faults.fail_next("/cars", status=503, count=5)
+    with pytest.raises(ServerError) as caught:
+        client.list_cars()
+    assert caught.value.status == 503
+    assert caught.value.message == "Service Unavailable."
+    assert sandbox.request_count(method="GET", path_prefix="/cars") == 2
+
+
+def test_get_is_not_retried_on_500(client, sandbox):
+    client.authenticate()
+    sandbox.faults.fail_next("/cars", status=500, count=1)
+    with pytest.raises(ServerError):
+        client.list_cars()
+    assert sandbox.request_count(method="GET", path_prefix="/cars") == 1
+
+
+@pytest.mark.parametrize("method", WRITES)
+def test_writes_are_never_retried(client, sandbox, method):
+    client.authenticate()
+    cars_before = len(client.list_cars())
+    sandbox.faults.fail_next("/cars", status=503, count=2, method=method)
+    sandbox.clear_requests()
+    with pytest.raises(ServerError) as caught:
+        WRITES[method](client)
+    assert caught.value.status == 503
+    assert sandbox.request_count(method=method) == 1
+    assert len(client.list_cars()) == cars_before
+
+
+def test_create_event_is_never_retried(client, sandbox):
+    client.authenticate()
+    sandbox.faults.fail_next("/events", status=502, count=1, method="PUT")
+    sandbox.clear_requests()
+    with pytest.raises(ServerError):
+        client.create_event(
+            car_id=DEMO.car_id,
+            user_id=DEMO.user_id,
+            type="CarOpened",
+            utc_date_time=datetime.now(UTC),
+            user_agent="tests",
+        )
+    assert sandbox.request_count(method="PUT") == 1
+
+
+# --- timeouts and refused connections -------------------------------------------------------
+
+
+def test_a_hanging_get_is_an_upstream_timeout_and_not_repeated(make_client, sandbox):
+    client = make_client(timeout=(1.0, 0.3))
+    client.authenticate()
+    sandbox.faults.hang_next("/cars", seconds=2, count=3)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout) as caught:
+        client.list_cars()
+    # One read timeout, not get_retries + 1 of them.
+    assert time.monotonic() - started < 0.9
+    assert caught.value.write_outcome_unknown is False
+    assert caught.value.status is None
+    assert "0.3 s" in caught.value.message
+
+
+@pytest.mark.parametrize("method", WRITES)
+def test_a_hanging_write_is_a_timeout_with_unknown_outcome(make_client, sandbox, method):
+    client = make_client(timeout=(1.0, 0.3))
+    client.authenticate()
+    sandbox.faults.hang_next("/cars", seconds=2, method=method)
+    with pytest.raises(UpstreamTimeout) as caught:
+        WRITES[method](client)
+    assert caught.value.write_outcome_unknown is True
+    assert isinstance(caught.value, UnavailableError)
+
+
+def test_a_hanging_token_request_is_a_timeout(make_client, sandbox):
+    client = make_client(timeout=(1.0, 0.3))
+    sandbox.faults.hang_next("/oauth2/token", seconds=2)
+    with pytest.raises(UpstreamTimeout) as caught:
+        client.list_cars()
+    assert caught.value.write_outcome_unknown is False
+
+
+@pytest.mark.parametrize(
+    "call", [lambda c: c.list_cars(), lambda c: c.create_car(name="x")], ids=["GET", "PUT"]
+)
+def test_connection_refused_is_unavailable(make_client, closed_port, call):
+    client = make_client(base_url=f"http://127.0.0.1:{closed_port}/v3")
+    with pytest.raises(UnavailableError) as caught:
+        call(client)
+    assert type(caught.value) is UnavailableError
+    assert caught.value.write_outcome_unknown is False
+    assert caught.value.message == "The flinkey API could not be reached."
+
+
+# --- redirects ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "call"),
+    [
+        ("/cars", lambda c: c.list_cars()),
+        ("/cars", lambda c: c.create_car(name="x")),
+        ("/oauth2/token", lambda c: c.authenticate()),
+    ],
+    ids=["GET", "PUT", "token"],
+)
+def test_a_redirect_is_an_error_and_not_followed(client, sandbox, path, call):
+    if path != "/oauth2/token":
+        client.authenticate()
+    with Recorder(lambda request: json_answer([])) as target:
+        sandbox.faults.redirect_next(path, location=target.url + "/cars")
+        with pytest.raises(FlinkeyError) as caught:
+            call(client)
+        assert target.records == []  # the API key never reached the other host
+    assert caught.value.status == 307
+    assert "redirect" in caught.value.message
+    assert type(caught.value) is FlinkeyError
+
+
+# --- bodies the client cannot read ----------------------------------------------------------
+
+UNREADABLE = "The flinkey API sent an answer fleetadmin cannot read."
+
+
+def answering(path: str, answer):
+    return routes({("POST", "/v3/oauth2/token"): json_answer(TOKEN_BODY), ("GET", path): answer})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"<html><body>Gateway</body></html>",
+        b"\xff\xfe\x00garbage",
+        b"[" * 100_000,
+        b"null",
+        b"{}",
+        b'"cars"',
+        b"[1, 2]",
+        b'[{"name": "no id"}]',
+        b'[{"id": "seven", "name": "x"}]',
+        b'[{"id": true, "name": "x"}]',
+        b'[{"id": 1, "name": 5}]',
+        b'[{"id": 1}]',
+        b'[{"id": 1, "name": "x", "vin": ["list"]}]',
+    ],
+)
+def test_unreadable_car_lists_are_protocol_errors(recorder_client, body):
+    client, _ = recorder_client(
+        answering("/v3/cars", (200, {"Content-Type": "application/json"}, body))
+    )
+    with pytest.raises(ProtocolError) as caught:
+        client.list_cars()
+    assert isinstance(caught.value, FlinkeyError)
+    assert (caught.value.status, caught.value.message) == (200, UNREADABLE)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"latitude": "north", "longitude": "11.5"},
+        {"latitude": True},
+        {"date": "yesterday"},
+        {"odometerDate": 1700000000},
+        [],
+    ],
+)
+def test_unreadable_locations_are_protocol_errors(recorder_client, payload):
+    client, _ = recorder_client(answering("/v3/cars/1/location", json_answer(payload)))
+    with pytest.raises(ProtocolError):
+        client.get_location(1)
+
+
+def test_a_tolerable_location_is_read(recorder_client):
+    payload = {
+        "latitude": "48.1371",
+        "longitude": 11,
+        "date": "2026-01-01T10:00:00.1234567",
+        "odometer": None,
+        "odometerDate": "2026-01-01T11:00:00+01:00",
+    }
+    client, _ = recorder_client(answering("/v3/cars/1/location", json_answer(payload)))
+    location = client.get_location(1)
+    assert (location.latitude, location.longitude, location.odometer) == (48.1371, 11.0, None)
+    assert location.recorded_at.isoformat() == "2026-01-01T10:00:00.123456+00:00"
+    assert location.odometer_recorded_at.isoformat() == "2026-01-01T10:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"id": "x"},
+        {},
+        [],
+        {"id": None},
+    ],
+)
+def test_unreadable_creation_answers_are_protocol_errors(recorder_client, payload):
+    client, _ = recorder_client(
+        routes(
+            {
+                ("POST", "/v3/oauth2/token"): json_answer(TOKEN_BODY),
+                ("PUT", "/v3/cars"): json_answer(payload, status=201),
+            }
+        )
+    )
+    with pytest.raises(ProtocolError) as caught:
+        client.create_car(name="x")
+    assert caught.value.status == 201
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"expires_in": "3600"},
+        {"access_token": 5, "expires_in": "3600"},
+        {"access_token": "abc"},
+        {"access_token": "abc", "expires_in": "soon"},
+        {"access_token": "abc", "expires_in": "inf"},
+        ["abc"],
+    ],
+)
+def test_unreadable_token_answers_are_protocol_errors(recorder_client, payload):
+    client, _ = recorder_client(routes({("POST", "/v3/oauth2/token"): json_answer(payload)}))
+    with pytest.raises(ProtocolError):
+        client.list_cars()
+
+
+# --- error bodies ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "cls", "message"),
+    [
+        (404, "text/html", b"<html><h1>Not Found</h1></html>", NotFoundError, None),
+        (500, "text/plain", b"", ServerError, None),
+        (503, "application/octet-stream", b"\x00\x01\x02\xff", ServerError, None),
+        (502, "text/plain", b"x" * 5000, ServerError, None),
+        (
+            400,
+            "application/problem+json",
+            b'{"title": "One or more validation errors."}',
+            BadRequestError,
+            "One or more validation errors.",
+        ),
+        (
+            400,
+            "application/json",
+            b'{"error_description": "Bad grant type."}',
+            BadRequestError,
+            "Bad grant type.",
+        ),
+        (
+            404,
+            "text/plain; charset=utf-8",
+            "Kein Fahrzeug für Müller.".encode(),
+            NotFoundError,
+            "Kein Fahrzeug für Müller.",
+        ),
+        (404, "application/json", b'"Quoted sentence."', NotFoundError, "Quoted sentence."),
+        (409, "text/plain", b"Conflict.", FlinkeyError, "Conflict."),
+        (418, "application/json", b"{}", FlinkeyError, None),
+    ],
+)
+def test_error_bodies(recorder_client, status, content_type, body, cls, message):
+    client, _ = recorder_client(
+        answering("/v3/cars", (status, {"Content-Type": content_type}, body))
+    )
+    with pytest.raises(FlinkeyError) as caught:
+        client.list_cars()
+    assert type(caught.value) is cls
+    assert caught.value.status == status
+    expected = message or f"The flinkey API answered with HTTP {status} and no readable message."
+    assert caught.value.message == expected
+    assert str(caught.value) == expected

@@ -471,14 +471,17 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
             if products:
                 store.products[car_id] = products
             if reachable and kinds:
-                trips = plan_trips(rng, places, start, end)
+                # Movement draws from its own stream per car: how much randomness a trip
+                # plan consumes depends on the anchor, and the fleet itself must not.
+                motion = random.Random(f"{seed}:motion:{car_id}")
+                trips = plan_trips(motion, places, start, end)
                 if IQ in kinds:
                     # A few IQs went silent days ago (unplugged, no coverage).
-                    stop = end - 3 * 86400 if rng.random() < 0.05 and n >= 4 else end
-                    odometer = rng.uniform(3000, 90000)
-                    store.locations[car_id] = sample_history(rng, trips, start, stop, odometer)
+                    stop = end - 3 * 86400 if motion.random() < 0.05 and n >= 4 else end
+                    odometer = motion.uniform(3000, 90000)
+                    store.locations[car_id] = sample_history(motion, trips, start, stop, odometer)
                 if BOX in kinds:
-                    all_events.extend(make_events(rng, trips, car_id, users, end))
+                    all_events.extend(make_events(motion, trips, car_id, users, end))
             car_id += 1
     add_extra_cars(store, rng, ids, anchor, extra_cars, car_id)
     # Identity order follows time, as if the events had been stored when they happened.

@@ -183,6 +183,7 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = 128  # the default 5 drops bursts of parallel connects for a second
 
     def __init__(self, address, sandbox):
         self.sandbox = sandbox

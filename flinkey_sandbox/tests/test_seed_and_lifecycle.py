@@ -1,0 +1,220 @@
+"""Seed data (deterministic, realistic), extra_cars, anchor, start/stop/reset and the CLI."""
+
+import json
+import math
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from flinkey_sandbox import DEMO, Sandbox
+from flinkey_sandbox.seed import _VIN_VALUES, _VIN_WEIGHTS, VIN_ALPHABET, build
+
+from .helpers import Api
+
+ANCHOR = datetime(2026, 3, 15, 12, tzinfo=UTC)
+PLATE = re.compile(r"^(M|HH|S)-[A-Z]{2} [1-9]\d{0,3}E?$")
+
+
+@pytest.fixture(scope="module")
+def store():
+    return build(ANCHOR)
+
+
+def test_same_seed_and_anchor_give_the_same_data(store):
+    again = build(ANCHOR)
+    assert again.cars == store.cars
+    assert again.products == store.products
+    assert again.events == store.events
+    assert {k: list(v.times) for k, v in again.locations.items()} == {
+        k: list(v.times) for k, v in store.locations.items()
+    }
+
+
+def test_fleets_have_the_documented_sizes(store):
+    assert len(store.cars[DEMO.customer_id]) >= 60
+    assert len(store.cars[DEMO.other_customer_id]) == 12
+    assert store.cars[DEMO.hidden_customer_id]
+    manager = store.managers[DEMO.username]
+    assert DEMO.hidden_customer_id not in manager.customer_ids
+    assert DEMO.user_id in store.users and store.users[DEMO.user_id] == DEMO.customer_id
+    assert store.users[DEMO.other_user_id] == DEMO.other_customer_id
+
+
+def test_demo_cars_have_the_promised_products(store):
+    def kinds(car_id):
+        return sorted(p["type"] for p in store.products.get(car_id, ()))
+
+    assert kinds(DEMO.car_id) == ["flinkey Box", "flinkey IQ"]
+    assert kinds(DEMO.box_only_car_id) == ["flinkey Box"]
+    assert kinds(DEMO.iq_only_car_id) == ["flinkey IQ"]
+    assert kinds(DEMO.bare_car_id) == []
+    assert DEMO.car_id in store.locations and DEMO.iq_only_car_id in store.locations
+    assert store.car_events[DEMO.car_id] and store.car_events[DEMO.box_only_car_id]
+    assert DEMO.other_car_id in store.cars[DEMO.other_customer_id]
+    assert DEMO.hidden_car_id in store.cars[DEMO.hidden_customer_id]
+
+
+def test_vins_are_valid_looking(store):
+    vins = [c["vin"] for cars in store.cars.values() for c in cars.values() if c["vin"]]
+    assert len(vins) > 50
+    for vin in vins:
+        assert len(vin) == 17 and set(vin) <= set(VIN_ALPHABET), vin
+        total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
+        assert vin[8] == ("X" if total % 11 == 10 else str(total % 11))
+    assert {v[:3] for v in vins} & {"WVW", "WBA", "WAU", "WDD"}
+
+
+def test_plates_look_german(store):
+    for cid, prefix in ((DEMO.customer_id, "M-"), (DEMO.other_customer_id, "HH-")):
+        plates = [c["licensePlate"] for c in store.cars[cid].values() if c["licensePlate"]]
+        assert plates and all(PLATE.match(p) and p.startswith(prefix) for p in plates)
+
+
+def test_history_covers_two_weeks_every_ten_to_fifteen_minutes(store):
+    total = sum(len(h) for h in store.locations.values())
+    assert 30_000 <= total <= 80_000
+    history = store.locations[DEMO.car_id]
+    gaps = {b - a for a, b in zip(history.times, history.times[1:], strict=False)}
+    assert min(gaps) >= 600 and max(gaps) <= 900
+    start = ANCHOR - timedelta(days=14)
+    assert start.timestamp() <= history.times[0] <= start.timestamp() + 900
+    assert history.times[-1] <= ANCHOR.timestamp()
+    odometers = list(history.odometers)
+    assert odometers == sorted(odometers) and odometers[-1] - odometers[0] > 50
+
+
+def test_cars_park_most_of_the_time_and_move_sometimes(store):
+    history = store.locations[DEMO.car_id]
+    points = [
+        (lat, lon)
+        for lat, lon in zip(history.lats, history.lons, strict=True)
+        if not math.isnan(lat)
+    ]
+    steps = [math.dist(a, b) for a, b in zip(points, points[1:], strict=False)]
+    parked = sum(s < 0.0005 for s in steps)
+    assert parked > len(steps) * 0.6
+    assert any(s > 0.01 for s in steps)
+
+
+def test_events_have_coordinates_mostly_and_some_without(store):
+    events = list(store.events.values())
+    without = sum(e["latitude"] is None for e in events)
+    assert 0 < without < len(events) * 0.3
+
+
+def test_anchor_moves_all_time_relative_data(store):
+    later_anchor = ANCHOR + timedelta(days=30)
+    later = build(later_anchor)
+    history = later.locations[DEMO.car_id]
+    start = (later_anchor - timedelta(days=14)).timestamp()
+    assert start <= history.times[0] <= start + 900
+    assert history.times[-1] <= later_anchor.timestamp()
+    assert later.cars == store.cars  # the fleet itself does not depend on the anchor
+
+
+def test_default_anchor_is_now_truncated_to_the_hour():
+    sandbox = Sandbox()
+    now = datetime.now(UTC)
+    assert sandbox.anchor.minute == sandbox.anchor.second == sandbox.anchor.microsecond == 0
+    assert timedelta(0) <= now - sandbox.anchor < timedelta(hours=1, minutes=1)
+
+
+def test_anchor_can_be_passed():
+    sandbox = Sandbox(anchor=ANCHOR)
+    assert sandbox.anchor == ANCHOR
+    assert Sandbox(anchor=datetime(2026, 3, 15, 12)).anchor == ANCHOR  # naive means UTC
+
+
+def test_extra_cars_seed_fast_and_list_fast():
+    started = time.monotonic()
+    sandbox = Sandbox(extra_cars=10_000, anchor=ANCHOR)
+    assert time.monotonic() - started < 2.0  # ~0.3 s here; generous for slow CI machines
+    with sandbox:
+        api = Api(sandbox)
+        api.access_token()
+        started = time.monotonic()
+        reply = api.get(
+            "/cars",
+            {
+                "$filter": "contains(tolower(name),'golf') and licensePlate ne null",
+                "$orderby": "brand desc, name",
+                "$top": "25",
+            },
+        )
+        assert time.monotonic() - started < 1.0
+        assert reply.status == 200 and len(reply.json()) == 25
+        everything = api.get("/cars").json()
+        assert len(everything) == 62 + 10_000
+        assert len({c["id"] for c in everything}) == len(everything)
+        extra = everything[-1]
+        assert extra["name"].endswith("Pool 10000")
+        # The regular seed is the same with or without extra cars.
+        assert everything[:62] == list(build(ANCHOR).cars[DEMO.customer_id].values())
+
+
+def test_start_with_port_zero_picks_a_free_port_and_stop_frees_it():
+    sandbox = Sandbox(anchor=ANCHOR)
+    with pytest.raises(RuntimeError):
+        _ = sandbox.url
+    sandbox.start()
+    url = sandbox.url
+    assert re.match(r"^http://127\.0\.0\.1:\d+/v3$", url)
+    with pytest.raises(RuntimeError):
+        sandbox.start()
+    sandbox.stop()
+    sandbox.stop()  # twice is fine
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url + "/customers", timeout=1)  # noqa: S310
+
+
+def test_context_manager_starts_and_stops():
+    with Sandbox(anchor=ANCHOR) as sandbox:
+        assert Api(sandbox).token().status == 200
+    with pytest.raises(RuntimeError):
+        _ = sandbox.url
+
+
+def test_reset_restores_the_seeded_state_exactly(sandbox):
+    pristine = build(sandbox.anchor)
+    api = Api(sandbox)
+    api.call("PATCH", f"/cars/{DEMO.car_id}", json_body=[{"op": "remove", "path": "/vin"}])
+    api.call("DELETE", f"/cars/{DEMO.iq_only_car_id}")
+    sandbox.reset()
+    assert sandbox.store.cars == pristine.cars
+    assert sandbox.store.events == pristine.events
+    assert set(sandbox.store.locations) == set(pristine.locations)
+    assert sandbox.requests == []
+
+
+def test_cli_prints_url_and_credentials_and_serves():
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flinkey_sandbox", "--port", "0", "--quiet", "--latency", "0"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = process.stdout.readline()
+        url = re.search(r"http://\S+/v3", first).group()
+        rest = "".join(process.stdout.readline() for _ in range(5))
+        assert DEMO.api_key in rest and DEMO.username in rest and DEMO.password in rest
+        request = urllib.request.Request(  # noqa: S310 - our own http URL
+            url + "/oauth2/token",
+            data=f"username={DEMO.username}&password={DEMO.password}&grant_type=password".encode(),
+            headers={
+                "flinkey-API-Key": DEMO.api_key,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert json.load(response)["token_type"] == "Bearer"
+    finally:
+        process.terminate()
+        process.wait(timeout=5)

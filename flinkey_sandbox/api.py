@@ -159,10 +159,11 @@ def token(env, request: Request) -> Response:
     ):
         # Inferred from RFC 6749 §5.2: the vendor does not document the refusal body.
         return json_response(400, {"error": "invalid_grant", "error_description": BAD_GRANT})
-    lifetime = int(env.faults.token_lifetime)
+    lifetime = float(env.faults.token_lifetime)
     access = env.tokens.issue(manager.username, lifetime)
+    expires_in = str(int(lifetime))  # a string of whole seconds, as the vendor sends it
     return json_response(
-        200, {"access_token": access, "expires_in": str(lifetime), "token_type": "Bearer"}
+        200, {"access_token": access, "expires_in": expires_in, "token_type": "Bearer"}
     )
 
 

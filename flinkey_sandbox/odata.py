@@ -1,8 +1,7 @@
-"""OData query options: a tokenizer, a recursive-descent $filter parser, and the evaluator.
+"""OData query options: a tokenizer, a recursive-descent $filter parser, and the evaluator."""
 
-Filters are compiled into plain Python closures once per request (never `eval`), so a
-10,000-row collection costs one pass of function calls.
-"""
+# Filters are compiled into plain Python closures once per request (never `eval`), so a
+# 10,000-row collection costs one pass of function calls.
 
 import re
 from collections.abc import Callable, Iterable
@@ -89,6 +88,8 @@ def tokenize(source: str) -> list[Token]:
 
 def to_instant(value: object) -> datetime | None:
     """A date-time string as naive UTC (naive input is taken as it stands), for comparing."""
+    # Inferred: the events' `dateTime` has no offset; it is compared by its wall-clock
+    # value against a literal's UTC value. Filter on `utcDateTime` for exact instants.
     if not isinstance(value, str):
         return None
     try:
@@ -188,11 +189,11 @@ FUNCTIONS = {
 
 
 class Parser:
-    """Recursive descent over the $filter grammar:
+    """Recursive-descent parser for $filter that compiles to typed closures."""
 
-    or := and ("or" and)* ; and := not ("and" not)* ; not := "not" not | cmp
-    cmp := primary (op primary)? ; primary := "(" or ")" | call | literal | field
-    """
+    # Grammar (lowest precedence first), as in OData ABNF restricted to what we support:
+    #   or := and ("or" and)*        and := not ("and" not)*     not := "not" not | cmp
+    #   cmp := primary (op primary)?  primary := "(" or ")" | call | literal | field
 
     def __init__(self, source: str, schema: Schema):
         self.source = source
@@ -413,6 +414,7 @@ def _sort_key(field: str, kind: str):
 
         return key
 
+    # Strings order by code point (ordinal), like .NET's default for OData on objects.
     def key(row):
         value = row.get(field)
         # Nulls sort first ascending (and last descending), as OData says.

@@ -16,11 +16,10 @@ class RequestRecord(NamedTuple):
 
 
 class RequestLog:
-    """Append-only list of RequestRecord, safe to read while the server writes.
+    """Append-only list of RequestRecord, safe to read while the server writes."""
 
-    Bounded (oldest records drop out) so a long-running demo server does not grow forever;
-    the default is far above what any test sends.
-    """
+    # Bounded (oldest records drop out) so a long-running demo server does not grow forever;
+    # the default is far above what any test sends.
 
     def __init__(self, limit: int | None = 100_000):
         self._lock = threading.Lock()

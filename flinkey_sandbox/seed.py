@@ -405,10 +405,23 @@ def make_events(
     return events
 
 
+@dataclass(frozen=True)
+class Fleet:
+    """One seeded customer: its fleet size, plate city, places, departments and users."""
+
+    customer_id: int
+    name: str
+    cars: int
+    city: str
+    places: list
+    departments: list
+    users: int
+    reachable: bool  # whether the demo manager may act for this customer
+
+
 CUSTOMERS = [
-    # id, name, car count, plate city, places, departments, users, reachable
-    (DEMO.customer_id, DEMO.customer_name, 62, "M", MUNICH, MUNICH_DEPARTMENTS, 14, True),
-    (
+    Fleet(DEMO.customer_id, DEMO.customer_name, 62, "M", MUNICH, MUNICH_DEPARTMENTS, 14, True),
+    Fleet(
         DEMO.other_customer_id,
         DEMO.other_customer_name,
         12,
@@ -418,7 +431,7 @@ CUSTOMERS = [
         6,
         True,
     ),
-    (
+    Fleet(
         DEMO.hidden_customer_id,
         "Autohaus Stuttgart Mitte",
         5,
@@ -442,16 +455,22 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
     car_id = 2001
     user_id = 301
     all_events = []
-    for cid, cname, count, city, places, departments, user_count, reachable in CUSTOMERS:
-        store.customers[cid] = {"id": cid, "name": cname}
+    for fleet in CUSTOMERS:
+        cid, city, places, departments = (
+            fleet.customer_id,
+            fleet.city,
+            fleet.places,
+            fleet.departments,
+        )
+        store.customers[cid] = {"id": cid, "name": fleet.name}
         store.cars[cid] = {}
         users = []
-        for _ in range(user_count):
+        for _ in range(fleet.users):
             store.users[user_id] = cid
             store.user_names[user_id] = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             users.append(user_id)
             user_id += 1
-        for n in range(count):
+        for n in range(fleet.cars):
             department = rng.choice(departments)
             car, _electric = make_car(rng, car_id, "", city, departments, rng.choice(places)[0])
             car["name"] = f"{_model_of(car)} {department} {n + 1:02d}"
@@ -470,7 +489,7 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
             products = make_products(rng, ids, anchor, kinds)
             if products:
                 store.products[car_id] = products
-            if reachable and kinds:
+            if fleet.reachable and kinds:
                 # Movement draws from its own stream per car: how much randomness a trip
                 # plan consumes depends on the anchor, and the fleet itself must not.
                 motion = random.Random(f"{seed}:motion:{car_id}")

@@ -8,11 +8,10 @@ from dataclasses import dataclass, field, replace
 
 
 class History:
-    """A car's location samples in time order; NaN stands for a missing coordinate.
+    """A car's location samples in time order; NaN stands for a missing coordinate."""
 
-    Arrays instead of dicts keep ~60k samples small; the history is never written after
-    seeding, so snapshots share it.
-    """
+    # Arrays instead of dicts keep ~60k samples small; the history is never written after
+    # seeding, so snapshots share it.
 
     __slots__ = ("times", "lats", "lons", "odometers")
 

@@ -51,11 +51,9 @@ def _last_sunday(year: int, month: int) -> date:
 
 
 def berlin_local(moment: datetime) -> datetime:
-    """Naive Europe/Berlin wall-clock time for an aware instant.
-
-    The EU rule (CEST from the last Sunday of March to the last Sunday of October, both
-    at 01:00 UTC) is coded here so the sandbox needs no tz database on the machine.
-    """
+    """Naive Europe/Berlin wall-clock time for an aware instant."""
+    # The EU rule (CEST from the last Sunday of March to the last Sunday of October, both
+    # at 01:00 UTC) is coded here so the sandbox needs no tz database on the machine.
     moment = moment.astimezone(UTC)
     year = moment.year
     start = datetime.combine(_last_sunday(year, 3), datetime.min.time(), UTC) + timedelta(hours=1)

@@ -23,9 +23,34 @@ ROLE_PERMISSIONS = {
 }
 
 
+ROLE_LABELS = {
+    ROLE_ADMIN: _("admin"),
+    ROLE_FLEET_MANAGER: _("fleet manager"),
+    ROLE_SUPPORT: _("support"),
+}
+
+
 def can_write(user) -> bool:
     """True when `user` may create, change or delete cars and events."""
     return user.is_authenticated and user.has_perm(WRITE_PERMISSION)
+
+
+def can_manage_users(user) -> bool:
+    """True when `user` may list users, set roles and set other users' flinkey credentials."""
+    return user.is_authenticated and user.has_perm(MANAGE_USERS_PERMISSION)
+
+
+def can_view_all_audit(user) -> bool:
+    """True when `user` may read everyone's audit entries (not only their own)."""
+    return user.is_authenticated and user.has_perm(VIEW_ALL_AUDIT_PERMISSION)
+
+
+def role_of(user) -> str | None:
+    """Return the user's role (the most powerful if several groups are set), or None."""
+    if not user.is_authenticated:
+        return None
+    names = {group.name for group in user.groups.all()}
+    return next((role for role in ROLES if role in names), None)
 
 
 def forbidden(request, message=None):
@@ -46,10 +71,30 @@ def write_access_required(view):
             return forbidden(request)
         return view(request, *args, **kwargs)
 
+    # Lets tests find every write endpoint in the URLconf and prove support gets a 403.
+    guarded.requires_write_access = True
+    return guarded
+
+
+def manage_users_required(view):
+    """Decorator for the admin-only user management views."""
+
+    @wraps(view)
+    @login_required
+    def guarded(request, *args, **kwargs):
+        if not can_manage_users(request.user):
+            return forbidden(request, _("Only administrators manage users."))
+        return view(request, *args, **kwargs)
+
+    guarded.requires_manage_users = True
     return guarded
 
 
 def access(request):
     """Template context processor: what the signed-in user may do."""
     user = getattr(request, "user", None)
-    return {"can_write": bool(user is not None and can_write(user))}
+    signed_in = user is not None and user.is_authenticated
+    return {
+        "can_write": bool(signed_in and can_write(user)),
+        "can_manage_users": bool(signed_in and can_manage_users(user)),
+    }

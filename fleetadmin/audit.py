@@ -2,8 +2,30 @@
 
 from contextlib import contextmanager
 
+from django.utils.translation import gettext_lazy as _
+
 from fleetadmin.models import AuditEntry
 from flinkey import FlinkeyError
+
+# Every action name the log uses, with what a reader is shown.
+ACTIONS = {
+    "car.create": _("car created"),
+    "car.update": _("car changed"),
+    "car.delete": _("car deleted"),
+    "event.create": _("event created"),
+    "auth.login": _("signed in"),
+    "auth.login_failed": _("sign-in failed"),
+    "auth.logout": _("signed out"),
+    "credentials.change": _("flinkey credentials changed"),
+    "customer.choose": _("customer chosen"),
+    "preferences.change": _("preferences changed"),
+    "role.change": _("role changed"),
+}
+
+
+def action_label(action: str) -> str:
+    """Return what a reader is shown for `action` (the name itself if unknown)."""
+    return str(ACTIONS.get(action, action))
 
 
 def _sso_subject(user) -> str:
@@ -57,3 +79,18 @@ def field_changes(before: dict, after: dict) -> dict:
         for name, value in after.items()
         if before.get(name) != value
     }
+
+
+def changed_fields(names) -> dict:
+    """Return the `changes` of a secret change: which fields changed, never their values."""
+    return {"changed": sorted(names)}
+
+
+def visible_entries(user):
+    """Return the entries `user` may read: everyone's with view_all_audit, else their own."""
+    from fleetadmin.access import can_view_all_audit
+
+    entries = AuditEntry.objects.all()
+    if can_view_all_audit(user):
+        return entries
+    return entries.filter(user=user)

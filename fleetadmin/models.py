@@ -69,6 +69,42 @@ class UserPreferences(models.Model):
         return str(_("preferences of %(user)s") % {"user": self.user})
 
 
+class SSOIdentity(models.Model):
+    """Who a user is at the corporate identity provider (OpenID Connect issuer and subject)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("single sign-on identity")
+        verbose_name_plural = _("single sign-on identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="sso_identity_unique_subject"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.issuer} {self.subject}"
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Bulk changes are refused like single ones: the log is append-only."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit entries cannot be deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise PermissionError("Audit entries cannot be changed.")
+
+
 class AuditEntry(models.Model):
     """One thing someone did through fleetadmin, and how it ended. Never edited or deleted."""
 
@@ -84,6 +120,8 @@ class AuditEntry(models.Model):
     # Copied, so the entry still names the person after the account is renamed or removed.
     username = models.CharField(_("user"), max_length=150, blank=True)
     sso_subject = models.CharField(_("SSO subject"), max_length=255, blank=True)
+    # The account acted upon (role and credential changes made by an administrator).
+    target = models.CharField(_("affected user"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=64, db_index=True)
     customer_id = models.BigIntegerField(_("customer ID"), null=True, blank=True)
     car_id = models.BigIntegerField(_("car ID"), null=True, blank=True, db_index=True)
@@ -93,6 +131,8 @@ class AuditEntry(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
     upstream_status = models.PositiveSmallIntegerField(_("upstream status"), null=True, blank=True)
     message = models.TextField(_("message"), blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,8 +1,19 @@
-"""Keeps the three role groups and their permissions in the database."""
+"""Keeps the three role groups and their permissions in the database; changes roles."""
 
 from django.contrib.auth.models import Group, Permission
+from django.db import transaction
 
-from fleetadmin.access import ROLE_PERMISSIONS
+# The audit log's receivers for sign-in, sign-out and failed sign-in. Imported here
+# because this module is loaded by FleetadminConfig.ready(), before any request or login.
+from fleetadmin import signals  # noqa: F401
+from fleetadmin.access import (
+    ROLE_ADMIN,
+    ROLE_FLEET_MANAGER,
+    ROLE_PERMISSIONS,
+    ROLE_SUPPORT,
+    ROLES,
+    role_of,
+)
 
 
 def ensure_role_groups(**kwargs) -> None:
@@ -17,5 +28,41 @@ def ensure_role_groups(**kwargs) -> None:
 
 def assign_role(user, role: str) -> None:
     """Make `role` the user's only role."""
+    if role not in ROLE_PERMISSIONS:
+        raise ValueError(f"Unknown role {role!r}")
     user.groups.remove(*Group.objects.filter(name__in=ROLE_PERMISSIONS))
     user.groups.add(Group.objects.get(name=role))
+    # Django caches permissions on the instance; the new role must count at once.
+    for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(cache, None)
+
+
+def change_role(user, role: str, *, by, how: str = "") -> bool:
+    """Give `user` the role `role` and record it (by `by`, None for the system); True if changed."""
+    from fleetadmin import audit
+
+    before = role_of(user)
+    if before == role:
+        return False
+    with transaction.atomic():
+        assign_role(user, role)
+        audit.record(
+            user=by, action="role.change", target=user.get_username(),
+            changes={"role": {"before": before, "after": role}}, message=how,
+        )
+    return True
+
+
+def role_for_groups(groups, *, admin_groups, fleet_manager_groups, support_groups) -> str:
+    """Return the most powerful role any of `groups` maps to; support when none does."""
+    names = {str(name) for name in groups or ()}
+    mapping = {
+        ROLE_ADMIN: set(admin_groups),
+        ROLE_FLEET_MANAGER: set(fleet_manager_groups),
+        ROLE_SUPPORT: set(support_groups),
+    }
+    for role in ROLES:  # most powerful first
+        if names & mapping[role]:
+            return role
+    # Never more than read-only for someone the identity provider did not place.
+    return ROLE_SUPPORT

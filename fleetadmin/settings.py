@@ -1,8 +1,10 @@
 """fleetadmin settings: one module, every value from the environment (see README)."""
 
+import sys
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +48,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "fleetadmin.access_middleware.HtmxLoginRedirectMiddleware",
+    "fleetadmin.access_middleware.PortalFramingMiddleware",
     "fleetadmin.middleware.UserTimeZoneMiddleware",
 ]
 
@@ -80,11 +84,100 @@ CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://fleetadmi
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ------------------------------------------------------------------------------
-# Authentication
+# Authentication: local passwords, corporate single sign-on (OpenID Connect), and
+# reverse-proxy header login. Roles come from Django groups (fleetadmin.access).
 # ------------------------------------------------------------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cars:list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Username/password login on /login/. Turn off when everyone signs in through SSO.
+LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
+
+# OpenID Connect (mozilla-django-oidc), authorization code flow with PKCE.
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="").rstrip("/")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str(
+    "OIDC_OP_AUTHORIZATION_ENDPOINT",
+    default=f"{OIDC_OP_ISSUER}/authorize" if OIDC_OP_ISSUER else "",
+)
+OIDC_OP_TOKEN_ENDPOINT = env.str(
+    "OIDC_OP_TOKEN_ENDPOINT", default=f"{OIDC_OP_ISSUER}/token" if OIDC_OP_ISSUER else ""
+)
+OIDC_OP_USER_ENDPOINT = env.str(
+    "OIDC_OP_USER_ENDPOINT", default=f"{OIDC_OP_ISSUER}/userinfo" if OIDC_OP_ISSUER else ""
+)
+OIDC_OP_JWKS_ENDPOINT = env.str(
+    "OIDC_OP_JWKS_ENDPOINT", default=f"{OIDC_OP_ISSUER}/jwks" if OIDC_OP_ISSUER else ""
+)
+OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_USE_NONCE = True
+# Seconds for each call to the identity provider (token, user info, keys).
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# How long a single sign-on stays valid before it is silently renewed with the provider.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
+OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_ADMIN_GROUPS = env.list("OIDC_ADMIN_GROUPS", default=["fleetadmin-admins"])
+OIDC_FLEET_MANAGER_GROUPS = env.list(
+    "OIDC_FLEET_MANAGER_GROUPS", default=["fleetadmin-fleet-managers"]
+)
+OIDC_SUPPORT_GROUPS = env.list("OIDC_SUPPORT_GROUPS", default=["fleetadmin-support"])
+# The provider's groups decide the role at every sign-in (no mapped group: support).
+OIDC_SYNC_ROLES = env.bool("OIDC_SYNC_ROLES", default=True)
+# Send the client secret as HTTP Basic auth (client_secret_basic) instead of in the body.
+OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
+if OIDC_ENABLED:
+    _missing = [
+        name for name in (
+            "OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT", "OIDC_RP_CLIENT_ID",
+            "OIDC_RP_CLIENT_SECRET",
+        ) if not globals()[name]
+    ]
+    if _missing:
+        raise ImproperlyConfigured(f"OIDC_ENABLED is on, but {', '.join(_missing)} not set.")
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+OIDC_CALLBACK_CLASS = "fleetadmin.oidc.CallbackView"
+OIDC_AUTHENTICATE_CLASS = "fleetadmin.oidc.AuthenticationRequestView"
+LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
+OIDC_EXEMPT_URLS = ["login", "logout"]
+
+# Reverse-proxy header login: a portal in front of the app names the signed-in user in a
+# header. Trusted only on requests whose peer address is one of the configured proxies.
+PROXY_AUTH_ENABLED = env.bool("PROXY_AUTH_ENABLED", default=False)
+PROXY_AUTH_HEADER = env.str("PROXY_AUTH_HEADER", default="X-Remote-User")
+PROXY_AUTH_GROUPS_HEADER = env.str("PROXY_AUTH_GROUPS_HEADER", default="")
+PROXY_AUTH_TRUSTED_PROXIES = env.list("PROXY_AUTH_TRUSTED_PROXIES", default=[])
+PROXY_AUTH_CREATE_USERS = env.bool("PROXY_AUTH_CREATE_USERS", default=True)
+
+# Password login needs ModelBackend; without it a permissions-only backend still answers
+# the role checks (has_perm) for users signed in any other way.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend"
+    if LOCAL_LOGIN_ENABLED
+    else "fleetadmin.auth_views.PermissionsOnlyBackend",
+]
+if OIDC_ENABLED:
+    AUTHENTICATION_BACKENDS.append("fleetadmin.oidc.OIDCBackend")
+if PROXY_AUTH_ENABLED:
+    AUTHENTICATION_BACKENDS.append("fleetadmin.proxy_auth.ProxyAuthBackend")
+if PROXY_AUTH_ENABLED:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "fleetadmin.proxy_auth.ProxyAuthMiddleware",
+    )
+if OIDC_ENABLED:
+    # Renews the sign-on with the provider after OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django_htmx.middleware.HtmxMiddleware") + 1,
+        "fleetadmin.oidc.SessionRefresh",
+    )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -112,8 +205,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # ------------------------------------------------------------------------------
-# Security headers
+# Security headers, embedding in a portal, HTTPS
 # ------------------------------------------------------------------------------
+# Origins (scheme://host[:port]) of intranet portals that may show fleetadmin in a frame.
+# They go into CSP frame-ancestors; nothing else may frame the app.
+FRAME_ANCESTORS = env.list("FRAME_ANCESTORS", default=[])
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -123,14 +219,53 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
     "base-uri": [CSP.SELF],
     "form-action": [CSP.SELF],
-    "frame-ancestors": [CSP.SELF],
+    "frame-ancestors": [CSP.SELF, *FRAME_ANCESTORS],
 }
-X_FRAME_OPTIONS = "SAMEORIGIN"
+# For browsers without CSP frame-ancestors. When portal origins are configured,
+# fleetadmin.access_middleware.PortalFramingMiddleware leaves this header out, because
+# X-Frame-Options cannot name another origin and CSP frame-ancestors decides instead.
+X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+# Inside a portal on the same site (portal.corp.example framing fleet.corp.example) the
+# default Lax cookies work. A portal on another site needs SameSite=None, which browsers
+# accept only together with Secure.
+DJANGO_CROSS_SITE_COOKIES = env.bool("DJANGO_CROSS_SITE_COOKIES", default=False)
+SESSION_COOKIE_SAMESITE = env.str(
+    "SESSION_COOKIE_SAMESITE", default="None" if DJANGO_CROSS_SITE_COOKIES else "Lax"
+)
+if SESSION_COOKIE_SAMESITE == "None":
+    SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# pytest-django imports these settings before any conftest can change them, and the test
+# client and live server speak plain HTTP: under pytest only, the HTTPS redirect defaults
+# off. Every other production default stays on (test_deploy checks them without pytest).
+_UNDER_PYTEST = "pytest" in sys.modules
+SECURE_SSL_REDIRECT = env.bool(
+    "DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG and not _UNDER_PYTEST
+)
+# Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (only if that proxy
+# always sets the header, otherwise a client could claim HTTPS).
+_proxy_ssl_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = []
+if SECURE_HSTS_SECONDS and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+    # security.W005: fleetadmin usually runs on one host of a company domain; sending
+    # HSTS for every subdomain would force HTTPS on other teams' intranet hosts. That is
+    # the domain owner's decision: DJANGO_HSTS_INCLUDE_SUBDOMAINS=true turns it on.
+    SILENCED_SYSTEM_CHECKS.append("security.W005")
+if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
+    # security.W021: the browsers' preload list is a one-way, domain-wide commitment
+    # (apex domain and all subdomains), not an application setting. DJANGO_HSTS_PRELOAD=true
+    # once the domain owner has decided to submit the domain.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # ------------------------------------------------------------------------------
 # flinkey

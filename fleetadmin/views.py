@@ -2,12 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from fleetadmin import audit
 from fleetadmin.errors import user_message
 from fleetadmin.flinkey import CredentialsMissing, client_for, credentials_of
 from fleetadmin.forms import CredentialsForm, CustomerChoiceForm, PreferencesForm
@@ -39,7 +41,12 @@ def settings_page(request):
     if request.method == "POST":
         form = CredentialsForm(request.POST, stored=credentials_of(request.user))
         if form.is_valid():
-            _credentials, changed = form.save(request.user)
+            with transaction.atomic():
+                _credentials, changed = form.save(request.user)
+                if changed:
+                    # Which fields changed, never their values.
+                    audit.record(user=request.user, action="credentials.change",
+                                 changes=audit.changed_fields(changed))
             if changed:
                 messages.success(request, _("Your flinkey credentials were saved."))
             else:
@@ -55,9 +62,15 @@ def settings_page(request):
 @require_POST
 def save_preferences(request):
     """Save the user's display preferences."""
-    form = PreferencesForm(request.POST, instance=_preferences_of(request.user))
+    preferences = _preferences_of(request.user)
+    before = {"time_zone": preferences.time_zone}
+    form = PreferencesForm(request.POST, instance=preferences)
     if form.is_valid():
-        form.save()
+        with transaction.atomic():
+            form.save()
+            changes = audit.field_changes(before, {"time_zone": form.instance.time_zone})
+            if changes:
+                audit.record(user=request.user, action="preferences.change", changes=changes)
         messages.success(request, _("Your preferences were saved."))
         return redirect("settings")
     return render(request, SETTINGS_TEMPLATE, _settings_context(request, preferences_form=form),
@@ -86,6 +99,10 @@ def test_connection(request):
     return _connection_result(request, customers=customers)
 
 
+def _customer_label(customer_id, name) -> str | None:
+    return None if customer_id is None else f"{name} ({customer_id})"
+
+
 @login_required
 @require_POST
 def choose_customer(request):
@@ -104,8 +121,13 @@ def choose_customer(request):
         return _connection_result(request, customers=customers, status=400,
                                   error=_("Your API manager cannot reach that customer."))
     credentials = credentials_of(request.user)
+    before = {"customer": _customer_label(credentials.customer_id, credentials.customer_name)}
     credentials.customer_id, credentials.customer_name = chosen.id, chosen.name
-    credentials.save(update_fields=["customer_id", "customer_name", "updated_at"])
+    with transaction.atomic():
+        credentials.save(update_fields=["customer_id", "customer_name", "updated_at"])
+        audit.record(user=request.user, action="customer.choose", customer_id=chosen.id,
+                     changes=audit.field_changes(
+                         before, {"customer": _customer_label(chosen.id, chosen.name)}))
     messages.success(request, _("You now work with %(customer)s.") % {"customer": chosen.name})
     if request.htmx:
         # A full navigation, not a swap: the whole page changes context.

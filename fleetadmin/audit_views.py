@@ -1,0 +1,148 @@
+"""The audit log page and its CSV export (read-only: entries are never edited or deleted)."""
+
+import csv
+import json
+from datetime import UTC, datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from fleetadmin import audit
+from fleetadmin.access import can_view_all_audit
+
+PAGE_SIZE = 50
+TEMPLATE = "fleetadmin/audit.html"
+
+
+class AuditFilterForm(forms.Form):
+    """Which entries to show: all fields optional, combined with AND."""
+
+    user = forms.CharField(label=_("User"), required=False, max_length=150)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    car = forms.IntegerField(label=_("Car ID"), required=False, min_value=0)
+    since = forms.DateField(label=_("From"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, all_users=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["action"].choices = [("", _("any"))] + [
+            (name, label) for name, label in audit.ACTIONS.items()
+        ]
+        if not all_users:
+            # A fleet manager sees only their own entries: no one else to filter for.
+            del self.fields["user"]
+
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("The end of the range is before its start."))
+        return cleaned
+
+    def filter(self, entries):
+        """Return `entries` narrowed to the valid filters (days in the user's time zone)."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        if data.get("user"):
+            entries = entries.filter(username__iexact=data["user"].strip())
+        if data.get("action"):
+            entries = entries.filter(action=data["action"])
+        if data.get("car") is not None:
+            entries = entries.filter(car_id=data["car"])
+        zone = timezone.get_current_timezone()
+        if data.get("since"):
+            start = datetime.combine(data["since"], time.min, zone)
+            entries = entries.filter(created_at__gte=start)
+        if data.get("until"):
+            end = datetime.combine(data["until"] + timedelta(days=1), time.min, zone)
+            entries = entries.filter(created_at__lt=end)
+        return entries
+
+
+def _filtered(request):
+    all_users = can_view_all_audit(request.user)
+    form = AuditFilterForm(request.GET or None, all_users=all_users)
+    return form, form.filter(audit.visible_entries(request.user)), all_users
+
+
+def change_rows(changes) -> list[dict]:
+    """Return one row per changed field: {"field", "before", "after"} or {"field", "value"}."""
+    rows = []
+    for field, value in (changes or {}).items():
+        if isinstance(value, dict) and {"before", "after"} <= value.keys():
+            rows.append({"field": field, "before": value["before"], "after": value["after"]})
+        elif isinstance(value, list):
+            rows.append({"field": field, "value": ", ".join(str(item) for item in value)})
+        else:
+            rows.append({"field": field, "value": value})
+    return rows
+
+
+@login_required
+@require_GET
+def audit_log(request):
+    """Audit entries the user may read, filtered and paged; htmx gets the table only."""
+    form, entries, all_users = _filtered(request)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    for entry in page.object_list:
+        entry.change_rows = change_rows(entry.changes)
+        entry.action_label = audit.action_label(entry.action)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form, "page": page, "all_users": all_users, "query": query.urlencode(),
+    }
+    template = TEMPLATE + "#audit-table" if request.htmx else TEMPLATE
+    return render(request, template, context)
+
+
+# A spreadsheet treats cells starting with these as formulas (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_COLUMNS = (
+    "id", "when_utc", "user", "sso_subject", "action", "affected_user", "customer_id",
+    "car_id", "event_id", "outcome", "upstream_status", "message", "changes",
+)
+
+
+@login_required
+@require_GET
+def audit_export(request):
+    """The filtered entries as CSV (all pages), streamed."""
+    _form, entries, _all_users = _filtered(request)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_COLUMNS)
+        for entry in entries.iterator(chunk_size=500):
+            yield writer.writerow([_cell(value) for value in (
+                entry.pk,
+                entry.created_at.astimezone(UTC).isoformat(),
+                entry.username, entry.sso_subject, entry.action, entry.target,
+                entry.customer_id, entry.car_id, entry.event_id, entry.outcome,
+                entry.upstream_status, entry.message,
+                json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
+            )])
+
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="fleetadmin-audit-{stamp}.csv"'
+    return response

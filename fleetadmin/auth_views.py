@@ -1,0 +1,39 @@
+"""The login page: local username/password (unless turned off) and the SSO button."""
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.backends import ModelBackend
+from django.utils.translation import gettext_lazy as _
+
+from fleetadmin.access import forbidden
+
+
+class PermissionsOnlyBackend(ModelBackend):
+    """Answers role checks from groups, but signs nobody in with a password.
+
+    Used instead of ModelBackend when LOCAL_LOGIN_ENABLED is off.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login view, refusing passwords when local login is turned off."""
+
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if not settings.LOCAL_LOGIN_ENABLED:
+            return forbidden(request, _("Sign-in with a password is turned off. "
+                                        "Use single sign-on."))
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            local_login_enabled=settings.LOCAL_LOGIN_ENABLED,
+            oidc_enabled=settings.OIDC_ENABLED,
+            sso_failed=self.request.GET.get("sso") == "failed",
+        )
+        return context

@@ -1,0 +1,227 @@
+"""Corporate single sign-on: OpenID Connect through mozilla-django-oidc.
+
+What is added to the library's defaults, and why:
+- the ID token's issuer, audience, expiry and subject are verified (the library checks the
+  signature and nonce, but not the audience);
+- users are matched by the provider's (issuer, subject), never by e-mail address, so an
+  account at the provider cannot take over a local account that shares its address;
+- the provider's groups decide the role; nobody gets more than support without a mapped group;
+- failures become a failed-login audit entry and the login page, not a 400 or 500 page;
+- htmx requests whose sign-on must be renewed navigate the browser instead of swapping.
+"""
+
+import hashlib
+import logging
+
+import jwt
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import SuspiciousOperation
+from django.db import transaction
+from django.http import Http404
+from django_htmx.http import HttpResponseClientRedirect
+from mozilla_django_oidc import middleware as oidc_middleware
+from mozilla_django_oidc import views as oidc_views
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+
+from fleetadmin import audit
+from fleetadmin.access_middleware import page_path
+from fleetadmin.models import AuditEntry, SSOIdentity
+from fleetadmin.roles import change_role, role_for_groups
+
+LOGGER = logging.getLogger(__name__)
+
+# Tolerated clock difference between us and the identity provider, in seconds.
+CLOCK_SKEW = 60
+
+
+class OIDCBackend(OIDCAuthenticationBackend):
+    """Authorization code flow with PKCE; users keyed by (issuer, subject); roles from groups."""
+
+    def authenticate(self, request, **kwargs):
+        # Only the callback view passes nonce and code_verifier. A password login (or
+        # anything else) that happens to carry ?code=&state= must not start a token
+        # exchange that skipped the state, nonce and PKCE checks.
+        if not settings.OIDC_ENABLED or request is None:
+            return None
+        if "nonce" not in kwargs or "code_verifier" not in kwargs:
+            return None
+        if not kwargs["nonce"] or (settings.OIDC_USE_PKCE and not kwargs["code_verifier"]):
+            return None
+        try:
+            return super().authenticate(request, **kwargs)
+        except (SuspiciousOperation, jwt.InvalidTokenError, OSError, ValueError, KeyError) as error:
+            # OSError covers the HTTP client's errors (timeouts, refused connections, 4xx/5xx
+            # from the provider). The reason goes to the log and the audit entry; it never
+            # contains a token (PyJWT's and our messages name claims, not values).
+            reason = f"{type(error).__name__}: {error}"[:500]
+            LOGGER.warning("single sign-on refused: %s", reason)
+            request._fleetadmin_login_failure = reason
+            return None
+
+    # -- the ID token ----------------------------------------------------------------
+
+    def verify_token(self, token, **kwargs):
+        """Check an ID token (alg, signature, iss, aud, exp, iat, sub, nonce); return its claims."""
+        if "nonce" not in kwargs:
+            # A signed userinfo answer, not an ID token: the library's signature check.
+            return super().verify_token(token, **kwargs)
+        if not token:
+            raise SuspiciousOperation("The token answer has no id_token.")
+        if jwt.get_unverified_header(token).get("alg") != self.OIDC_RP_SIGN_ALGO:
+            raise SuspiciousOperation("ID token refused: unexpected signing algorithm.")
+        try:
+            claims = jwt.decode(
+                token, self._signing_key(token), algorithms=[self.OIDC_RP_SIGN_ALGO],
+                audience=self.OIDC_RP_CLIENT_ID, issuer=settings.OIDC_OP_ISSUER,
+                leeway=CLOCK_SKEW, options={"require": ["iss", "aud", "exp", "iat", "sub"]},
+            )
+        except jwt.InvalidTokenError as error:
+            raise SuspiciousOperation(f"ID token refused: {error}") from error
+        if settings.OIDC_USE_NONCE and claims.get("nonce") != kwargs["nonce"]:
+            raise SuspiciousOperation("ID token refused: the nonce does not match.")
+        audience = claims["aud"]
+        if isinstance(audience, list) and len(audience) > 1 and (
+            claims.get("azp") != self.OIDC_RP_CLIENT_ID
+        ):
+            raise SuspiciousOperation("ID token refused: several audiences and no matching azp.")
+        return claims
+
+    def _signing_key(self, token):
+        if self.OIDC_RP_SIGN_ALGO.startswith(("RS", "ES", "PS")):
+            return self.OIDC_RP_IDP_SIGN_KEY or self.retrieve_matching_jwk(token)
+        return self.OIDC_RP_CLIENT_SECRET
+
+    def _verify_jws(self, payload, key):
+        # The library lets PyJWT's ExpiredSignatureError and friends escape as a 500.
+        try:
+            return super()._verify_jws(payload, key)
+        except jwt.InvalidTokenError as error:
+            raise SuspiciousOperation(f"Token refused: {error}") from error
+
+    # -- users -----------------------------------------------------------------------
+
+    def verify_claims(self, claims):
+        return bool(claims.get("sub"))
+
+    def get_or_create_user(self, access_token, id_token, payload):
+        """Return the user of (iss, sub), created on first sign-in, with the role of its groups."""
+        userinfo = self.get_userinfo(access_token, id_token, payload)
+        if userinfo.get("sub") != payload.get("sub"):
+            # OpenID Connect Core 5.3.2: the userinfo answer must be about the same person.
+            raise SuspiciousOperation("The user info names another subject than the ID token.")
+        claims = {**payload, **userinfo}
+        if not self.verify_claims(claims):
+            raise SuspiciousOperation("Claims verification failed")
+        issuer, subject = payload["iss"], payload["sub"]
+
+        with transaction.atomic():
+            identity = (
+                SSOIdentity.objects.select_related("user")
+                .filter(issuer=issuer, subject=subject).first()
+            )
+            if identity is not None:
+                user, created = identity.user, False
+            elif self.get_settings("OIDC_CREATE_USER", True):
+                user = get_user_model().objects.create_user(
+                    self._free_username(claims, issuer, subject)
+                )
+                user.set_unusable_password()
+                SSOIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+                created = True
+            else:
+                return None
+            self._update_profile(user, claims)
+            if created or settings.OIDC_SYNC_ROLES:
+                groups = _groups_of(claims)
+                role = role_for_groups(
+                    groups, admin_groups=settings.OIDC_ADMIN_GROUPS,
+                    fleet_manager_groups=settings.OIDC_FLEET_MANAGER_GROUPS,
+                    support_groups=settings.OIDC_SUPPORT_GROUPS,
+                )
+                change_role(user, role, by=None, how="single sign-on groups: "
+                            + (", ".join(sorted(groups)) or "none")[:400])
+        return user
+
+    def _free_username(self, claims, issuer, subject) -> str:
+        wanted = str(
+            claims.get(settings.OIDC_USERNAME_CLAIM) or claims.get("email") or subject
+        )[:120]
+        users = get_user_model().objects
+        if not users.filter(username=wanted).exists():
+            return wanted
+        # A local account (or another provider's) has that name: never reuse it.
+        digest = hashlib.sha256(f"{issuer}\0{subject}".encode()).hexdigest()
+        for length in (8, 16, 64):
+            candidate = f"{wanted}~{digest[:length]}"[:150]
+            if not users.filter(username=candidate).exists():
+                return candidate
+        raise SuspiciousOperation("No free username for this single sign-on identity.")
+
+    @staticmethod
+    def _update_profile(user, claims) -> None:
+        profile = {
+            "email": str(claims.get("email") or "")[:254],
+            "first_name": str(claims.get("given_name") or "")[:150],
+            "last_name": str(claims.get("family_name") or "")[:150],
+        }
+        changed = [name for name, value in profile.items() if getattr(user, name) != value]
+        for name in changed:
+            setattr(user, name, profile[name])
+        if changed or user.has_usable_password():
+            # An SSO account never signs in with a password of ours.
+            user.set_unusable_password()
+            user.save()
+
+
+def _groups_of(claims) -> list[str]:
+    value = claims.get(settings.OIDC_GROUPS_CLAIM) or []
+    if isinstance(value, str):
+        value = [value]
+    return [str(name) for name in value if isinstance(name, str | int)]
+
+
+def _enabled():
+    if not settings.OIDC_ENABLED:
+        raise Http404("Single sign-on is not configured.")
+
+
+class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
+    """Sends the browser to the identity provider (with state, nonce and PKCE challenge)."""
+
+    def get(self, request):
+        _enabled()
+        return super().get(request)
+
+
+class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
+    """Where the identity provider sends the browser back with the code."""
+
+    def get(self, request):
+        _enabled()
+        if request.GET.get("error"):
+            _record_failure(request, f"identity provider: {request.GET['error']}"[:200])
+        try:
+            return super().get(request)
+        except SuspiciousOperation as error:
+            # An unknown state: a replayed or forged callback (login CSRF), or a stale tab.
+            _record_failure(request, str(error)[:200])
+            return self.login_failure()
+
+
+def _record_failure(request, reason: str) -> None:
+    LOGGER.warning("single sign-on refused: %s", reason)
+    audit.record(user=None, action="auth.login_failed", outcome=AuditEntry.Outcome.FAILURE,
+                 message=reason)
+
+
+class SessionRefresh(oidc_middleware.SessionRefresh):
+    """Renews the sign-on with the provider; htmx requests navigate instead of swapping."""
+
+    def process_request(self, request):
+        response = super().process_request(request)
+        if response is None or not getattr(request, "htmx", False):
+            return response
+        # The library remembered the fragment's URL; come back to the page instead.
+        request.session["oidc_login_next"] = page_path(request)
+        return HttpResponseClientRedirect(response.get("refresh_url") or response["Location"])

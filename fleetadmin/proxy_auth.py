@@ -1,0 +1,117 @@
+"""Reverse-proxy header login, for portals that authenticate people in front of the app.
+
+The header is believed only when the request's peer address (REMOTE_ADDR, the TCP
+connection, not X-Forwarded-For) is one of PROXY_AUTH_TRUSTED_PROXIES. From anywhere else
+the header is ignored as if it were absent, so nobody can sign in by sending it.
+The trusted proxy must remove or overwrite the header on every request it forwards.
+"""
+
+import ipaddress
+import logging
+from functools import lru_cache
+
+from django.conf import settings
+from django.contrib.auth.backends import RemoteUserBackend
+from django.contrib.auth.middleware import RemoteUserMiddleware
+from django.core.exceptions import ImproperlyConfigured
+
+from fleetadmin.access import ROLE_SUPPORT
+from fleetadmin.roles import change_role, role_for_groups
+
+LOGGER = logging.getLogger(__name__)
+
+
+def meta_key(header: str) -> str:
+    """Return the request.META key of an HTTP header name ("X-Remote-User" → HTTP_X_REMOTE_USER)."""
+    return "HTTP_" + header.strip().upper().replace("-", "_")
+
+
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]):
+    try:
+        return tuple(
+            ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip()
+        )
+    except ValueError as error:
+        raise ImproperlyConfigured(f"PROXY_AUTH_TRUSTED_PROXIES: {error}") from error
+
+
+def is_trusted_proxy(address: str) -> bool:
+    """True when `address` is one of the configured proxies (IPs or CIDR networks)."""
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in _networks(tuple(settings.PROXY_AUTH_TRUSTED_PROXIES)))
+
+
+class ProxyAuthMiddleware(RemoteUserMiddleware):
+    """Django's RemoteUserMiddleware, reading the configured header from trusted proxies only."""
+
+    def __call__(self, request):
+        if not settings.PROXY_AUTH_ENABLED:
+            return self.get_response(request)
+        return super().__call__(request)
+
+    @property
+    def header(self):
+        return meta_key(settings.PROXY_AUTH_HEADER)
+
+    def get_username(self, request):
+        if not is_trusted_proxy(request.META.get("REMOTE_ADDR", "")):
+            if self.header in request.META:
+                LOGGER.warning(
+                    "ignored %s from %s, which is not a trusted proxy",
+                    settings.PROXY_AUTH_HEADER, request.META.get("REMOTE_ADDR"),
+                )
+            raise KeyError(self.header)
+        username = request.META[self.header].strip()
+        if not username:
+            raise KeyError(self.header)
+        return username
+
+
+class ProxyAuthBackend(RemoteUserBackend):
+    """Signs in the user the trusted proxy names; new users get the role of their groups."""
+
+    @property
+    def create_unknown_user(self):
+        return settings.PROXY_AUTH_CREATE_USERS
+
+    def authenticate(self, request, remote_user):
+        # Only through ProxyAuthMiddleware, which has checked the peer address.
+        if not settings.PROXY_AUTH_ENABLED or request is None:
+            return None
+        if not is_trusted_proxy(request.META.get("REMOTE_ADDR", "")):
+            return None
+        return super().authenticate(request, remote_user)
+
+    def clean_username(self, username):
+        return username.strip()[:150]
+
+    def configure_user(self, request, user, created=True):
+        if user is None:
+            return user
+        if created:
+            # Signs in through the proxy only; there is no password of ours to guess.
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        groups_header = settings.PROXY_AUTH_GROUPS_HEADER
+        if groups_header:
+            groups = [
+                name.strip()
+                for name in request.META.get(meta_key(groups_header), "").split(",")
+                if name.strip()
+            ]
+            role = role_for_groups(
+                groups, admin_groups=settings.OIDC_ADMIN_GROUPS,
+                fleet_manager_groups=settings.OIDC_FLEET_MANAGER_GROUPS,
+                support_groups=settings.OIDC_SUPPORT_GROUPS,
+            )
+            change_role(user, role, by=None,
+                        how="proxy groups: " + (", ".join(sorted(groups)) or "none")[:400])
+        elif created:
+            change_role(user, ROLE_SUPPORT, by=None, how="new user signed in through the proxy")
+        return user

@@ -5,4 +5,9 @@ from cars import views
 app_name = "cars"
 urlpatterns = [
     path("", views.car_list, name="list"),
+    path("new/", views.car_create, name="create"),
+    path("<int:car_id>/", views.car_detail, name="detail"),
+    path("<int:car_id>/products/", views.car_products, name="products"),
+    path("<int:car_id>/edit/", views.car_edit, name="edit"),
+    path("<int:car_id>/delete/", views.car_delete, name="delete"),
 ]

@@ -1,0 +1,88 @@
+"""The car form: mirrors what the flinkey API accepts, warns where it only looks odd."""
+
+import re
+
+from django import forms
+from django.forms.boundfield import BoundField
+from django.utils.translation import gettext_lazy as _
+
+from cars.services import EDITABLE_FIELDS
+
+# 17 characters, digits and capitals without I, O and Q (ISO 3779). Older cars have other
+# numbers, so this is a warning, never a refusal: the API itself accepts any text.
+VIN_PATTERN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+
+
+class WarningBoundField(BoundField):
+    """A bound field that also carries the form's warnings for it (shown, never blocking)."""
+
+    @property
+    def warnings(self) -> list[str]:
+        """Return the warnings for this field."""
+        return self.form.warnings.get(self.name, [])
+
+    @property
+    def aria_describedby(self):
+        described_by = super().aria_describedby
+        if self.auto_id and self.warnings:
+            described_by = f"{described_by} {self.auto_id}_warning".strip()
+        return described_by
+
+
+class CarForm(forms.Form):
+    """Name (required, not blank), licence plate, brand, model, VIN, description."""
+
+    bound_field_class = WarningBoundField
+
+    name = forms.CharField(
+        label=_("Name"),
+        error_messages={"required": _("Enter a name: flinkey needs one, and blanks do not count.")},
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    license_plate = forms.CharField(
+        label=_("Licence plate"), required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    brand = forms.CharField(label=_("Brand"), required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    model = forms.CharField(label=_("Model"), required=False,
+                            widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    vin = forms.CharField(
+        label=_("VIN"), required=False,
+        help_text=_("17 characters for cars built since 1981; older numbers are accepted too."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                      "class": "mono"}),
+    )
+    description = forms.CharField(
+        label=_("Description"), required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings: dict[str, list[str]] = {}
+        if editing:
+            # The values the form showed travel along as hidden "initial-…" inputs, so
+            # `changed_data` names exactly the fields the person changed (see services).
+            for name in EDITABLE_FIELDS:
+                self.fields[name].show_hidden_initial = True
+
+    def clean_vin(self) -> str:
+        vin = self.cleaned_data["vin"]
+        if vin and not VIN_PATTERN.fullmatch(vin.upper()):
+            self.warnings.setdefault("vin", []).append(
+                _("This does not look like a 17-character VIN (letters I, O and Q are not "
+                  "used). It is saved as typed; check it if the car is newer than 1981.")
+            )
+        return vin
+
+    def values(self) -> dict[str, str]:
+        """Return the cleaned values of every editable field ("" for empty)."""
+        return {name: self.cleaned_data.get(name) or "" for name in EDITABLE_FIELDS}
+
+    def seen(self) -> dict[str, str]:
+        """Return the values the edit form showed when it was opened (its hidden initials)."""
+        return {
+            name: str(self.data.get(self[name].html_initial_name) or "").strip()
+            for name in EDITABLE_FIELDS
+        }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -42,7 +43,10 @@ MAX_PAGE_SIZE = 1000
 _TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path, not a password
 _WRITES = frozenset({"PUT", "PATCH", "DELETE"})
 # A gateway's Retry-After may say minutes; a dashboard request cannot wait that long.
-_RETRY_AFTER_MAX = 5
+# (urllib3 caps it from 2.6 on; older versions have no such option.)
+_RETRY_AFTER_CAP = (
+    {"retry_after_max": 5} if "retry_after_max" in inspect.signature(Retry).parameters else {}
+)
 # update_car's snake_case keys and the JSON-Patch paths the API documents for them.
 _PATCH_PATHS = {
     "name": "/name",
@@ -123,7 +127,7 @@ class FlinkeyClient:
             backoff_factor=backoff_factor,
             raise_on_status=False,
             respect_retry_after_header=True,
-            retry_after_max=_RETRY_AFTER_MAX,
+            **_RETRY_AFTER_CAP,
         )
         adapter = HTTPAdapter(max_retries=retry)
         self._session.mount("http://", adapter)
@@ -464,17 +468,21 @@ class FlinkeyClient:
         return error
 
     def _parse(self, response: requests.Response, parse: Callable[[Any], Any]) -> Any:
+        # Errors are raised outside the except blocks: a JSONDecodeError keeps the whole
+        # body (a token answer included) and must not ride along as __context__.
+        failure: ProtocolError | None = None
         try:
             data = json.loads(response.content)
         except (ValueError, RecursionError):
-            raise ProtocolError("the body is not JSON", response.status_code) from None
-        try:
-            return parse(data)
-        except ProtocolError as error:
-            error.status = response.status_code
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-            raise ProtocolError(f"unexpected shape: {exc}", response.status_code) from None
+            failure = ProtocolError("the body is not JSON", response.status_code)
+        else:
+            try:
+                return parse(data)
+            except ProtocolError as error:
+                failure = ProtocolError(error.detail, response.status_code)
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+                failure = ProtocolError(f"unexpected shape: {exc}", response.status_code)
+        raise failure
 
     def _redact(self, text: str) -> str:
         # The API has no reason to echo a secret, but an error message may end up on a page.

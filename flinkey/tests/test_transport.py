@@ -195,6 +195,8 @@ def test_unreadable_car_lists_are_protocol_errors(recorder_client, body):
         client.list_cars()
     assert isinstance(caught.value, FlinkeyError)
     assert (caught.value.status, caught.value.message) == (200, UNREADABLE)
+    # The JSONDecodeError holds the whole body; it must not ride along.
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
 
 
 @pytest.mark.parametrize(

@@ -317,3 +317,22 @@ def test_error_bodies(recorder_client, status, content_type, body, cls, message)
     expected = message or f"The flinkey API answered with HTTP {status} and no readable message."
     assert caught.value.message == expected
     assert str(caught.value) == expected
+
+
+# --- the retry policy itself (where a closed port cannot show how often it was tried) -------
+
+
+def test_retry_policy_repeats_only_gets_after_a_connect_error():
+    from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError
+
+    from flinkey.client import _GetOnlyRetry
+
+    policy = _GetOnlyRetry(total=2, allowed_methods={"GET"}, status_forcelist={503})
+    refused = NewConnectionError(None, "refused")
+    assert policy.increment("GET", "/v3/cars", error=refused).total == 1
+    for method in ("PUT", "PATCH", "DELETE", "POST"):
+        with pytest.raises(MaxRetryError):
+            policy.increment(method, "/v3/cars", error=refused)
+    with pytest.raises(ReadTimeoutError):
+        policy.increment("GET", "/v3/cars", error=ReadTimeoutError(None, "/v3/cars", "slow"))
+    assert policy.is_retry("GET", 503) and not policy.is_retry("PUT", 503)

@@ -123,10 +123,10 @@ class OIDCBackend(OIDCAuthenticationBackend):
             if identity is not None:
                 user, created = identity.user, False
             elif self.get_settings("OIDC_CREATE_USER", True):
+                # No password: an SSO account never signs in with one of ours.
                 user = get_user_model().objects.create_user(
                     self._free_username(claims, issuer, subject)
                 )
-                user.set_unusable_password()
                 SSOIdentity.objects.create(user=user, issuer=issuer, subject=subject)
                 created = True
             else:
@@ -168,10 +168,8 @@ class OIDCBackend(OIDCAuthenticationBackend):
         changed = [name for name, value in profile.items() if getattr(user, name) != value]
         for name in changed:
             setattr(user, name, profile[name])
-        if changed or user.has_usable_password():
-            # An SSO account never signs in with a password of ours.
-            user.set_unusable_password()
-            user.save()
+        if changed:
+            user.save(update_fields=changed)
 
 
 def _groups_of(claims) -> list[str]:
@@ -199,20 +197,32 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
 
     def get(self, request):
         _enabled()
-        if request.GET.get("error"):
-            _record_failure(request, f"identity provider: {request.GET['error']}"[:200])
         try:
             return super().get(request)
         except SuspiciousOperation as error:
             # An unknown state: a replayed or forged callback (login CSRF), or a stale tab.
-            _record_failure(request, str(error)[:200])
-            return self.login_failure()
+            return self._refused(str(error))
 
+    def login_failure(self):
+        request = self.request
+        if request.GET.get("error"):
+            reason = f"identity provider: {request.GET['error']}"
+        elif getattr(self, "user", None) is not None and not self.user.is_active:
+            reason = "account deactivated"
+        elif "code" in request.GET and "oidc_states" not in request.session:
+            reason = "no sign-in in progress in this session (replayed callback?)"
+        else:
+            reason = "single sign-on refused"
+        return self._refused(reason)
 
-def _record_failure(request, reason: str) -> None:
-    LOGGER.warning("single sign-on refused: %s", reason)
-    audit.record(user=None, action="auth.login_failed", outcome=AuditEntry.Outcome.FAILURE,
-                 message=reason)
+    def _refused(self, reason: str):
+        # Django's user_login_failed already recorded a refusal by the backend.
+        if not getattr(self.request, "_fleetadmin_failure_recorded", False):
+            LOGGER.warning("single sign-on refused: %s", reason)
+            audit.record(user=None, action="auth.login_failed",
+                         outcome=AuditEntry.Outcome.FAILURE, message=reason[:200])
+            self.request._fleetadmin_failure_recorded = True
+        return super().login_failure()
 
 
 class SessionRefresh(oidc_middleware.SessionRefresh):

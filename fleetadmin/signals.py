@@ -38,6 +38,8 @@ def record_login_failed(sender, credentials, request=None, **kwargs):
     # Only the name that was tried: never the password, nor an SSO nonce or verifier
     # (Django masks passwords in `credentials`, but not those).
     tried = credentials.get("username") or credentials.get("remote_user") or ""
+    if request is not None:
+        request._fleetadmin_failure_recorded = True
     audit.record(
         user=None, action="auth.login_failed", username=str(tried)[:150],
         outcome=AuditEntry.Outcome.FAILURE,

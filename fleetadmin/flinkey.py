@@ -66,7 +66,7 @@ def _token_cache_key(base_url: str, credentials: FlinkeyCredentials) -> str:
     # Keyed by an HMAC of the whole account, so changed credentials never reuse a token
     # obtained with the old ones, and the key reveals nothing about them.
     account = "\0".join([base_url, credentials.api_key, credentials.username, credentials.password])
-    return "flinkey-token:" + salted_hmac("flinkey-token", account).hexdigest()
+    return "flinkey-token:" + salted_hmac("flinkey-token", account, algorithm="sha256").hexdigest()
 
 
 def _cached_token(cache_key: str) -> Token | None:

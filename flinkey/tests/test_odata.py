@@ -238,6 +238,7 @@ def test_query_is_frozen_and_hashable():
 # --- user input never changes the structure -------------------------------------------------
 
 
+@settings(database=None)  # no .hypothesis/ folder in the work tree
 @given(st.text(), st.text())
 def test_any_string_stays_one_literal(first, second):
     expr = odata.contains(odata.tolower("name"), first) & ~odata.eq("license_plate", second)
@@ -284,6 +285,7 @@ def test_a_car_named_with_hostile_text_is_found_by_eq(client, name):
 @settings(
     max_examples=60,
     deadline=None,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(needle=st.text(max_size=20) | st.sampled_from(["O'Brien", "'", "Mü", "ID.", "'s"]))

@@ -101,6 +101,8 @@ class Handler(BaseHTTPRequestHandler):
     """One connection; every method goes through `_handle`."""
 
     protocol_version = "HTTP/1.1"  # keep-alive, like the real gateway
+    # Without this every small response waits for the delayed-ACK timer (~40 ms a request).
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         """The Server header."""

@@ -63,9 +63,18 @@ def recording(*, user, action: str, **fields):
     try:
         yield entry
     except FlinkeyError as error:
-        entry.outcome = AuditEntry.Outcome.FAILURE
+        # A write that timed out after it was sent may or may not have happened.
+        unknown = getattr(error, "write_outcome_unknown", False)
+        entry.outcome = AuditEntry.Outcome.UNKNOWN if unknown else AuditEntry.Outcome.FAILURE
         entry.upstream_status = error.status
         entry.message = error.message
+        entry.save()
+        raise
+    except Exception as error:
+        # A fault of ours mid-write: still on record. Only the type: an exception's text
+        # can carry anything, secrets included.
+        entry.outcome = AuditEntry.Outcome.UNKNOWN
+        entry.message = f"fleetadmin error: {type(error).__name__}"
         entry.save()
         raise
     entry.outcome = AuditEntry.Outcome.SUCCESS

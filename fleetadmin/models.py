@@ -111,6 +111,8 @@ class AuditEntry(models.Model):
     class Outcome(models.TextChoices):
         SUCCESS = "success", _("success")
         FAILURE = "failure", _("failure")
+        # Sent, but no answer: flinkey may or may not have made the change.
+        UNKNOWN = "unknown", _("unknown")
 
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -346,3 +346,47 @@ def test_local_login_can_be_turned_off(client, idp, settings):
     idp.sign_in_as("manager-sub", groups=["fleet-managers"])
     sign_in(client, idp)
     assert can_write(signed_in_user(client))
+
+
+# -- renewing the sign-on during htmx use ------------------------------------------------
+
+
+@pytest.fixture
+def session_refresh(settings):
+    middleware = list(settings.MIDDLEWARE)
+    middleware.insert(middleware.index("django_htmx.middleware.HtmxMiddleware") + 1,
+                      "fleetadmin.oidc.SessionRefresh")
+    settings.MIDDLEWARE = middleware
+
+
+def expire_sign_on(client):
+    session = client.session
+    session["oidc_id_token_expiration"] = time.time() - 1
+    session.save()
+
+
+def test_an_expired_sign_on_during_htmx_use_navigates_the_browser(client, idp, session_refresh):
+    idp.sign_in_as("htmx-user", groups=["fleet-managers"], preferred_username="hx")
+    sign_in(client, idp)
+    expire_sign_on(client)
+
+    response = client.get(reverse("audit") + "?page=2", headers={
+        "HX-Request": "true", "HX-Current-URL": "http://testserver/settings/"})
+    assert response.status_code == 200
+    authorize = response["HX-Redirect"]
+    assert authorize.startswith(idp.issuer + "/authorize?")
+    assert parse_qs(urlsplit(authorize).query)["prompt"] == ["none"]
+
+    # The browser goes to the provider and comes back to the page, not the fragment.
+    back = back_to_app(client, provider_redirect(authorize))
+    assert back["Location"] == "/settings/"
+    assert signed_in_user(client).username == "hx"
+
+
+def test_an_expired_sign_on_on_a_page_redirects(client, idp, session_refresh):
+    idp.sign_in_as("page-user", groups=["helpdesk"])
+    sign_in(client, idp)
+    expire_sign_on(client)
+    response = client.get(reverse("settings"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(idp.issuer + "/authorize?")

@@ -24,7 +24,8 @@ def _keyring() -> MultiFernet:
     try:
         return MultiFernet([Fernet(key) for key in keys])
     except ValueError as error:
-        raise ImproperlyConfigured(f"FLINKEY_ENCRYPTION_KEYS holds an invalid key: {error}") from None
+        message = f"FLINKEY_ENCRYPTION_KEYS holds an invalid key: {error}"
+        raise ImproperlyConfigured(message) from None
 
 
 @receiver(setting_changed)

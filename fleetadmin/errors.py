@@ -37,7 +37,9 @@ def _advice(error: Exception) -> str:
         return _("Try again; if this persists, test the connection on the Settings page.")
     if isinstance(error, NotFoundError):
         if error.message.strip() == _MANAGER_NOT_FOUND:
-            return _("Your API manager cannot reach this customer. Choose one on the Settings page.")
+            return _(
+                "Your API manager cannot reach this customer. Choose one on the Settings page."
+            )
         return _("It may have been deleted by someone else. Reload to see the current state.")
     if isinstance(error, BadRequestError):
         return _("Correct the input and try again.")

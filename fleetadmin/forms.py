@@ -12,7 +12,8 @@ class SecretInput(forms.PasswordInput):
     """A password box that never renders the stored value back into the page."""
 
     def __init__(self, attrs=None):
-        super().__init__(attrs={"autocomplete": "new-password", **(attrs or {})}, render_value=False)
+        attrs = {"autocomplete": "new-password", **(attrs or {})}
+        super().__init__(attrs=attrs, render_value=False)
 
 
 class CredentialsForm(forms.Form):

@@ -22,9 +22,8 @@ def make_user(username, *, role="fleet manager", with_credentials=True, customer
     """Return a user with `role`, by default with sandbox credentials and the demo customer."""
     from django.contrib.auth import get_user_model
 
-    from fleetadmin.roles import assign_role
-
     from fleetadmin.models import FlinkeyCredentials
+    from fleetadmin.roles import assign_role
     from flinkey_sandbox import DEMO
 
     user = get_user_model().objects.create_user(username=username, password=password)

@@ -25,7 +25,8 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    found = subprocess.run([ROOT / "scripts" / "find-chromium"], capture_output=True, text=True)
+    finder = ROOT / "scripts" / "find-chromium"
+    found = subprocess.run([finder], capture_output=True, text=True)  # noqa: S603 - our script
     if found.returncode != 0:
         pytest.fail("Chromium not found: run scripts/setup --browser (or set CHROMIUM_PATH).")
     return {

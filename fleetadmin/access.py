@@ -61,6 +61,12 @@ def forbidden(request, message=None):
     return render(request, template, {"message": message}, status=403)
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: our 403 page (Django's own has an inline style the CSP blocks)."""
+    return forbidden(request, _("This form could not be accepted: it was open for too long, or "
+                                "it did not come from fleetadmin. Reload the page and try again."))
+
+
 def write_access_required(view):
     """Decorator for every view that changes data upstream: login plus the write permission."""
 

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Only acts on SameSite=None cookies (DJANGO_CROSS_SITE_COOKIES): marks them Partitioned.
+    "fleetadmin.access_middleware.PartitionedCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -225,6 +227,7 @@ SECURE_CSP = {
 # fleetadmin.access_middleware.PortalFramingMiddleware leaves this header out, because
 # X-Frame-Options cannot name another origin and CSP frame-ancestors decides instead.
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "fleetadmin.access.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -120,3 +120,25 @@ def test_other_security_headers(client):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
+
+
+def test_a_csrf_failure_page_lives_within_the_policy(db):
+    response = Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "x"})
+    assert response.status_code == 403
+    assert "Reload the page and try again." in response.content.decode()
+    assert_page_lives_within_the_policy(response)
+
+
+def test_cross_site_cookies_are_partitioned(client, settings):
+    settings.SESSION_COOKIE_SAMESITE = settings.CSRF_COOKIE_SAMESITE = "None"
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = True
+    response = client.get(reverse("login"))
+    header = response.cookies[settings.CSRF_COOKIE_NAME].output()
+    assert "SameSite=None" in header and "Secure" in header
+    assert header.endswith("; Partitioned")
+
+
+def test_same_site_cookies_are_left_alone(client):
+    header = client.get(reverse("login")).cookies["csrftoken"].output()
+    assert "SameSite=Lax" in header
+    assert "Partitioned" not in header

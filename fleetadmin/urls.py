@@ -1,6 +1,7 @@
 """URL configuration of fleetadmin."""
 
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
@@ -24,4 +25,6 @@ urlpatterns = [
     path("users/<int:user_id>/credentials/", users_views.set_credentials, name="user-credentials"),
     path("oidc/", include("mozilla_django_oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
 ]

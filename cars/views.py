@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from cars import services
@@ -33,6 +34,9 @@ from flinkey import (
 )
 
 SETUP_ERRORS = (CredentialsMissing, CustomerNotChosen)
+# The same URL answers a page or a fragment depending on these: caches (the browser's own,
+# used by the back button) must keep them apart, or "back" shows a bare fragment.
+FRAGMENT_HEADERS = ("HX-Request", "HX-Target")
 
 COLUMNS = (
     ("name", gettext_lazy("Name")),
@@ -169,6 +173,7 @@ def _columns(params: ListParams) -> list[dict]:
 
 @login_required
 @require_GET
+@vary_on_headers(*FRAGMENT_HEADERS)
 def car_list(request):
     """The customer's cars: search, sort, pages; the #car-table fragment for htmx."""
     params = ListParams.from_query(request.GET)
@@ -205,6 +210,7 @@ def _form_response(request, context: dict, status: int = 200):
 
 @write_access_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def car_create(request):
     """Create a car: a form in the list's dialog (htmx) or on its own page."""
     params = ListParams.from_query(request.GET)
@@ -254,6 +260,7 @@ def _created(request, car, form: CarForm, params: ListParams):
 
 @login_required
 @require_GET
+@vary_on_headers(*FRAGMENT_HEADERS)
 def car_detail(request, car_id: int):
     """One car's fields; its devices load lazily into #car-products."""
     return _detail_page(request, car_id, with_devices=False)
@@ -261,6 +268,7 @@ def car_detail(request, car_id: int):
 
 @login_required
 @require_GET
+@vary_on_headers(*FRAGMENT_HEADERS)
 def car_products(request, car_id: int):
     """The car's devices: the #car-products fragment, or (without JS) the car's page with them."""
     if not _wants_fragment(request, "car-products"):
@@ -308,6 +316,7 @@ def _detail_page(request, car_id: int, *, with_devices: bool):
 
 @write_access_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def car_edit(request, car_id: int):
     """Edit a car in the dialog (htmx) or on its own page; only changed fields are sent."""
     params = ListParams.from_query(request.GET)
@@ -423,6 +432,7 @@ def _row_removed_html(request, car_id: int) -> str:
 
 @write_access_required
 @require_http_methods(["GET", "POST"])
+@vary_on_headers(*FRAGMENT_HEADERS)
 def car_delete(request, car_id: int):
     """Ask (dialog or page) naming the car, then delete it; a 404 means someone was faster."""
     params = ListParams.from_query(request.GET)

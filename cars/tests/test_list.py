@@ -270,3 +270,9 @@ def test_rows_are_labelled_for_phone_width(manager_client, flinkey_api):
 
 def test_only_get_is_allowed(manager_client, flinkey_api):
     assert manager_client.post(LIST).status_code == 405
+
+
+def test_pages_and_fragments_are_cached_apart(manager_client, flinkey_api):
+    # Without Vary, the browser's back button can show a cached bare fragment.
+    response = manager_client.get(LIST, headers=hx("car-table"))
+    assert "HX-Request" in response["Vary"] and "HX-Target" in response["Vary"]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from cars import services
 from cars.forms import CarForm
@@ -61,6 +61,19 @@ def _status_of(error: Exception) -> int:
     if isinstance(error, UnavailableError):
         return 503
     return 502
+
+
+def _write_message(error: Exception) -> str:
+    """user_message(error); a write whose outcome is unknown always says to check first.
+
+    user_message says so for timeouts only; a connection that broke after the request went
+    out leaves the write just as uncertain, and "try again" could create a car twice.
+    """
+    if (isinstance(error, UnavailableError) and error.write_outcome_unknown
+            and not isinstance(error, UpstreamTimeout)):
+        return _("%(reason)s fleetadmin cannot tell whether the change was saved. Check the "
+                 "list before you try again.") % {"reason": error.message}
+    return user_message(error)
 
 
 def _car_missing(error: Exception) -> bool:
@@ -178,10 +191,12 @@ def car_list(request):
     """The customer's cars: search, sort, pages; the #car-table fragment for htmx."""
     params = ListParams.from_query(request.GET)
     context, status = _list_context(request, params)
-    template = "cars/car_list.html"
-    if _wants_fragment(request, "car-table"):
-        template += "#car-table"
-    return render(request, template, context, status=status)
+    if not _wants_fragment(request, "car-table"):
+        return render(request, "cars/car_list.html", context, status=status)
+    response = render(request, "cars/car_list.html#car-table", context, status=status)
+    # The address bar shows the canonical URL (defaults left out, bad values corrected),
+    # not whatever the search form happened to send.
+    return push_url(response, _list_url(params))
 
 
 # --- create -------------------------------------------------------------------------------
@@ -193,7 +208,7 @@ def _apply_write_error(form: CarForm, error: Exception, context: dict) -> int:
         form.add_error(None, user_message(error))
         context["setup_needed"] = True
         return 409
-    message = user_message(error)
+    message = _write_message(error)
     if isinstance(error, BadRequestError) and "name" in error.message.lower():
         form.add_error("name", message)
     else:
@@ -463,7 +478,7 @@ def car_delete(request, car_id: int):
         except (*SETUP_ERRORS, FlinkeyError) as error:
             if _car_missing(error):
                 return _deleted(request, params, car_id, name=car.name, already=True)
-            context["error"] = user_message(error)
+            context["error"] = _write_message(error)
             context["setup_needed"] = isinstance(error, SETUP_ERRORS)
             status = 409 if isinstance(error, SETUP_ERRORS) else _status_of(error)
         else:

@@ -8,7 +8,7 @@ from cars.tests.conftest import hx
 from fleetadmin.flinkey import client_for
 from fleetadmin.models import AuditEntry
 from fleetadmin.testing import make_user
-from flinkey import BadRequestError, FlinkeyClient
+from flinkey import BadRequestError, FlinkeyClient, UnavailableError
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +189,17 @@ def test_the_new_car_is_readable_through_the_client(manager, manager_client, fli
               if c["name"] == "Nur ein Name"]
     fetched = client_for(manager).get_car(car["id"])
     assert fetched.vin is None and fetched.license_plate is None and fetched.description is None
+
+
+def test_a_create_whose_connection_broke_says_to_check(manager_client, flinkey_api, monkeypatch):
+    def broken(self, **fields):
+        raise UnavailableError("The connection to the flinkey API broke before it answered.",
+                               write_outcome_unknown=True)
+
+    monkeypatch.setattr(FlinkeyClient, "create_car", broken)
+    response = manager_client.post(NEW, VALID, headers=hx("car-dialog"))
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert "cannot tell whether the change was saved. Check the list before you try again." in html
+    assert "Try again in a moment" not in html
+    assert f'value="{VALID["name"]}"' in html

@@ -276,3 +276,9 @@ def test_pages_and_fragments_are_cached_apart(manager_client, flinkey_api):
     # Without Vary, the browser's back button can show a cached bare fragment.
     response = manager_client.get(LIST, headers=hx("car-table"))
     assert "HX-Request" in response["Vary"] and "HX-Target" in response["Vary"]
+
+
+def test_the_pushed_url_is_canonical(manager_client, flinkey_api):
+    response = manager_client.get(LIST, {"q": " golf ", "size": "25", "sort": "bogus"},
+                                  headers=hx("car-table"))
+    assert response["HX-Push-Url"] == "/cars/?q=golf"

@@ -64,6 +64,19 @@ def test_check_deploy_passes_with_production_settings():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_check_deploy_passes_with_sso_a_cross_site_portal_and_a_proxy():
+    done = run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        OIDC_ENABLED="true", OIDC_OP_ISSUER="https://idp.corp.example",
+        OIDC_RP_CLIENT_ID="fleetadmin", OIDC_RP_CLIENT_SECRET="s3cret",
+        LOCAL_LOGIN_ENABLED="false", FRAME_ANCESTORS="https://portal.other.example",
+        DJANGO_CROSS_SITE_COOKIES="true", PROXY_AUTH_ENABLED="true",
+        PROXY_AUTH_TRUSTED_PROXIES="10.0.0.1", DJANGO_SECURE_PROXY_SSL_HEADER=
+        "HTTP_X_FORWARDED_PROTO,https",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_check_deploy_is_not_silenced_wholesale():
     done = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                DJANGO_HSTS_SECONDS="0", DJANGO_SECURE_SSL_REDIRECT="false")

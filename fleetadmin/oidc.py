@@ -7,18 +7,24 @@ What is added to the library's defaults, and why:
   account at the provider cannot take over a local account that shares its address;
 - the provider's groups decide the role; nobody gets more than support without a mapped group;
 - failures become a failed-login audit entry and the login page, not a 400 or 500 page;
-- htmx requests whose sign-on must be renewed navigate the browser instead of swapping.
+- htmx requests whose sign-on must be renewed navigate the browser instead of swapping;
+- endpoints not configured explicitly come from the provider's discovery document, looked
+  up when first needed (not at start-up, so a provider outage cannot stop the app).
 """
 
 import hashlib
+import json
 import logging
+import urllib.request
 
 import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import Http404
+from django.shortcuts import redirect
 from django_htmx.http import HttpResponseClientRedirect
 from mozilla_django_oidc import middleware as oidc_middleware
 from mozilla_django_oidc import views as oidc_views
@@ -33,10 +39,76 @@ LOGGER = logging.getLogger(__name__)
 
 # Tolerated clock difference between us and the identity provider, in seconds.
 CLOCK_SKEW = 60
+DISCOVERY_CACHE_SECONDS = 3600
+
+# Setting name → the discovery document's key.
+_DISCOVERED = {
+    "OIDC_OP_AUTHORIZATION_ENDPOINT": "authorization_endpoint",
+    "OIDC_OP_TOKEN_ENDPOINT": "token_endpoint",
+    "OIDC_OP_USER_ENDPOINT": "userinfo_endpoint",
+    "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
+}
+
+
+class DiscoveryError(ValueError):
+    """The provider's discovery document could not be fetched or does not fit."""
+
+
+def discovery() -> dict:
+    """Return the issuer's /.well-known/openid-configuration (cached); raise DiscoveryError."""
+    issuer = settings.OIDC_OP_ISSUER.rstrip("/")
+    key = "fleetadmin:oidc-discovery:" + hashlib.sha256(issuer.encode()).hexdigest()
+    document = cache.get(key)
+    if document is not None:
+        return document
+    url = issuer + "/.well-known/openid-configuration"
+    if not url.startswith(("https://", "http://")):
+        raise DiscoveryError(f"OIDC_OP_ISSUER is not an http(s) URL: {issuer!r}")
+    try:
+        with urllib.request.urlopen(url, timeout=settings.OIDC_TIMEOUT) as answer:  # noqa: S310
+            document = json.loads(answer.read(1_000_000))
+    except (OSError, ValueError) as error:
+        raise DiscoveryError(f"discovery at {url} failed: {error}") from error
+    # OpenID Connect Discovery 4.3: the document must name exactly the issuer asked.
+    if not isinstance(document, dict) or document.get("issuer", "").rstrip("/") != issuer:
+        raise DiscoveryError(f"discovery at {url} names another issuer")
+    missing = [name for name in _DISCOVERED.values() if not document.get(name)]
+    if missing:
+        raise DiscoveryError(f"discovery at {url} lacks {', '.join(missing)}")
+    cache.set(key, document, DISCOVERY_CACHE_SECONDS)
+    return document
+
+
+def endpoint(setting: str) -> str:
+    """Return an OIDC_OP_*_ENDPOINT: configured explicitly, else from discovery."""
+    return getattr(settings, setting, "") or discovery()[_DISCOVERED[setting]]
+
+
+def _lazy(setting: str):
+    """A class attribute that looks the endpoint up when read; the library's __init__
+    assigns it once, which is ignored (settings may change, discovery may be unavailable)."""
+    return property(lambda self: endpoint(setting), lambda self, value: None)
+
+
+def _from_settings(setting: str, default=None):
+    return property(lambda self: getattr(settings, setting, default), lambda self, value: None)
 
 
 class OIDCBackend(OIDCAuthenticationBackend):
     """Authorization code flow with PKCE; users keyed by (issuer, subject); roles from groups."""
+
+    OIDC_OP_TOKEN_ENDPOINT = _lazy("OIDC_OP_TOKEN_ENDPOINT")
+    OIDC_OP_USER_ENDPOINT = _lazy("OIDC_OP_USER_ENDPOINT")
+    OIDC_OP_JWKS_ENDPOINT = _lazy("OIDC_OP_JWKS_ENDPOINT")
+    OIDC_RP_CLIENT_ID = _from_settings("OIDC_RP_CLIENT_ID")
+    OIDC_RP_CLIENT_SECRET = _from_settings("OIDC_RP_CLIENT_SECRET")
+    OIDC_RP_SIGN_ALGO = _from_settings("OIDC_RP_SIGN_ALGO", "RS256")
+    OIDC_RP_IDP_SIGN_KEY = _from_settings("OIDC_RP_IDP_SIGN_KEY")
+
+    def __init__(self, *args, **kwargs):
+        # Not the library's __init__: it reads (and so would discover) the endpoints, and
+        # every password login instantiates every backend.
+        self.UserModel = get_user_model()
 
     def authenticate(self, request, **kwargs):
         # Only the callback view passes nonce and code_verifier. A password login (or
@@ -187,8 +259,18 @@ def _enabled():
 class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
     """Sends the browser to the identity provider (with state, nonce and PKCE challenge)."""
 
+    OIDC_OP_AUTH_ENDPOINT = _lazy("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_RP_CLIENT_ID = _from_settings("OIDC_RP_CLIENT_ID")
+
     def get(self, request):
         _enabled()
+        try:
+            endpoint("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except DiscoveryError as error:
+            LOGGER.error("single sign-on unavailable: %s", error)
+            audit.record(user=None, action="auth.login_failed",
+                         outcome=AuditEntry.Outcome.FAILURE, message=str(error)[:200])
+            return redirect(settings.LOGIN_REDIRECT_URL_FAILURE)
         return super().get(request)
 
 
@@ -228,8 +310,16 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
 class SessionRefresh(oidc_middleware.SessionRefresh):
     """Renews the sign-on with the provider; htmx requests navigate instead of swapping."""
 
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _lazy("OIDC_OP_AUTHORIZATION_ENDPOINT")
+    OIDC_RP_CLIENT_ID = _from_settings("OIDC_RP_CLIENT_ID")
+
     def process_request(self, request):
-        response = super().process_request(request)
+        try:
+            response = super().process_request(request)
+        except DiscoveryError as error:
+            # The provider is unreachable: keep the session until it is back.
+            LOGGER.error("single sign-on renewal unavailable: %s", error)
+            return None
         if response is None or not getattr(request, "htmx", False):
             return response
         # The library remembered the fragment's URL; come back to the page instead.

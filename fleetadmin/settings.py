@@ -98,20 +98,13 @@ LOCAL_LOGIN_ENABLED = env.bool("LOCAL_LOGIN_ENABLED", default=True)
 
 # OpenID Connect (mozilla-django-oidc), authorization code flow with PKCE.
 OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+# The issuer exactly as it appears in ID tokens ("iss"). Endpoints left empty are taken
+# from its /.well-known/openid-configuration when first needed (cached for an hour).
 OIDC_OP_ISSUER = env.str("OIDC_OP_ISSUER", default="").rstrip("/")
-OIDC_OP_AUTHORIZATION_ENDPOINT = env.str(
-    "OIDC_OP_AUTHORIZATION_ENDPOINT",
-    default=f"{OIDC_OP_ISSUER}/authorize" if OIDC_OP_ISSUER else "",
-)
-OIDC_OP_TOKEN_ENDPOINT = env.str(
-    "OIDC_OP_TOKEN_ENDPOINT", default=f"{OIDC_OP_ISSUER}/token" if OIDC_OP_ISSUER else ""
-)
-OIDC_OP_USER_ENDPOINT = env.str(
-    "OIDC_OP_USER_ENDPOINT", default=f"{OIDC_OP_ISSUER}/userinfo" if OIDC_OP_ISSUER else ""
-)
-OIDC_OP_JWKS_ENDPOINT = env.str(
-    "OIDC_OP_JWKS_ENDPOINT", default=f"{OIDC_OP_ISSUER}/jwks" if OIDC_OP_ISSUER else ""
-)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
 OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
@@ -136,11 +129,8 @@ OIDC_SYNC_ROLES = env.bool("OIDC_SYNC_ROLES", default=True)
 OIDC_TOKEN_USE_BASIC_AUTH = env.bool("OIDC_TOKEN_USE_BASIC_AUTH", default=False)
 if OIDC_ENABLED:
     _missing = [
-        name for name in (
-            "OIDC_OP_ISSUER", "OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT",
-            "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT", "OIDC_RP_CLIENT_ID",
-            "OIDC_RP_CLIENT_SECRET",
-        ) if not globals()[name]
+        name for name in ("OIDC_OP_ISSUER", "OIDC_RP_CLIENT_ID", "OIDC_RP_CLIENT_SECRET")
+        if not globals()[name]
     ]
     if _missing:
         raise ImproperlyConfigured(f"OIDC_ENABLED is on, but {', '.join(_missing)} not set.")

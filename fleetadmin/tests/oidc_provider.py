@@ -62,6 +62,7 @@ class TestIdentityProvider:
         self.sign_with_foreign_key = False
         self.token_lifetime = 300
         self.token_delay = 0.0  # seconds /token waits before answering (client timeouts)
+        self.discovery_overrides: dict = {}
         self.requests: list[tuple[str, str]] = []  # (method, path)
         self._grants: dict[str, _Grant] = {}
         self._access_tokens: dict[str, Identity] = {}
@@ -110,20 +111,25 @@ class TestIdentityProvider:
         self.id_token_overrides = {}
         self.sign_with_foreign_key = False
         self.token_delay = 0.0
+        self.discovery_overrides = {}
         self.requests.clear()
         with self._lock:
             self._grants.clear()
             self._access_tokens.clear()
 
-    def settings(self) -> dict:
-        """The Django settings that point fleetadmin at this provider."""
+    def settings(self, *, discover=True) -> dict:
+        """The Django settings that point fleetadmin at this provider.
+
+        With `discover`, only the issuer: the endpoints come from discovery.
+        """
+        explicit = not discover
         return {
             "OIDC_ENABLED": True,
             "OIDC_OP_ISSUER": self.issuer,
-            "OIDC_OP_AUTHORIZATION_ENDPOINT": f"{self.issuer}/authorize",
-            "OIDC_OP_TOKEN_ENDPOINT": f"{self.issuer}/token",
-            "OIDC_OP_USER_ENDPOINT": f"{self.issuer}/userinfo",
-            "OIDC_OP_JWKS_ENDPOINT": f"{self.issuer}/jwks",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT": f"{self.issuer}/authorize" if explicit else "",
+            "OIDC_OP_TOKEN_ENDPOINT": f"{self.issuer}/token" if explicit else "",
+            "OIDC_OP_USER_ENDPOINT": f"{self.issuer}/userinfo" if explicit else "",
+            "OIDC_OP_JWKS_ENDPOINT": f"{self.issuer}/jwks" if explicit else "",
             "OIDC_RP_CLIENT_ID": self.client_id,
             "OIDC_RP_CLIENT_SECRET": self.client_secret,
         }
@@ -143,6 +149,7 @@ class TestIdentityProvider:
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post",
                                                       "client_secret_basic"],
+            **self.discovery_overrides,
         }
 
     def jwks(self) -> dict:

@@ -156,12 +156,19 @@ def test_oidc_from_the_environment():
         OIDC_ADMIN_GROUPS="it-admins,fleet-owners", OIDC_TIMEOUT="4.5",
         OIDC_RP_SCOPES="openid email groups",
     )
-    assert s["OIDC_OP_TOKEN_ENDPOINT"] == "https://idp.corp.example/realms/x/token"
+    assert s["OIDC_OP_TOKEN_ENDPOINT"] == ""  # from discovery, when first needed
     assert s["OIDC_ADMIN_GROUPS"] == ["it-admins", "fleet-owners"]
     assert s["OIDC_TIMEOUT"] == 4.5 and s["OIDC_USE_PKCE"] is True
     assert s["OIDC_RP_SCOPES"] == "openid email groups"
     assert "fleetadmin.oidc.OIDCBackend" in s["AUTHENTICATION_BACKENDS"]
     assert "fleetadmin.oidc.SessionRefresh" in s["MIDDLEWARE"]
+
+
+def test_oidc_endpoints_can_be_set_explicitly():
+    s = settings_with(OIDC_ENABLED="true", OIDC_OP_ISSUER="https://idp.example",
+                      OIDC_RP_CLIENT_ID="a", OIDC_RP_CLIENT_SECRET="b",
+                      OIDC_OP_TOKEN_ENDPOINT="https://idp.example/oauth/token")
+    assert s["OIDC_OP_TOKEN_ENDPOINT"] == "https://idp.example/oauth/token"
 
 
 def test_oidc_without_its_configuration_refuses_to_start():

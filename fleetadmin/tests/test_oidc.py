@@ -39,8 +39,11 @@ def idp_server():
 
 @pytest.fixture
 def idp(idp_server, settings):
-    """The provider, reset, with fleetadmin's settings pointing at it."""
+    """The provider, reset, with fleetadmin's settings pointing at it (issuer only)."""
+    from django.core.cache import cache
+
     idp_server.reset()
+    cache.clear()  # the discovery document is cached
     for name, value in idp_server.settings().items():
         setattr(settings, name, value)
     settings.AUTHENTICATION_BACKENDS = BACKENDS
@@ -132,7 +135,8 @@ def test_first_sign_in_creates_the_user_with_its_sso_subject(client, idp):
     login = AuditEntry.objects.get(action="auth.login")
     assert (login.username, login.sso_subject, login.changes) == (
         "alice", "0f3a-alice", {"method": "sso"})
-    # The provider was really asked: token, keys, user info.
+    # The provider was really asked: discovery, token, keys, user info.
+    assert ("GET", "/.well-known/openid-configuration") in idp.requests
     assert ("POST", "/token") in idp.requests
     assert ("GET", "/jwks") in idp.requests
     assert ("GET", "/userinfo") in idp.requests
@@ -204,6 +208,32 @@ def test_the_login_page_offers_single_sign_on(client, idp):
     page = client.get(reverse("login")).content.decode()
     assert reverse("oidc_authentication_init") in page
     assert 'name="password"' in page
+
+
+def test_explicit_endpoints_need_no_discovery(client, idp, settings):
+    for name, value in idp.settings(discover=False).items():
+        setattr(settings, name, value)
+    idp.sign_in_as("explicit", groups=["fleet-managers"])
+    sign_in(client, idp)
+    assert role_of(signed_in_user(client)) == ROLE_FLEET_MANAGER
+    assert ("GET", "/.well-known/openid-configuration") not in idp.requests
+
+
+def test_discovery_naming_another_issuer_is_refused(client, idp):
+    idp.discovery_overrides = {"issuer": "http://evil.example"}
+    idp.sign_in_as("x", groups=["fleet-admins"])
+    response = client.get(reverse("oidc_authentication_init"))
+    assert response["Location"] == "/login/?sso=failed"
+    assert "another issuer" in AuditEntry.objects.get(action="auth.login_failed").message
+
+
+def test_an_unreachable_provider_leaves_password_login_working(client, idp, settings):
+    settings.OIDC_OP_ISSUER = "http://127.0.0.1:9"  # nothing listens there
+    make_user("local", with_credentials=False)
+    assert client.get(reverse("oidc_authentication_init"))["Location"] == "/login/?sso=failed"
+    response = client.post(reverse("login"), {"username": "local", "password": "pw-for-tests-1"})
+    assert response.status_code == 302
+    assert signed_in_user(client).username == "local"
 
 
 # -- refused ID tokens ------------------------------------------------------------------

@@ -147,6 +147,14 @@ PROXY_AUTH_HEADER = env.str("PROXY_AUTH_HEADER", default="X-Remote-User")
 PROXY_AUTH_GROUPS_HEADER = env.str("PROXY_AUTH_GROUPS_HEADER", default="")
 PROXY_AUTH_TRUSTED_PROXIES = env.list("PROXY_AUTH_TRUSTED_PROXIES", default=[])
 PROXY_AUTH_CREATE_USERS = env.bool("PROXY_AUTH_CREATE_USERS", default=True)
+if PROXY_AUTH_ENABLED:
+    import ipaddress
+
+    try:
+        if not [ipaddress.ip_network(entry, strict=False) for entry in PROXY_AUTH_TRUSTED_PROXIES]:
+            raise ValueError("no proxy address given")
+    except ValueError as error:
+        raise ImproperlyConfigured(f"PROXY_AUTH_TRUSTED_PROXIES: {error}") from error
 
 # Password login needs ModelBackend; without it a permissions-only backend still answers
 # the role checks (has_perm) for users signed in any other way.

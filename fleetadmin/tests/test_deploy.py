@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DJANGO_DEBUG": "false",
@@ -169,6 +171,14 @@ def test_oidc_endpoints_can_be_set_explicitly():
                       OIDC_RP_CLIENT_ID="a", OIDC_RP_CLIENT_SECRET="b",
                       OIDC_OP_TOKEN_ENDPOINT="https://idp.example/oauth/token")
     assert s["OIDC_OP_TOKEN_ENDPOINT"] == "https://idp.example/oauth/token"
+
+
+@pytest.mark.parametrize("proxies", ["", "10.0.0.300", "somehost"])
+def test_proxy_login_without_valid_proxy_addresses_refuses_to_start(proxies):
+    done = run(["manage.py", "check"], PROXY_AUTH_ENABLED="true",
+               PROXY_AUTH_TRUSTED_PROXIES=proxies)
+    assert done.returncode != 0
+    assert "PROXY_AUTH_TRUSTED_PROXIES" in done.stderr
 
 
 def test_oidc_without_its_configuration_refuses_to_start():

@@ -179,7 +179,8 @@ def update_car(
     #   sees the other value and decides (a lost update is never silent).
     # It costs one GET per save, which is cheap next to a wrong audit trail.
     current = client.get_car(car_id)
-    current_values = car_values(current)
+    # Compared as the form compares them: without surrounding blanks.
+    current_values = {name: value.strip() for name, value in car_values(current).items()}
     conflicts = {
         name: current_values[name]
         for name in changed

@@ -63,19 +63,6 @@ def _status_of(error: Exception) -> int:
     return 502
 
 
-def _write_message(error: Exception) -> str:
-    """user_message(error); a write whose outcome is unknown always says to check first.
-
-    user_message says so for timeouts only; a connection that broke after the request went
-    out leaves the write just as uncertain, and "try again" could create a car twice.
-    """
-    if (isinstance(error, UnavailableError) and error.write_outcome_unknown
-            and not isinstance(error, UpstreamTimeout)):
-        return _("%(reason)s fleetadmin cannot tell whether the change was saved. Check the "
-                 "list before you try again.") % {"reason": error.message}
-    return user_message(error)
-
-
 def _car_missing(error: Exception) -> bool:
     """True for a 404 about the car itself (not "Unable to find a manager…", a set-up fault)."""
     return isinstance(error, NotFoundError) and "manager" not in error.message.lower()
@@ -208,7 +195,7 @@ def _apply_write_error(form: CarForm, error: Exception, context: dict) -> int:
         form.add_error(None, user_message(error))
         context["setup_needed"] = True
         return 409
-    message = _write_message(error)
+    message = user_message(error)
     if isinstance(error, BadRequestError) and "name" in error.message.lower():
         form.add_error("name", message)
     else:
@@ -478,7 +465,7 @@ def car_delete(request, car_id: int):
         except (*SETUP_ERRORS, FlinkeyError) as error:
             if _car_missing(error):
                 return _deleted(request, params, car_id, name=car.name, already=True)
-            context["error"] = _write_message(error)
+            context["error"] = user_message(error)
             context["setup_needed"] = isinstance(error, SETUP_ERRORS)
             status = 409 if isinstance(error, SETUP_ERRORS) else _status_of(error)
         else:

@@ -18,15 +18,16 @@ _MANAGER_NOT_FOUND = "Unable to find a manager for the given OAuth ID claim data
 
 
 def _advice(error: Exception) -> str:
-    # Most specific first: UpstreamTimeout is an UnavailableError.
-    if isinstance(error, UpstreamTimeout):
+    if isinstance(error, UnavailableError):
+        # A write that timed out, or whose connection broke after it was sent, may have
+        # been carried out: "try again" could create a car twice.
         if getattr(error, "write_outcome_unknown", False):
             return _(
-                "flinkey did not answer in time, so fleetadmin cannot tell whether the change "
-                "was saved. Check the list before you try again."
+                "fleetadmin cannot tell whether the change was saved. "
+                "Check the list before you try again."
             )
-        return _("flinkey did not answer in time. Try again in a moment.")
-    if isinstance(error, UnavailableError):
+        if isinstance(error, UpstreamTimeout):
+            return _("flinkey did not answer in time. Try again in a moment.")
         return _("flinkey cannot be reached right now. Try again in a moment.")
     if isinstance(error, AuthenticationError):
         kind = getattr(error, "kind", None)

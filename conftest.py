@@ -7,6 +7,16 @@ from flinkey_sandbox import Sandbox
 pytest_plugins = ["fleetadmin.testing"]
 
 
+def pytest_configure(config):
+    if config.pluginmanager.hasplugin("django"):
+        from django.conf import settings
+
+        # The test client and the live server speak plain HTTP; production's HTTPS
+        # redirect would send every request away. Every other production default stays
+        # on (fleetadmin/tests/test_deploy.py checks the real ones in a fresh process).
+        settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture(scope="session")
 def sandbox_server():
     """One sandbox server for the whole run; tests get it reset through `sandbox`."""

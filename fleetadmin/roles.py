@@ -3,9 +3,6 @@
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-# The audit log's receivers for sign-in, sign-out and failed sign-in. Imported here
-# because this module is loaded by FleetadminConfig.ready(), before any request or login.
-from fleetadmin import signals  # noqa: F401
 from fleetadmin.access import (
     ROLE_ADMIN,
     ROLE_FLEET_MANAGER,

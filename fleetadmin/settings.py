@@ -1,6 +1,5 @@
 """fleetadmin settings: one module, every value from the environment (see README)."""
 
-import sys
 from pathlib import Path
 
 import environ
@@ -242,13 +241,9 @@ if SESSION_COOKIE_SAMESITE == "None":
     SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-# pytest-django imports these settings before any conftest can change them, and the test
-# client and live server speak plain HTTP: under pytest only, the HTTPS redirect defaults
-# off. Every other production default stays on (test_deploy checks them without pytest).
-_UNDER_PYTEST = "pytest" in sys.modules
-SECURE_SSL_REDIRECT = env.bool(
-    "DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG and not _UNDER_PYTEST
-)
+# (The test suite turns this off in the root conftest: its client and live server speak
+# plain HTTP.)
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 # Behind a TLS-terminating proxy: "HTTP_X_FORWARDED_PROTO,https" (only if that proxy
 # always sets the header, otherwise a client could claim HTTPS).
 _proxy_ssl_header = env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[])

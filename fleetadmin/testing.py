@@ -62,3 +62,34 @@ def manager_client(client, manager):
     """A Django test client logged in as `manager`."""
     client.force_login(manager)
     return client
+
+
+@pytest.fixture(scope="session")
+def idp_server():
+    """Our own OpenID Connect provider, a real HTTP server, for the whole run."""
+    from fleetadmin.tests.oidc_provider import TestIdentityProvider
+
+    with TestIdentityProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def idp(idp_server, settings):
+    """The provider, reset, with fleetadmin's SSO settings pointing at it."""
+    from django.core.cache import cache
+
+    idp_server.reset()
+    cache.clear()  # the discovery document is cached
+    for name, value in idp_server.settings().items():
+        setattr(settings, name, value)
+    settings.AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "fleetadmin.oidc.OIDCBackend",
+    ]
+    settings.OIDC_GROUPS_CLAIM = "groups"
+    settings.OIDC_ADMIN_GROUPS = ["fleet-admins"]
+    settings.OIDC_FLEET_MANAGER_GROUPS = ["fleet-managers", "dispatch"]
+    settings.OIDC_SUPPORT_GROUPS = ["helpdesk"]
+    settings.OIDC_TIMEOUT = 5
+    yield idp_server
+    idp_server.reset()

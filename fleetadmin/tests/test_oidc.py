@@ -24,36 +24,11 @@ from fleetadmin.access import (
 )
 from fleetadmin.models import AuditEntry, SSOIdentity
 from fleetadmin.testing import make_user
-from fleetadmin.tests.oidc_provider import TestIdentityProvider, s256
+from fleetadmin.tests.oidc_provider import s256
 
 pytestmark = pytest.mark.django_db
 
 BACKENDS = ["django.contrib.auth.backends.ModelBackend", "fleetadmin.oidc.OIDCBackend"]
-
-
-@pytest.fixture(scope="session")
-def idp_server():
-    with TestIdentityProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def idp(idp_server, settings):
-    """The provider, reset, with fleetadmin's settings pointing at it (issuer only)."""
-    from django.core.cache import cache
-
-    idp_server.reset()
-    cache.clear()  # the discovery document is cached
-    for name, value in idp_server.settings().items():
-        setattr(settings, name, value)
-    settings.AUTHENTICATION_BACKENDS = BACKENDS
-    settings.OIDC_GROUPS_CLAIM = "groups"
-    settings.OIDC_ADMIN_GROUPS = ["fleet-admins"]
-    settings.OIDC_FLEET_MANAGER_GROUPS = ["fleet-managers", "dispatch"]
-    settings.OIDC_SUPPORT_GROUPS = ["helpdesk"]
-    settings.OIDC_TIMEOUT = 5
-    yield idp_server
-    idp_server.reset()
 
 
 def provider_redirect(url: str) -> str:

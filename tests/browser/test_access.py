@@ -7,29 +7,8 @@ from playwright.sync_api import expect
 
 from fleetadmin.access import ROLE_SUPPORT
 from fleetadmin.testing import make_user
-from fleetadmin.tests.oidc_provider import TestIdentityProvider
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in
-
-
-@pytest.fixture(scope="module")
-def idp_server():
-    with TestIdentityProvider() as provider:
-        yield provider
-
-
-@pytest.fixture
-def idp(idp_server, settings):
-    idp_server.reset()
-    for name, value in idp_server.settings().items():
-        setattr(settings, name, value)
-    settings.AUTHENTICATION_BACKENDS = [
-        "django.contrib.auth.backends.ModelBackend", "fleetadmin.oidc.OIDCBackend"]
-    settings.OIDC_ADMIN_GROUPS = ["fleet-admins"]
-    settings.OIDC_FLEET_MANAGER_GROUPS = ["fleet-managers"]
-    settings.OIDC_SUPPORT_GROUPS = ["helpdesk"]
-    yield idp_server
-    idp_server.reset()
 
 
 def test_support_sees_no_write_controls_and_the_server_refuses(page, dashboard, console_problems):

@@ -23,7 +23,7 @@ from cars import services
 from cars.forms import CarForm
 from cars.services import ListParams
 from fleetadmin.access import write_access_required
-from fleetadmin.errors import user_message
+from fleetadmin.errors import is_manager_missing, user_message
 from fleetadmin.flinkey import CredentialsMissing, CustomerNotChosen
 from flinkey import (
     BadRequestError,
@@ -65,7 +65,7 @@ def _status_of(error: Exception) -> int:
 
 def _car_missing(error: Exception) -> bool:
     """True for a 404 about the car itself (not "Unable to find a manager…", a set-up fault)."""
-    return isinstance(error, NotFoundError) and "manager" not in error.message.lower()
+    return isinstance(error, NotFoundError) and not is_manager_missing(error)
 
 
 def _query_suffix(query: dict) -> str:

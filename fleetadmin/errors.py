@@ -17,11 +17,16 @@ from flinkey import (
 _MANAGER_NOT_FOUND = "Unable to find a manager for the given OAuth ID claim data."
 
 
+def is_manager_missing(error: Exception) -> bool:
+    """True for flinkey's 404 meaning the API manager cannot reach the customer (set-up fault)."""
+    return isinstance(error, NotFoundError) and error.message.strip() == _MANAGER_NOT_FOUND
+
+
 def _advice(error: Exception) -> str:
     if isinstance(error, UnavailableError):
         # A write that timed out, or whose connection broke after it was sent, may have
         # been carried out: "try again" could create a car twice.
-        if getattr(error, "write_outcome_unknown", False):
+        if error.write_outcome_unknown:
             return _(
                 "fleetadmin cannot tell whether the change was saved. "
                 "Check the list before you try again."
@@ -30,17 +35,14 @@ def _advice(error: Exception) -> str:
             return _("flinkey did not answer in time. Try again in a moment.")
         return _("flinkey cannot be reached right now. Try again in a moment.")
     if isinstance(error, AuthenticationError):
-        kind = getattr(error, "kind", None)
-        if kind == "api_key":
+        if error.kind == "api_key":
             return _("Check the API key on the Settings page.")
-        if kind == "credentials":
+        if error.kind == "credentials":
             return _("Check the username and password on the Settings page.")
         return _("Try again; if this persists, test the connection on the Settings page.")
+    if is_manager_missing(error):
+        return _("Your API manager cannot reach this customer. Choose one on the Settings page.")
     if isinstance(error, NotFoundError):
-        if error.message.strip() == _MANAGER_NOT_FOUND:
-            return _(
-                "Your API manager cannot reach this customer. Choose one on the Settings page."
-            )
         return _("It may have been deleted by someone else. Reload to see the current state.")
     if isinstance(error, BadRequestError):
         return _("Correct the input and try again.")

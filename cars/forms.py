@@ -1,9 +1,11 @@
 """The car form: mirrors what the flinkey API accepts, warns where it only looks odd."""
 
 import re
+from collections.abc import Callable
 
 from django import forms
 from django.forms.boundfield import BoundField
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cars.services import EDITABLE_FIELDS
@@ -58,9 +60,22 @@ class CarForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, editing: bool = False, **kwargs):
+    def __init__(self, *args, editing: bool = False,
+                 duplicates: Callable[[str], list] | None = None, car_id: int | None = None,
+                 **kwargs):
+        """`duplicates(vin)` returns the customer's other cars with that VIN (for a warning)."""
         super().__init__(*args, **kwargs)
         self.warnings: dict[str, list[str]] = {}
+        self._duplicates = duplicates
+        self.car_id = car_id
+        # Warnings while typing: the VIN is checked as it is typed (cars:vin-check).
+        vin_check = reverse("cars:vin-check")
+        if car_id is not None:
+            vin_check += f"?car={int(car_id)}"
+        self.fields["vin"].widget.attrs.update({
+            "hx-get": vin_check, "hx-trigger": "input changed delay:400ms",
+            "hx-target": "#id_vin_warnings", "hx-swap": "outerHTML", "hx-sync": "this:replace",
+        })
         if editing:
             # The values the form showed travel along as hidden "initial-…" inputs, so
             # `changed_data` names exactly the fields the person changed (see services).
@@ -73,6 +88,13 @@ class CarForm(forms.Form):
             self.warnings.setdefault("vin", []).append(
                 _("This does not look like a 17-character VIN (letters I, O and Q are not "
                   "used). It is saved as typed; check it if the car is newer than 1981.")
+            )
+        others = self._duplicates(vin) if vin and self._duplicates else []
+        if others:
+            names = ", ".join(f"“{car.name}”" for car in others)
+            self.warnings.setdefault("vin", []).append(
+                _("Another car of this customer already has this VIN: %(cars)s. It is saved "
+                  "anyway; check that this is not the same car.") % {"cars": names}
             )
         return vin
 

@@ -85,6 +85,11 @@ def _int_or(value, default: int) -> int:
         return default
 
 
+def int_or_none(value) -> int | None:
+    """Return `value` as an int, or None when it is not one."""
+    return _int_or(value, None)
+
+
 def search_filter(term: str) -> odata.Expr | None:
     """Return the OData filter matching `term` in any searchable field, or None for no term."""
     term = term.strip().lower()
@@ -120,6 +125,17 @@ def page_of_cars(*, user, params: ListParams | None = None) -> Page[Car]:
 def get_car(*, user, car_id: int) -> Car:
     """Return the car; raise NotFoundError, FlinkeyError."""
     return client_for(user).get_car(car_id)
+
+
+def other_cars_with_vin(*, user, vin: str, car_id: int | None = None) -> list[Car]:
+    """Return up to 5 other cars of the customer with this VIN (any case); raise FlinkeyError."""
+    vin = vin.strip().lower()
+    if not vin:
+        return []
+    match = odata.eq(odata.tolower("vin"), vin)
+    if car_id is not None:
+        match = match & odata.ne("id", car_id)
+    return client_for(user).list_cars(Query(filter=match, orderby=(("name", "asc"),), top=5))
 
 
 def car_values(car: Car) -> dict[str, str]:

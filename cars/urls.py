@@ -6,6 +6,7 @@ app_name = "cars"
 urlpatterns = [
     path("", views.car_list, name="list"),
     path("new/", views.car_create, name="create"),
+    path("vin-check/", views.vin_check, name="vin-check"),
     path("<int:car_id>/", views.car_detail, name="detail"),
     path("<int:car_id>/products/", views.car_products, name="products"),
     path("<int:car_id>/edit/", views.car_edit, name="edit"),

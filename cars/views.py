@@ -1,42 +1,34 @@
-"""Views of the cars screens: one function per screen, serving the page or, for htmx, a fragment.
+"""Views of the cars screens: one function per screen, serving the page or, for htmx, a region.
 
 Every view also works as a plain page with forms posting normally, so the app works without
 JavaScript. The list's state (search, sort, page, page size) travels in the query string of
 every link and form, so coming back from a car or an action lands on the same list view.
+How a screen answers (page or region, the dialog, status messages, failures) is
+fleetadmin.htmx's and fleetadmin.errors' job; this module only says what each screen shows.
 """
 
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from cars import services
 from cars.forms import CarForm
 from cars.services import ListParams
 from fleetadmin.access import write_access_required
-from fleetadmin.errors import is_manager_missing, user_message
-from fleetadmin.flinkey import CredentialsMissing, CustomerNotChosen
-from flinkey import (
-    BadRequestError,
-    FlinkeyError,
-    NotFoundError,
-    UnavailableError,
-    UpstreamTimeout,
-)
+from fleetadmin.errors import is_missing, problem_of
+from fleetadmin.flinkey import SetupNeeded
+from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
+from flinkey import BadRequestError, FlinkeyError
 
-SETUP_ERRORS = (CredentialsMissing, CustomerNotChosen)
-# The same URL answers a page or a fragment depending on these: caches (the browser's own,
-# used by the back button) must keep them apart, or "back" shows a bare fragment.
-FRAGMENT_HEADERS = ("HX-Request", "HX-Target")
+# What a call to flinkey can fail with: set-up missing here, or flinkey's refusal/silence.
+UPSTREAM_ERRORS = (SetupNeeded, FlinkeyError)
 
 COLUMNS = (
     ("name", gettext_lazy("Name")),
@@ -47,25 +39,13 @@ COLUMNS = (
 )
 
 
-# --- helpers ------------------------------------------------------------------------------
+def car_problem(error: Exception):
+    """Return the Problem of a failed car call, its 404 said in the car screens' words."""
+    return problem_of(error, not_found=_("This car does not exist or belongs to another "
+                                         "customer."))
 
 
-def _status_of(error: Exception) -> int:
-    """The HTTP status our answer gets when flinkey failed (htmx swaps 4xx/5xx in place)."""
-    if isinstance(error, NotFoundError):
-        return 404
-    if isinstance(error, BadRequestError):
-        return 422
-    if isinstance(error, UpstreamTimeout):
-        return 504
-    if isinstance(error, UnavailableError):
-        return 503
-    return 502
-
-
-def _car_missing(error: Exception) -> bool:
-    """True for a 404 about the car itself (not "Unable to find a manager…", a set-up fault)."""
-    return isinstance(error, NotFoundError) and not is_manager_missing(error)
+# --- links --------------------------------------------------------------------------------
 
 
 def _query_suffix(query: dict) -> str:
@@ -87,6 +67,11 @@ def _back_url(params: ListParams, origin: str, car_id: int | None) -> str:
     return _list_url(params)
 
 
+def _action_suffix(params: ListParams, origin: str) -> str:
+    return _query_suffix({**params.as_query(), **({"from": origin} if origin == "detail"
+                                                  else {})})
+
+
 def _link_context(params: ListParams) -> dict:
     """The query strings that carry the list's state to a car and its actions, and back."""
     query = params.as_query()
@@ -98,26 +83,6 @@ def _link_context(params: ListParams) -> dict:
     }
 
 
-def _wants_fragment(request, target: str) -> bool:
-    """True for an htmx request aimed at the element `target` (not a history restore)."""
-    return bool(
-        request.htmx and not request.htmx.history_restore_request and request.htmx.target == target
-    )
-
-
-def _notes_html(request, *notes: tuple[str, str]) -> str:
-    """The status region's new content, swapped out of band: (level, text) pairs."""
-    return render_to_string(
-        "cars/status.html#car-status",
-        {"oob": True, "notes": [{"level": level, "text": text} for level, text in notes]},
-        request=request,
-    )
-
-
-def _closed_dialog_html(request) -> str:
-    return render_to_string("cars/dialog.html#car-dialog", {}, request=request)
-
-
 # --- list ---------------------------------------------------------------------------------
 
 
@@ -125,35 +90,32 @@ def _list_context(request, params: ListParams, *, created=None) -> tuple[dict, i
     context = {
         **_link_context(params),
         "page": None,
-        "error": None,
-        "setup_needed": False,
+        "problem": None,
         "created": created,
         "page_sizes": services.PAGE_SIZES,
+        "sort_choices": _sort_choices(),
     }
-    status = 200
     try:
         page = services.page_of_cars(user=request.user, params=params)
-    except SETUP_ERRORS as error:
-        context.update(error=user_message(error), setup_needed=True)
-        return context, status
-    except FlinkeyError as error:
-        context["error"] = user_message(error)
-        context["retry_url"] = _list_url(params)
-        return context, _status_of(error)
+    except UPSTREAM_ERRORS as error:
+        problem = car_problem(error)
+        context.update(problem=problem, retry_url=_list_url(params))
+        return context, problem.status
     first = (page.page - 1) * page.page_size + 1
+    # A just-created car shows at the top even when the sort puts it on another page.
+    pinned = created if created and created.id not in {car.id for car in page.items} else None
     context.update(
         page=page,
         first=first,
         last=first + len(page.items) - 1,
+        pinned=pinned,
         prev_url=_list_url(params, page=page.page - 1) if page.has_previous else None,
         next_url=_list_url(params, page=page.page + 1) if page.has_next else None,
         first_page_url=_list_url(params, page=1),
         clear_url=_list_url(params, search="", page=1),
         columns=_columns(params),
-        # A just-created car shows at the top even when the sort puts it on another page.
-        pinned=created if created and created.id not in {car.id for car in page.items} else None,
     )
-    return context, status
+    return context, 200
 
 
 def _columns(params: ListParams) -> list[dict]:
@@ -171,48 +133,69 @@ def _columns(params: ListParams) -> list[dict]:
     return columns
 
 
+def _sort_choices() -> list[tuple[str, str]]:
+    """The sort menu shown where the column headers are not (phones): (value, label) pairs."""
+    choices = []
+    for field, label in COLUMNS:
+        choices.append((field, _("%(column)s, A to Z") % {"column": label}))
+        choices.append((f"-{field}", _("%(column)s, Z to A") % {"column": label}))
+    return choices
+
+
 @login_required
 @require_GET
-@vary_on_headers(*FRAGMENT_HEADERS)
+@screen
 def car_list(request):
-    """The customer's cars: search, sort, pages; the #car-table fragment for htmx."""
+    """The customer's cars: search, sort, pages; the #car-table region for htmx."""
     params = ListParams.from_query(request.GET)
     context, status = _list_context(request, params)
-    if not _wants_fragment(request, "car-table"):
-        return render(request, "cars/car_list.html", context, status=status)
-    response = render(request, "cars/car_list.html#car-table", context, status=status)
-    # The address bar shows the canonical URL (defaults left out, bad values corrected),
-    # not whatever the search form happened to send.
-    return push_url(response, _list_url(params))
+    response = render_screen(request, "cars/car_list.html", context, regions=["car-table"],
+                             status=status)
+    if wants_fragment(request, "car-table"):
+        # The address bar shows the canonical URL (defaults left out, bad values corrected),
+        # not whatever the search form happened to send.
+        push_url(response, _list_url(params))
+    return response
 
 
-# --- create -------------------------------------------------------------------------------
+def _table_update(request, params: ListParams, *, created=None) -> str:
+    """The list's table fetched again (one call), to be swapped out of band."""
+    context, _status = _list_context(request, params, created=created)
+    return oob(request, "cars/car_list.html#car-table", context)
 
 
-def _apply_write_error(form: CarForm, error: Exception, context: dict) -> int:
-    """Put an upstream refusal next to the field it concerns (or on top); return the status."""
-    if isinstance(error, SETUP_ERRORS):
-        form.add_error(None, user_message(error))
-        context["setup_needed"] = True
-        return 409
-    message = user_message(error)
-    if isinstance(error, BadRequestError) and "name" in error.message.lower():
-        form.add_error("name", message)
-    else:
-        form.add_error(None, message)
-    return _status_of(error)
+# --- forms (create, edit) -----------------------------------------------------------------
 
 
 def _form_response(request, context: dict, status: int = 200):
-    template = "cars/car_form.html"
-    if _wants_fragment(request, "car-dialog"):
-        template += "#car-dialog"
-    return render(request, template, context, status=status)
+    """The car form: in the dialog for htmx, else on its own page."""
+    if wants_fragment(request, "dialog"):
+        return render_dialog(request, body="cars/car_form.html#car-form",
+                             title=context["title"], context=context, status=status)
+    return render(request, "cars/car_form.html", context, status=status)
+
+
+def _refused(form: CarForm, error: Exception, context: dict) -> int:
+    """Put an upstream refusal next to the field it concerns (or on top); return the status."""
+    problem = car_problem(error)
+    context["problem"] = problem
+    if isinstance(error, BadRequestError) and "name" in error.message.lower():
+        # Next to the field the API's own sentence is the useful part, so it goes along.
+        form.add_error("name", _("%(message)s flinkey said: “%(detail)s”") % {
+            "message": problem.message, "detail": problem.detail})
+    else:
+        form.add_error(None, problem.message)
+    return problem.status
+
+
+def _note_warnings(request, form: CarForm) -> None:
+    for warning in form.warnings.get("vin", []):
+        messages.warning(request, str(warning))
 
 
 @write_access_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers(*FRAGMENT_HEADERS)
+@screen
 def car_create(request):
     """Create a car: a form in the list's dialog (htmx) or on its own page."""
     params = ListParams.from_query(request.GET)
@@ -222,127 +205,80 @@ def car_create(request):
         "action": reverse("cars:create") + _query_suffix(params.as_query()),
         "submit_label": _("Create car"),
         "cancel_url": _list_url(params),
-        "setup_needed": False,
     }
     status = 200
     if request.method == "POST":
-        form = CarForm(request.POST)
+        form = CarForm(request.POST, duplicates=_duplicate_finder(request))
         status = 422
         if form.is_valid():
             try:
                 car = services.create_car(user=request.user, values=form.values())
-            except (*SETUP_ERRORS, FlinkeyError) as error:
+            except UPSTREAM_ERRORS as error:
                 # Never retried: a timed-out create may exist; the message says to check.
-                status = _apply_write_error(form, error, context)
+                status = _refused(form, error, context)
             else:
-                return _created(request, car, form, params)
+                messages.success(request, _("The car “%(name)s” was created.") % {
+                    "name": car.name})
+                _note_warnings(request, form)
+                if not request.htmx:
+                    return redirect(reverse("cars:detail", args=[car.id])
+                                    + _query_suffix(params.as_query()))
+                # The list is fetched again so the new car shows where it belongs, or on top.
+                return updates(request, _table_update(request, params, created=car))
     else:
         form = CarForm()
     context["form"] = form
     return _form_response(request, context, status)
 
 
-def _created(request, car, form: CarForm, params: ListParams):
-    notes = [("ok", _("The car “%(name)s” was created.") % {"name": car.name})]
-    notes += [("warning", str(warning)) for warning in form.warnings.get("vin", [])]
-    if not request.htmx:
-        for level, text in notes:
-            messages.add_message(request, messages.WARNING if level == "warning"
-                                 else messages.SUCCESS, text)
-        return redirect(reverse("cars:detail", args=[car.id]) + _query_suffix(params.as_query()))
-    # The list is fetched again (one call) so the new car shows where it belongs, or on top.
-    context, _status = _list_context(request, params, created=car)
-    table = render_to_string("cars/car_list.html#car-table", {**context, "oob": True},
-                             request=request)
-    return HttpResponse(_closed_dialog_html(request) + table + _notes_html(request, *notes))
-
-
-# --- detail and products ------------------------------------------------------------------
+def _duplicate_finder(request, car_id: int | None = None):
+    """Return the form's look-up of other cars of the customer with a VIN (never fails)."""
+    def cars_with_vin(vin: str) -> list:
+        try:
+            return services.other_cars_with_vin(user=request.user, vin=vin, car_id=car_id)
+        except UPSTREAM_ERRORS:
+            # Only a warning: when it cannot be checked, saving must still work.
+            return []
+    return cars_with_vin
 
 
 @login_required
 @require_GET
-@vary_on_headers(*FRAGMENT_HEADERS)
-def car_detail(request, car_id: int):
-    """One car's fields; its devices load lazily into #car-products."""
-    return _detail_page(request, car_id, with_devices=False)
-
-
-@login_required
-@require_GET
-@vary_on_headers(*FRAGMENT_HEADERS)
-def car_products(request, car_id: int):
-    """The car's devices: the #car-products fragment, or (without JS) the car's page with them."""
-    if not _wants_fragment(request, "car-products"):
-        return _detail_page(request, car_id, with_devices=True)
-    context, status = _devices_context(request, car_id)
-    return render(request, "cars/car_detail.html#car-products", context, status=status)
-
-
-def _devices_context(request, car_id: int) -> tuple[dict, int]:
-    context = {"car_id": car_id, "devices_loaded": True, "devices": [], "devices_error": None}
-    try:
-        context["devices"] = services.devices_of_car(user=request.user, car_id=car_id)
-    except SETUP_ERRORS as error:
-        context["devices_error"] = user_message(error)
-        return context, 200
-    except FlinkeyError as error:
-        context["devices_error"] = user_message(error)
-        return context, _status_of(error)
-    return context, 200
-
-
-def _detail_page(request, car_id: int, *, with_devices: bool):
-    params = ListParams.from_query(request.GET)
-    context = {**_link_context(params), "car": None, "car_id": car_id, "error": None,
-               "setup_needed": False, "devices_loaded": False}
-    status = 200
-    try:
-        context["car"] = services.get_car(user=request.user, car_id=car_id)
-    except SETUP_ERRORS as error:
-        context.update(error=user_message(error), setup_needed=True)
-    except NotFoundError as error:
-        context.update(error=user_message(error), missing=_car_missing(error))
-        status = 404
-    except FlinkeyError as error:
-        context["error"] = user_message(error)
-        status = _status_of(error)
-    if context["car"] is not None and with_devices:
-        devices, _status = _devices_context(request, car_id)
-        context.update(devices)
-    return render(request, "cars/car_detail.html", context, status=status)
-
-
-# --- edit ---------------------------------------------------------------------------------
+def vin_check(request):
+    """The VIN field's warnings while typing: its shape, and other cars with that VIN."""
+    car_id = services.int_or_none(request.GET.get("car"))
+    form = CarForm({"name": "-", "vin": request.GET.get("vin", "")[:100]},
+                   duplicates=_duplicate_finder(request, car_id), car_id=car_id)
+    form.is_valid()
+    return render(request, "cars/car_form.html#vin-warnings", {"field": form["vin"]})
 
 
 @write_access_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers(*FRAGMENT_HEADERS)
+@screen
 def car_edit(request, car_id: int):
     """Edit a car in the dialog (htmx) or on its own page; only changed fields are sent."""
     params = ListParams.from_query(request.GET)
     origin = _origin(request)
-    suffix = _query_suffix({**params.as_query(), **({"from": origin} if origin == "detail"
-                                                     else {})})
     context = {
         **_link_context(params),
         "title": _("Edit car"),
-        "action": reverse("cars:edit", args=[car_id]) + suffix,
+        "action": reverse("cars:edit", args=[car_id]) + _action_suffix(params, origin),
         "submit_label": _("Save changes"),
         "cancel_url": _back_url(params, origin, car_id),
-        "setup_needed": False,
         "car_id": car_id,
     }
     if request.method == "GET":
         try:
             car = services.get_car(user=request.user, car_id=car_id)
-        except (*SETUP_ERRORS, FlinkeyError) as error:
+        except UPSTREAM_ERRORS as error:
             return _action_unavailable(request, context, error)
-        context.update(form=CarForm(initial=services.car_values(car), editing=True), car=car)
+        context.update(form=CarForm(initial=services.car_values(car), editing=True,
+                                    car_id=car_id), car=car)
         return _form_response(request, context)
 
-    form = CarForm(request.POST, editing=True)
+    form = CarForm(request.POST, editing=True, car_id=car_id,
+                   duplicates=_duplicate_finder(request, car_id))
     context["form"] = form
     if not form.is_valid():
         return _form_response(request, context, 422)
@@ -351,8 +287,8 @@ def car_edit(request, car_id: int):
             user=request.user, car_id=car_id, values=form.values(), seen=form.seen(),
             changed=[name for name in form.changed_data if name in services.EDITABLE_FIELDS],
         )
-    except (*SETUP_ERRORS, FlinkeyError) as error:
-        status = _apply_write_error(form, error, context)
+    except UPSTREAM_ERRORS as error:
+        status = _refused(form, error, context)
         return _form_response(request, context, status)
     if not result.saved:
         context["form"] = _conflict_form(form, result)
@@ -360,22 +296,19 @@ def car_edit(request, car_id: int):
 
     car = result.car
     if result.changes:
-        notes = [("ok", _("The car “%(name)s” was saved.") % {"name": car.name})]
+        messages.success(request, _("The car “%(name)s” was saved.") % {"name": car.name})
     else:
-        notes = [("info", _("Nothing was changed, so nothing was sent to flinkey."))]
-    notes += [("warning", str(warning)) for warning in form.warnings.get("vin", [])]
+        messages.info(request, _("Nothing was changed, so nothing was sent to flinkey."))
+    _note_warnings(request, form)
     if not request.htmx:
-        for level, text in notes:
-            messages.add_message(request, _message_level(level), text)
         return redirect(_back_url(params, origin, car_id))
     if origin == "detail":
-        region = render_to_string("cars/car_detail.html#car-details",
-                                  {**_link_context(params), "car": car, "oob": True},
-                                  request=request)
+        region = oob(request, "cars/car_detail.html#car-details",
+                     {**_link_context(params), "car": car})
     else:
-        region = render_to_string("cars/car_list.html#car-row-oob",
-                                  {**_link_context(params), "car": car}, request=request)
-    return HttpResponse(_closed_dialog_html(request) + region + _notes_html(request, *notes))
+        region = oob(request, "cars/car_list.html#car-row-oob",
+                     {**_link_context(params), "car": car})
+    return updates(request, region)
 
 
 def _conflict_form(form: CarForm, result: services.UpdateResult) -> CarForm:
@@ -390,7 +323,7 @@ def _conflict_form(form: CarForm, result: services.UpdateResult) -> CarForm:
         data[form[name].html_initial_name] = current[name]
         if name not in form.changed_data:
             data[name] = current[name]
-    again = CarForm(data, editing=True)
+    again = CarForm(data, editing=True, car_id=form.car_id)
     again.is_valid()
     for name, value in result.conflicts.items():
         if value:
@@ -403,30 +336,69 @@ def _conflict_form(form: CarForm, result: services.UpdateResult) -> CarForm:
     return again
 
 
-def _message_level(level: str) -> int:
-    return {"ok": messages.SUCCESS, "warning": messages.WARNING}.get(level, messages.INFO)
-
-
 def _action_unavailable(request, context: dict, error: Exception):
     """The dialog (or page) saying why an edit/delete cannot start: gone, or flinkey failed."""
-    missing = _car_missing(error)
-    context.update(
-        error=user_message(error),
-        setup_needed=isinstance(error, SETUP_ERRORS),
-        missing=missing,
-    )
-    status = 200 if isinstance(error, SETUP_ERRORS) else _status_of(error)
-    if _wants_fragment(request, "car-dialog"):
-        html = render_to_string("cars/car_unavailable.html#car-dialog", context, request=request)
-        if missing and _origin(request) == "list":
-            html += _row_removed_html(request, context["car_id"])
-        return HttpResponse(html, status=status)
-    return render(request, "cars/car_unavailable.html", context, status=status)
+    problem = car_problem(error)
+    context["problem"] = problem
+    title = _("Car not found") if problem.missing else _("Not available right now")
+    if wants_fragment(request, "dialog"):
+        extra = ""
+        if problem.missing and _origin(request) == "list":
+            # The list still shows the car: fetch it again so rows and counters are true.
+            extra = _table_update(request, ListParams.from_query(request.GET))
+        return render_dialog(request, body="cars/car_unavailable.html#car-unavailable",
+                             title=title, context=context, status=problem.status, extra=extra)
+    context["title"] = title
+    return render(request, "cars/car_unavailable.html", context, status=problem.status)
 
 
-def _row_removed_html(request, car_id: int) -> str:
-    return render_to_string("cars/car_list.html#car-row-removed", {"car_id": car_id},
-                            request=request)
+# --- detail and products ------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@screen
+def car_detail(request, car_id: int):
+    """One car's fields; its devices load lazily into #car-products."""
+    return _detail_page(request, car_id, with_devices=False)
+
+
+@login_required
+@require_GET
+@screen
+def car_products(request, car_id: int):
+    """The car's devices: the #car-products region, or (without JS) the car's page with them."""
+    if not wants_fragment(request, "car-products"):
+        return _detail_page(request, car_id, with_devices=True)
+    context, status = _devices_context(request, car_id)
+    return render(request, "cars/car_detail.html#car-products", context, status=status)
+
+
+def _devices_context(request, car_id: int) -> tuple[dict, int]:
+    context = {"car_id": car_id, "devices_loaded": True, "devices": [], "devices_problem": None}
+    try:
+        context["devices"] = services.devices_of_car(user=request.user, car_id=car_id)
+    except UPSTREAM_ERRORS as error:
+        problem = car_problem(error)
+        context["devices_problem"] = problem
+        return context, problem.status
+    return context, 200
+
+
+def _detail_page(request, car_id: int, *, with_devices: bool):
+    params = ListParams.from_query(request.GET)
+    context = {**_link_context(params), "car": None, "car_id": car_id, "problem": None,
+               "devices_loaded": False}
+    status = 200
+    try:
+        context["car"] = services.get_car(user=request.user, car_id=car_id)
+    except UPSTREAM_ERRORS as error:
+        context["problem"] = car_problem(error)
+        status = context["problem"].status
+    if context["car"] is not None and with_devices:
+        devices, _status = _devices_context(request, car_id)
+        context.update(devices)
+    return render(request, "cars/car_detail.html", context, status=status)
 
 
 # --- delete -------------------------------------------------------------------------------
@@ -434,26 +406,23 @@ def _row_removed_html(request, car_id: int) -> str:
 
 @write_access_required
 @require_http_methods(["GET", "POST"])
-@vary_on_headers(*FRAGMENT_HEADERS)
+@screen
 def car_delete(request, car_id: int):
-    """Ask (dialog or page) naming the car, then delete it; a 404 means someone was faster."""
+    """Ask (dialog or page) naming the car, then delete it; a 404 means it is not there."""
     params = ListParams.from_query(request.GET)
     origin = _origin(request)
-    suffix = _query_suffix({**params.as_query(), **({"from": origin} if origin == "detail"
-                                                     else {})})
     context = {
         **_link_context(params),
-        "action": reverse("cars:delete", args=[car_id]) + suffix,
+        "action": reverse("cars:delete", args=[car_id]) + _action_suffix(params, origin),
         "cancel_url": _back_url(params, origin, car_id),
         "car_id": car_id,
-        "setup_needed": False,
     }
     try:
         # Fetched on the confirmation and again before deleting: the person sees the car's
         # current name, and the audit log records which car it was.
         car = services.get_car(user=request.user, car_id=car_id)
-    except (*SETUP_ERRORS, FlinkeyError) as error:
-        if request.method == "POST" and _car_missing(error):
+    except UPSTREAM_ERRORS as error:
+        if request.method == "POST" and is_missing(error):
             return _deleted(request, params, car_id, name=None, already=True)
         return _action_unavailable(request, context, error)
     context["car"] = car
@@ -462,36 +431,40 @@ def car_delete(request, car_id: int):
     if request.method == "POST":
         try:
             services.delete_car(user=request.user, car=car)
-        except (*SETUP_ERRORS, FlinkeyError) as error:
-            if _car_missing(error):
+        except UPSTREAM_ERRORS as error:
+            if is_missing(error):
                 return _deleted(request, params, car_id, name=car.name, already=True)
-            context["error"] = user_message(error)
-            context["setup_needed"] = isinstance(error, SETUP_ERRORS)
-            status = 409 if isinstance(error, SETUP_ERRORS) else _status_of(error)
+            context["problem"] = car_problem(error)
+            status = context["problem"].status
         else:
             return _deleted(request, params, car_id, name=car.name, already=False)
 
-    template = "cars/car_confirm_delete.html"
-    if _wants_fragment(request, "car-dialog"):
-        template += "#car-dialog"
-    return render(request, template, context, status=status)
+    title = _("Delete the car “%(name)s”?") % {"name": car.name}
+    if wants_fragment(request, "dialog"):
+        return render_dialog(request, body="cars/car_confirm_delete.html#car-delete-form",
+                             title=title, context=context, status=status, alert=True,
+                             described_by="car-delete-what")
+    context["title"] = title
+    return render(request, "cars/car_confirm_delete.html", context, status=status)
 
 
 def _deleted(request, params: ListParams, car_id: int, *, name: str | None, already: bool):
     if already:
-        level = "info"
+        # Deleted by someone else a moment ago, or never this customer's: flinkey cannot
+        # tell the two apart, so neither can we.
         if name:
-            text = _("The car “%(name)s” had already been deleted by someone else.") % {
+            text = _("The car “%(name)s” is no longer there: someone else deleted it.") % {
                 "name": name}
         else:
-            text = _("This car had already been deleted by someone else.")
+            text = _("This car was not found for your customer: it was deleted already, or "
+                     "never belonged to this customer.")
+        messages.info(request, text)
     else:
-        level = "ok"
-        text = _("The car “%(name)s” was deleted.") % {"name": name}
+        messages.success(request, _("The car “%(name)s” was deleted.") % {"name": name})
     list_url = _list_url(params)
     if not request.htmx or _origin(request) == "detail":
         # Its page is gone: back to the list, with the list's search and page.
-        messages.add_message(request, _message_level(level), text)
         return HttpResponseClientRedirect(list_url) if request.htmx else redirect(list_url)
-    html = _closed_dialog_html(request) + _row_removed_html(request, car_id)
-    return HttpResponse(html + _notes_html(request, (level, text)))
+    # The table is fetched again, so counters and pages stay true (one call).
+    return updates(request, _table_update(request, params))
+

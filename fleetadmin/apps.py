@@ -8,7 +8,7 @@ class FleetadminConfig(AppConfig):
     verbose_name = _("fleetadmin")
 
     def ready(self):
-        from fleetadmin import signals  # noqa: F401 - connects the audit log's receivers
+        from fleetadmin import checks, signals  # noqa: F401 - registers checks, receivers
         from fleetadmin.roles import ensure_role_groups
 
         # After the permissions exist (they are created post_migrate too, by auth).

@@ -12,23 +12,50 @@ from fleetadmin import crypto, embedded_sandbox
 from fleetadmin.models import FlinkeyCredentials
 from flinkey import FlinkeyClient, Token
 
+# FLINKEY_API_URL's value that selects the embedded sandbox (the demo); never production.
+SANDBOX = "sandbox"
 
-class CredentialsMissing(Exception):
+
+class SetupNeeded(Exception):
+    """Nothing can be asked of flinkey until something is set up; says what and where."""
+
+    headline = ""
+    advice = ""
+
+
+class CredentialsMissing(SetupNeeded):
     """The user has not entered (complete) flinkey credentials yet."""
 
-    message = _("Enter your flinkey API key, username and password on the Settings page first.")
+    headline = _("fleetadmin has no flinkey credentials for you yet.")
+    advice = _("Enter your flinkey API key, username and password on the Settings page.")
 
 
-class CustomerNotChosen(Exception):
+class CustomerNotChosen(SetupNeeded):
     """The user's credentials work, but no customer has been chosen yet."""
 
-    message = _("Choose the customer you work for on the Settings page first.")
+    headline = _("You have not chosen a customer yet.")
+    advice = _("Choose the customer you work for on the Settings page.")
+
+
+class ApiNotConfigured(SetupNeeded):
+    """FLINKEY_API_URL is empty: the administrator has not said which flinkey to use."""
+
+    headline = _("fleetadmin is not connected to a flinkey API.")
+    advice = _("Your administrator has to set FLINKEY_API_URL.")
 
 
 def api_base_url() -> str:
-    """Return the flinkey base URL (with /v3): FLINKEY_API_URL or the embedded sandbox."""
+    """Return the flinkey base URL (with /v3), or the embedded sandbox's for "sandbox".
+
+    Raises ApiNotConfigured when FLINKEY_API_URL is empty: an unset variable in production
+    must never quietly serve the sandbox's demo fleet.
+    """
     configured = settings.FLINKEY_API_URL.strip()
-    return configured.rstrip("/") if configured else embedded_sandbox.url()
+    if configured == SANDBOX:
+        return embedded_sandbox.url()
+    if not configured:
+        raise ApiNotConfigured
+    return configured.rstrip("/")
 
 
 def credentials_of(user) -> FlinkeyCredentials | None:
@@ -37,7 +64,7 @@ def credentials_of(user) -> FlinkeyCredentials | None:
 
 
 def client_for(user, *, customer_required: bool = True) -> FlinkeyClient:
-    """Return a client for `user`; raise CredentialsMissing or CustomerNotChosen."""
+    """Return a client for `user`; raise SetupNeeded (CredentialsMissing, CustomerNotChosen…)."""
     credentials = credentials_of(user)
     if credentials is None or not credentials.is_complete:
         raise CredentialsMissing

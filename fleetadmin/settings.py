@@ -49,6 +49,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After MessageMiddleware (so it sees the messages before they are stored).
+    "fleetadmin.htmx.HtmxMessagesMiddleware",
     "fleetadmin.access_middleware.HtmxLoginRedirectMiddleware",
     "fleetadmin.access_middleware.PortalFramingMiddleware",
     "fleetadmin.middleware.UserTimeZoneMiddleware",
@@ -266,7 +268,8 @@ if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
 # ------------------------------------------------------------------------------
 # flinkey
 # ------------------------------------------------------------------------------
-# Base URL including /v3. Empty: the embedded sandbox (started on first use).
+# Base URL including /v3, or "sandbox" for the embedded sandbox (started on first use; the
+# demo's choice, refused by check --deploy). Empty is an error (fleetadmin.checks).
 FLINKEY_API_URL = env.str("FLINKEY_API_URL", default="")
 FLINKEY_SANDBOX_PORT = env.int("FLINKEY_SANDBOX_PORT", default=8765)
 # Fernet keys, newest first: the first encrypts, all of them decrypt (key rotation).

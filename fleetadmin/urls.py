@@ -28,3 +28,7 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
 ]
+
+# 403 and 404 pages are Django's views with our templates (403.html, 404.html); the 500 page
+# is ours so that it can show the menu when the fault was elsewhere.
+handler500 = "fleetadmin.error_pages.server_error"

@@ -10,8 +10,8 @@ from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from fleetadmin import audit
-from fleetadmin.errors import user_message
-from fleetadmin.flinkey import CredentialsMissing, client_for, credentials_of
+from fleetadmin.errors import problem_of
+from fleetadmin.flinkey import SetupNeeded, client_for, credentials_of
 from fleetadmin.forms import CredentialsForm, CustomerChoiceForm, PreferencesForm
 from fleetadmin.models import UserPreferences
 from flinkey import FlinkeyError
@@ -92,10 +92,9 @@ def test_connection(request):
         client = client_for(request.user, customer_required=False)
         client.authenticate()
         customers = client.list_customers()
-    except (CredentialsMissing, FlinkeyError) as error:
-        # 200 for HTMX so the fragment is swapped in; the message says what went wrong.
-        return _connection_result(request, error=user_message(error),
-                                  status=200 if request.htmx else 502)
+    except (SetupNeeded, FlinkeyError) as error:
+        problem = problem_of(error)
+        return _connection_result(request, error=problem, status=problem.status)
     return _connection_result(request, customers=customers)
 
 
@@ -114,8 +113,9 @@ def choose_customer(request):
     try:
         client = client_for(request.user, customer_required=False)
         customers = client.list_customers()
-    except (CredentialsMissing, FlinkeyError) as error:
-        return _connection_result(request, error=user_message(error), status=502)
+    except (SetupNeeded, FlinkeyError) as error:
+        problem = problem_of(error)
+        return _connection_result(request, error=problem, status=problem.status)
     chosen = next((c for c in customers if c.id == form.cleaned_data["customer_id"]), None)
     if chosen is None:
         return _connection_result(request, customers=customers, status=400,

@@ -39,12 +39,12 @@ def test_the_form_page(manager_client, flinkey_api):
 
 
 def test_the_dialog_fragment(manager_client, flinkey_api):
-    response = manager_client.get(NEW + "?q=golf&page=2", headers=hx("car-dialog"))
+    response = manager_client.get(NEW + "?q=golf&page=2", headers=hx("dialog"))
     html = response.content.decode()
-    assert html.lstrip().startswith('<dialog id="car-dialog"')
+    assert html.lstrip().startswith('<dialog id="dialog"')
     assert "data-open" in html
     assert 'hx-post="/cars/new/?q=golf&amp;page=2"' in html
-    assert 'hx-target="#car-dialog"' in html and "data-close-dialog" in html
+    assert 'hx-target="#dialog"' in html and "data-close-dialog" in html
 
 
 def test_creating_without_js_goes_to_the_new_car(manager_client, flinkey_api):
@@ -58,11 +58,12 @@ def test_creating_without_js_goes_to_the_new_car(manager_client, flinkey_api):
 
 
 def test_creating_in_the_dialog_shows_the_car_in_the_list(manager_client, flinkey_api):
-    response = manager_client.post(NEW + "?sort=-name", VALID, headers=hx("car-dialog"))
+    response = manager_client.post(NEW + "?sort=-name", VALID, headers=hx("dialog"))
     html = response.content.decode()
     (car,) = created_cars(flinkey_api)
     assert response.status_code == 200
-    assert html.startswith('<dialog id="car-dialog" class="car-dialog"></dialog>')  # closed
+    assert html.startswith('<dialog id="dialog" class="dialog" hx-swap-oob="true"></dialog>')
+    # (the dialog closed, above)
     assert '<div id="car-table" class="car-table" hx-swap-oob="true">' in html
     assert f'<tr id="car-row-{car["id"]}" class="car-new">' in html
     assert 'hx-swap-oob="innerHTML"' in html and "was created." in html
@@ -74,7 +75,7 @@ def test_creating_in_the_dialog_shows_the_car_in_the_list(manager_client, flinke
 
 def test_a_new_car_outside_the_page_is_pinned_on_top(manager_client, flinkey_api):
     values = {**VALID, "name": "zzz last of all"}
-    response = manager_client.post(NEW, values, headers=hx("car-dialog"))
+    response = manager_client.post(NEW, values, headers=hx("dialog"))
     pinned = response.context["pinned"] if response.context else None
     html = response.content.decode()
     car_id = next(c["id"] for c in flinkey_api.store.cars[DEMO.customer_id].values()
@@ -84,7 +85,7 @@ def test_a_new_car_outside_the_page_is_pinned_on_top(manager_client, flinkey_api
 
 
 def test_the_create_is_audited(manager, manager_client, flinkey_api):
-    manager_client.post(NEW, VALID, headers=hx("car-dialog"))
+    manager_client.post(NEW, VALID, headers=hx("dialog"))
     (car,) = created_cars(flinkey_api)
     entry = AuditEntry.objects.get(action="car.create")
     assert entry.outcome == AuditEntry.Outcome.SUCCESS
@@ -96,7 +97,7 @@ def test_the_create_is_audited(manager, manager_client, flinkey_api):
 @pytest.mark.parametrize("name", ["", "   ", "\t\n"])
 def test_a_blank_name_is_refused_next_to_the_field(manager_client, flinkey_api, name):
     values = {**VALID, "name": name}
-    response = manager_client.post(NEW, values, headers=hx("car-dialog"))
+    response = manager_client.post(NEW, values, headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 422
     assert '<small class="error" id="id_name_error">Enter a name' in html
@@ -110,7 +111,7 @@ def test_a_blank_name_is_refused_next_to_the_field(manager_client, flinkey_api, 
 
 def test_an_odd_vin_is_a_warning_not_a_refusal(manager_client, flinkey_api):
     response = manager_client.post(NEW, {**VALID, "vin": "WVWZZZ1JZ3W38675"},  # 16 chars
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 200
     assert created_cars(flinkey_api)[0]["vin"] == "WVWZZZ1JZ3W38675"
@@ -119,7 +120,7 @@ def test_an_odd_vin_is_a_warning_not_a_refusal(manager_client, flinkey_api):
 
 def test_the_vin_warning_shows_next_to_the_field(manager_client, flinkey_api):
     response = manager_client.post(NEW, {**VALID, "name": "", "vin": "OLDTIMER-1962"},
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert '<small class="warning" id="id_vin_warning">' in html
     assert 'aria-describedby="id_vin_helptext id_vin_warning"' in html
@@ -127,10 +128,11 @@ def test_the_vin_warning_shows_next_to_the_field(manager_client, flinkey_api):
 
 def test_an_upstream_failure_keeps_the_input_and_says_why(manager_client, flinkey_api):
     flinkey_api.faults.fail_next("/cars", status=500, method="PUT")
-    response = manager_client.post(NEW, VALID, headers=hx("car-dialog"))
+    response = manager_client.post(NEW, VALID, headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 502
-    assert "Internal server error. This is a fault at flinkey." in html
+    assert "flinkey had an internal error. Try again in a moment." in html
+    assert "flinkey said: <q>Internal server error.</q>" in html
     assert f'value="{VALID["name"]}"' in html and 'value="M-XY 1234"' in html
     entry = AuditEntry.objects.get(action="car.create")
     assert entry.outcome == AuditEntry.Outcome.FAILURE and entry.upstream_status == 500
@@ -141,10 +143,10 @@ def test_a_timed_out_create_is_never_retried_and_says_to_check(manager_client, f
     settings.FLINKEY_READ_TIMEOUT = 0.3
     manager_client.get("/cars/")  # the token first
     flinkey_api.faults.hang_next("/cars", seconds=1, method="PUT")
-    response = manager_client.post(NEW, VALID, headers=hx("car-dialog"))
+    response = manager_client.post(NEW, VALID, headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 504
-    assert "Check the list before you try again." in html
+    assert "Check the current state before you try again." in html
     assert f'value="{VALID["name"]}"' in html
     # The sandbox logs the PUT when its hang ends; then exactly one must be there.
     deadline = time.monotonic() + 5
@@ -159,22 +161,22 @@ def test_the_apis_name_refusal_shows_next_to_the_name(manager_client, flinkey_ap
         raise BadRequestError("Could not create car. No car name given.", 400)
 
     monkeypatch.setattr(FlinkeyClient, "create_car", refuse)
-    response = manager_client.post(NEW, VALID, headers=hx("car-dialog"))
+    response = manager_client.post(NEW, VALID, headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 422
-    assert ('<small class="error" id="id_name_error">Could not create car. No car name given. '
-            "Correct the input and try again.") in html
+    assert ('<small class="error" id="id_name_error">flinkey refused the input. Correct it and '
+            "try again. flinkey said: “Could not create car. No car name given.”") in html
 
 
 def test_without_credentials_the_form_points_to_settings(client, flinkey_api):
     client.force_login(make_user("newbie", with_credentials=False))
-    response = client.post(NEW, VALID, headers=hx("car-dialog"))
+    response = client.post(NEW, VALID, headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 409
     assert "Open Settings" in html and f'value="{VALID["name"]}"' in html
 
 
-@pytest.mark.parametrize("headers", [{}, hx("car-dialog")])
+@pytest.mark.parametrize("headers", [{}, hx("dialog")])
 def test_support_may_not_create(support_client, flinkey_api, headers):
     assert support_client.get(NEW, headers=headers).status_code == 403
     response = support_client.post(NEW, VALID, headers=headers)
@@ -197,9 +199,9 @@ def test_a_create_whose_connection_broke_says_to_check(manager_client, flinkey_a
                                write_outcome_unknown=True)
 
     monkeypatch.setattr(FlinkeyClient, "create_car", broken)
-    response = manager_client.post(NEW, VALID, headers=hx("car-dialog"))
+    response = manager_client.post(NEW, VALID, headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 503
-    assert "cannot tell whether the change was saved. Check the list before you try again." in html
+    assert "cannot tell whether it was saved. Check the current state before you try again." in html
     assert "Try again in a moment" not in html
     assert f'value="{VALID["name"]}"' in html

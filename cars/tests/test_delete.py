@@ -28,9 +28,9 @@ def test_the_confirmation_page_names_the_car(manager_client, flinkey_api, demo_c
 
 
 def test_the_confirmation_dialog(manager_client, flinkey_api, demo_car):
-    response = manager_client.get(delete_url(demo_car.id), headers=hx("car-dialog"))
+    response = manager_client.get(delete_url(demo_car.id), headers=hx("dialog"))
     html = response.content.decode()
-    assert html.lstrip().startswith('<dialog id="car-dialog"')
+    assert html.lstrip().startswith('<dialog id="dialog"')
     assert 'role="alertdialog"' in html
     assert f"Delete “{demo_car.name}”" in html
     assert "data-close-dialog autofocus" in html  # the safe choice has the focus
@@ -45,18 +45,19 @@ def test_deleting_without_js_goes_back_to_the_list(manager_client, flinkey_api, 
 
 
 def test_deleting_from_the_list_removes_the_row(manager_client, flinkey_api, demo_car):
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("car-dialog"))
+    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.startswith('<dialog id="car-dialog" class="car-dialog"></dialog>')
-    assert f'<template><tr id="car-row-{demo_car.id}" hx-swap-oob="delete"></tr></template>' in html
+    assert html.startswith('<dialog id="dialog" class="dialog" hx-swap-oob="true"></dialog>')
+    assert '<div id="car-table" class="car-table" hx-swap-oob="true">' in html
+    assert f'id="car-row-{demo_car.id}"' not in html
     assert f"The car “{demo_car.name}” was deleted." in html
     assert flinkey_api.request_count(method="DELETE") == 1
 
 
 def test_deleting_from_the_car_page_returns_to_the_list(manager_client, flinkey_api, demo_car):
     response = manager_client.post(delete_url(demo_car.id, "from=detail&q=m-"),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/cars/?q=m-"
     follow = manager_client.get("/cars/?q=m-")
@@ -64,7 +65,7 @@ def test_deleting_from_the_car_page_returns_to_the_list(manager_client, flinkey_
 
 
 def test_the_delete_is_audited(manager_client, flinkey_api, demo_car):
-    manager_client.post(delete_url(demo_car.id), headers=hx("car-dialog"))
+    manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
     entry = AuditEntry.objects.get(action="car.delete")
     assert entry.outcome == AuditEntry.Outcome.SUCCESS
     assert entry.car_id == demo_car.id and entry.customer_id == DEMO.customer_id
@@ -73,23 +74,23 @@ def test_the_delete_is_audited(manager_client, flinkey_api, demo_car):
 
 def test_already_deleted_before_confirming_is_information(manager_client, flinkey_api, demo_car):
     del flinkey_api.store.cars[DEMO.customer_id][demo_car.id]
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("car-dialog"))
+    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "This car had already been deleted by someone else." in html
+    assert "This car was not found for your customer: it was deleted already" in html
     assert 'class="alert info"' in html
-    assert f'<tr id="car-row-{demo_car.id}" hx-swap-oob="delete">' in html
+    assert f'id="car-row-{demo_car.id}"' not in html
     assert flinkey_api.request_count(method="DELETE") == 0
 
 
 def test_a_404_on_delete_is_already_deleted(manager_client, flinkey_api, demo_car):
     # Someone else deleted it between our look-up and our DELETE.
     flinkey_api.faults.fail_next(f"/cars/{demo_car.id}", status=404, method="DELETE")
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("car-dialog"))
+    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert f"The car “{demo_car.name}” had already been deleted by someone else." in html
-    assert f'<tr id="car-row-{demo_car.id}" hx-swap-oob="delete">' in html
+    assert f"The car “{demo_car.name}” is no longer there: someone else deleted it." in html
+    assert f'id="car-row-{demo_car.id}"' not in html
 
 
 def test_a_404_on_delete_without_js(manager_client, flinkey_api, demo_car):
@@ -97,16 +98,16 @@ def test_a_404_on_delete_without_js(manager_client, flinkey_api, demo_car):
     response = manager_client.post(delete_url(demo_car.id))
     assert response.status_code == 302
     follow = manager_client.get(response.url)
-    assert "had already been deleted by someone else" in follow.content.decode()
+    assert "is no longer there: someone else deleted it" in follow.content.decode()
 
 
 def test_a_failed_delete_keeps_the_car_and_says_why(manager_client, flinkey_api, demo_car):
     flinkey_api.faults.fail_next("/cars", status=500, method="DELETE")
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("car-dialog"))
+    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 502
-    assert '<dialog id="car-dialog"' in html and "data-open" in html
-    assert "Internal server error. This is a fault at flinkey." in html
+    assert '<dialog id="dialog"' in html and "data-open" in html
+    assert "flinkey had an internal error. Try again in a moment." in html
     assert "hx-swap-oob" not in html
     assert exists(flinkey_api, demo_car.id)
     entry = AuditEntry.objects.get(action="car.delete")
@@ -117,18 +118,18 @@ def test_a_timed_out_delete_says_the_outcome_is_unknown(manager_client, flinkey_
                                                         settings):
     settings.FLINKEY_READ_TIMEOUT = 0.3
     flinkey_api.faults.hang_next("/cars", seconds=1, method="DELETE")
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("car-dialog"))
+    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
     assert response.status_code == 504
-    assert "cannot tell whether the change was saved" in response.content.decode()
+    assert "cannot tell whether it was saved" in response.content.decode()
 
 
 def test_confirming_a_missing_car(manager_client, flinkey_api):
-    response = manager_client.get(delete_url(999999), headers=hx("car-dialog"))
+    response = manager_client.get(delete_url(999999), headers=hx("dialog"))
     assert response.status_code == 404
     assert "Car not found" in response.content.decode()
 
 
-@pytest.mark.parametrize("headers", [{}, hx("car-dialog")])
+@pytest.mark.parametrize("headers", [{}, hx("dialog")])
 def test_support_may_not_delete(support_client, flinkey_api, headers):
     assert support_client.get(delete_url(DEMO.car_id), headers=headers).status_code == 403
     response = support_client.post(delete_url(DEMO.car_id), headers=headers)

@@ -107,7 +107,7 @@ def test_a_device_failure_stays_in_the_panel(manager_client, flinkey_api, demo_c
     html = response.content.decode()
     assert response.status_code == 502
     assert html.lstrip().startswith('<section id="car-products"')
-    assert "The devices could not be loaded. Internal server error." in html
+    assert "The devices could not be loaded. flinkey had an internal error." in html
     assert f'hx-get="/cars/{demo_car.id}/products/"' in html  # try again
 
 

@@ -53,16 +53,16 @@ def test_the_form_page_shows_the_car(manager_client, demo_car):
 
 
 def test_the_dialog_fragment(manager_client, demo_car):
-    response = manager_client.get(edit_url(demo_car.id, "from=detail"), headers=hx("car-dialog"))
+    response = manager_client.get(edit_url(demo_car.id, "from=detail"), headers=hx("dialog"))
     html = response.content.decode()
-    assert html.lstrip().startswith('<dialog id="car-dialog"')
+    assert html.lstrip().startswith('<dialog id="dialog"')
     assert f'hx-post="/cars/{demo_car.id}/edit/?from=detail"' in html
 
 
 def test_only_changed_fields_are_sent(manager_client, flinkey_api, demo_car, sent):
     response = manager_client.post(edit_url(demo_car.id),
                                    form_data(demo_car, license_plate="M-NEU 1"),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     assert response.status_code == 200
     assert sent == [{"license_plate": "M-NEU 1"}]
     car = stored(flinkey_api, demo_car.id)
@@ -81,7 +81,7 @@ def test_an_emptied_optional_field_is_removed(manager_client, flinkey_api, demo_
 def test_the_name_cannot_be_emptied(manager_client, flinkey_api, demo_car, sent, name):
     response = manager_client.post(edit_url(demo_car.id),
                                    form_data(demo_car, name=name, model="Neues Modell"),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 422
     assert 'id="id_name_error"' in html and 'value="Neues Modell"' in html
@@ -90,7 +90,7 @@ def test_the_name_cannot_be_emptied(manager_client, flinkey_api, demo_car, sent,
 
 def test_saving_unchanged_sends_nothing(manager_client, flinkey_api, demo_car, sent):
     response = manager_client.post(edit_url(demo_car.id), form_data(demo_car),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     assert response.status_code == 200
     assert "Nothing was changed" in response.content.decode()
     assert sent == [] and flinkey_api.request_count(method="PATCH") == 0
@@ -100,9 +100,9 @@ def test_saving_unchanged_sends_nothing(manager_client, flinkey_api, demo_car, s
 def test_from_the_list_the_row_updates(manager_client, flinkey_api, demo_car):
     response = manager_client.post(edit_url(demo_car.id, "q=m-&page=2"),
                                    form_data(demo_car, model="Golf Variant"),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     html = response.content.decode()
-    assert html.startswith('<dialog id="car-dialog" class="car-dialog"></dialog>')
+    assert html.startswith('<dialog id="dialog" class="dialog" hx-swap-oob="true"></dialog>')
     assert f'<template>\n<tr id="car-row-{demo_car.id}" hx-swap-oob="true">' in html
     assert "Golf Variant" in html
     assert f'href="/cars/{demo_car.id}/?q=m-&amp;page=2"' in html  # the row keeps the state
@@ -112,7 +112,7 @@ def test_from_the_list_the_row_updates(manager_client, flinkey_api, demo_car):
 def test_from_the_detail_page_the_panel_updates(manager_client, flinkey_api, demo_car):
     response = manager_client.post(edit_url(demo_car.id, "from=detail"),
                                    form_data(demo_car, name="Umbenannt"),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert '<section id="car-details"' in html and 'hx-swap-oob="true"' in html
     assert '<h1 id="car-title">Umbenannt</h1>' in html
@@ -151,7 +151,7 @@ def test_a_conflicting_edit_is_shown_not_overwritten(manager_client, flinkey_api
     stored(flinkey_api, demo_car.id)["licensePlate"] = "M-ANDERS 7"
     stored(flinkey_api, demo_car.id)["brand"] = "Cupra"
     data = form_data(demo_car, license_plate="M-MEINS 1")
-    response = manager_client.post(edit_url(demo_car.id), data, headers=hx("car-dialog"))
+    response = manager_client.post(edit_url(demo_car.id), data, headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 409
     assert sent == []
@@ -161,7 +161,7 @@ def test_a_conflicting_edit_is_shown_not_overwritten(manager_client, flinkey_api
     # Saving again applies it deliberately.
     again = {**data, "brand": "Cupra", "initial-brand": "Cupra",
              "initial-license_plate": "M-ANDERS 7"}
-    response = manager_client.post(edit_url(demo_car.id), again, headers=hx("car-dialog"))
+    response = manager_client.post(edit_url(demo_car.id), again, headers=hx("dialog"))
     assert response.status_code == 200
     assert sent == [{"license_plate": "M-MEINS 1"}]
 
@@ -169,7 +169,7 @@ def test_a_conflicting_edit_is_shown_not_overwritten(manager_client, flinkey_api
 def test_a_car_deleted_meanwhile_keeps_the_input(manager_client, flinkey_api, demo_car):
     del flinkey_api.store.cars[DEMO.customer_id][demo_car.id]
     response = manager_client.post(edit_url(demo_car.id), form_data(demo_car, model="Weg"),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 404
     assert "may have been deleted by someone else" in html and 'value="Weg"' in html
@@ -178,7 +178,7 @@ def test_a_car_deleted_meanwhile_keeps_the_input(manager_client, flinkey_api, de
 def test_an_upstream_failure_keeps_the_input(manager_client, flinkey_api, demo_car):
     flinkey_api.faults.fail_next("/cars", status=500, method="PATCH")
     response = manager_client.post(edit_url(demo_car.id), form_data(demo_car, model="Passat"),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 502
     assert "Internal server error." in html and 'value="Passat"' in html
@@ -191,31 +191,31 @@ def test_a_timed_out_update_says_the_outcome_is_unknown(manager_client, flinkey_
     settings.FLINKEY_READ_TIMEOUT = 0.3
     flinkey_api.faults.hang_next("/cars", seconds=1, method="PATCH")
     response = manager_client.post(edit_url(demo_car.id), form_data(demo_car, model="Tiguan"),
-                                   headers=hx("car-dialog"))
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 504
-    assert "cannot tell whether the change was saved" in html and 'value="Tiguan"' in html
+    assert "cannot tell whether it was saved" in html and 'value="Tiguan"' in html
 
 
 def test_editing_a_missing_car(manager_client, flinkey_api):
-    response = manager_client.get(edit_url(999999), headers=hx("car-dialog"))
+    response = manager_client.get(edit_url(999999), headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 404
-    assert '<dialog id="car-dialog"' in html and "Car not found" in html
+    assert '<dialog id="dialog"' in html and "Car not found" in html
     # Seen from the list, the stale row goes away.
-    assert '<tr id="car-row-999999" hx-swap-oob="delete">' in html
+    assert '<div id="car-table" class="car-table" hx-swap-oob="true">' in html
     page = manager_client.get(edit_url(999999))
     assert page.status_code == 404 and "<html" in page.content.decode()
 
 
 def test_a_failure_loading_the_form(manager_client, flinkey_api, demo_car):
     flinkey_api.faults.fail_next("/cars", status=500, count=3)
-    response = manager_client.get(edit_url(demo_car.id), headers=hx("car-dialog"))
+    response = manager_client.get(edit_url(demo_car.id), headers=hx("dialog"))
     assert response.status_code == 502
     assert "Internal server error." in response.content.decode()
 
 
-@pytest.mark.parametrize("headers", [{}, hx("car-dialog")])
+@pytest.mark.parametrize("headers", [{}, hx("dialog")])
 def test_support_may_not_edit(support_client, flinkey_api, headers):
     car_id = DEMO.car_id
     assert support_client.get(edit_url(car_id), headers=headers).status_code == 403

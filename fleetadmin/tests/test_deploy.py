@@ -17,6 +17,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "x" * 20 + "-production-like-secret-key-with-enough-entropy-0123456789",
     "DJANGO_ALLOWED_HOSTS": "fleetadmin.example.com",
+    "FLINKEY_API_URL": "https://api.flinkey.de/v3",
 }
 # Variables of ours that must not leak from the test run's environment into a case.
 OURS = ("DJANGO_", "OIDC_", "PROXY_AUTH_", "FRAME_ANCESTORS", "LOCAL_LOGIN", "SESSION_COOKIE",
@@ -77,6 +78,19 @@ def test_check_deploy_passes_with_sso_a_cross_site_portal_and_a_proxy():
         "HTTP_X_FORWARDED_PROTO,https",
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_check_deploy_refuses_the_embedded_sandbox():
+    done = run(["manage.py", "check", "--deploy"], FLINKEY_API_URL="sandbox")
+    assert done.returncode != 0
+    assert "fleetadmin.E002" in done.stderr
+
+
+def test_an_unset_flinkey_api_url_is_an_error_not_the_sandbox():
+    done = run(["manage.py", "check"], FLINKEY_API_URL=None)
+    assert done.returncode != 0
+    assert "fleetadmin.E001" in done.stderr
+    assert run(["manage.py", "check"], FLINKEY_API_URL="sandbox").returncode == 0
 
 
 def test_check_deploy_is_not_silenced_wholesale():

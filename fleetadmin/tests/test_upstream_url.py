@@ -61,9 +61,18 @@ def test_the_dashboard_works_against_any_server_at_flinkey_api_url(
     assert cars.context["page"].items
 
 
-def test_without_flinkey_api_url_the_embedded_sandbox_serves(client, settings, monkeypatch):
-    port = free_port()
+def test_without_flinkey_api_url_nothing_is_served_but_advice(client, settings):
     settings.FLINKEY_API_URL = ""
+    client.force_login(make_user("unconfigured"))
+    response = client.get(reverse("cars:list"))
+    assert response.status_code == 409
+    assert "FLINKEY_API_URL" in response.content.decode()
+    assert response.context["page"] is None
+
+
+def test_flinkey_api_url_sandbox_serves_the_embedded_sandbox(client, settings, monkeypatch):
+    port = free_port()
+    settings.FLINKEY_API_URL = "sandbox"
     settings.FLINKEY_SANDBOX_PORT = port
     monkeypatch.setattr(embedded_sandbox, "_url", None)
     monkeypatch.setattr(embedded_sandbox, "_server", None)

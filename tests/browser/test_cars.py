@@ -60,7 +60,7 @@ def test_search_open_edit_create_delete(manager_page, dashboard, console_problem
 
     # Edit in the dialog: the panel updates, the dialog closes.
     page.get_by_role("link", name="Edit", exact=True).click()
-    dialog = page.locator("dialog#car-dialog")
+    dialog = page.locator("dialog#dialog")
     expect(dialog).to_be_visible()
     expect(page.get_by_label("Name")).to_be_focused()
     page.get_by_label("Model").fill("ID.3 Pro S")
@@ -105,7 +105,7 @@ def test_search_open_edit_create_delete(manager_page, dashboard, console_problem
 
 def test_hostile_names_are_text_everywhere(manager_page, dashboard, console_problems):
     page = manager_page
-    dialog = page.locator("dialog#car-dialog")
+    dialog = page.locator("dialog#dialog")
     for name in HOSTILE:
         page.get_by_role("link", name="New car").click()
         page.get_by_label("Name").fill(name)
@@ -154,7 +154,7 @@ def test_keyboard_slash_escape_and_focus(manager_page, dashboard, console_proble
     edit = page.locator("#car-rows tr").first.get_by_role("link", name=re.compile("^Edit "))
     edit.focus()
     page.keyboard.press("Enter")
-    dialog = page.locator("dialog#car-dialog")
+    dialog = page.locator("dialog#dialog")
     expect(dialog).to_be_visible()
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
@@ -207,7 +207,7 @@ def test_phone_width_shows_cards(page, dashboard, console_problems):
     assert page.locator("#car-table thead").is_hidden()
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     first.get_by_role("link", name=re.compile("^Edit ")).click()
-    dialog = page.locator("dialog#car-dialog")
+    dialog = page.locator("dialog#dialog")
     expect(dialog).to_be_visible()
     box = dialog.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390

@@ -1,0 +1,32 @@
+"""System checks for what settings alone cannot refuse: which flinkey the dashboard talks to."""
+
+from django.conf import settings
+from django.core import checks
+
+from fleetadmin.flinkey import SANDBOX
+
+
+@checks.register()
+def flinkey_api_url_is_set(app_configs, **kwargs):
+    """An empty FLINKEY_API_URL is an error: no flinkey page could load."""
+    if settings.FLINKEY_API_URL.strip():
+        return []
+    return [checks.Error(
+        "FLINKEY_API_URL is not set.",
+        hint="Set it to the flinkey API's base URL including /v3 (e.g. "
+             "https://api.flinkey.de/v3), or to 'sandbox' for the demo's embedded sandbox.",
+        id="fleetadmin.E001",
+    )]
+
+
+@checks.register(deploy=True)
+def flinkey_sandbox_not_deployed(app_configs, **kwargs):
+    """A deployment on the embedded sandbox would show made-up cars as if they were real."""
+    if settings.FLINKEY_API_URL.strip() != SANDBOX:
+        return []
+    return [checks.Error(
+        "FLINKEY_API_URL=sandbox serves the embedded demo sandbox, not the real flinkey API.",
+        hint="Set FLINKEY_API_URL to https://api.flinkey.de/v3 (or the vendor's test "
+             "environment, https://api-uat.flinkey.de/v3).",
+        id="fleetadmin.E002",
+    )]

@@ -1,0 +1,118 @@
+// fleetadmin's small behaviours, for every screen. Everything else is HTML and htmx attributes.
+// - "/" focuses the page's search box (the element with aria-keyshortcuts="/").
+// - The one dialog (#dialog, templates/includes/dialog.html) opens when it arrives with
+//   data-open, focuses its first useful field, and gives focus back to what opened it.
+// - A form marked data-confirm-discard asks before Escape or Cancel throws away what was typed.
+// Served from our static files under the nonce CSP: no inline handlers, no eval.
+(function () {
+  "use strict";
+
+  var DIALOG_ID = "dialog";
+  var openerId = null;       // the element that opened the dialog, refocused when it closes
+  var snapshot = null;       // the dialog form's values when it opened (to see what changed)
+
+  function dialog() { return document.getElementById(DIALOG_ID); }
+
+  function isTyping(element) {
+    if (!element) return false;
+    var tag = element.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || element.isContentEditable;
+  }
+
+  // "/" jumps to the search box (as on GitHub, GitLab, MDN), unless one is typing.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (isTyping(event.target)) return;
+    var open = dialog();
+    if (open && open.open) return;
+    var search = document.querySelector('[aria-keyshortcuts="/"]');
+    if (!search) return;
+    event.preventDefault();
+    search.focus();
+    if (search.select) search.select();
+  });
+
+  function guardedForm(element) {
+    return element && element.querySelector("form[data-confirm-discard]");
+  }
+
+  function formState(form) {
+    var pairs = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== "csrfmiddlewaretoken") pairs.push(name + "=" + value);
+    });
+    return pairs.join("&");
+  }
+
+  // True when closing may go ahead: nothing typed, or the person agreed to discard it.
+  function mayDiscard(element) {
+    var form = guardedForm(element);
+    if (!form || snapshot === null || formState(form) === snapshot) return true;
+    return window.confirm(form.getAttribute("data-confirm-discard"));
+  }
+
+  function restoreFocus() {
+    var target = openerId && document.getElementById(openerId);
+    if (target) target.focus();
+    openerId = null;
+  }
+
+  // Remember who asked for the dialog's content.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    var source = event.detail.elt;
+    if (target && target.id === DIALOG_ID) {
+      var open = dialog();
+      if (!(open && open.open) && source && source.id) openerId = source.id;
+    }
+  });
+
+  // New content: open a dialog that arrived with something in it (data-open).
+  document.addEventListener("htmx:load", function (event) {
+    var element = event.detail.elt;
+    if (!element || element.id !== DIALOG_ID) return;
+    if (element.hasAttribute("data-open") && !element.open) {
+      element.showModal();
+      var form = guardedForm(element);
+      // A form sent back with errors keeps the values of when it first opened.
+      if (snapshot === null || !form) snapshot = form ? formState(form) : null;
+      // Focus the first field with an error, else what the template marked autofocus,
+      // else the first field.
+      var first = element.querySelector("[aria-invalid=true]") ||
+        element.querySelector("[autofocus]") ||
+        element.querySelector("input:not([type=hidden]), textarea, select, button");
+      if (first) first.focus();
+    }
+  });
+
+  // The action is done: an empty, closed dialog replaced the open one.
+  document.addEventListener("htmx:afterSettle", function () {
+    var open = dialog();
+    if (open && !open.open && !open.hasAttribute("data-open")) {
+      snapshot = null;
+      if (openerId) restoreFocus();
+    }
+  });
+
+  // Cancel buttons in the dialog.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-close-dialog]");
+    if (!button) return;
+    var element = button.closest("dialog");
+    if (element && mayDiscard(element)) element.close();
+  });
+
+  // Escape fires "cancel" on the dialog; it does not bubble, so listen in the capture phase.
+  document.addEventListener("cancel", function (event) {
+    if (event.target && event.target.id === DIALOG_ID && !mayDiscard(event.target)) {
+      event.preventDefault();
+    }
+  }, true);
+
+  document.addEventListener("close", function (event) {
+    if (event.target && event.target.id === DIALOG_ID) {
+      snapshot = null;
+      restoreFocus();
+    }
+  }, true);
+})();

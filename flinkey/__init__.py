@@ -5,12 +5,15 @@ Plain Python and requests only: nothing here imports Django.
 
 from . import odata
 from .client import FlinkeyClient
+from .credentials import credential_problem
 from .errors import (
     AuthenticationError,
     BadRequestError,
     FlinkeyError,
+    InvalidCredentialsFormat,
     NotFoundError,
     ProtocolError,
+    RateLimitedError,
     ServerError,
     UnavailableError,
     UnsupportedMediaTypeError,
@@ -28,16 +31,19 @@ __all__ = [
     "Event",
     "FlinkeyClient",
     "FlinkeyError",
+    "InvalidCredentialsFormat",
     "Location",
     "NotFoundError",
     "Page",
     "Product",
     "ProtocolError",
     "Query",
+    "RateLimitedError",
     "ServerError",
     "Token",
     "UnavailableError",
     "UnsupportedMediaTypeError",
     "UpstreamTimeout",
+    "credential_problem",
     "odata",
 ]

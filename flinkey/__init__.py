@@ -21,6 +21,7 @@ from .errors import (
 )
 from .models import Car, Customer, Event, Location, Page, Product
 from .odata import Query
+from .sessions import close_sessions
 from .token import Token
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "UnavailableError",
     "UnsupportedMediaTypeError",
     "UpstreamTimeout",
+    "close_sessions",
     "credential_problem",
     "odata",
 ]

@@ -19,6 +19,7 @@ def test_all_exports_the_documented_names():
         "ProtocolError",
         "RateLimitedError",
         "InvalidCredentialsFormat",
+        "close_sessions",
         "credential_problem",
     }
     for name in flinkey.__all__:

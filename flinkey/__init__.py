@@ -19,6 +19,7 @@ from .errors import (
     UnsupportedMediaTypeError,
     UpstreamTimeout,
 )
+from .fanout import Outcome, fan_out
 from .models import Car, Customer, Event, Location, Page, Product
 from .odata import Query
 from .sessions import close_sessions
@@ -35,6 +36,7 @@ __all__ = [
     "InvalidCredentialsFormat",
     "Location",
     "NotFoundError",
+    "Outcome",
     "Page",
     "Product",
     "ProtocolError",
@@ -47,5 +49,6 @@ __all__ = [
     "UpstreamTimeout",
     "close_sessions",
     "credential_problem",
+    "fan_out",
     "odata",
 ]

@@ -19,6 +19,8 @@ def test_all_exports_the_documented_names():
         "ProtocolError",
         "RateLimitedError",
         "InvalidCredentialsFormat",
+        "Outcome",
+        "fan_out",
         "close_sessions",
         "credential_problem",
     }

@@ -47,9 +47,10 @@ def fan_out[T, R](
     Any exception `fn` raises becomes that item's `error`; the batch always completes.
     `timeout` (seconds from now) and `deadline` (a `time.monotonic()` moment, such as
     `FlinkeyClient.deadline`) bound the wait; the earlier wins. Items unfinished then get
-    an `UpstreamTimeout` (`write_outcome_unknown` True if their call had started) and the
-    function returns on time: threads still in a call are abandoned, not joined, and
-    start no further items. Meant for reads; a write's call may still complete later.
+    an `UpstreamTimeout` and the function returns on time: threads still in a call are
+    abandoned, not joined, and start no further items. Meant for reads: like the client
+    for a GET, it never sets `write_outcome_unknown`, yet an abandoned write could still
+    complete later, so do not fan out writes with a deadline.
     """
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError("concurrency must be a positive int")
@@ -131,10 +132,7 @@ class _Batch:
 
 def _late(item: object, started: bool) -> Outcome:
     if started:
-        error = UpstreamTimeout(
-            "The flinkey API did not answer before this page's deadline.",
-            write_outcome_unknown=True,
-        )
+        error = UpstreamTimeout("The flinkey API did not answer before this page's deadline.")
     else:
         error = UpstreamTimeout("This call was not started: the page's deadline had passed.")
     return Outcome(item, error=error)

@@ -1,24 +1,25 @@
-"""FlinkeyClient: the flinkey API v3 over one requests session, every call through `_request`."""
+"""FlinkeyClient: the flinkey API v3 over a shared session, every call through `_request`."""
 
 from __future__ import annotations
 
-import inspect
+import copy
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
-from urllib3.util.retry import Retry
 
+from .credentials import invalid_credentials
 from .errors import (
     FlinkeyError,
     NotFoundError,
@@ -30,23 +31,27 @@ from .errors import (
 )
 from .models import Car, Customer, Event, Location, Page, Product, parse_created_id, parse_list
 from .odata import Query
+from .sessions import USER_AGENT, normalize_verify, session_for
 from .token import Token
 
-__all__ = ["MAX_PAGE_SIZE", "USER_AGENT", "FlinkeyClient"]
+__all__ = ["MAX_PAGE_SIZE", "RETRY_AFTER_CAP", "USER_AGENT", "FlinkeyClient"]
 
 log = logging.getLogger("flinkey")
 
-USER_AGENT = "fleetadmin/0.1"
 # A bound for page_size: the events list grows without limit and must never be fetched whole.
 MAX_PAGE_SIZE = 1000
 
 _TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path, not a password
 _WRITES = frozenset({"PUT", "PATCH", "DELETE"})
-# A gateway's Retry-After may say minutes; a dashboard request cannot wait that long.
-# (urllib3 caps it from 2.6 on; older versions have no such option.)
-_RETRY_AFTER_CAP = (
-    {"retry_after_max": 5} if "retry_after_max" in inspect.signature(Retry).parameters else {}
-)
+# Answers after which a GET is repeated (never a PUT/PATCH/DELETE/POST: PUT creates here).
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A gateway's Retry-After may say minutes; a dashboard request waits at most this long
+# (and never past its budget), else it raises RateLimitedError at once.
+RETRY_AFTER_CAP = 5.0
+_BACKOFF_MAX = 2.0
+# Less time than this left of the budget: not worth sending a request.
+_MIN_CALL_SECONDS = 0.01
+_LOCK_MAX = threading.TIMEOUT_MAX
 # update_car's snake_case keys and the JSON-Patch paths the API documents for them.
 _PATCH_PATHS = {
     "name": "/name",
@@ -59,28 +64,13 @@ _PATCH_PATHS = {
 _NO_PRODUCTS = "no products are assigned to this car."
 
 
-class _GetOnlyRetry(Retry):
-    """urllib3 Retry that repeats GETs only and never after a read timeout.
-
-    Plain Retry re-sends any method after a connect error and any allowed method after a
-    read timeout; here writes are never repeated, and a slow API is not waited on
-    get_retries + 1 times over.
-    """
-
-    def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):
-        if isinstance(error, ReadTimeoutError):
-            # read=False makes urllib3 re-raise the timeout itself (requests: ReadTimeout).
-            return Retry.increment(
-                self.new(read=False), method, url, response, error, *args, **kwargs
-            )
-        if error is not None and not self._is_method_retryable(method):
-            # An exhausted budget raises MaxRetryError, which requests maps as usual.
-            return Retry.increment(self.new(total=0), method, url, response, error, *args, **kwargs)
-        return super().increment(method, url, response, error, *args, **kwargs)
-
-
 class FlinkeyClient:
-    """A client for one API manager (and optionally one customer) of the flinkey API v3."""
+    """A client for one API manager (and optionally one customer) of the flinkey API v3.
+
+    Safe to use from many threads at once (fan-out): they share its token, and a token
+    is fetched by one of them while the others wait. Connections come from the process's
+    shared session for this base URL (see `flinkey.close_sessions`).
+    """
 
     def __init__(
         self,
@@ -95,6 +85,8 @@ class FlinkeyClient:
         timeout: float | tuple[float, float] = (3.05, 15.0),
         get_retries: int = 2,
         backoff_factor: float = 0.2,
+        budget: float | None = None,
+        verify: bool | str | os.PathLike = True,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError("base_url must be an http(s) URL including /v3")
@@ -109,29 +101,31 @@ class FlinkeyClient:
             raise ValueError("on_token must be callable")
         if isinstance(get_retries, bool) or not isinstance(get_retries, int) or get_retries < 0:
             raise ValueError("get_retries must be a non-negative int")
+        if not _seconds_or_none(backoff_factor, allow_zero=True) or backoff_factor is None:
+            raise ValueError("backoff_factor must be seconds >= 0")
+        if not _seconds_or_none(budget, allow_zero=False):
+            raise ValueError("budget must be None or seconds > 0")
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._username = username
         self._password = password
+        # Refused on every call rather than here: callers handle FlinkeyError around calls.
+        self._credentials_error = invalid_credentials(api_key, username, password)
         self._customer_id = None if customer_id is None else _id(customer_id, "customer_id")
         self._token = token
         self._on_token = on_token
         self._timeout = _timeout(timeout)
+        self._get_retries = get_retries
+        self._backoff_factor = float(backoff_factor)
+        self._verify = normalize_verify(verify)
+        # The budget runs from construction: one web request builds one client, so its
+        # calls together end before the web server's worker timeout.
+        self._deadline = None if budget is None else time.monotonic() + float(budget)
         self._lock = threading.Lock()
-        self._session = requests.Session()
-        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
-        retry = _GetOnlyRetry(
-            total=get_retries,
-            allowed_methods={"GET"},
-            status_forcelist={502, 503, 504},
-            backoff_factor=backoff_factor,
-            raise_on_status=False,
-            respect_retry_after_header=True,
-            **_RETRY_AFTER_CAP,
-        )
-        adapter = HTTPAdapter(max_retries=retry)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
+        # Counts finished token fetches: a thread that waited while another's fetch was in
+        # flight, and it failed, shares that failure.
+        self._token_fetches = 0
+        self._token_failure: FlinkeyError | None = None
 
     def __repr__(self) -> str:
         return (
@@ -146,8 +140,18 @@ class FlinkeyClient:
         self.close()
 
     def close(self) -> None:
-        """Close the pooled connections; returns None."""
-        self._session.close()
+        """Do nothing: connections belong to the process (`flinkey.close_sessions`)."""
+
+    @property
+    def deadline(self) -> float | None:
+        """The `time.monotonic()` moment the budget ends, or None without a budget."""
+        return self._deadline
+
+    def time_left(self) -> float | None:
+        """Return the seconds left of the budget (never below 0), or None without a budget."""
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - time.monotonic())
 
     @property
     def token(self) -> Token | None:
@@ -163,35 +167,49 @@ class FlinkeyClient:
 
     def authenticate(self) -> Token:
         """Return a freshly issued token; raises AuthenticationError, UnavailableError, ..."""
-        with self._lock:
-            token = self._token = self._fetch_token()
-        self._notify(token)
-        return token
+        return self._obtain_token(lambda current: False)
 
     def _current_token(self) -> Token:
-        fetched = None
-        with self._lock:
-            if self._token is None or not self._token.is_fresh():
-                fetched = self._token = self._fetch_token()
-            token = self._token
-        if fetched is not None:
-            self._notify(fetched)
-        return token
+        token = self._token
+        if token is not None and token.is_fresh():
+            return token
+        return self._obtain_token(lambda current: current is not None and current.is_fresh())
 
     def _renew_token(self, refused: Token) -> Token:
-        fetched = None
-        with self._lock:
-            # Another thread may have renewed it while this call waited for its 401.
-            if self._token is None or self._token is refused:
-                fetched = self._token = self._fetch_token()
-            token = self._token
-        if fetched is not None:
-            self._notify(fetched)
+        # Another thread may have renewed it while this call waited for its 401.
+        return self._obtain_token(lambda current: current is not None and current is not refused)
+
+    def _obtain_token(self, usable: Callable[[Token | None], bool]) -> Token:
+        # One lock per client: N threads needing a token send one token request, and
+        # on_token hears of each new token once.
+        fetches_seen = self._token_fetches
+        left = self.time_left()
+        if not self._lock.acquire(timeout=-1 if left is None else min(left, _LOCK_MAX)):
+            raise self._budget_spent()
+        try:
+            if usable(self._token):
+                return self._token
+            if self._token_fetches != fetches_seen and self._token_failure is not None:
+                # The fetch this thread waited for failed: share its error, don't queue
+                # one more token request (and timeout) per waiting thread.
+                raise copy.copy(self._token_failure).with_traceback(None)
+            try:
+                token = self._fetch_token()
+            except FlinkeyError as error:
+                self._token_failure = error
+                raise
+            finally:
+                self._token_fetches += 1
+            self._token_failure = None
+            self._token = token
+        finally:
+            self._lock.release()
+        self._notify(token)
         return token
 
     def _fetch_token(self) -> Token:
         # requests form-encodes the dict as UTF-8, so &, =, +, % and non-ASCII survive.
-        response = self._send(
+        response = self._exchange(
             "POST",
             _TOKEN_PATH,
             headers={"flinkey-API-Key": self._api_key},
@@ -380,19 +398,21 @@ class FlinkeyClient:
         if customer and self._customer_id is None:
             raise ValueError(f"{method} {path} needs a customer: pass customer_id to the client")
         token = self._current_token()
-        response = self._send(method, path, **self._call_args(token, query, json, customer))
+        response = self._exchange(method, path, **self._call_args(token, query, json, customer))
         if response.status_code == 401:
             error = self._error(response)
             if not is_token_refusal(error):
                 raise error
             # The token was refused, so the call was not executed: renew once, repeat once.
             token = self._renew_token(token)
-            response = self._send(method, path, **self._call_args(token, query, json, customer))
+            response = self._exchange(method, path, **self._call_args(token, query, json, customer))
         if not 200 <= response.status_code < 300:
             raise self._error(response)
         return response
 
     def _call_args(self, token, query, body, customer) -> dict[str, Any]:
+        # Everything that belongs to the account goes into this request's headers: the
+        # session is shared by every client in the process.
         headers = {
             "flinkey-API-Key": self._api_key,
             "Authorization": f"Bearer {token.access_token}",
@@ -407,18 +427,69 @@ class FlinkeyClient:
             args["json"] = body
         return args
 
+    def _exchange(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Return the answer to one request, GETs retried; raises UnavailableError."""
+        retries_left = self._get_retries if method == "GET" else 0
+        attempt = 0
+        while True:
+            failure: UnavailableError | None = None
+            try:
+                response = self._send(method, path, **kwargs)
+            except _Unanswered as unanswered:
+                failure, retryable = unanswered.error, unanswered.retryable
+                delay = self._backoff(attempt)
+            else:
+                retryable = response.status_code in _RETRY_STATUSES
+                retry_after = _retry_after(response)
+                delay = self._backoff(attempt) if retry_after is None else retry_after
+                if retry_after is not None and retry_after > RETRY_AFTER_CAP:
+                    retryable = False  # minutes of waiting: say so instead (RateLimitedError)
+            if not retryable or retries_left == 0 or not self._fits_budget(delay):
+                if failure is not None:
+                    raise failure
+                return response
+            log.info("flinkey %s %s: retrying in %.2f s", method, path, delay)
+            retries_left -= 1
+            attempt += 1
+            if delay > 0:
+                time.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self._backoff_factor * (2**attempt), _BACKOFF_MAX)
+
+    def _fits_budget(self, delay: float) -> bool:
+        left = self.time_left()
+        return left is None or delay + _MIN_CALL_SECONDS < left
+
+    def _budget_spent(self) -> UpstreamTimeout:
+        # Nothing was sent, so not even a write can have happened.
+        return UpstreamTimeout(
+            "The time allowed for the flinkey API calls of this request ran out "
+            "before the next call could be sent."
+        )
+
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        if self._credentials_error is not None:
+            raise copy.copy(self._credentials_error).with_traceback(None)
+        connect_timeout, read_timeout = self._timeout
+        left = self.time_left()
+        if left is not None:
+            if left < _MIN_CALL_SECONDS:
+                raise self._budget_spent()
+            connect_timeout, read_timeout = min(connect_timeout, left), min(read_timeout, left)
+        session = session_for(self._base_url, self._verify)
         started = time.monotonic()
         try:
-            response = self._session.request(
+            response = session.request(
                 method,
                 self._base_url + path,
-                timeout=self._timeout,
+                timeout=(connect_timeout, read_timeout),
                 allow_redirects=False,  # a redirect would carry the API key to another host
+                verify=self._verify,  # per call: REQUESTS_CA_BUNDLE would override the session's
                 **kwargs,
             )
         except requests.exceptions.RequestException as exc:
-            failure = self._unavailable(method, exc)
+            failure = self._unavailable(method, exc, (connect_timeout, read_timeout), left)
         else:
             log.debug(
                 "flinkey %s %s -> %s (%.3f s)",
@@ -430,30 +501,64 @@ class FlinkeyClient:
             return response
         # Raised outside the except block so the requests exception (whose request holds
         # the API key, token and password) is not chained to what callers see.
-        log.info("flinkey %s %s failed: %s", method, path, failure.message)
+        log.info("flinkey %s %s failed: %s", method, path, failure.error.message)
         raise failure
 
     def _unavailable(
-        self, method: str, exc: requests.exceptions.RequestException
-    ) -> UnavailableError:
-        connect_timeout, read_timeout = self._timeout
+        self,
+        method: str,
+        exc: requests.exceptions.RequestException,
+        timeout: tuple[float, float],
+        left: float | None,
+    ) -> _Unanswered:
+        connect_timeout, read_timeout = timeout
         write = method in _WRITES
+        cut = " (all that was left of the time allowed for this request)"
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return UpstreamTimeout(
-                f"The flinkey API did not accept a connection within {connect_timeout:g} s."
+            shortened = left is not None and connect_timeout == left
+            return _Unanswered(
+                UpstreamTimeout(
+                    f"The flinkey API did not accept a connection within {connect_timeout:.3g} s"
+                    + (cut if shortened else "")
+                    + "."
+                ),
+                retryable=not shortened,
             )
         if isinstance(exc, requests.exceptions.ReadTimeout) or _caused_by(exc, ReadTimeoutError):
-            return UpstreamTimeout(
-                f"The flinkey API did not answer within {read_timeout:g} s.",
-                write_outcome_unknown=write,
+            # Never repeated: one slow answer costs one timeout, not get_retries + 1.
+            shortened = left is not None and read_timeout == left
+            return _Unanswered(
+                UpstreamTimeout(
+                    f"The flinkey API did not answer within {read_timeout:.3g} s"
+                    + (cut if shortened else "")
+                    + ".",
+                    write_outcome_unknown=write,
+                ),
+                retryable=False,
+            )
+        if isinstance(exc, requests.exceptions.SSLError):
+            return _Unanswered(
+                UnavailableError(
+                    "The flinkey API's TLS certificate could not be verified "
+                    "(or the TLS handshake failed)."
+                ),
+                retryable=False,
+            )
+        if isinstance(exc, requests.exceptions.InvalidHeader | requests.exceptions.InvalidURL):
+            return _Unanswered(
+                UnavailableError("The request to the flinkey API could not be built."),
+                retryable=False,
             )
         # ConnectTimeoutError covers refused connections and DNS failures: nothing was sent.
         sent = not _caused_by(exc, ConnectTimeoutError)
         if isinstance(exc, requests.exceptions.ConnectionError) and not sent:
-            return UnavailableError("The flinkey API could not be reached.")
-        return UnavailableError(
-            "The connection to the flinkey API broke before it answered.",
-            write_outcome_unknown=write,
+            return _Unanswered(UnavailableError("The flinkey API could not be reached."), True)
+        return _Unanswered(
+            UnavailableError(
+                "The connection to the flinkey API broke before it answered.",
+                write_outcome_unknown=write,
+            ),
+            retryable=True,
         )
 
     def _error(self, response: requests.Response, *, token_endpoint: bool = False) -> FlinkeyError:
@@ -462,6 +567,7 @@ class FlinkeyClient:
             response.content,
             response.headers.get("Content-Type", ""),
             token_endpoint=token_endpoint,
+            retry_after=_retry_after(response),
         )
         error.message = self._redact(error.message)
         error.args = (error.message,)
@@ -494,7 +600,41 @@ class FlinkeyClient:
         return text
 
 
+class _Unanswered(Exception):  # internal carrier, never escapes the client
+    """A request that got no answer: the error to raise, and whether a GET may be repeated."""
+
+    def __init__(self, error: UnavailableError, retryable: bool) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.retryable = retryable
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    # Seconds or an HTTP date (RFC 9110 §10.2.3); anything unreadable counts as absent.
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    if value.isascii() and value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
 # --- argument checks and formatting ----------------------------------------------------------
+
+
+def _seconds_or_none(value: object, *, allow_zero: bool) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return False
+    return value >= 0 if allow_zero else value > 0
 
 
 def _id(value: object, name: str) -> int:

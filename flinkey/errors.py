@@ -9,8 +9,10 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "FlinkeyError",
+    "InvalidCredentialsFormat",
     "NotFoundError",
     "ProtocolError",
+    "RateLimitedError",
     "ServerError",
     "UnavailableError",
     "UnsupportedMediaTypeError",
@@ -70,6 +72,37 @@ class UnsupportedMediaTypeError(FlinkeyError):
     """415: the request body had a content type the API does not take."""
 
 
+class RateLimitedError(FlinkeyError):
+    """429: too many requests; `.retry_after` is the seconds the API asked to wait (or None)."""
+
+    def __init__(
+        self, message: str, status: int | None = 429, *, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, status={self.status!r}, "
+            f"retry_after={self.retry_after!r})"
+        )
+
+
+class InvalidCredentialsFormat(FlinkeyError):
+    """A credential holds characters that cannot be sent; `.field` names it, never the value."""
+
+    FIELDS = ("api_key", "username", "password")
+
+    def __init__(self, message: str, status: int | None = None, *, field: str = "api_key") -> None:
+        if field not in self.FIELDS:
+            raise ValueError(f"field must be one of {self.FIELDS}, not {field!r}")
+        super().__init__(message, status)
+        self.field = field
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, field={self.field!r})"
+
+
 class ServerError(FlinkeyError):
     """5xx: the API (or a gateway in front of it) failed."""
 
@@ -126,7 +159,12 @@ def message_from_body(body: bytes, content_type: str = "") -> str | None:
 
 
 def error_for_response(
-    status: int, body: bytes, content_type: str = "", *, token_endpoint: bool = False
+    status: int,
+    body: bytes,
+    content_type: str = "",
+    *,
+    token_endpoint: bool = False,
+    retry_after: float | None = None,
 ) -> FlinkeyError:
     """Return the error instance for a non-2xx answer (never raises)."""
     message = message_from_body(body, content_type)
@@ -148,6 +186,12 @@ def error_for_response(
             status,
             kind="credentials",
         )
+    if status == 429:
+        if message is None:
+            message = "The flinkey API refused the request: too many requests (HTTP 429)."
+            if retry_after is not None:
+                message += f" It asked to wait {retry_after:.0f} s."
+        return RateLimitedError(message, status, retry_after=retry_after)
     cls = _CLASS_BY_STATUS.get(status)
     if cls is None and 500 <= status < 600:
         cls = ServerError

@@ -7,49 +7,86 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .credentials import header_safe
 from .errors import ProtocolError
 
 __all__ = ["Token"]
 
 # Reuse a token until this many seconds before it expires, so a call never starts
-# with a token that dies in flight.
+# with a token that dies in flight; a short-lived token renews at a quarter of its
+# lifetime instead (a 30 s token with a 60 s margin would be fetched before every call).
 DEFAULT_MARGIN = 60
+MARGIN_SHARE_OF_LIFETIME = 0.25
 
 
 @dataclass(frozen=True)
 class Token:
-    """An access token and the aware moment it expires; its repr never shows the secret."""
+    """An access token, the aware moment it expires and (if known) when it was issued.
+
+    Its repr never shows the secret.
+    """
 
     access_token: str = field(repr=False)
     expires_at: datetime
+    issued_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.access_token, str) or not self.access_token:
             raise ValueError("access_token must be a non-empty string")
         if not isinstance(self.expires_at, datetime) or self.expires_at.tzinfo is None:
             raise ValueError("expires_at must be a timezone-aware datetime")
+        if self.issued_at is not None and (
+            not isinstance(self.issued_at, datetime) or self.issued_at.tzinfo is None
+        ):
+            raise ValueError("issued_at must be a timezone-aware datetime or None")
+        if self.issued_at is not None and self.issued_at > self.expires_at:
+            raise ValueError("issued_at must not be after expires_at")
 
     def __repr__(self) -> str:
         return f"Token(access_token='***', expires_at={self.expires_at.isoformat()!r})"
 
     __str__ = __repr__
 
-    def is_fresh(self, now: datetime | None = None, margin: float = DEFAULT_MARGIN) -> bool:
-        """Return True if the token is usable for at least `margin` more seconds."""
+    @property
+    def lifetime(self) -> float | None:
+        """Seconds from issue to expiry, or None for a token whose issue time is unknown."""
+        if self.issued_at is None:
+            return None
+        return (self.expires_at - self.issued_at).total_seconds()
+
+    @property
+    def renewal_margin(self) -> float:
+        """Seconds before expiry at which to renew: 60, or a quarter of a short lifetime."""
+        lifetime = self.lifetime
+        if lifetime is None:
+            return DEFAULT_MARGIN
+        return min(DEFAULT_MARGIN, lifetime * MARGIN_SHARE_OF_LIFETIME)
+
+    def is_fresh(self, now: datetime | None = None, margin: float | None = None) -> bool:
+        """Return True if the token is usable for at least `margin` (default: renewal_margin) s."""
         now = now or datetime.now(UTC)
+        if margin is None:
+            margin = self.renewal_margin
         return now + timedelta(seconds=margin) < self.expires_at
 
     def to_dict(self) -> dict[str, str]:
         """Return a JSON-safe dict for a cache; `Token.from_dict` reverses it."""
-        return {"access_token": self.access_token, "expires_at": self.expires_at.isoformat()}
+        data = {"access_token": self.access_token, "expires_at": self.expires_at.isoformat()}
+        if self.issued_at is not None:
+            data["issued_at"] = self.issued_at.isoformat()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Token:
-        """Return the Token stored by `to_dict`; raises ValueError on anything else."""
+        """Return the Token stored by `to_dict` (with or without issued_at); raises ValueError."""
         try:
             expires_at = datetime.fromisoformat(data["expires_at"])
-            return cls(access_token=data["access_token"], expires_at=expires_at)
-        except (KeyError, TypeError) as exc:
+            issued = data.get("issued_at")
+            issued_at = None if issued is None else datetime.fromisoformat(issued)
+            return cls(
+                access_token=data["access_token"], expires_at=expires_at, issued_at=issued_at
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a stored Token: {exc}") from None
 
     @classmethod
@@ -60,9 +97,14 @@ class Token:
         access_token = body.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise ProtocolError("token answer has no access_token", 200)
+        if not header_safe(access_token):
+            # It goes into every Authorization header; refuse it here, not in http.client.
+            raise ProtocolError("token answer has an access_token that cannot be sent", 200)
         seconds = _seconds(body.get("expires_in"))
         now = now or datetime.now(UTC)
-        return cls(access_token=access_token, expires_at=now + timedelta(seconds=seconds))
+        return cls(
+            access_token=access_token, expires_at=now + timedelta(seconds=seconds), issued_at=now
+        )
 
 
 def _seconds(value: object) -> float:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from flinkey import AuthenticationError, FlinkeyClient, Token, UnavailableError
+from flinkey import AuthenticationError, FlinkeyClient, ProtocolError, Token, UnavailableError
 from flinkey_sandbox import DEMO
 
 from .conftest import TOKEN_BODY, json_answer, routes
@@ -82,16 +82,28 @@ def test_a_token_close_to_expiry_is_renewed_before_the_call(client, make_client,
     assert other.token.access_token != real.access_token and seen == [other.token]
 
 
-def test_short_token_lifetime_renews_before_each_call(client, sandbox):
-    sandbox.faults.token_lifetime = 30  # shorter than the 60 s margin
+def test_a_short_token_lifetime_is_not_renewed_before_every_call(client, sandbox):
+    sandbox.faults.token_lifetime = 30  # shorter than the 60 s margin: renewed at 7.5 s left
     client.list_cars()
     client.list_cars()
-    assert token_requests(sandbox) == 2
-    assert sandbox.request_count(method="GET", path_prefix="/cars") == 2
-    sandbox.faults.token_lifetime = 3600
-    client.list_cars()
-    client.list_cars()
-    assert token_requests(sandbox) == 3
+    client.get_car(DEMO.car_id)
+    assert token_requests(sandbox) == 1
+    assert client.token.lifetime == pytest.approx(30, abs=0.01)
+    assert client.token.renewal_margin == pytest.approx(7.5, abs=0.01)
+
+
+def test_a_token_in_its_last_quarter_of_a_short_life_is_renewed(client, make_client, sandbox):
+    sandbox.faults.token_lifetime = 40
+    real = client.authenticate()
+    now = datetime.now(UTC)
+    # 40 s lifetime, 9 s left: inside the 10 s margin (and still accepted by the sandbox).
+    aging = Token(
+        real.access_token, now + timedelta(seconds=9), issued_at=now - timedelta(seconds=31)
+    )
+    other = make_client(token=aging)
+    sandbox.clear_requests()
+    other.list_cars()
+    assert token_requests(sandbox) == 1
 
 
 def test_expired_token_is_renewed_once_and_the_call_repeated(make_client, sandbox):
@@ -395,10 +407,60 @@ def test_token_freshness_margin():
     assert token.is_fresh(now + timedelta(seconds=119), margin=0)
 
 
-def test_token_round_trips_through_a_dict():
-    token = Token("secret", datetime(2026, 1, 1, 10, 0, tzinfo=UTC))
+@pytest.mark.parametrize(
+    "issued_at", [None, datetime(2026, 1, 1, 9, 0, tzinfo=UTC)], ids=["unknown", "known"]
+)
+def test_token_round_trips_through_a_dict(issued_at):
+    token = Token("secret", datetime(2026, 1, 1, 10, 0, tzinfo=UTC), issued_at=issued_at)
     stored = json.loads(json.dumps(token.to_dict()))
+    assert ("issued_at" in stored) is (issued_at is not None)
     assert Token.from_dict(stored) == token
+
+
+def test_a_token_cached_by_older_code_keeps_the_60_s_margin():
+    stored = {"access_token": "secret", "expires_at": "2026-01-01T10:00:00+00:00"}
+    token = Token.from_dict(stored)
+    assert token.issued_at is None and token.lifetime is None
+    assert token.renewal_margin == 60
+    now = datetime(2026, 1, 1, 9, 59, 30, tzinfo=UTC)
+    assert not token.is_fresh(now)
+
+
+def test_the_renewal_margin_fits_the_lifetime():
+    issued = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def margin(seconds: float) -> float:
+        return Token("x", issued + timedelta(seconds=seconds), issued_at=issued).renewal_margin
+
+    assert margin(3600) == 60
+    assert margin(240) == 60
+    assert margin(120) == 30
+    assert margin(30) == 7.5
+    assert margin(0) == 0
+    token = Token("x", issued + timedelta(seconds=40), issued_at=issued)
+    assert token.is_fresh(issued + timedelta(seconds=29))
+    assert not token.is_fresh(issued + timedelta(seconds=30))
+    assert token.is_fresh(issued + timedelta(seconds=39), margin=0)  # an explicit margin wins
+
+
+def test_a_token_answer_records_when_it_was_issued():
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    token = Token.from_response({"access_token": "abc", "expires_in": "30"}, now=now)
+    assert (token.issued_at, token.lifetime) == (now, 30)
+
+
+@pytest.mark.parametrize("access_token", ["abc\u200b", "abc def", "abc\r\nX: y", "äbc"])
+def test_a_token_that_cannot_be_sent_is_a_protocol_error(access_token):
+    with pytest.raises(ProtocolError):
+        Token.from_response({"access_token": access_token, "expires_in": "30"})
+
+
+@pytest.mark.parametrize(
+    "issued_at", ["2026-01-01", datetime(2026, 1, 1), datetime(2026, 1, 2, tzinfo=UTC)]
+)
+def test_a_bad_issued_at_is_a_value_error(issued_at):
+    with pytest.raises(ValueError):
+        Token("x", datetime(2026, 1, 1, 10, 0, tzinfo=UTC), issued_at=issued_at)
 
 
 @pytest.mark.parametrize(
@@ -409,6 +471,8 @@ def test_token_round_trips_through_a_dict():
         {"access_token": "x", "expires_at": "2026-01-01T10:00:00"},
         {"access_token": "", "expires_at": "2026-01-01T10:00:00Z"},
         {"access_token": "x", "expires_at": "soon"},
+        {"access_token": "x", "expires_at": "2026-01-01T10:00:00Z", "issued_at": 5},
+        {"access_token": "x", "expires_at": "2026-01-01T10:00:00Z", "issued_at": "later"},
     ],
 )
 def test_token_from_a_bad_dict_is_a_value_error(data):

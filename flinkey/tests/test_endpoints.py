@@ -558,8 +558,9 @@ def test_every_endpoint_404_when_the_manager_cannot_reach_the_customer(make_clie
 @pytest.mark.parametrize("call", ENDPOINT_CALLS.values(), ids=ENDPOINT_CALLS.keys())
 def test_every_endpoint_500_internal_server_error(client, sandbox, call):
     client.authenticate()
-    sandbox.faults.fail_next("/cars", status=500, count=1)
-    sandbox.faults.fail_next("/events", status=500, count=1)
+    # Reads are tried 1 + get_retries (2) times, writes once.
+    sandbox.faults.fail_next("/cars", status=500, count=3)
+    sandbox.faults.fail_next("/events", status=500, count=3)
     with pytest.raises(ServerError) as caught:
         call(client)
     assert (caught.value.status, caught.value.message) == (500, "Internal server error.")

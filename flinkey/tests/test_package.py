@@ -15,7 +15,15 @@ ARCHITECTURE_NAMES = {
 
 def test_all_exports_the_documented_names():
     assert set(flinkey.__all__) >= ARCHITECTURE_NAMES
-    assert set(flinkey.__all__) - ARCHITECTURE_NAMES == {"ProtocolError"}
+    assert set(flinkey.__all__) - ARCHITECTURE_NAMES == {
+        "ProtocolError",
+        "RateLimitedError",
+        "InvalidCredentialsFormat",
+        "Outcome",
+        "fan_out",
+        "close_sessions",
+        "credential_problem",
+    }
     for name in flinkey.__all__:
         assert getattr(flinkey, name) is not None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from email.utils import formatdate
 
 import pytest
 
@@ -12,6 +13,7 @@ from flinkey import (
     FlinkeyError,
     NotFoundError,
     ProtocolError,
+    RateLimitedError,
     ServerError,
     UnavailableError,
     UpstreamTimeout,
@@ -30,8 +32,8 @@ WRITES = {
 # --- retries --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", [502, 503, 504])
-def test_get_is_retried_on_gateway_errors(client, sandbox, status):
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_get_is_retried_on_server_errors(client, sandbox, status):
     client.authenticate()
     sandbox.faults.fail_next("/cars", status=status, count=2)
     assert len(client.list_cars()) == 62
@@ -49,23 +51,34 @@ def test_get_retries_are_bounded(make_client, sandbox):
     assert sandbox.request_count(method="GET", path_prefix="/cars") == 2
 
 
-def test_get_is_not_retried_on_500(client, sandbox):
+def test_retries_back_off(make_client, sandbox):
+    client = make_client(backoff_factor=0.1)
     client.authenticate()
-    sandbox.faults.fail_next("/cars", status=500, count=1)
-    with pytest.raises(ServerError):
+    sandbox.faults.fail_next("/cars", status=500, count=2)
+    started = time.monotonic()
+    client.list_cars()
+    assert time.monotonic() - started >= 0.1 + 0.2
+
+
+@pytest.mark.parametrize("status", [400, 404, 409])
+def test_get_is_not_retried_on_client_errors(client, sandbox, status):
+    client.authenticate()
+    sandbox.faults.fail_next("/cars", status=status, count=1)
+    with pytest.raises(FlinkeyError):
         client.list_cars()
     assert sandbox.request_count(method="GET", path_prefix="/cars") == 1
 
 
+@pytest.mark.parametrize("status", [500, 503, 429])
 @pytest.mark.parametrize("method", WRITES)
-def test_writes_are_never_retried(client, sandbox, method):
+def test_writes_are_never_retried(client, sandbox, method, status):
     client.authenticate()
     cars_before = len(client.list_cars())
-    sandbox.faults.fail_next("/cars", status=503, count=2, method=method)
+    sandbox.faults.fail_next("/cars", status=status, count=2, method=method)
     sandbox.clear_requests()
-    with pytest.raises(ServerError) as caught:
+    with pytest.raises(FlinkeyError) as caught:
         WRITES[method](client)
-    assert caught.value.status == 503
+    assert caught.value.status == status
     assert sandbox.request_count(method=method) == 1
     assert len(client.list_cars()) == cars_before
 
@@ -319,20 +332,180 @@ def test_error_bodies(recorder_client, status, content_type, body, cls, message)
     assert str(caught.value) == expected
 
 
-# --- the retry policy itself (where a closed port cannot show how often it was tried) -------
+# --- broken connections ---------------------------------------------------------------------
 
 
-def test_retry_policy_repeats_only_gets_after_a_connect_error():
-    from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError
+def breaking_once(answer):
+    """A responder that drops the connection without answering the first non-token request."""
+    dropped: list[str] = []
 
-    from flinkey.client import _GetOnlyRetry
+    def respond(request):
+        if request.path.endswith("/oauth2/token"):
+            return json_answer(TOKEN_BODY)
+        if not dropped:
+            dropped.append(request.method)
+            raise ConnectionAbortedError("dropped on purpose")  # the handler closes the socket
+        return answer
 
-    policy = _GetOnlyRetry(total=2, allowed_methods={"GET"}, status_forcelist={503})
-    refused = NewConnectionError(None, "refused")
-    assert policy.increment("GET", "/v3/cars", error=refused).total == 1
-    for method in ("PUT", "PATCH", "DELETE", "POST"):
-        with pytest.raises(MaxRetryError):
-            policy.increment(method, "/v3/cars", error=refused)
-    with pytest.raises(ReadTimeoutError):
-        policy.increment("GET", "/v3/cars", error=ReadTimeoutError(None, "/v3/cars", "slow"))
-    assert policy.is_retry("GET", 503) and not policy.is_retry("PUT", 503)
+    return respond
+
+
+def test_a_get_whose_connection_broke_is_repeated(recorder_client):
+    client, server = recorder_client(breaking_once(json_answer([{"id": 1, "name": "Golf"}])))
+    assert [car.id for car in client.list_cars()] == [1]
+    assert [r.method for r in server.records] == ["POST", "GET", "GET"]
+
+
+def test_a_write_whose_connection_broke_is_not_repeated(recorder_client):
+    client, server = recorder_client(breaking_once(json_answer({"id": 5}, status=201)))
+    with pytest.raises(UnavailableError) as caught:
+        client.create_car(name="Once")
+    assert caught.value.write_outcome_unknown is True
+    assert [r.method for r in server.records] == ["POST", "PUT"]
+
+
+# --- 429 and Retry-After --------------------------------------------------------------------
+
+
+def rate_limited(retry_after: str | None, times: int = 1):
+    """A responder answering GET/PUT /v3/cars with 429 `times` times, then normally."""
+    refused: list[int] = []
+
+    def respond(request):
+        if request.path.endswith("/oauth2/token"):
+            return json_answer(TOKEN_BODY)
+        if len(refused) < times:
+            refused.append(1)
+            status, headers, body = json_answer({"statusCode": 429, "message": "Slow down."}, 429)
+            if retry_after is not None:
+                headers = {**headers, "Retry-After": retry_after}
+            return status, headers, body
+        if request.method == "PUT":
+            return json_answer({"id": 5}, status=201)
+        return json_answer([{"id": 1, "name": "Golf"}])
+
+    return respond
+
+
+def test_a_429_get_waits_for_retry_after_seconds(client, sandbox):
+    client.authenticate()
+    sandbox.faults.fail_next("/cars", status=429)  # Retry-After: 1
+    started = time.monotonic()
+    assert len(client.list_cars()) == 62
+    assert 1.0 <= time.monotonic() - started < 2.0
+    assert sandbox.request_count(method="GET", path_prefix="/cars") == 2
+
+
+def test_a_429_get_waits_for_a_retry_after_date(recorder_client):
+    moment = formatdate(time.time() + 2, usegmt=True)  # whole seconds: waits 1 to 2 s
+    client, server = recorder_client(rate_limited(moment))
+    client.authenticate()
+    started = time.monotonic()
+    assert [car.id for car in client.list_cars()] == [1]
+    assert 0.5 <= time.monotonic() - started < 3.0
+    assert [r.method for r in server.records] == ["POST", "GET", "GET"]
+
+
+def test_a_long_retry_after_is_raised_at_once(recorder_client):
+    client, server = recorder_client(rate_limited("120"))
+    client.authenticate()
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError) as caught:
+        client.list_cars()
+    assert time.monotonic() - started < 0.5
+    assert (caught.value.status, caught.value.retry_after) == (429, 120.0)
+    assert caught.value.message == "Slow down."
+    assert isinstance(caught.value, FlinkeyError)
+    assert [r.method for r in server.records] == ["POST", "GET"]
+
+
+def test_429_retries_are_bounded(recorder_client):
+    client, server = recorder_client(rate_limited("0", times=5))
+    with pytest.raises(RateLimitedError) as caught:
+        client.list_cars()
+    assert caught.value.retry_after == 0.0
+    assert [r.method for r in server.records] == ["POST", "GET", "GET", "GET"]
+
+
+def test_a_429_without_retry_after_backs_off_and_says_so(recorder_client):
+    client, server = recorder_client(rate_limited(None, times=5), get_retries=1)
+    with pytest.raises(RateLimitedError) as caught:
+        client.list_cars()
+    assert caught.value.retry_after is None
+    assert [r.method for r in server.records] == ["POST", "GET", "GET"]
+
+
+def test_a_429_put_is_raised_with_its_retry_after(recorder_client):
+    client, server = recorder_client(rate_limited("1"))
+    with pytest.raises(RateLimitedError) as caught:
+        client.create_car(name="Later")
+    assert caught.value.retry_after == 1.0
+    assert [r.method for r in server.records] == ["POST", "PUT"]
+
+
+def test_a_retry_after_beyond_the_budget_is_raised_at_once(recorder_client):
+    client, server = recorder_client(rate_limited("1"), budget=0.8)
+    client.authenticate()
+    started = time.monotonic()
+    with pytest.raises(RateLimitedError):
+        client.list_cars()
+    assert time.monotonic() - started < 0.5
+    assert [r.method for r in server.records] == ["POST", "GET"]
+
+
+# --- the time budget ------------------------------------------------------------------------
+
+
+def test_a_slow_answer_is_cut_at_the_budget(make_client, sandbox):
+    client = make_client(timeout=(1.0, 5.0), budget=0.6)
+    client.authenticate()
+    sandbox.faults.hang_next("/cars", seconds=3)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout) as caught:
+        client.list_cars()
+    assert time.monotonic() - started < 0.9
+    assert "time allowed" in caught.value.message
+    assert caught.value.write_outcome_unknown is False
+    # Wake the hanging request and let the sandbox log it here, not in the next test.
+    sandbox.faults.clear()
+    until = time.monotonic() + 3
+    while not sandbox.request_count(method="GET") and time.monotonic() < until:
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(
+    ("method", "call"),
+    [("GET", lambda c: c.list_cars()), ("PUT", lambda c: c.create_car(name="Too late"))],
+)
+def test_a_spent_budget_sends_nothing(make_client, sandbox, method, call):
+    client = make_client(budget=0.2)
+    client.authenticate()
+    time.sleep(0.25)
+    assert client.time_left() == 0
+    sandbox.clear_requests()
+    with pytest.raises(UpstreamTimeout) as caught:
+        call(client)
+    assert caught.value.write_outcome_unknown is False  # nothing was sent
+    assert sandbox.requests == []
+
+
+def test_retries_stay_within_the_budget(make_client, sandbox):
+    client = make_client(backoff_factor=1.0, budget=0.8)
+    client.authenticate()
+    sandbox.faults.fail_next("/cars", status=503, count=3)
+    started = time.monotonic()
+    with pytest.raises(ServerError):
+        client.list_cars()  # a 1 s back-off does not fit: no retry
+    assert time.monotonic() - started < 0.5
+    assert sandbox.request_count(method="GET", path_prefix="/cars") == 1
+
+
+def test_budget_bookkeeping(make_client):
+    unlimited = make_client()
+    assert unlimited.deadline is None and unlimited.time_left() is None
+    limited = make_client(budget=5)
+    assert 4 < limited.time_left() <= 5
+    assert limited.deadline == pytest.approx(time.monotonic() + limited.time_left(), abs=0.05)
+    for bad in (0, -1, True, "5", float("nan")):
+        with pytest.raises(ValueError, match="budget"):
+            make_client(budget=bad)

@@ -75,6 +75,8 @@ class CarForm(forms.Form):
         self.fields["vin"].widget.attrs.update({
             "hx-get": vin_check, "hx-trigger": "input changed delay:400ms",
             "hx-target": "#id_vin_warnings", "hx-swap": "outerHTML", "hx-sync": "this:replace",
+            # Not the form's own (inherited) saving indicator and disabled submit button.
+            "hx-indicator": "unset", "hx-disabled-elt": "unset",
         })
         if editing:
             # The values the form showed travel along as hidden "initial-…" inputs, so

@@ -48,7 +48,7 @@ def test_the_managers_404_is_a_setup_problem_not_a_missing_thing():
 @pytest.mark.parametrize(("error", "status", "words"), [
     (BadRequestError("Invalid date format.", 400), 422, "refused the input"),
     (ServerError("Internal server error.", 500), 502, "internal error"),
-    (UnsupportedMediaTypeError("Unsupported Media Type", 415), 502, "did not understand each other"),
+    (UnsupportedMediaTypeError("Unsupported", 415), 502, "did not understand each other"),
     (ProtocolError("not JSON", 200), 502, "did not understand each other"),
     (UpstreamTimeout("no answer within 15 s"), 504, "did not answer in time"),
     (UnavailableError("connection refused"), 503, "cannot be reached"),
@@ -78,5 +78,5 @@ def test_refused_credentials_are_fixed_on_the_settings_page(kind):
 def test_a_write_without_an_answer_says_to_check_never_to_retry(error):
     problem = problem_of(error)
     assert problem.outcome_unknown
-    assert "Check the current state before you try again." == problem.advice
+    assert problem.advice == "Check the current state before you try again."
     assert "Try again" not in problem.message

@@ -1,6 +1,7 @@
 """Browser tests: Playwright driving Debian's Chromium against a live dashboard + sandbox."""
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -46,10 +47,35 @@ def console_problems(page):
     return problems
 
 
+def unexpected(problems):
+    """Console problems other than the ones an error answer causes by design.
+
+    Refusals and failures answer with their real status (409, 422, 502, ...); Chromium logs
+    each as "Failed to load resource", and htmx logs its responseError. Nothing else may appear.
+    """
+    expected = re.compile(r"status of [45]\d\d|Response Status Error Code [45]\d\d|"
+                          r"htmx:responseError")
+    return [problem for problem in problems if not expected.search(problem)]
+
+
 @pytest.fixture
 def dashboard(live_server, flinkey_api):
     """The live dashboard's base URL, talking to the test's sandbox."""
     return live_server.url
+
+
+# True once the page has loaded and htmx has nothing in flight: no request, no swap, no settle
+# (htmx wires freshly swapped content only after its settle delay; a click before that lands
+# on an element without its behaviour).
+HTMX_IDLE = """() => document.readyState === 'complete' && window.htmx !== undefined
+    && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"""
+
+
+def settled(page):
+    """Wait until the page has loaded and htmx has finished every request, swap and settle."""
+    page.wait_for_load_state()
+    page.wait_for_function(HTMX_IDLE)
+    return page
 
 
 def log_in(page, base_url, username, password="pw-for-tests-1"):
@@ -57,3 +83,5 @@ def log_in(page, base_url, username, password="pw-for-tests-1"):
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+    settled(page)

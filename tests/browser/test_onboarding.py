@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, unexpected
 
 
 def test_login_credentials_connection_and_car_list(page, dashboard, console_problems):
@@ -31,7 +31,7 @@ def test_login_credentials_connection_and_car_list(page, dashboard, console_prob
     expect(page).to_have_url(f"{dashboard}/cars/")
     expect(page.get_by_role("heading", name="Cars")).to_be_visible()
     expect(page.locator("table.data tbody tr").first).to_be_visible()
-    assert console_problems == []
+    assert unexpected(console_problems) == []  # the 409 of "set up first" is by design
 
 
 def test_wrong_password_is_explained(page, dashboard, console_problems):
@@ -42,4 +42,4 @@ def test_wrong_password_is_explained(page, dashboard, console_problems):
     log_in(page, dashboard, "clumsy")
     page.goto(f"{dashboard}/settings/")
     page.get_by_role("button", name="Test connection").click()
-    expect(page.get_by_role("alert")).to_contain_text("Check the username and password")
+    expect(page.get_by_role("alert")).to_contain_text("username or password")

@@ -31,6 +31,12 @@ class WarningBoundField(BoundField):
         return described_by
 
 
+# What a fleet needs, and no more: the API sets no limits, but a 1,000,000-character name
+# would make every list page that shows it megabytes long for every user.
+MAX_LENGTHS = {"name": 100, "license_plate": 20, "brand": 50, "model": 50, "vin": 30,
+               "description": 1000}
+
+
 class CarForm(forms.Form):
     """Name (required, not blank), licence plate, brand, model, VIN, description."""
 
@@ -38,25 +44,27 @@ class CarForm(forms.Form):
 
     name = forms.CharField(
         label=_("Name"),
+        max_length=MAX_LENGTHS["name"],
         error_messages={"required": _("Enter a name: flinkey needs one, and blanks do not count.")},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     license_plate = forms.CharField(
-        label=_("Licence plate"), required=False,
+        label=_("Licence plate"), required=False, max_length=MAX_LENGTHS["license_plate"],
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    brand = forms.CharField(label=_("Brand"), required=False,
+    brand = forms.CharField(label=_("Brand"), required=False, max_length=MAX_LENGTHS["brand"],
                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
-    model = forms.CharField(label=_("Model"), required=False,
+    model = forms.CharField(label=_("Model"), required=False, max_length=MAX_LENGTHS["model"],
                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
     vin = forms.CharField(
-        label=_("VIN"), required=False,
+        label=_("VIN"), required=False, max_length=MAX_LENGTHS["vin"],
         help_text=_("17 characters for cars built since 1981; older numbers are accepted too."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
                                       "class": "mono"}),
     )
     description = forms.CharField(
-        label=_("Description"), required=False,
+        label=_("Description"), required=False, max_length=MAX_LENGTHS["description"],
+        help_text=_("Up to 1,000 characters."),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -68,6 +76,9 @@ class CarForm(forms.Form):
         self.warnings: dict[str, list[str]] = {}
         self._duplicates = duplicates
         self.car_id = car_id
+        for field in self.fields.values():
+            field.error_messages["max_length"] = _(
+                "Keep it to %(limit_value)d characters or fewer (this has %(show_value)d).")
         # Warnings while typing: the VIN is checked as it is typed (cars:vin-check).
         vin_check = reverse("cars:vin-check")
         if car_id is not None:

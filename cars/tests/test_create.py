@@ -205,3 +205,18 @@ def test_a_create_whose_connection_broke_says_to_check(manager_client, flinkey_a
     assert "cannot tell whether it was saved. Check the current state before you try again." in html
     assert "Try again in a moment" not in html
     assert f'value="{VALID["name"]}"' in html
+
+
+@pytest.mark.parametrize(("field", "limit"), [("name", 100), ("license_plate", 20),
+                                              ("brand", 50), ("model", 50), ("vin", 30),
+                                              ("description", 1000)])
+def test_every_field_has_a_length_a_fleet_needs(manager_client, flinkey_api, field, limit):
+    values = {**VALID, field: "x" * (limit + 1)}
+    response = manager_client.post(NEW, values, headers=hx("dialog"))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert f"Keep it to {limit} characters or fewer (this has {limit + 1})." in html
+    assert f'maxlength="{limit}"' in html  # the browser says so while typing, too
+    assert flinkey_api.request_count(method="PUT") == 0
+    ok = manager_client.post(NEW, {**VALID, field: "x" * limit}, headers=hx("dialog"))
+    assert ok.status_code == 200

@@ -15,6 +15,9 @@ def pytest_configure(config):
         # redirect would send every request away. Every other production default stays
         # on (fleetadmin/tests/test_deploy.py checks the real ones in a fresh process).
         settings.SECURE_SSL_REDIRECT = False
+        # Password hashing is made slow on purpose; tests create users by the dozen and
+        # check no hash's strength (each user cost 1.2 s with the production hasher).
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from accounts.access import write_access_required
 from cars import services
 from cars.forms import CarForm
 from cars.services import ListParams
-from fleetadmin.access import write_access_required
 from fleetadmin.errors import is_manager_missing, user_message
 from fleetadmin.flinkey import CredentialsMissing, CustomerNotChosen
 from flinkey import (

@@ -1,15 +1,7 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
 class FleetadminConfig(AppConfig):
     name = "fleetadmin"
     verbose_name = _("fleetadmin")
-
-    def ready(self):
-        from fleetadmin import signals  # noqa: F401 - connects the audit log's receivers
-        from fleetadmin.roles import ensure_role_groups
-
-        # After the permissions exist (they are created post_migrate too, by auth).
-        post_migrate.connect(ensure_role_groups, sender=self)

@@ -1,7 +1,7 @@
 """Car operations the views call: keyword-only functions, every upstream call through the client.
 
 Reads raise FlinkeyError (and CredentialsMissing/CustomerNotChosen from client_for); every
-write runs inside fleetadmin.audit.recording so that it lands in the audit log, whatever the
+write runs inside audit.recording.recording so that it lands in the audit log, whatever the
 outcome.
 """
 
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from fleetadmin.audit import field_changes, recording
+from audit.recording import field_changes, recording
 from fleetadmin.flinkey import client_for, credentials_of
 from flinkey import Car, Page, Product, Query, odata
 

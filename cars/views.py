@@ -18,10 +18,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
+from accounts.access import write_access_required
 from cars import services
 from cars.forms import CarForm
 from cars.services import ListParams
-from fleetadmin.access import write_access_required
 from fleetadmin.errors import is_missing, problem_of
 from fleetadmin.flinkey import SetupNeeded
 from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment

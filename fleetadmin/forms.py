@@ -48,18 +48,6 @@ class CredentialsForm(forms.Form):
                 self.add_error(name, _("This field is required."))
         return cleaned
 
-    def save(self, user) -> tuple[FlinkeyCredentials, list[str]]:
-        """Store the entered values (blank secrets keep the stored ones); return what changed."""
-        credentials = self.stored or FlinkeyCredentials(user=user)
-        changed = []
-        for name in ("api_key", "username", "password"):
-            value = self.cleaned_data.get(name)
-            if value and value != getattr(credentials, name):
-                setattr(credentials, name, value)
-                changed.append(name)
-        credentials.save()
-        return credentials, changed
-
 
 def _time_zone_choices():
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]

@@ -30,7 +30,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # The core first; "audit" before "accounts", whose post_migrate role sync needs the
+    # audit log's permission to exist already.
     "fleetadmin",
+    "audit",
+    "accounts",
     "cars",
     "events",
 ]
@@ -39,7 +43,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Only acts on SameSite=None cookies (DJANGO_CROSS_SITE_COOKIES): marks them Partitioned.
-    "fleetadmin.access_middleware.PartitionedCookiesMiddleware",
+    "fleetadmin.middleware.PartitionedCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -51,8 +55,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After MessageMiddleware (so it sees the messages before they are stored).
     "fleetadmin.htmx.HtmxMessagesMiddleware",
-    "fleetadmin.access_middleware.HtmxLoginRedirectMiddleware",
-    "fleetadmin.access_middleware.PortalFramingMiddleware",
+    "accounts.middleware.HtmxLoginRedirectMiddleware",
+    "fleetadmin.middleware.PortalFramingMiddleware",
     "fleetadmin.middleware.UserTimeZoneMiddleware",
 ]
 
@@ -72,7 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "fleetadmin.access.access",
+                "accounts.access.access",
             ],
         },
     },
@@ -88,7 +92,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ------------------------------------------------------------------------------
 # Authentication: local passwords, corporate single sign-on (OpenID Connect), and
-# reverse-proxy header login. Roles come from Django groups (fleetadmin.access).
+# reverse-proxy header login. Roles come from Django groups (accounts.access).
 # ------------------------------------------------------------------------------
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "cars:list"
@@ -136,8 +140,8 @@ if OIDC_ENABLED:
     if _missing:
         raise ImproperlyConfigured(f"OIDC_ENABLED is on, but {', '.join(_missing)} not set.")
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
-OIDC_CALLBACK_CLASS = "fleetadmin.oidc.CallbackView"
-OIDC_AUTHENTICATE_CLASS = "fleetadmin.oidc.AuthenticationRequestView"
+OIDC_CALLBACK_CLASS = "accounts.oidc.CallbackView"
+OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AuthenticationRequestView"
 LOGIN_REDIRECT_URL_FAILURE = "/login/?sso=failed"
 OIDC_EXEMPT_URLS = ["login", "logout"]
 
@@ -162,22 +166,22 @@ if PROXY_AUTH_ENABLED:
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend"
     if LOCAL_LOGIN_ENABLED
-    else "fleetadmin.auth_views.PermissionsOnlyBackend",
+    else "accounts.auth_views.PermissionsOnlyBackend",
 ]
 if OIDC_ENABLED:
-    AUTHENTICATION_BACKENDS.append("fleetadmin.oidc.OIDCBackend")
+    AUTHENTICATION_BACKENDS.append("accounts.oidc.OIDCBackend")
 if PROXY_AUTH_ENABLED:
-    AUTHENTICATION_BACKENDS.append("fleetadmin.proxy_auth.ProxyAuthBackend")
+    AUTHENTICATION_BACKENDS.append("accounts.proxy_auth.ProxyAuthBackend")
 if PROXY_AUTH_ENABLED:
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-        "fleetadmin.proxy_auth.ProxyAuthMiddleware",
+        "accounts.proxy_auth.ProxyAuthMiddleware",
     )
 if OIDC_ENABLED:
     # Renews the sign-on with the provider after OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS.
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django_htmx.middleware.HtmxMiddleware") + 1,
-        "fleetadmin.oidc.SessionRefresh",
+        "accounts.oidc.SessionRefresh",
     )
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -223,10 +227,10 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.SELF, *FRAME_ANCESTORS],
 }
 # For browsers without CSP frame-ancestors. When portal origins are configured,
-# fleetadmin.access_middleware.PortalFramingMiddleware leaves this header out, because
+# fleetadmin.middleware.PortalFramingMiddleware leaves this header out, because
 # X-Frame-Options cannot name another origin and CSP frame-ancestors decides instead.
 X_FRAME_OPTIONS = "DENY"
-CSRF_FAILURE_VIEW = "fleetadmin.access.csrf_failure"
+CSRF_FAILURE_VIEW = "accounts.access.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

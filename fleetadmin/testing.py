@@ -22,8 +22,8 @@ def make_user(username, *, role="fleet manager", with_credentials=True, customer
     """Return a user with `role`, by default with sandbox credentials and the demo customer."""
     from django.contrib.auth import get_user_model
 
+    from accounts.roles import assign_role
     from fleetadmin.models import FlinkeyCredentials
-    from fleetadmin.roles import assign_role
     from flinkey_sandbox import DEMO
 
     user = get_user_model().objects.create_user(username=username, password=password)
@@ -67,7 +67,7 @@ def manager_client(client, manager):
 @pytest.fixture(scope="session")
 def idp_server():
     """Our own OpenID Connect provider, a real HTTP server, for the whole run."""
-    from fleetadmin.tests.oidc_provider import TestIdentityProvider
+    from accounts.tests.oidc_provider import TestIdentityProvider
 
     with TestIdentityProvider() as provider:
         yield provider
@@ -84,7 +84,7 @@ def idp(idp_server, settings):
         setattr(settings, name, value)
     settings.AUTHENTICATION_BACKENDS = [
         "django.contrib.auth.backends.ModelBackend",
-        "fleetadmin.oidc.OIDCBackend",
+        "accounts.oidc.OIDCBackend",
     ]
     settings.OIDC_GROUPS_CLAIM = "groups"
     settings.OIDC_ADMIN_GROUPS = ["fleet-admins"]

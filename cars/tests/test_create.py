@@ -4,9 +4,9 @@ import time
 
 import pytest
 
+from audit.models import AuditEntry
 from cars.tests.conftest import hx
 from fleetadmin.flinkey import client_for
-from fleetadmin.models import AuditEntry
 from fleetadmin.testing import make_user
 from flinkey import BadRequestError, FlinkeyClient, UnavailableError
 from flinkey_sandbox import DEMO

@@ -2,8 +2,8 @@
 
 import pytest
 
+from audit.models import AuditEntry
 from cars.tests.conftest import hx
-from fleetadmin.models import AuditEntry
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

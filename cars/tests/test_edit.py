@@ -4,9 +4,9 @@ from dataclasses import replace
 
 import pytest
 
+from audit.models import AuditEntry
 from cars.services import car_values
 from cars.tests.conftest import hx
-from fleetadmin.models import AuditEntry
 from flinkey import FlinkeyClient
 from flinkey_sandbox import DEMO
 

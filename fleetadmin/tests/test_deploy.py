@@ -176,8 +176,8 @@ def test_oidc_from_the_environment():
     assert s["OIDC_ADMIN_GROUPS"] == ["it-admins", "fleet-owners"]
     assert s["OIDC_TIMEOUT"] == 4.5 and s["OIDC_USE_PKCE"] is True
     assert s["OIDC_RP_SCOPES"] == "openid email groups"
-    assert "fleetadmin.oidc.OIDCBackend" in s["AUTHENTICATION_BACKENDS"]
-    assert "fleetadmin.oidc.SessionRefresh" in s["MIDDLEWARE"]
+    assert "accounts.oidc.OIDCBackend" in s["AUTHENTICATION_BACKENDS"]
+    assert "accounts.oidc.SessionRefresh" in s["MIDDLEWARE"]
 
 
 def test_oidc_endpoints_can_be_set_explicitly():
@@ -203,15 +203,15 @@ def test_oidc_without_its_configuration_refuses_to_start():
 
 def test_local_login_off_keeps_role_checks():
     s = settings_with(LOCAL_LOGIN_ENABLED="false")
-    assert s["AUTHENTICATION_BACKENDS"] == ["fleetadmin.auth_views.PermissionsOnlyBackend"]
+    assert s["AUTHENTICATION_BACKENDS"] == ["accounts.auth_views.PermissionsOnlyBackend"]
 
 
 def test_proxy_login_is_off_by_default_and_configurable():
-    assert "fleetadmin.proxy_auth.ProxyAuthMiddleware" not in settings_with()["MIDDLEWARE"]
+    assert "accounts.proxy_auth.ProxyAuthMiddleware" not in settings_with()["MIDDLEWARE"]
     s = settings_with(PROXY_AUTH_ENABLED="true", PROXY_AUTH_TRUSTED_PROXIES="10.0.0.0/8,::1",
                       PROXY_AUTH_HEADER="X-Forwarded-User")
     middleware = s["MIDDLEWARE"]
-    assert middleware.index("fleetadmin.proxy_auth.ProxyAuthMiddleware") == middleware.index(
+    assert middleware.index("accounts.proxy_auth.ProxyAuthMiddleware") == middleware.index(
         "django.contrib.auth.middleware.AuthenticationMiddleware") + 1
     assert s["PROXY_AUTH_TRUSTED_PROXIES"] == ["10.0.0.0/8", "::1"]
     assert s["PROXY_AUTH_HEADER"] == "X-Forwarded-User"

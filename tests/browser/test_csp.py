@@ -7,8 +7,8 @@ in by Playwright, which CSP does not govern) and Chromium's console errors.
 import pytest
 from playwright.sync_api import expect
 
-from fleetadmin import audit
-from fleetadmin.access import ROLE_ADMIN, ROLE_SUPPORT
+from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
+from audit.recording import record
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in
@@ -47,7 +47,7 @@ def test_every_main_screen_as_admin_without_a_violation(watched, dashboard, cons
     page = watched
     admin = make_user("ada", role=ROLE_ADMIN)
     make_user("sue", role=ROLE_SUPPORT)
-    audit.record(user=admin, action="car.update", car_id=DEMO.car_id, customer_id=DEMO.customer_id,
+    record(user=admin, action="car.update", car_id=DEMO.car_id, customer_id=DEMO.customer_id,
                  changes={"name": {"before": "Old", "after": "New"}})
     log_in(page, dashboard, "ada")
     expect(page).to_have_url(f"{dashboard}/cars/")

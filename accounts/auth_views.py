@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.backends import ModelBackend
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.access import forbidden
+from accounts.access import forbidden
 
 
 class PermissionsOnlyBackend(ModelBackend):
@@ -21,6 +21,7 @@ class PermissionsOnlyBackend(ModelBackend):
 class LoginView(auth_views.LoginView):
     """Django's login view, refusing passwords when local login is turned off."""
 
+    template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
     def post(self, request, *args, **kwargs):

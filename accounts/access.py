@@ -6,20 +6,24 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from audit.recording import VIEW_ALL_PERMISSION, can_view_all
+
 ROLE_FLEET_MANAGER = "fleet manager"
 ROLE_SUPPORT = "support"
 ROLE_ADMIN = "admin"
 ROLES = (ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT)
 
-WRITE_PERMISSION = "fleetadmin.change_fleet"
-MANAGE_USERS_PERMISSION = "fleetadmin.manage_users"
-VIEW_ALL_AUDIT_PERMISSION = "fleetadmin.view_all_audit"
+# Declared on accounts.Access; the audit log's own on audit.AuditEntry.
+WRITE_PERMISSION = "accounts.change_fleet"
+MANAGE_USERS_PERMISSION = "accounts.manage_users"
+VIEW_ALL_AUDIT_PERMISSION = VIEW_ALL_PERMISSION
 
-# Which permissions each role's group carries (kept in sync by a data migration).
+# Which permissions ("app_label.codename") each role's group carries; kept in sync by
+# accounts.roles.ensure_role_groups after every migrate.
 ROLE_PERMISSIONS = {
-    ROLE_ADMIN: ("change_fleet", "manage_users", "view_all_audit"),
-    ROLE_FLEET_MANAGER: ("change_fleet",),
-    ROLE_SUPPORT: ("view_all_audit",),
+    ROLE_ADMIN: (WRITE_PERMISSION, MANAGE_USERS_PERMISSION, VIEW_ALL_AUDIT_PERMISSION),
+    ROLE_FLEET_MANAGER: (WRITE_PERMISSION,),
+    ROLE_SUPPORT: (VIEW_ALL_AUDIT_PERMISSION,),
 }
 
 
@@ -40,9 +44,8 @@ def can_manage_users(user) -> bool:
     return user.is_authenticated and user.has_perm(MANAGE_USERS_PERMISSION)
 
 
-def can_view_all_audit(user) -> bool:
-    """True when `user` may read everyone's audit entries (not only their own)."""
-    return user.is_authenticated and user.has_perm(VIEW_ALL_AUDIT_PERMISSION)
+# The audit log decides who reads everything; re-exported for the role checks' callers.
+can_view_all_audit = can_view_all
 
 
 def role_of(user) -> str | None:

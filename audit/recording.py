@@ -1,11 +1,14 @@
-"""The audit log: every write made through fleetadmin, who made it, and how it ended."""
+"""Recording the audit log: every write made through fleetadmin, who made it, how it ended."""
 
 from contextlib import contextmanager
 
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.models import AuditEntry
+from audit.models import AuditEntry
 from flinkey import FlinkeyError
+
+# Who may read everyone's entries, not only their own (admins and support hold it).
+VIEW_ALL_PERMISSION = "audit.view_all_audit"
 
 # Every action name the log uses, with what a reader is shown.
 ACTIONS = {
@@ -95,11 +98,14 @@ def changed_fields(names) -> dict:
     return {"changed": sorted(names)}
 
 
+def can_view_all(user) -> bool:
+    """True when `user` may read everyone's audit entries (not only their own)."""
+    return user.is_authenticated and user.has_perm(VIEW_ALL_PERMISSION)
+
+
 def visible_entries(user):
     """Return the entries `user` may read: everyone's with view_all_audit, else their own."""
-    from fleetadmin.access import can_view_all_audit
-
     entries = AuditEntry.objects.all()
-    if can_view_all_audit(user):
+    if can_view_all(user):
         return entries
     return entries.filter(user=user)

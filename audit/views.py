@@ -13,11 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from fleetadmin import audit
-from fleetadmin.access import can_view_all_audit
+from audit.recording import ACTIONS, action_label, can_view_all, visible_entries
 
 PAGE_SIZE = 50
-TEMPLATE = "fleetadmin/audit.html"
+TEMPLATE = "audit/audit.html"
 
 
 class AuditFilterForm(forms.Form):
@@ -34,7 +33,7 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, all_users=True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["action"].choices = [("", _("any"))] + [
-            (name, label) for name, label in audit.ACTIONS.items()
+            (name, label) for name, label in ACTIONS.items()
         ]
         if not all_users:
             # A fleet manager sees only their own entries: no one else to filter for.
@@ -67,9 +66,9 @@ class AuditFilterForm(forms.Form):
 
 
 def _filtered(request):
-    all_users = can_view_all_audit(request.user)
+    all_users = can_view_all(request.user)
     form = AuditFilterForm(request.GET or None, all_users=all_users)
-    return form, form.filter(audit.visible_entries(request.user)), all_users
+    return form, form.filter(visible_entries(request.user)), all_users
 
 
 def change_rows(changes) -> list[dict]:
@@ -93,7 +92,7 @@ def audit_log(request):
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.change_rows = change_rows(entry.changes)
-        entry.action_label = audit.action_label(entry.action)
+        entry.action_label = action_label(entry.action)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -4,8 +4,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fleetadmin.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, can_write, role_of
-from fleetadmin.models import AuditEntry, FlinkeyCredentials, SSOIdentity
+from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, can_write, role_of
+from accounts.models import SSOIdentity
+from audit.models import AuditEntry
+from fleetadmin.models import FlinkeyCredentials
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
 

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fleetadmin import audit
-from fleetadmin.access import ROLE_ADMIN
+from accounts.access import ROLE_ADMIN
+from audit.recording import record
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
 
@@ -25,8 +25,8 @@ STYLE_ATTRIBUTE = re.compile(r"<[^>]+\sstyle\s*=", re.I)
 @pytest.fixture
 def admin_client(flinkey_api):
     admin = make_user("ada", role=ROLE_ADMIN)
-    audit.record(user=admin, action="car.update", car_id=DEMO.car_id,
-                 changes={"name": {"before": "<script>alert(1)</script>", "after": "x"}})
+    record(user=admin, action="car.update", car_id=DEMO.car_id,
+           changes={"name": {"before": "<script>alert(1)</script>", "after": "x"}})
     client = Client()
     client.force_login(admin)
     return client

@@ -13,9 +13,7 @@ What is added to the library's defaults, and why:
 """
 
 import hashlib
-import json
 import logging
-import urllib.request
 
 import jwt
 from django.conf import settings
@@ -30,10 +28,12 @@ from mozilla_django_oidc import middleware as oidc_middleware
 from mozilla_django_oidc import views as oidc_views
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
-from fleetadmin import audit
-from fleetadmin.access_middleware import page_path
-from fleetadmin.models import AuditEntry, SSOIdentity
-from fleetadmin.roles import change_role, role_for_groups
+from accounts import oidc_discovery
+from accounts.middleware import page_path
+from accounts.models import SSOIdentity
+from accounts.roles import change_role, role_for_groups
+from audit.models import AuditEntry
+from audit.recording import record
 
 LOGGER = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ def discovery() -> dict:
     if not url.startswith(("https://", "http://")):
         raise DiscoveryError(f"OIDC_OP_ISSUER is not an http(s) URL: {issuer!r}")
     try:
-        with urllib.request.urlopen(url, timeout=settings.OIDC_TIMEOUT) as answer:  # noqa: S310
-            document = json.loads(answer.read(1_000_000))
+        document = oidc_discovery.fetch_json(url, timeout=settings.OIDC_TIMEOUT)
     except (OSError, ValueError) as error:
         raise DiscoveryError(f"discovery at {url} failed: {error}") from error
     # OpenID Connect Discovery 4.3: the document must name exactly the issuer asked.
@@ -96,6 +95,8 @@ def _from_settings(setting: str, default=None):
 
 class OIDCBackend(OIDCAuthenticationBackend):
     """Authorization code flow with PKCE; users keyed by (issuer, subject); roles from groups."""
+
+    sign_in_method = "sso"  # as the audit log's sign-in entries name it
 
     OIDC_OP_TOKEN_ENDPOINT = _lazy("OIDC_OP_TOKEN_ENDPOINT")
     OIDC_OP_USER_ENDPOINT = _lazy("OIDC_OP_USER_ENDPOINT")
@@ -268,8 +269,8 @@ class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
             endpoint("OIDC_OP_AUTHORIZATION_ENDPOINT")
         except DiscoveryError as error:
             LOGGER.error("single sign-on unavailable: %s", error)
-            audit.record(user=None, action="auth.login_failed",
-                         outcome=AuditEntry.Outcome.FAILURE, message=str(error)[:200])
+            record(user=None, action="auth.login_failed",
+                   outcome=AuditEntry.Outcome.FAILURE, message=str(error)[:200])
             return redirect(settings.LOGIN_REDIRECT_URL_FAILURE)
         return super().get(request)
 
@@ -301,8 +302,8 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
         # Django's user_login_failed already recorded a refusal by the backend.
         if not getattr(self.request, "_fleetadmin_failure_recorded", False):
             LOGGER.warning("single sign-on refused: %s", reason)
-            audit.record(user=None, action="auth.login_failed",
-                         outcome=AuditEntry.Outcome.FAILURE, message=reason[:200])
+            record(user=None, action="auth.login_failed",
+                   outcome=AuditEntry.Outcome.FAILURE, message=reason[:200])
             self.request._fleetadmin_failure_recorded = True
         return super().login_failure()
 

@@ -11,19 +11,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from fleetadmin import audit
-from fleetadmin.access import (
+from accounts.access import (
     ROLE_ADMIN,
     ROLE_LABELS,
     ROLES,
     manage_users_required,
     role_of,
 )
+from accounts.roles import change_role
+from fleetadmin import services
 from fleetadmin.flinkey import credentials_of
 from fleetadmin.forms import CredentialsForm
-from fleetadmin.roles import change_role
 
-DETAIL_TEMPLATE = "fleetadmin/user_detail.html"
+DETAIL_TEMPLATE = "accounts/user_detail.html"
 
 
 class RoleForm(forms.Form):
@@ -84,7 +84,7 @@ def user_list(request):
             "credentials_complete": bool(credentials and credentials.is_complete),
             "customer_name": credentials.customer_name if credentials else "",
         })
-    return render(request, "fleetadmin/users.html", {"rows": rows})
+    return render(request, "accounts/users.html", {"rows": rows})
 
 
 @manage_users_required
@@ -128,11 +128,7 @@ def set_credentials(request, user_id):
     form = CredentialsForm(request.POST, stored=credentials_of(target))
     if not form.is_valid():
         return _detail(request, target, credentials_form=form, status=400)
-    with transaction.atomic():
-        _credentials, changed = form.save(target)
-        if changed:
-            audit.record(user=request.user, action="credentials.change",
-                         target=target.get_username(), changes=audit.changed_fields(changed))
+    changed = services.save_credentials(user=target, values=form.cleaned_data, by=request.user)
     if changed:
         messages.success(request, _("The flinkey credentials of %(user)s were saved.")
                          % {"user": target.get_username()})

@@ -1,9 +1,9 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from fleetadmin.access import ROLE_ADMIN
+from accounts.access import ROLE_ADMIN
+from accounts.roles import assign_role
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.roles import assign_role
 from flinkey_sandbox import DEMO
 
 

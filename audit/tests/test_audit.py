@@ -9,9 +9,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from fleetadmin import audit
-from fleetadmin.access import ROLE_ADMIN, ROLE_SUPPORT
-from fleetadmin.models import AuditEntry, SSOIdentity
+from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
+from accounts.models import SSOIdentity
+from audit.models import AuditEntry
+from audit.recording import field_changes, record, recording
 from fleetadmin.testing import make_user
 from flinkey import BadRequestError, UpstreamTimeout
 from flinkey_sandbox import DEMO
@@ -38,9 +39,9 @@ def every_text(entries) -> str:
 def test_recording_stores_success_with_who_and_what(flinkey_api):
     user = make_user("writer")
     SSOIdentity.objects.create(user=user, issuer="https://idp.example", subject="sub-42")
-    with audit.recording(user=user, action="car.update", customer_id=DEMO.customer_id,
-                         car_id=7, changes=audit.field_changes(
-                             {"name": "A", "vin": "V"}, {"name": "B", "vin": "V"})) as entry:
+    with recording(user=user, action="car.update", customer_id=DEMO.customer_id,
+                   car_id=7, changes=field_changes(
+                       {"name": "A", "vin": "V"}, {"name": "B", "vin": "V"})) as entry:
         pass
     entry.refresh_from_db()
     assert (entry.username, entry.sso_subject, entry.customer_id, entry.car_id) == (
@@ -52,7 +53,7 @@ def test_recording_stores_success_with_who_and_what(flinkey_api):
 
 def test_recording_stores_the_upstream_refusal_and_raises(flinkey_api):
     user = make_user("writer")
-    with pytest.raises(BadRequestError), audit.recording(user=user, action="car.create"):
+    with pytest.raises(BadRequestError), recording(user=user, action="car.create"):
         raise BadRequestError("The VIN is invalid.", status=400)
     entry = AuditEntry.objects.get()
     assert (entry.outcome, entry.upstream_status, entry.message) == (
@@ -62,14 +63,14 @@ def test_recording_stores_the_upstream_refusal_and_raises(flinkey_api):
 def test_a_write_without_an_answer_is_recorded_as_unknown(flinkey_api):
     user = make_user("writer")
     with (pytest.raises(UpstreamTimeout),
-          audit.recording(user=user, action="car.delete", car_id=3)):
+          recording(user=user, action="car.delete", car_id=3)):
         raise UpstreamTimeout("read timed out", write_outcome_unknown=True)
     assert AuditEntry.objects.get().outcome == AuditEntry.Outcome.UNKNOWN
 
 
 def test_a_fault_of_ours_mid_write_is_recorded_without_its_text(flinkey_api):
     user = make_user("writer")
-    with pytest.raises(RuntimeError), audit.recording(user=user, action="car.update", car_id=3):
+    with pytest.raises(RuntimeError), recording(user=user, action="car.update", car_id=3):
         raise RuntimeError("password=hunter2")
     entry = AuditEntry.objects.get()
     assert entry.outcome == AuditEntry.Outcome.UNKNOWN
@@ -77,7 +78,7 @@ def test_a_fault_of_ours_mid_write_is_recorded_without_its_text(flinkey_api):
 
 
 def test_field_changes_lists_only_what_differs():
-    assert audit.field_changes({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": None}) == {
+    assert field_changes({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": None}) == {
         "b": {"before": 2, "after": 3}}
 
 
@@ -85,7 +86,7 @@ def test_field_changes_lists_only_what_differs():
 
 
 def test_entries_cannot_be_changed_or_deleted(flinkey_api):
-    entry = audit.record(user=make_user("u"), action="auth.login")
+    entry = record(user=make_user("u"), action="auth.login")
     entry.message = "edited"
     with pytest.raises(PermissionError):
         entry.save()
@@ -102,7 +103,7 @@ def test_entries_cannot_be_changed_or_deleted(flinkey_api):
 
 def test_removing_a_user_keeps_their_entries(flinkey_api):
     user = make_user("leaver")
-    audit.record(user=user, action="auth.login")
+    record(user=user, action="auth.login")
     user.delete()
     entry = AuditEntry.objects.get()
     assert (entry.user, entry.username) == (None, "leaver")
@@ -110,7 +111,7 @@ def test_removing_a_user_keeps_their_entries(flinkey_api):
 
 def test_the_audit_page_offers_no_way_to_change_entries(flinkey_api):
     admin = make_user("root", role=ROLE_ADMIN)
-    audit.record(user=admin, action="auth.login")
+    record(user=admin, action="auth.login")
     client = client_for_user(admin)
     page = client.get(reverse("audit")).content.decode()
     assert 'method="post"' not in page.split('id="audit-table"')[1]
@@ -192,9 +193,9 @@ def three_people(flinkey_api):
     manager = make_user("max")
     support = make_user("sue", role=ROLE_SUPPORT)
     for person in (admin, manager, support):
-        audit.record(user=person, action="auth.login")
-    audit.record(user=manager, action="car.update", car_id=11, customer_id=DEMO.customer_id,
-                 changes={"name": {"before": "A", "after": "B"}})
+        record(user=person, action="auth.login")
+    record(user=manager, action="car.update", car_id=11, customer_id=DEMO.customer_id,
+           changes={"name": {"before": "A", "after": "B"}})
     return admin, manager, support
 
 
@@ -241,7 +242,7 @@ def test_an_inverted_date_range_is_explained(three_people):
 def test_the_log_is_paged_and_htmx_gets_the_table_only(three_people):
     admin = three_people[0]
     for number in range(60):
-        audit.record(user=admin, action="car.delete", car_id=number)
+        record(user=admin, action="car.delete", car_id=number)
     client = client_for_user(admin)
     first = client.get(reverse("audit"), {"action": "car.delete"})
     assert len(first.context["page"].object_list) == 50
@@ -277,8 +278,8 @@ def test_csv_export_respects_who_may_read_what(three_people):
 
 def test_csv_export_defuses_spreadsheet_formulas(flinkey_api):
     admin = make_user("ada", role=ROLE_ADMIN)
-    audit.record(user=None, action="auth.login_failed", username="=HYPERLINK(\"http://x\")",
-                 outcome=AuditEntry.Outcome.FAILURE)
+    record(user=None, action="auth.login_failed", username="=HYPERLINK(\"http://x\")",
+           outcome=AuditEntry.Outcome.FAILURE)
     rows = export(client_for_user(admin), action="auth.login_failed")
     assert rows[0]["user"] == "'=HYPERLINK(\"http://x\")"
 

@@ -9,7 +9,7 @@ flinkey API as a write.
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from fleetadmin.access import (
+from accounts.access import (
     ROLE_ADMIN,
     ROLE_FLEET_MANAGER,
     ROLE_SUPPORT,
@@ -18,7 +18,7 @@ from fleetadmin.access import (
     can_write,
     role_of,
 )
-from fleetadmin.roles import assign_role, role_for_groups
+from accounts.roles import assign_role, role_for_groups
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
 

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from fleetadmin.access import (
+from accounts.access import (
     ROLE_ADMIN,
     ROLE_FLEET_MANAGER,
     ROLE_SUPPORT,
@@ -22,13 +22,14 @@ from fleetadmin.access import (
     can_write,
     role_of,
 )
-from fleetadmin.models import AuditEntry, SSOIdentity
+from accounts.models import SSOIdentity
+from accounts.tests.oidc_provider import s256
+from audit.models import AuditEntry
 from fleetadmin.testing import make_user
-from fleetadmin.tests.oidc_provider import s256
 
 pytestmark = pytest.mark.django_db
 
-BACKENDS = ["django.contrib.auth.backends.ModelBackend", "fleetadmin.oidc.OIDCBackend"]
+BACKENDS = ["django.contrib.auth.backends.ModelBackend", "accounts.oidc.OIDCBackend"]
 
 
 def provider_redirect(url: str) -> str:
@@ -336,7 +337,7 @@ def test_local_login_can_be_turned_off(client, idp, settings):
     make_user("local", with_credentials=False)
     settings.LOCAL_LOGIN_ENABLED = False
     settings.AUTHENTICATION_BACKENDS = [
-        "fleetadmin.auth_views.PermissionsOnlyBackend", "fleetadmin.oidc.OIDCBackend",
+        "accounts.auth_views.PermissionsOnlyBackend", "accounts.oidc.OIDCBackend",
     ]
     page = client.get(reverse("login")).content.decode()
     assert 'name="password"' not in page
@@ -360,7 +361,7 @@ def test_local_login_can_be_turned_off(client, idp, settings):
 def session_refresh(settings):
     middleware = list(settings.MIDDLEWARE)
     middleware.insert(middleware.index("django_htmx.middleware.HtmxMiddleware") + 1,
-                      "fleetadmin.oidc.SessionRefresh")
+                      "accounts.oidc.SessionRefresh")
     settings.MIDDLEWARE = middleware
 
 

@@ -15,8 +15,8 @@ from django.contrib.auth.backends import RemoteUserBackend
 from django.contrib.auth.middleware import RemoteUserMiddleware
 from django.core.exceptions import ImproperlyConfigured
 
-from fleetadmin.access import ROLE_SUPPORT
-from fleetadmin.roles import change_role, role_for_groups
+from accounts.access import ROLE_SUPPORT
+from accounts.roles import change_role, role_for_groups
 
 LOGGER = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ class ProxyAuthMiddleware(RemoteUserMiddleware):
 
 class ProxyAuthBackend(RemoteUserBackend):
     """Signs in the user the trusted proxy names; new users get the role of their groups."""
+
+    sign_in_method = "proxy"  # as the audit log's sign-in entries name it
 
     @property
     def create_unknown_user(self):

@@ -2,8 +2,9 @@
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
-from fleetadmin.access import (
+from accounts.access import (
     ROLE_ADMIN,
     ROLE_FLEET_MANAGER,
     ROLE_PERMISSIONS,
@@ -11,16 +12,18 @@ from fleetadmin.access import (
     ROLES,
     role_of,
 )
+from audit.recording import record
 
 
 def ensure_role_groups(**kwargs) -> None:
     """Create the role groups and give each exactly its permissions (post_migrate)."""
-    for role, codenames in ROLE_PERMISSIONS.items():
+    for role, labels in ROLE_PERMISSIONS.items():
         group, _created = Group.objects.get_or_create(name=role)
-        permissions = Permission.objects.filter(
-            content_type__app_label="fleetadmin", codename__in=codenames
-        )
-        group.permissions.set(permissions)
+        wanted = Q(pk__in=[])
+        for label in labels:
+            app_label, codename = label.split(".")
+            wanted |= Q(content_type__app_label=app_label, codename=codename)
+        group.permissions.set(Permission.objects.filter(wanted))
 
 
 def assign_role(user, role: str) -> None:
@@ -36,14 +39,12 @@ def assign_role(user, role: str) -> None:
 
 def change_role(user, role: str, *, by, how: str = "") -> bool:
     """Give `user` the role `role` and record it (by `by`, None for the system); True if changed."""
-    from fleetadmin import audit
-
     before = role_of(user)
     if before == role:
         return False
     with transaction.atomic():
         assign_role(user, role)
-        audit.record(
+        record(
             user=by, action="role.change", target=user.get_username(),
             changes={"role": {"before": before, "after": role}}, message=how,
         )

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from fleetadmin.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, role_of
-from fleetadmin.models import AuditEntry
-from fleetadmin.proxy_auth import is_trusted_proxy, meta_key
+from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, role_of
+from accounts.proxy_auth import is_trusted_proxy, meta_key
+from audit.models import AuditEntry
 from fleetadmin.testing import make_user
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +22,12 @@ def proxy_auth(settings):
     settings.PROXY_AUTH_TRUSTED_PROXIES = ["10.20.0.0/24", "2001:db8::1"]
     settings.PROXY_AUTH_CREATE_USERS = True
     settings.AUTHENTICATION_BACKENDS = [
-        "django.contrib.auth.backends.ModelBackend", "fleetadmin.proxy_auth.ProxyAuthBackend",
+        "django.contrib.auth.backends.ModelBackend", "accounts.proxy_auth.ProxyAuthBackend",
     ]
     middleware = list(settings.MIDDLEWARE)
     middleware.insert(
         middleware.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-        "fleetadmin.proxy_auth.ProxyAuthMiddleware",
+        "accounts.proxy_auth.ProxyAuthMiddleware",
     )
     settings.MIDDLEWARE = middleware
     return settings

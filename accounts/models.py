@@ -1,0 +1,49 @@
+"""Who people are (their single sign-on identity) and the permissions roles are made of."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SSOIdentity(models.Model):
+    """Who a user is at the corporate identity provider (OpenID Connect issuer and subject)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    issuer = models.CharField(_("issuer"), max_length=255)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("single sign-on identity")
+        verbose_name_plural = _("single sign-on identities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"], name="sso_identity_unique_subject"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.issuer} {self.subject}"
+
+
+class Access(models.Model):
+    """Declares the permissions of the fleet and user screens; it has no table and no rows.
+
+    Roles are Django groups holding these permissions (see accounts.roles); the audit
+    log's own permission, view_all_audit, is declared on audit.AuditEntry.
+    """
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        verbose_name = _("access")
+        verbose_name_plural = _("access")
+        permissions = [
+            ("change_fleet", _("Can create, change and delete cars and events")),
+            ("manage_users", _("Can manage users, roles and their flinkey credentials")),
+        ]
+
+    def __str__(self):
+        return str(self._meta.verbose_name)

@@ -1,0 +1,69 @@
+"""The audit log's one model: an append-only entry per thing done through fleetadmin."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Bulk changes are refused like single ones: the log is append-only."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Audit entries cannot be changed.")
+
+    def delete(self):
+        raise PermissionError("Audit entries cannot be deleted.")
+
+    def bulk_update(self, *args, **kwargs):
+        raise PermissionError("Audit entries cannot be changed.")
+
+
+class AuditEntry(models.Model):
+    """One thing someone did through fleetadmin, and how it ended. Never edited or deleted."""
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("success")
+        FAILURE = "failure", _("failure")
+        # Sent, but no answer: flinkey may or may not have made the change.
+        UNKNOWN = "unknown", _("unknown")
+
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="audit_entries",
+    )
+    # Copied, so the entry still names the person after the account is renamed or removed.
+    username = models.CharField(_("user"), max_length=150, blank=True)
+    sso_subject = models.CharField(_("SSO subject"), max_length=255, blank=True)
+    # The account acted upon (role and credential changes made by an administrator).
+    target = models.CharField(_("affected user"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    customer_id = models.BigIntegerField(_("customer ID"), null=True, blank=True)
+    car_id = models.BigIntegerField(_("car ID"), null=True, blank=True, db_index=True)
+    event_id = models.BigIntegerField(_("event ID"), null=True, blank=True)
+    # {"field": {"before": ..., "after": ...}} for updates; the values sent for creates.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    upstream_status = models.PositiveSmallIntegerField(_("upstream status"), null=True, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        permissions = [
+            ("view_all_audit", _("Can read everyone's audit entries")),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("Audit entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit entries cannot be deleted.")

@@ -1,0 +1,56 @@
+"""Audit log entries for signing in and out, and for changes made on the settings pages.
+
+The receivers are connected in AuditConfig.ready(): Django's auth signals, and
+fleetadmin.signals.settings_changed, which the core sends without knowing the audit log.
+"""
+
+from django.contrib.auth import BACKEND_SESSION_KEY
+from django.utils.module_loading import import_string
+
+from audit.models import AuditEntry
+from audit.recording import record
+
+# Django's own password backend; a backend of ours names its method in `sign_in_method`.
+_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _method(user, request) -> str:
+    """How a session was opened ("password", "sso", "proxy", ...); never a credential."""
+    backend = getattr(user, "backend", None)
+    if backend is None and request is not None and hasattr(request, "session"):
+        backend = request.session.get(BACKEND_SESSION_KEY)
+    if not backend:
+        return "other"
+    if backend == _MODEL_BACKEND:
+        return "password"
+    try:
+        return str(getattr(import_string(backend), "sign_in_method", "other"))
+    except ImportError:
+        return "other"
+
+
+def record_login(sender, request, user, **kwargs):
+    record(user=user, action="auth.login", changes={"method": _method(user, request)})
+
+
+def record_logout(sender, request, user, **kwargs):
+    if user is not None:
+        record(user=user, action="auth.logout")
+
+
+def record_login_failed(sender, credentials, request=None, **kwargs):
+    # Only the name that was tried: never the password, nor an SSO nonce or verifier
+    # (Django masks passwords in `credentials`, but not those).
+    tried = credentials.get("username") or credentials.get("remote_user") or ""
+    if request is not None:
+        request._fleetadmin_failure_recorded = True
+    record(
+        user=None, action="auth.login_failed", username=str(tried)[:150],
+        outcome=AuditEntry.Outcome.FAILURE,
+        message=getattr(request, "_fleetadmin_login_failure", "") if request else "",
+    )
+
+
+def record_settings_change(sender, *, user, action, changes, target="", customer_id=None,
+                           **kwargs):
+    record(user=user, action=action, changes=changes, target=target, customer_id=customer_id)

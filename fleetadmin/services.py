@@ -1,0 +1,115 @@
+"""What the settings pages do: a user's flinkey credentials, customer and preferences.
+
+Keyword-only functions, called by fleetadmin.views (a user's own settings) and the users
+page (an administrator setting someone's credentials). Every change is announced with
+fleetadmin.signals.settings_changed inside its transaction; the audit log records it.
+"""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+
+from fleetadmin.flinkey import client_for, credentials_of
+from fleetadmin.models import FlinkeyCredentials, UserPreferences
+from fleetadmin.signals import settings_changed
+from flinkey import Customer
+
+CREDENTIAL_FIELDS = ("api_key", "username", "password")
+
+
+class CustomerUnreachable(Exception):
+    """The API manager cannot reach the customer asked for; `customers` are those it reaches."""
+
+    def __init__(self, customers: list[Customer]):
+        super().__init__("customer not reachable")
+        self.customers = customers
+
+
+def preferences_of(*, user) -> UserPreferences:
+    """Return the user's preferences, created with the defaults on first use."""
+    preferences, _created = UserPreferences.objects.get_or_create(user=user)
+    return preferences
+
+
+def save_credentials(*, user, values: Mapping[str, str], by=None) -> list[str]:
+    """Store `values` as `user`'s credentials (blank secrets keep the stored ones).
+
+    `by` is the administrator acting for `user` (None: the user themself). Returns the
+    names of the fields that changed, never their values.
+    """
+    credentials = credentials_of(user) or FlinkeyCredentials(user=user)
+    changed = []
+    for name in CREDENTIAL_FIELDS:
+        value = values.get(name)
+        if value and value != getattr(credentials, name):
+            setattr(credentials, name, value)
+            changed.append(name)
+    with transaction.atomic():
+        credentials.save()
+        if changed:
+            settings_changed.send(
+                sender=FlinkeyCredentials, user=by or user, action="credentials.change",
+                target=user.get_username() if by is not None else "",
+                changes={"changed": sorted(changed)},
+            )
+    return changed
+
+
+def save_preferences(*, user, time_zone: str) -> bool:
+    """Store the user's time zone (validated by the caller); True if it changed."""
+    preferences = preferences_of(user=user)
+    before = preferences.time_zone
+    preferences.time_zone = time_zone
+    with transaction.atomic():
+        preferences.save()
+        if before != time_zone:
+            settings_changed.send(
+                sender=UserPreferences, user=user, action="preferences.change",
+                changes={"time_zone": {"before": before, "after": time_zone}},
+            )
+    return before != time_zone
+
+
+def check_connection(*, user) -> list[Customer]:
+    """Ask flinkey for a fresh token, then the customers the API manager reaches.
+
+    Raises CredentialsMissing or a FlinkeyError.
+    """
+    client = client_for(user, customer_required=False)
+    client.authenticate()
+    return client.list_customers()
+
+
+def list_customers(*, user) -> list[Customer]:
+    """Return the customers the user's API manager reaches.
+
+    Raises CredentialsMissing or a FlinkeyError.
+    """
+    return client_for(user, customer_required=False).list_customers()
+
+
+def _customer_label(customer_id, name) -> str | None:
+    return None if customer_id is None else f"{name} ({customer_id})"
+
+
+def choose_customer(*, user, customer_id: int) -> Customer:
+    """Store the customer the user works for, after checking the manager reaches it.
+
+    Raises CredentialsMissing, a FlinkeyError, or CustomerUnreachable.
+    """
+    customers = list_customers(user=user)
+    chosen = next((c for c in customers if c.id == customer_id), None)
+    if chosen is None:
+        raise CustomerUnreachable(customers)
+    credentials = credentials_of(user)
+    before = _customer_label(credentials.customer_id, credentials.customer_name)
+    after = _customer_label(chosen.id, chosen.name)
+    credentials.customer_id, credentials.customer_name = chosen.id, chosen.name
+    with transaction.atomic():
+        credentials.save(update_fields=["customer_id", "customer_name", "updated_at"])
+        settings_changed.send(
+            sender=FlinkeyCredentials, user=user, action="customer.choose",
+            customer_id=chosen.id,
+            changes={"customer": {"before": before, "after": after}} if before != after else {},
+        )
+    return chosen

@@ -161,6 +161,10 @@ def token(env, request: Request) -> Response:
         return json_response(400, {"error": "invalid_grant", "error_description": BAD_GRANT})
     lifetime = float(env.faults.token_lifetime)
     access = env.tokens.issue(manager.username, lifetime)
+    if not env.is_current():
+        # Reset while this request was held: the token must not live on in the fresh state
+        # (the server answers such a request 503 anyway).
+        env.tokens.revoke(access)
     expires_in = str(int(lifetime))  # a string of whole seconds, as the vendor sends it
     return json_response(
         200, {"access_token": access, "expires_in": expires_in, "token_type": "Bearer"}

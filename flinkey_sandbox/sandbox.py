@@ -28,6 +28,10 @@ class Sandbox:
         self.verbose = verbose
         self._pristine = seed.build(self.anchor, extra_cars, seed_value)
         self.store = self._pristine.copy()
+        # Bumped by reset(): a request that arrived before a reset (e.g. one held in a hang)
+        # must not read or write the fresh state when it wakes up.
+        self.generation = 0
+        self._state_lock = threading.Lock()
         self.faults = Faults()
         self.tokens = Tokens()
         self.log = RequestLog()
@@ -82,10 +86,18 @@ class Sandbox:
 
     def reset(self) -> None:
         """Back to the seeded state; clears faults, tokens and the request log."""
-        self.store = self._pristine.copy()
+        fresh = self._pristine.copy()
+        with self._state_lock:  # new generation and new store at once, before waking anyone
+            self.generation += 1
+            self.store = fresh
         self.faults.clear()
         self.tokens.expire_all()
         self.log.clear()
+
+    def snapshot(self) -> tuple[int, "object"]:
+        """(generation, store) as one consistent pair, taken when a request arrives."""
+        with self._state_lock:
+            return self.generation, self.store
 
     # --- tokens and request log ---------------------------------------------------------
 

@@ -234,3 +234,43 @@ def test_keep_alive_connection_serves_several_requests(api, sandbox):
         assert connection.getresponse().status == 404
     finally:
         connection.close()
+
+
+def _hold(sandbox, send, path):
+    """Start `send()` in a thread and wait until the sandbox holds it in a hang on `path`."""
+    sandbox.faults.hang_next(path, seconds=30)
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(reply=send()))
+    worker.start()
+    worker.join(timeout=0.4)
+    assert worker.is_alive(), "the request was not held"
+    return worker, result
+
+
+def test_a_write_held_across_reset_does_not_reach_the_fresh_store(api, sandbox, monkeypatch):
+    api.access_token()
+    worker, result = _hold(
+        sandbox, lambda: api.call("PUT", "/cars", json_body={"name": "Geisterauto"}), "/cars"
+    )
+    # A reset that takes a moment after waking the held request (the token store is the
+    # last thing it clears): the request must not slip into the fresh state meanwhile.
+    expire_all = sandbox.tokens.expire_all
+    monkeypatch.setattr(sandbox.tokens, "expire_all", lambda: (time.sleep(0.3), expire_all()))
+    sandbox.reset()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    reply = result["reply"]
+    assert_text(reply, 503, "Service Unavailable.")
+    names = [car["name"] for car in sandbox.store.cars[DEMO.customer_id].values()]
+    assert "Geisterauto" not in names
+
+
+def test_a_token_request_held_across_reset_issues_no_token_for_the_fresh_state(api, sandbox):
+    worker, result = _hold(sandbox, api.token, "/oauth2/token")
+    sandbox.reset()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    reply = result["reply"]
+    assert reply.status == 503
+    fresh = type(api)(sandbox)
+    assert fresh.get("/cars").status == 200  # new requests are served as usual

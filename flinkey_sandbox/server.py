@@ -195,9 +195,13 @@ class Handler(BaseHTTPRequestHandler):
 
                 traceback.print_exc(file=sys.stderr)
             response = internal_error()
-        # Logged before answering, so a client that got its answer sees the record.
-        record = RequestRecord(self.command, relative, dict(query), response.status, customer_id)
-        env.log.add(record)
+        # Logged before answering, so a client that got its answer sees the record; a request
+        # from before a reset belongs to the log that reset cleared.
+        if context.is_current():
+            record = RequestRecord(
+                self.command, relative, dict(query), response.status, customer_id
+            )
+            env.log.add(record)
         if response.headers.get("Connection") == "close":
             self.close_connection = True
         self._send(response)

@@ -274,3 +274,12 @@ def test_a_token_request_held_across_reset_issues_no_token_for_the_fresh_state(a
     assert reply.status == 503
     fresh = type(api)(sandbox)
     assert fresh.get("/cars").status == 200  # new requests are served as usual
+
+
+def test_a_request_held_across_reset_is_not_in_the_fresh_request_log(api, sandbox):
+    api.access_token()
+    worker, result = _hold(sandbox, lambda: api.get("/cars"), "/cars")
+    sandbox.reset()
+    worker.join(timeout=5)
+    assert result["reply"].status == 503
+    assert sandbox.requests == []

@@ -1,7 +1,6 @@
 """Seed data (deterministic, realistic), extra_cars, anchor, start/stop/reset and the CLI."""
 
 import json
-import math
 import re
 import subprocess
 import sys
@@ -76,30 +75,29 @@ def test_plates_look_german(store):
         assert plates and all(PLATE.match(p) and p.startswith(prefix) for p in plates)
 
 
-def test_history_covers_two_weeks_every_ten_to_fifteen_minutes(store):
+def test_history_covers_two_weeks_up_to_the_anchor(store):
     total = sum(len(h) for h in store.locations.values())
-    assert 30_000 <= total <= 80_000
-    history = store.locations[DEMO.car_id]
-    gaps = {b - a for a, b in zip(history.times, history.times[1:], strict=False)}
-    assert min(gaps) >= 600 and max(gaps) <= 900
+    assert 10_000 <= total <= 60_000
+    history = store.locations[DEMO.car_id]  # parked: a sample every hour
     start = ANCHOR - timedelta(days=14)
-    assert start.timestamp() <= history.times[0] <= start.timestamp() + 900
-    assert history.times[-1] <= ANCHOR.timestamp()
+    assert start.timestamp() <= history.times[0] <= start.timestamp() + 3600
+    assert ANCHOR.timestamp() - 3600 <= history.times[-1] <= ANCHOR.timestamp()
+    gaps = [b - a for a, b in zip(history.times, history.times[1:], strict=False)]
+    assert min(gaps) >= 1 and max(gaps) <= 3600 + 60  # a beat just before leaving is skipped
     odometers = list(history.odometers)
     assert odometers == sorted(odometers) and odometers[-1] - odometers[0] > 50
 
 
 def test_cars_park_most_of_the_time_and_move_sometimes(store):
     history = store.locations[DEMO.car_id]
-    points = [
-        (lat, lon)
-        for lat, lon in zip(history.lats, history.lons, strict=True)
-        if not math.isnan(lat)
-    ]
-    steps = [math.dist(a, b) for a, b in zip(points, points[1:], strict=False)]
-    parked = sum(s < 0.0005 for s in steps)
-    assert parked > len(steps) * 0.6
-    assert any(s > 0.01 for s in steps)
+    times, odometers = history.times, history.odometers
+    parked = sum(
+        b - a
+        for a, b, before, after in zip(times, times[1:], odometers, odometers[1:], strict=False)
+        if after == before
+    )
+    assert parked > 0.75 * (times[-1] - times[0])
+    assert odometers[-1] - odometers[0] > 100
 
 
 def test_events_have_coordinates_mostly_and_some_without(store):
@@ -113,7 +111,7 @@ def test_anchor_moves_all_time_relative_data(store):
     later = build(later_anchor)
     history = later.locations[DEMO.car_id]
     start = (later_anchor - timedelta(days=14)).timestamp()
-    assert start <= history.times[0] <= start + 900
+    assert start <= history.times[0] <= start + 3600
     assert history.times[-1] <= later_anchor.timestamp()
     assert later.cars == store.cars  # the fleet itself does not depend on the anchor
 

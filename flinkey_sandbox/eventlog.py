@@ -105,41 +105,53 @@ class Archive:
                     self._generate()
 
     def _generate(self) -> None:
+        # Walks back from the window a day at a time (and back through each day) until there
+        # are enough events, appending newest first; the columns are reversed at the end.
+        # Plain random() and no per-event tuples: 100,000 events take ~0.2 s.
         rng = random.Random(f"{self.seed}:archive:{self.car_id}")
-        days = []
-        total = 0
+        r = rng.random
+        times, kinds, actors = array("q"), bytearray(), bytearray()
+        lats, lons = array("d"), array("d")
+        cumulative, total = [], 0.0
+        for weight in self.weights:
+            total += weight
+            cumulative.append(total)
+        modes = [a.coordinates for a in self.actors]
+        places, nan = self.places, math.nan
+        here = places[0]
         d = day_of(self.before - 1)
-        place = self.places[0]
-        actor_ids = range(len(self.actors))
-        while total < self.count:  # walk back a day at a time until there are enough
+        while len(times) < self.count:
             midnight, weekday = _day_frame(d)
-            closing = min(midnight + 22 * 3600, self.before - 1)
-            t = midnight + rng.uniform(5.5, 7.5) * 3600
-            pairs = rng.randint(25, 45) if weekday < 5 else rng.randint(4, 14)
-            day = []
+            opening = midnight + (5.5 + 2 * r()) * 3600
+            t = min(midnight + (20 + 2 * r()) * 3600, self.before - 60 - 3600 * r())
+            pairs = (25 + int(21 * r())) if weekday < 5 else (4 + int(11 * r()))
             for _ in range(pairs):
-                opened, closed = t, t + rng.uniform(2, 30) * 60
-                if closed >= closing:
+                closed = t
+                opened = closed - (2 + 28 * r()) * 60
+                if opened < opening:
                     break
-                actor = rng.choices(actor_ids, self.weights)[0]
-                there = self.places[rng.randrange(len(self.places))]
-                there = (there[0] + rng.uniform(-3e-3, 3e-3), there[1] + rng.uniform(-4e-3, 4e-3))
-                for moment, kind, point in ((opened, 0, place), (closed, 1, there)):
-                    lat, lon = coordinates(rng, self.actors[actor], point)
-                    day.append((int(moment), kind, actor, lat, lon))
-                place = there
-                t = closed + rng.uniform(1, 20) * 60
-            days.append(day)
-            total += len(day)
+                actor = bisect.bisect(cumulative, r() * total)
+                mode = modes[actor]
+                there = places[int(r() * len(places))]
+                there = (there[0] + (r() - 0.5) * 6e-3, there[1] + (r() - 0.5) * 8e-3)
+                # Newest first: closed where the car is now, opened where it was before.
+                for moment, kind, point in ((closed, 1, here), (opened, 0, there)):
+                    times.append(int(moment))
+                    kinds.append(kind)
+                    actors.append(actor)
+                    if mode == "none" or (mode == "phone" and r() < 0.08):
+                        lats.append(nan)
+                        lons.append(nan)
+                    else:
+                        lats.append(point[0] + (r() - 0.5) * 1.2e-4)
+                        lons.append(point[1] + (r() - 0.5) * 1.2e-4)
+                here = there
+                t = opened - (1 + 19 * r()) * 60
             d -= 1
-        rows = [row for day in reversed(days) for row in day][total - self.count :]
-        times = array("q", (r[0] for r in rows))
-        kinds = bytes(r[1] for r in rows)
-        actors = bytes(r[2] for r in rows)
-        nan = math.nan
-        lats = array("d", (nan if r[3] is None else r[3] for r in rows))
-        lons = array("d", (nan if r[4] is None else r[4] for r in rows))
-        self._columns = (times, kinds, actors, lats, lons)
+        for column in (times, kinds, actors, lats, lons):
+            del column[self.count :]
+            column.reverse()
+        self._columns = (times, bytes(kinds), bytes(actors), lats, lons)
         first = self.first_id
         self._keys = [((t * 1_000_000) << SHIFT) | (first + i) for i, t in enumerate(times)]
 
@@ -154,7 +166,9 @@ class Archive:
         if math.isnan(lat):
             lat = lon = None
         elif actor.coordinates == "int":
-            lat, lon = int(lat), int(lon)
+            lat, lon = round(lat), round(lon)
+        else:
+            lat, lon = round(lat, 6), round(lon, 6)
         return {
             "id": event_id,
             "dateTime": local_text(berlin_local(instant)),

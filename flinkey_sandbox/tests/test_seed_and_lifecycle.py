@@ -216,3 +216,67 @@ def test_cli_prints_url_and_credentials_and_serves():
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_cli_serves_located_extra_cars_and_the_large_event_car():
+    root = Path(__file__).resolve().parents[2]
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flinkey_sandbox",
+            "--port",
+            "0",
+            "--quiet",
+            "--extra-cars",
+            "3",
+            "--extra-located",
+            "--large-event-car",
+            "500",
+        ],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = re.search(r"http://\S+/v3", process.stdout.readline()).group()
+        banner = "".join(process.stdout.readline() for _ in range(5))
+        assert f"car {DEMO.large_event_car_id} has 500 more events" in banner
+        token_request = urllib.request.Request(  # noqa: S310 - our own http URL
+            url + "/oauth2/token",
+            data=f"username={DEMO.username}&password={DEMO.password}&grant_type=password".encode(),
+            headers={
+                "flinkey-API-Key": DEMO.api_key,
+                "Content-Type": "application/x-www-form-urlencoded",
+            },
+        )
+        with urllib.request.urlopen(token_request, timeout=5) as response:  # noqa: S310
+            token = json.load(response)["access_token"]
+        headers = {
+            "flinkey-API-Key": DEMO.api_key,
+            "Authorization": f"Bearer {token}",
+            "Customer-ID": str(DEMO.customer_id),
+        }
+
+        def get(path):
+            request = urllib.request.Request(url + path, headers=headers)  # noqa: S310
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                return json.load(response)
+
+        assert get(f"/cars/{DEMO.first_extra_car_id + 2}/location")["date"] is not None
+        events = get(f"/cars/{DEMO.large_event_car_id}/events?$orderby=id&$top=1")
+        assert events[0]["id"] == 100_001 - 500
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
+
+
+def test_cli_refuses_a_large_event_count_out_of_range():
+    result = subprocess.run(
+        [sys.executable, "-m", "flinkey_sandbox", "--large-event-car", "100001"],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2 and "--large-event-car" in result.stderr

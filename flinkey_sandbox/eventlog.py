@@ -372,4 +372,3 @@ def _take(rows, options: odata.Options) -> list[dict]:
     """$skip and $top over the rows that pass $filter, stopping as soon as possible."""
     kept = (r for r in rows if options.keeps(r))
     return options.project(list(islice(kept, options.skip, _end(options))))
-

@@ -463,6 +463,7 @@ def make_archive(seed: int, cast: Cast, count: int, before: float) -> Archive:
     car = DEMO.large_event_car_id
     return Archive(seed, car, count, before, 100_001 - count, actors, weights, places)
 
+
 @dataclass(frozen=True)
 class Fleet:
     """One seeded customer: its fleet size, plate city, places, departments and users."""

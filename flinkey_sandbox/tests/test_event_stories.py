@@ -109,7 +109,8 @@ def test_events_alternate_opened_closed_through_the_working_day(sandbox):
         start = 1 if types[0] == "CarClosed" else 0
         assert all(t == ("CarOpened", "CarClosed")[k % 2] for k, t in enumerate(types[start:]))
         hours = Counter(berlin_local(when(e)).hour for e in rows)
-        assert sum(n for h, n in hours.items() if 6 <= h < 20) >= 0.85 * len(rows), car_id
+        # On-call cars also drive in the evening.
+        assert sum(n for h, n in hours.items() if 6 <= h < 20) >= 0.75 * len(rows), car_id
 
 
 def test_event_coordinates_match_the_iq_position_at_that_moment(sandbox):
@@ -119,14 +120,21 @@ def test_event_coordinates_match_the_iq_position_at_that_moment(sandbox):
         history = store.locations.get(car_id)
         if history is None:
             continue
+        times, lats, lons, odometers = history.times, history.lats, history.lons, history.odometers
         for i in store.car_events[car_id].ids:
             event = store.events[i]
             if not isinstance(event["latitude"], float):
                 continue
-            ts, lat, lon, _ = history.near(when(event).timestamp())
-            if abs(ts - when(event).timestamp()) > 600 or math.isnan(lat):
-                continue  # the IQ was offline then
-            assert km((lat, lon), (event["latitude"], event["longitude"])) < 0.15, event
+            k = history.nearest(when(event).timestamp())
+            # Compare with a sample of the car standing (arriving, leaving, parked) close in
+            # time; a car whose IQ went offline mid-trip was last seen somewhere else.
+            standing = (k > 0 and odometers[k - 1] == odometers[k]) or (
+                k + 1 < len(times) and odometers[k + 1] == odometers[k]
+            )
+            if abs(times[k] - when(event).timestamp()) > 180 or not standing:
+                continue
+            distance = km((lats[k], lons[k]), (event["latitude"], event["longitude"]))
+            assert distance < 0.1, event
             checked += 1
     assert checked > 500
 

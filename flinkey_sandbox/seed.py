@@ -429,6 +429,7 @@ def demo_behaviour(profile: Profile, car_id: int, end: float) -> float | None:
     today = day_of(end)
     if car_id in (DEMO.car_id, DEMO.iq_only_car_id):
         profile.heartbeat = 3600  # a sample every hour while parked
+        profile.gps_loss = 0.0  # its latest position always has coordinates (other cars: null)
     elif car_id == DEMO.stationary_car_id:
         profile.parked_from = end - 6 * DAY - 5 * 3600
         profile.heartbeat = 14400

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from urllib.parse import parse_qsl
 
-from . import odata
+from . import eventlog, odata
 from .responses import (
     BAD_JSON,
     Response,
@@ -161,6 +161,10 @@ def token(env, request: Request) -> Response:
         return json_response(400, {"error": "invalid_grant", "error_description": BAD_GRANT})
     lifetime = float(env.faults.token_lifetime)
     access = env.tokens.issue(manager.username, lifetime)
+    if not env.is_current():
+        # Reset while this request was held: the token must not live on in the fresh state
+        # (the server answers such a request 503 anyway).
+        env.tokens.revoke(access)
     expires_in = str(int(lifetime))  # a string of whole seconds, as the vendor sends it
     return json_response(
         200, {"access_token": access, "expires_in": expires_in, "token_type": "Bearer"}
@@ -225,7 +229,7 @@ def create_car(env, request: Request) -> Response:
         car["id"] = store.next_car_id
         store.next_car_id += 1
         store.cars.setdefault(request.customer_id, {})[car["id"]] = car
-        store.car_events[car["id"]] = []
+        store.car_events[car["id"]] = eventlog.CarEvents()
     return json_response(201, {"id": car["id"]})
 
 
@@ -279,7 +283,7 @@ def delete_car(env, request: Request) -> Response:
         del store.cars[request.customer_id][car_id]
         store.products.pop(car_id, None)
         store.locations.pop(car_id, None)
-        for event_id in store.car_events.pop(car_id, []):
+        for event_id in store.car_events.pop(car_id, eventlog.CarEvents()).ids:
             store.events.pop(event_id, None)
     return no_content()
 
@@ -319,15 +323,18 @@ def _location(env, request: Request, at: float | None) -> Response:
         body = dict.fromkeys(LOCATION_SCHEMA.fields)
         # Inferred: a car with a Box but no IQ has products yet no positions; we answer
         # 200 with every field null rather than invent an undocumented 404 sentence.
-        if history is not None and len(history):
-            i = len(history) - 1 if at is None else history.nearest(at)
-            when = utc_text(history.times[i])
+        sample = None
+        if history is not None:
+            sample = history.latest() if at is None else history.near(at)
+        if sample is not None:
+            ts, lat, lon, odometer = sample
+            when = utc_text(ts)
             body = {
-                "latitude": _number_text(history.lats[i]),
-                "longitude": _number_text(history.lons[i]),
+                "latitude": _number_text(lat),
+                "longitude": _number_text(lon),
                 "date": when,
                 "odometerDate": when,
-                "odometer": _number_text(history.odometers[i]),
+                "odometer": _number_text(odometer),
             }
         return _with_query(
             request, lambda: json_response(200, odata.single(body, request.query, LOCATION_SCHEMA))
@@ -355,19 +362,22 @@ def list_car_events(env, request: Request) -> Response:
     store = env.store
     car_id = _car_id(request)
     with store.lock:
-        rows = []
-        if store.car(request.customer_id, car_id) is not None:
-            rows = [store.events[i] for i in store.car_events.get(car_id, ())]
-        return _with_query(
-            request, lambda: json_response(200, odata.collection(rows, request.query, EVENT_SCHEMA))
-        )
+        events = store.car_events.get(car_id)
+        if events is None or store.car(request.customer_id, car_id) is None:
+            events = eventlog.CarEvents()
+
+        def answer():
+            options = odata.parse_options(request.query, EVENT_SCHEMA)
+            return json_response(200, eventlog.select(events, store.events.__getitem__, options))
+
+        return _with_query(request, answer)
 
 
 def get_event(env, request: Request) -> Response:
     """GET /events/{eventId}."""
     store = env.store
     with store.lock:
-        event = store.events.get(int(request.params["event_id"]))
+        event = store.event(int(request.params["event_id"]))
         if event is None or store.car(request.customer_id, event["carId"]) is None:
             return text(404, EVENT_NOT_FOUND)
         return _with_query(
@@ -425,7 +435,7 @@ def create_event(env, request: Request) -> Response:
         }
         store.next_event_id += 1
         store.events[event["id"]] = event
-        store.car_events.setdefault(car_id, []).append(event["id"])
+        store.car_events.setdefault(car_id, eventlog.CarEvents()).add(event)
     return json_response(201, {"id": event["id"]})
 
 

@@ -106,10 +106,13 @@ def to_instant(value: object) -> datetime | None:
 
 @dataclass(frozen=True)
 class Node:
-    """A compiled expression: its OData type and a function of the row."""
+    """A compiled expression: its OData type, a function of the row, and its syntax tree."""
 
     kind: str  # string, int, number, datetime, bool, null
     evaluate: Callable[[dict], object]
+    # ("field", name) | ("lit", kind, value) | ("cmp", op, left, right) | ("and"|"or", a, b)
+    # | ("not", a) | ("call", name): lets a collection with an index plan a cheaper scan.
+    ast: tuple = ("other",)
 
 
 def _compatible(a: str, b: str) -> bool:
@@ -251,7 +254,11 @@ class Parser:
         while self.at_word("or"):
             self.take()
             left, right = self._boolean(node, "or"), self._boolean(self.parse_and(), "or")
-            node = Node("bool", lambda row, f=left.evaluate, g=right.evaluate: _or(f(row), g(row)))
+            node = Node(
+                "bool",
+                lambda row, f=left.evaluate, g=right.evaluate: _or(f(row), g(row)),
+                ("or", left.ast, right.ast),
+            )
         return node
 
     def parse_and(self) -> Node:
@@ -259,14 +266,18 @@ class Parser:
         while self.at_word("and"):
             self.take()
             left, right = self._boolean(node, "and"), self._boolean(self.parse_not(), "and")
-            node = Node("bool", lambda row, f=left.evaluate, g=right.evaluate: _and(f(row), g(row)))
+            node = Node(
+                "bool",
+                lambda row, f=left.evaluate, g=right.evaluate: _and(f(row), g(row)),
+                ("and", left.ast, right.ast),
+            )
         return node
 
     def parse_not(self) -> Node:
         if self.at_word("not"):
             self.take()
             inner = self._boolean(self.parse_not(), "not")
-            return Node("bool", lambda row, f=inner.evaluate: _not(f(row)))
+            return Node("bool", lambda row, f=inner.evaluate: _not(f(row)), ("not", inner.ast))
         return self.parse_comparison()
 
     def parse_comparison(self) -> Node:
@@ -282,7 +293,9 @@ class Parser:
                 f"'{EDM[left.kind]}' and '{EDM[right.kind]}' for operator kind '{op}'."
             )
         f, g = left.evaluate, right.evaluate
-        return Node("bool", lambda row: _compare(op, f(row), g(row)))
+        return Node(
+            "bool", lambda row: _compare(op, f(row), g(row)), ("cmp", op, left.ast, right.ast)
+        )
 
     def parse_primary(self) -> Node:
         token = self.take()
@@ -292,16 +305,17 @@ class Parser:
             return node
         if token.kind == "string":
             value = token.text[1:-1].replace("''", "'")
-            return Node("string", lambda row: value)
+            return Node("string", lambda row: value, ("lit", "string", value))
         if token.kind == "number":
             is_int = re.fullmatch(r"-?\d+", token.text) is not None
             value = int(token.text) if is_int else float(token.text)
-            return Node("int" if is_int else "number", lambda row: value)
+            kind = "int" if is_int else "number"
+            return Node(kind, lambda row: value, ("lit", kind, value))
         if token.kind == "datetime":
             value = to_instant(token.text)
             if value is None:
                 raise ODataError(f"'{token.text}' is not a valid date-time literal.")
-            return Node("datetime", lambda row: value)
+            return Node("datetime", lambda row: value, ("lit", "datetime", value))
         if token.kind == "name":
             return self.parse_name(token)
         found = token.text or "end of input"
@@ -311,17 +325,17 @@ class Parser:
         word = token.text
         if word in ("true", "false"):
             value = word == "true"
-            return Node("bool", lambda row: value)
+            return Node("bool", lambda row: value, ("lit", "bool", value))
         if word == "null":
-            return Node("null", lambda row: None)
+            return Node("null", lambda row: None, ("lit", "null", None))
         if self.peek().text == "(":
             return self.parse_call(token)
         if word in COMPARISONS or word in ("and", "or", "not"):
             raise ODataError(f"Syntax error at position {token.position}: unexpected '{word}'.")
         kind = self.schema.field(word)
         if kind == "datetime":
-            return Node(kind, lambda row: to_instant(row.get(word)))
-        return Node(kind, lambda row: row.get(word))
+            return Node(kind, lambda row: to_instant(row.get(word)), ("field", word))
+        return Node(kind, lambda row: row.get(word), ("field", word))
 
     def parse_call(self, token: Token) -> Node:
         spec = FUNCTIONS.get(token.text)
@@ -348,14 +362,19 @@ class Parser:
         evaluators = [a.evaluate for a in args]
         if len(evaluators) == 1:
             (f,) = evaluators
-            return Node(result, lambda row: function(f(row)))
+            return Node(result, lambda row: function(f(row)), ("call", token.text))
         f, g = evaluators
-        return Node(result, lambda row: function(f(row), g(row)))
+        return Node(result, lambda row: function(f(row), g(row)), ("call", token.text))
 
 
 def parse_filter(source: str, schema: Schema) -> Callable[[dict], object]:
     """A predicate for rows; a row is kept only where it returns True (not null)."""
-    return Parser(source, schema).parse_filter().evaluate
+    return compile_filter(source, schema).evaluate
+
+
+def compile_filter(source: str, schema: Schema) -> Node:
+    """The whole $filter as a Node (predicate plus syntax tree)."""
+    return Parser(source, schema).parse_filter()
 
 
 def parse_orderby(source: str, schema: Schema) -> list[tuple[str, bool]]:
@@ -429,22 +448,53 @@ def _project(rows: list[dict], fields: list[str] | None) -> list[dict]:
     return [{f: row.get(f) for f in fields} for row in rows]
 
 
+@dataclass(frozen=True)
+class Options:
+    """The parsed query options of one collection request."""
+
+    schema: Schema
+    filter: Node | None
+    orderby: list[tuple[str, bool]]
+    skip: int
+    top: int | None
+    select: list[str] | None
+
+    def keeps(self, row: dict) -> bool:
+        """True when the row passes $filter (a null result drops it)."""
+        return self.filter is None or self.filter.evaluate(row) is True
+
+    def project(self, rows: list[dict]) -> list[dict]:
+        """$select applied to rows."""
+        return _project(rows, self.select)
+
+
+def parse_options(query: Iterable[tuple[str, str]], schema: Schema) -> Options:
+    """Every option parsed, so a bad option fails before any work is done."""
+    options = _options(query)
+    return Options(
+        schema,
+        compile_filter(options["$filter"], schema) if "$filter" in options else None,
+        parse_orderby(options["$orderby"], schema) if "$orderby" in options else [],
+        parse_count("$skip", options["$skip"]) if "$skip" in options else 0,
+        parse_count("$top", options["$top"]) if "$top" in options else None,
+        parse_select(options["$select"], schema) if "$select" in options else None,
+    )
+
+
+def apply(rows: Iterable[dict], options: Options) -> list:
+    """Rows after $filter → $orderby → $skip → $top → $select."""
+    result = [r for r in rows if options.keeps(r)] if options.filter else list(rows)
+    # Stable sorts from the last key to the first give a multi-key order.
+    for field, descending in reversed(options.orderby):
+        result.sort(key=_sort_key(field, options.schema.fields[field]), reverse=descending)
+    skip, top = options.skip, options.top
+    result = result[skip:] if top is None else result[skip : skip + top]
+    return options.project(result)
+
+
 def collection(rows: Iterable[dict], query: Iterable[tuple[str, str]], schema: Schema) -> list:
     """Rows after $filter → $orderby → $skip → $top → $select."""
-    options = _options(query)
-    # Parse everything first, so a bad option fails before any work is done.
-    predicate = parse_filter(options["$filter"], schema) if "$filter" in options else None
-    orderby = parse_orderby(options["$orderby"], schema) if "$orderby" in options else []
-    skip = parse_count("$skip", options["$skip"]) if "$skip" in options else 0
-    top = parse_count("$top", options["$top"]) if "$top" in options else None
-    select = parse_select(options["$select"], schema) if "$select" in options else None
-
-    result = [r for r in rows if predicate(r) is True] if predicate else list(rows)
-    # Stable sorts from the last key to the first give a multi-key order.
-    for field, descending in reversed(orderby):
-        result.sort(key=_sort_key(field, schema.fields[field]), reverse=descending)
-    result = result[skip:] if top is None else result[skip : skip + top]
-    return _project(result, select)
+    return apply(rows, parse_options(query, schema))
 
 
 def single(row: dict, query: Iterable[tuple[str, str]], schema: Schema) -> dict:

@@ -19,15 +19,29 @@ class Sandbox:
         anchor: datetime | None = None,
         seed_value: int = seed.SEED,
         verbose: bool = False,
+        *,
+        extra_located: bool = False,
+        large_event_car: bool | int = False,
     ):
+        """`extra_located`: the extra cars get an IQ and a position history (each car's
+        made per day on first use). `large_event_car`: DEMO.large_event_car_id gets 100,000
+        more events (or this many), made on first use."""
         if anchor is not None and anchor.tzinfo is None:
             anchor = anchor.replace(tzinfo=UTC)  # naive anchors are read as UTC
         self.anchor = anchor or seed.default_anchor()
         self.extra_cars = extra_cars
+        self.extra_located = extra_located
+        self.large_event_car = large_event_car
         self.api_key = seed.DEMO.api_key
         self.verbose = verbose
-        self._pristine = seed.build(self.anchor, extra_cars, seed_value)
+        self._pristine = seed.build(
+            self.anchor, extra_cars, seed_value, extra_located, large_event_car
+        )
         self.store = self._pristine.copy()
+        # Bumped by reset(): a request that arrived before a reset (e.g. one held in a hang)
+        # must not read or write the fresh state when it wakes up.
+        self.generation = 0
+        self._state_lock = threading.Lock()
         self.faults = Faults()
         self.tokens = Tokens()
         self.log = RequestLog()
@@ -82,10 +96,18 @@ class Sandbox:
 
     def reset(self) -> None:
         """Back to the seeded state; clears faults, tokens and the request log."""
-        self.store = self._pristine.copy()
+        fresh = self._pristine.copy()
+        with self._state_lock:  # new generation and new store at once, before waking anyone
+            self.generation += 1
+            self.store = fresh
         self.faults.clear()
         self.tokens.expire_all()
         self.log.clear()
+
+    def snapshot(self) -> tuple[int, "object"]:
+        """(generation, store) as one consistent pair, taken when a request arrives."""
+        with self._state_lock:
+            return self.generation, self.store
 
     # --- tokens and request log ---------------------------------------------------------
 

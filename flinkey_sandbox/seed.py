@@ -1,11 +1,14 @@
 """Deterministic demo data: a Munich utility's fleet, a Hamburg fleet, history and events."""
 
-import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
-from .state import History, Manager, Store
+from .eventlog import Actor, Archive, CarEvents, coordinates
+from .motion import DAY, HAMBURG_CITY, MUNICH_CITY, Plan, Profile, Sampler, day_of, day_start
+from .motion import make_profile as _make_profile
+from .state import Manager, Store
 from .timeutil import berlin_local, local_text, utc_text
 
 SEED = 20240611
@@ -31,6 +34,20 @@ class Demo:
     bare_car_id: int = 2004  # no products at all
     other_car_id: int = 2063  # first car of other_customer_id
     hidden_car_id: int = 2075  # a car of hidden_customer_id
+    # Cars with a story (see README): all of customer_id, same ids whatever the anchor.
+    large_event_car_id: int = 2009  # Box only; 100,000 more events with large_event_car
+    stationary_car_id: int = 2010  # IQ only: parked for the last six days
+    offline_car_id: int = 2018  # Box + IQ: IQ offline a whole day and for hours at a time
+    left_open_car_id: int = 2020  # Box + IQ: last event CarOpened 48 h before the anchor
+    no_events_car_id: int = 2022  # Box only, not used in the window: no events at all
+    open_car_ids: tuple[int, ...] = (2023, 2027)  # last event CarOpened ~3 h / ~6 h before
+    silent_car_id: int = 2048  # IQ only: stopped reporting three days before the anchor
+    first_extra_car_id: int = 2080  # the first of the extra_cars
+    portal_user_id: int = 302  # a dispatcher who also opens cars from the web portal
+    integration_user_id: int = 314  # customer_id's fleet-integration bot (integer coordinates)
+    hostile_user_agent: str = (
+        "<script>alert('ua')</script> ${alert(1)} `id` {{7*7}} \"; DROP TABLE events;--"
+    )
 
 
 DEMO = Demo()
@@ -166,6 +183,13 @@ USER_AGENTS = [
     "flinkey/3.12.5 (Android 12; SM-A525F; build 31205) okhttp/4.11.0",
 ]
 
+# The web portal and the customer's fleet integration open cars, too.
+PORTAL_AGENT = (
+    "flinkey-portal/2024.11.2 (Web) Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+    "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+INTEGRATION_AGENT = "fleet-sync/2.7.0 (+https://fleet-integration.example/bot) python-httpx/0.27.2"
+
 # VIN check digit (ISO 3779 / North American scheme); I, O and Q never occur in a VIN.
 VIN_ALPHABET = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
 _VIN_VALUES = {
@@ -293,116 +317,152 @@ def pick_kinds(rng: random.Random) -> tuple[str, ...]:
     return ()
 
 
-def _distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 6371.0 * 2 * math.asin(math.sqrt(h))
+CITIES = {DEMO.customer_id: MUNICH_CITY, DEMO.other_customer_id: HAMBURG_CITY}
 
 
-def plan_trips(
-    rng: random.Random, places: list, start: float, end: float
-) -> list[tuple[float, float, tuple, tuple, float]]:
-    """Trips (depart, arrive, from, to, road km): parked most of the time, short city trips."""
-    trips = []
-    here = (places[0][1] + rng.uniform(-4e-4, 4e-4), places[0][2] + rng.uniform(-4e-4, 4e-4))
-    t = start
-    while True:
-        hour = berlin_local(datetime.fromtimestamp(t, UTC)).hour
-        if 6 <= hour < 18:
-            t += rng.uniform(0.5, 4.0) * 3600
-        else:  # overnight: wait for the morning shift
-            wait_h = (6 - hour) % 24 + rng.uniform(0, 2.0)
-            t += max(wait_h, 0.5) * 3600
-        if t >= end:
-            return trips
-        evening = berlin_local(datetime.fromtimestamp(t, UTC)).hour >= 16
-        target = places[0] if evening or rng.random() < 0.25 else rng.choice(places[1:])
-        dest = (target[1] + rng.uniform(-8e-4, 8e-4), target[2] + rng.uniform(-8e-4, 8e-4))
-        km = _distance_km(here, dest) * 1.35  # roads are longer than straight lines
-        if km < 0.3:
-            continue
-        duration = max(8 * 60, km / rng.uniform(22, 40) * 3600)
-        trips.append((t, t + duration, here, dest, km))
-        t += duration
-        here = dest
+class Cast:
+    """Who opens a customer's cars: app users, a dispatcher on the portal, a bot, a tester."""
+
+    def __init__(self, seed: int, users: list[int]):
+        humans = users[:-1]  # the last user of each customer is its integration account
+        self.humans = humans
+        self.apps = {
+            u: Actor(u, random.Random(f"{seed}:agent:{u}").choice(USER_AGENTS), "phone")
+            for u in humans
+        }
+        self.portal = Actor(humans[1], PORTAL_AGENT, "none")
+        self.bot = Actor(users[-1], INTEGRATION_AGENT, "int")
+        # Someone whose user agent string is an attack: every screen must show it inert.
+        self.hostile = Actor(humans[-1], DEMO.hostile_user_agent, "phone")
+
+    def pick(self, rng: random.Random, drivers: list[int]) -> Actor:
+        """Mostly the car's regular drivers; sometimes a colleague, the portal or the bot."""
+        roll = rng.random()
+        if roll < 0.80:
+            return self.apps[rng.choice(drivers)]
+        if roll < 0.87:
+            return self.apps[rng.choice(self.humans)]
+        if roll < 0.93:
+            return self.portal
+        if roll < 0.99:
+            return self.bot
+        return self.hostile
 
 
-def sample_history(
-    rng: random.Random, trips: list, start: float, end: float, odometer: float
-) -> History:
-    """Samples every 10–15 minutes along the planned trips; odometer grows with distance."""
-    history = History()
-    first_pos = trips[0][2] if trips else None
-    t = start + rng.randint(0, 600)
-    i = 0
-    driven = 0.0
-    pos = first_pos
-    while t <= end:
-        while i < len(trips) and trips[i][1] <= t:
-            driven += trips[i][4]
-            pos = trips[i][3]
-            i += 1
-        if i < len(trips) and trips[i][0] <= t:
-            dep, arr, a, b, km = trips[i]
-            f = (t - dep) / (arr - dep)
-            # A little sideways wobble: streets are not straight lines.
-            wobble = math.sin(f * math.pi) * rng.uniform(-0.004, 0.004)
-            lat = a[0] + (b[0] - a[0]) * f + wobble
-            lon = a[1] + (b[1] - a[1]) * f - wobble
-            odo = odometer + driven + km * f
-        elif pos is None:
-            lat = lon = None
-            odo = odometer + driven
-        else:
-            lat = pos[0] + rng.gauss(0, 3e-5)  # parked: GPS noise of a few metres
-            lon = pos[1] + rng.gauss(0, 3e-5)
-            odo = odometer + driven
-        if lat is not None and rng.random() < 0.01:
-            lat = lon = None  # no GPS fix (garage, tunnel)
-        history.append(
-            int(t),
-            None if lat is None else round(lat, 6),
-            None if lon is None else round(lon, 6),
-            round(odo, 1),
-        )
-        t += rng.randint(600, 900)
-    return history
+def _event(moment: float, car_id: int, kind: str, actor: Actor, lat, lon) -> dict:
+    instant = datetime.fromtimestamp(int(moment), UTC)
+    return {
+        "id": 0,
+        "dateTime": local_text(berlin_local(instant)),
+        "utcDateTime": utc_text(instant),
+        "userId": actor.user_id,
+        "carId": car_id,
+        "type": kind,
+        "userAgent": actor.agent,
+        "latitude": lat,
+        "longitude": lon,
+        "_ts": int(moment),
+    }
 
 
 def make_events(
-    rng: random.Random, trips: list, car_id: int, users: list[int], end: float
+    seed: int,
+    car_id: int,
+    plan: Plan,
+    cast: Cast,
+    start: float,
+    end: float,
+    opened_at: float | None = None,
+    showcase: bool = False,
 ) -> list[dict]:
-    """CarOpened before and CarClosed after each trip, by one of the customer's users."""
+    """CarOpened before and CarClosed after each trip, where the car is at that moment."""
+    rng = random.Random(f"{seed}:events:{car_id}")
+    drivers = rng.sample(cast.humans, k=rng.randint(1, 3))
+    trips = plan.trips()
+    forced = {}
+    if showcase:  # one of each kind of actor among the car's last trips
+        done = [k for k, trip in enumerate(trips) if trip.arrive + 120 <= end]
+        for back, actor in ((2, cast.hostile), (4, cast.bot), (6, cast.portal)):
+            if len(done) >= back:
+                forced[done[-back]] = actor
     events = []
-    for dep, arr, a, b, _km in trips:
-        user = rng.choice(users)
-        agent = rng.choice(USER_AGENTS)
-        opened = dep - rng.randint(45, 240)
-        closed = arr + rng.randint(30, 180)
-        for moment, where, kind in ((opened, a, "CarOpened"), (closed, b, "CarClosed")):
-            if moment > end:
-                continue
-            located = rng.random() > 0.1
-            instant = datetime.fromtimestamp(int(moment), UTC)
-            events.append(
-                {
-                    "id": 0,
-                    "dateTime": local_text(berlin_local(instant)),
-                    "utcDateTime": utc_text(instant),
-                    "userId": user,
-                    "carId": car_id,
-                    "type": kind,
-                    "userAgent": agent,
-                    "latitude": round(where[0] + rng.gauss(0, 1e-4), 6) if located else None,
-                    "longitude": round(where[1] + rng.gauss(0, 1e-4), 6) if located else None,
-                    "_ts": int(moment),
-                }
-            )
+    for k, trip in enumerate(trips):
+        actor = forced.get(k) or cast.pick(rng, drivers)
+        opened = trip.depart - rng.randint(45, 150)
+        closed = trip.arrive + rng.randint(30, 120)
+        for moment, kind, point in (
+            (opened, "CarOpened", trip.origin),
+            (closed, "CarClosed", trip.destination),
+        ):
+            lat, lon = coordinates(rng, actor, point)
+            if start <= moment <= end:
+                events.append(_event(moment, car_id, kind, actor, lat, lon))
+    if opened_at is not None:  # opened and never closed again
+        actor = cast.apps[drivers[0]]
+        point = plan.position_at(opened_at)
+        lat, lon = round(point[0] + 4e-5, 6), round(point[1] - 3e-5, 6)
+        events.append(_event(opened_at, car_id, "CarOpened", actor, lat, lon))
     return events
+
+
+def demo_behaviour(profile: Profile, car_id: int, end: float) -> float | None:
+    """Pin what the DEMO cars do, whatever their dice said; returns when a car was left open."""
+    stories = {
+        DEMO.car_id,
+        DEMO.box_only_car_id,
+        DEMO.iq_only_car_id,
+        DEMO.large_event_car_id,
+        DEMO.stationary_car_id,
+        DEMO.offline_car_id,
+        DEMO.silent_car_id,
+        DEMO.left_open_car_id,
+        DEMO.no_events_car_id,
+        *DEMO.open_car_ids,
+    }
+    if car_id not in stories:
+        return None
+    profile.idle = False
+    profile.parked_from = profile.silent_from = None
+    profile.offline = ()
+    profile.heartbeat = profile.heartbeat or 7200
+    opened_at = None
+    today = day_of(end)
+    if car_id in (DEMO.car_id, DEMO.iq_only_car_id):
+        profile.heartbeat = 3600  # a sample every hour while parked
+        profile.gps_loss = 0.0  # its latest position always has coordinates (other cars: null)
+    elif car_id == DEMO.stationary_car_id:
+        profile.parked_from = end - 6 * DAY - 5 * 3600
+        profile.heartbeat = 14400
+    elif car_id == DEMO.offline_car_id:
+        profile.heartbeat = 3600
+        profile.offline = (
+            (day_start(today - 9) + 7 * 3600, day_start(today - 9) + 12 * 3600),
+            (day_start(today - 6), day_start(today - 5)),  # a whole day
+            (day_start(today - 3) + 9 * 3600, day_start(today - 3) + 12 * 3600 + 1800),
+        )
+    elif car_id == DEMO.silent_car_id:
+        profile.silent_from = end - 3 * DAY + 2 * 3600
+    elif car_id == DEMO.left_open_car_id:
+        opened_at = end - 48 * 3600 + 7 * 60
+    elif car_id in DEMO.open_car_ids:
+        opened_at = end - (3 * 3600 + 1200 if car_id == DEMO.open_car_ids[0] else 5 * 3600 + 2400)
+    elif car_id == DEMO.no_events_car_id:
+        profile.idle = True
+    profile.phase %= profile.heartbeat
+    if opened_at is not None:
+        profile.parked_from = opened_at - 20 * 60  # it came back, then someone opened it
+    return opened_at
+
+
+def make_archive(seed: int, cast: Cast, count: int, before: float) -> Archive:
+    """DEMO.large_event_car_id's years of events before the window (ids below the seed's)."""
+    if not 1 <= count <= 100_000:
+        raise ValueError("large_event_car must be True or a count from 1 to 100000")
+    actors = [*cast.apps.values(), cast.portal, cast.bot, cast.hostile]
+    weights = [10.0] * len(cast.apps) + [3.0, 4.0, 0.2]
+    places = [(lat, lon) for _, lat, lon in MUNICH_CITY.depots[:1] + MUNICH_CITY.sites[:14]]
+    car = DEMO.large_event_car_id
+    return Archive(seed, car, count, before, 100_001 - count, actors, weights, places)
 
 
 @dataclass(frozen=True)
@@ -444,7 +504,13 @@ CUSTOMERS = [
 ]
 
 
-def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED) -> Store:
+def build(
+    anchor: datetime | None = None,
+    extra_cars: int = 0,
+    seed: int = SEED,
+    extra_located: bool = False,
+    large_event_car: bool | int = False,
+) -> Store:
     """The seeded store; same seed and anchor give exactly the same data."""
     anchor = (anchor or default_anchor()).astimezone(UTC)
     end = anchor.timestamp()
@@ -455,6 +521,7 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
     car_id = 2001
     user_id = 301
     all_events = []
+    casts = {}
     for fleet in CUSTOMERS:
         cid, city, places, departments = (
             fleet.customer_id,
@@ -470,6 +537,8 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
             store.user_names[user_id] = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
             users.append(user_id)
             user_id += 1
+        store.user_names[users[-1]] = "Fuhrpark-Integration (Dienstkonto)"
+        cast = casts[cid] = Cast(seed, users)
         for n in range(fleet.cars):
             department = rng.choice(departments)
             car, _electric = make_car(rng, car_id, "", city, departments, rng.choice(places)[0])
@@ -485,24 +554,36 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
             else:
                 kinds = pick_kinds(rng)
             store.cars[cid][car_id] = car
-            store.car_events[car_id] = []
+            store.car_events[car_id] = CarEvents()
             products = make_products(rng, ids, anchor, kinds)
             if products:
                 store.products[car_id] = products
             if fleet.reachable and kinds:
-                # Movement draws from its own stream per car: how much randomness a trip
-                # plan consumes depends on the anchor, and the fleet itself must not.
-                motion = random.Random(f"{seed}:motion:{car_id}")
-                trips = plan_trips(motion, places, start, end)
+                # Movement draws from streams of its own per car (and day): the fleet
+                # itself must not depend on the anchor, nor on how much a plan consumed.
+                on_call = "Bereitschaft" in car["name"]
+                profile = _make_profile(seed, car_id, CITIES[cid], start, end, on_call)
+                opened_at = demo_behaviour(profile, car_id, end)
+                # Box cars need the plan now (their events); IQ-only cars plan on first use.
+                plan = Plan(seed, profile, start, end) if BOX in kinds else None
                 if IQ in kinds:
-                    # A few IQs went silent days ago (unplugged, no coverage).
-                    stop = end - 3 * 86400 if motion.random() < 0.05 and n >= 4 else end
-                    odometer = motion.uniform(3000, 90000)
-                    store.locations[car_id] = sample_history(motion, trips, start, stop, odometer)
+                    sampler = Sampler(seed, start, end, lambda p=profile: p, plan)
+                    store.locations[car_id] = sampler.history()
                 if BOX in kinds:
-                    all_events.extend(make_events(motion, trips, car_id, users, end))
+                    all_events.extend(
+                        make_events(
+                            seed,
+                            car_id,
+                            plan,
+                            cast,
+                            start,
+                            end,
+                            opened_at,
+                            showcase=car_id == DEMO.car_id,
+                        )
+                    )
             car_id += 1
-    add_extra_cars(store, rng, ids, anchor, extra_cars, car_id)
+    add_extra_cars(store, rng, ids, anchor, extra_cars, car_id, extra_located, seed)
     # Identity order follows time, as if the events had been stored when they happened.
     all_events.sort(key=lambda e: (e["_ts"], e["carId"]))
     event_id = 100001
@@ -510,9 +591,13 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
         del event["_ts"]
         event["id"] = event_id
         store.events[event_id] = event
-        store.car_events[event["carId"]].append(event_id)
+        store.car_events[event["carId"]].add(event)
         event_id += 1
     store.next_event_id = event_id
+    if large_event_car:
+        count = 100_000 if large_event_car is True else int(large_event_car)
+        archive = make_archive(seed, casts[DEMO.customer_id], count, start)
+        store.car_events[DEMO.large_event_car_id].archive = archive
     store.managers[DEMO.username] = Manager(
         DEMO.username, DEMO.password, (DEMO.customer_id, DEMO.other_customer_id)
     )
@@ -520,9 +605,17 @@ def build(anchor: datetime | None = None, extra_cars: int = 0, seed: int = SEED)
 
 
 def add_extra_cars(
-    store: Store, rng: random.Random, ids: _Ids, anchor: datetime, count: int, first_id: int
+    store: Store,
+    rng: random.Random,
+    ids: _Ids,
+    anchor: datetime,
+    count: int,
+    first_id: int,
+    located: bool = False,
+    seed: int = SEED,
 ) -> None:
-    """`count` generated cars for DEMO.customer_id; no history, some with a Box."""
+    """`count` generated cars for DEMO.customer_id; some with a Box, with `located` all with
+    an IQ and a position history (made per car and day on first use)."""
     # A separate generator keeps the regular seed identical whatever `count` is.
     rng = random.Random(rng.random())
     cars = store.cars[DEMO.customer_id]
@@ -539,8 +632,18 @@ def add_extra_cars(
             "brand": brand,
             "model": model,
         }
-        store.car_events[car_id] = []
+        store.car_events[car_id] = CarEvents()
         if r > 0.5:
             store.products[car_id] = make_products(rng, ids, anchor, (BOX,))
         car_id += 1
     store.next_car_id = car_id
+    if located:
+        # Second pass with its own stream: the cars and Boxes are the same either way.
+        end = anchor.timestamp()
+        start = (anchor - timedelta(days=14)).timestamp()
+        iq = random.Random(f"{seed}:extra-iq")
+        for located_id in range(first_id, car_id):
+            products = store.products.get(located_id, ())
+            store.products[located_id] = products + make_products(iq, ids, anchor, (IQ,))
+            profile = partial(_make_profile, seed, located_id, MUNICH_CITY, start, end)
+            store.locations[located_id] = Sampler(seed, start, end, profile).history()

@@ -3,6 +3,7 @@
 import http
 import re
 import sys
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -28,6 +29,43 @@ BASE = "/v3"
 CUSTOMER_ID = re.compile(r"^-?\d{1,10}$")
 # What fail_next answers per status when the API documents no sentence of its own.
 FAULT_SENTENCES = {500: INTERNAL_ERROR}
+
+
+# Answer to a request that arrived before a reset() and woke up after it: the state it was
+# meant for is gone, as if the server had restarted under it.
+STALE_STATUS = 503
+
+
+@dataclass(frozen=True)
+class Context:
+    """What one request works on: the store of the generation it arrived in."""
+
+    sandbox: object
+    generation: int
+    store: object
+
+    @property
+    def api_key(self) -> str:
+        return self.sandbox.api_key
+
+    @property
+    def faults(self):
+        return self.sandbox.faults
+
+    @property
+    def tokens(self):
+        return self.sandbox.tokens
+
+    def is_current(self) -> bool:
+        """False once the sandbox was reset after this request arrived."""
+        return self.sandbox.generation == self.generation
+
+
+def stale_response() -> Response:
+    """503 for a request that outlived a reset; the connection is closed after it."""
+    response = fault_response(STALE_STATUS)
+    response.headers["Connection"] = "close"
+    return response
 
 
 def fault_response(status: int) -> Response:
@@ -135,24 +173,37 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, OSError):
             self.close_connection = True
             body = b""
+        generation, store = env.snapshot()
+        context = Context(env, generation, store)
         try:
             fault = env.faults.take(self.command, relative)
             env.faults.sleep(fault.latency + fault.hang)
-            if fault.fail_status is not None:
+            if not context.is_current():
+                response = stale_response()
+            elif fault.fail_status is not None:
                 response = fault_response(fault.fail_status)
             elif fault.redirect_to is not None:
                 response = Response(307, b"", None, {"Location": fault.redirect_to})
             else:
-                response = dispatch(env, self.command, path, query, headers, body)
+                response = dispatch(context, self.command, path, query, headers, body)
+                if not context.is_current():
+                    # Reset while answering: whatever it wrote went into the old store.
+                    response = stale_response()
         except Exception:  # never a traceback to the client, never a dead thread
             if env.verbose:
                 import traceback
 
                 traceback.print_exc(file=sys.stderr)
             response = internal_error()
-        # Logged before answering, so a client that got its answer sees the record.
-        record = RequestRecord(self.command, relative, dict(query), response.status, customer_id)
-        env.log.add(record)
+        # Logged before answering, so a client that got its answer sees the record; a request
+        # from before a reset belongs to the log that reset cleared.
+        if context.is_current():
+            record = RequestRecord(
+                self.command, relative, dict(query), response.status, customer_id
+            )
+            env.log.add(record)
+        if response.headers.get("Connection") == "close":
+            self.close_connection = True
         self._send(response)
 
     def _send(self, response: Response) -> None:

@@ -1,5 +1,6 @@
 """Date-time helpers: UTC formatting, lenient ISO parsing, Europe/Berlin wall-clock time."""
 
+import functools
 import re
 from datetime import UTC, date, datetime, timedelta
 
@@ -50,13 +51,19 @@ def _last_sunday(year: int, month: int) -> date:
     return last - timedelta(days=(last.weekday() + 1) % 7)
 
 
+@functools.cache
+def _summer_time(year: int) -> tuple[datetime, datetime]:
+    """When CEST starts and ends in `year` (aware UTC instants)."""
+    start = datetime.combine(_last_sunday(year, 3), datetime.min.time(), UTC) + timedelta(hours=1)
+    end = datetime.combine(_last_sunday(year, 10), datetime.min.time(), UTC) + timedelta(hours=1)
+    return start, end
+
+
 def berlin_local(moment: datetime) -> datetime:
     """Naive Europe/Berlin wall-clock time for an aware instant."""
     # The EU rule (CEST from the last Sunday of March to the last Sunday of October, both
     # at 01:00 UTC) is coded here so the sandbox needs no tz database on the machine.
     moment = moment.astimezone(UTC)
-    year = moment.year
-    start = datetime.combine(_last_sunday(year, 3), datetime.min.time(), UTC) + timedelta(hours=1)
-    end = datetime.combine(_last_sunday(year, 10), datetime.min.time(), UTC) + timedelta(hours=1)
+    start, end = _summer_time(moment.year)
     offset = timedelta(hours=2) if start <= moment < end else timedelta(hours=1)
     return (moment + offset).replace(tzinfo=None)

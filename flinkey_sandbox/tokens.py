@@ -30,6 +30,11 @@ class Tokens:
                 return None
             return entry[0]
 
+    def revoke(self, token: str) -> None:
+        """Invalidate one token."""
+        with self._lock:
+            self._tokens.pop(token, None)
+
     def expire_all(self) -> None:
         """Invalidate every token issued so far."""
         with self._lock:

@@ -96,21 +96,30 @@ def test_hang_next_delays_the_answer_past_a_client_timeout(api, sandbox):
     assert time.monotonic() - started < 1.0
 
 
-def test_hanging_requests_are_released_by_reset(api, sandbox):
+def test_hanging_requests_are_released_by_clearing_the_faults(api, sandbox):
     api.access_token()
     sandbox.faults.hang_next("/cars", seconds=30)
     result = {}
 
     def slow():
+        started = time.monotonic()
         result["status"] = api.get("/cars", timeout=10).status
+        result["seconds"] = time.monotonic() - started
 
     worker = threading.Thread(target=slow)
     worker.start()
-    time.sleep(0.2)
+    # Held: still waiting well after an unhindered request would have been answered, and
+    # not yet answered as far as the server knows (records are written before answering).
+    worker.join(timeout=0.5)
+    assert worker.is_alive(), "the request was not held"
+    assert sandbox.request_count(method="GET", path_prefix="/cars") == 0
+    released = time.monotonic()
     sandbox.faults.clear()
     worker.join(timeout=5)
-    assert not worker.is_alive()
-    assert result["status"] == 200
+    assert not worker.is_alive(), "the request was not released"
+    assert time.monotonic() - released < 2.0  # woken, not timed out after 30 s
+    assert result["status"] == 200 and result["seconds"] >= 0.5
+    assert sandbox.request_count(method="GET", path_prefix="/cars") == 1
 
 
 def test_redirect_next_answers_307_with_location(api, sandbox):
@@ -225,3 +234,52 @@ def test_keep_alive_connection_serves_several_requests(api, sandbox):
         assert connection.getresponse().status == 404
     finally:
         connection.close()
+
+
+def _hold(sandbox, send, path):
+    """Start `send()` in a thread and wait until the sandbox holds it in a hang on `path`."""
+    sandbox.faults.hang_next(path, seconds=30)
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(reply=send()))
+    worker.start()
+    worker.join(timeout=0.4)
+    assert worker.is_alive(), "the request was not held"
+    return worker, result
+
+
+def test_a_write_held_across_reset_does_not_reach_the_fresh_store(api, sandbox, monkeypatch):
+    api.access_token()
+    worker, result = _hold(
+        sandbox, lambda: api.call("PUT", "/cars", json_body={"name": "Geisterauto"}), "/cars"
+    )
+    # A reset that takes a moment after waking the held request (the token store is the
+    # last thing it clears): the request must not slip into the fresh state meanwhile.
+    expire_all = sandbox.tokens.expire_all
+    monkeypatch.setattr(sandbox.tokens, "expire_all", lambda: (time.sleep(0.3), expire_all()))
+    sandbox.reset()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    reply = result["reply"]
+    assert_text(reply, 503, "Service Unavailable.")
+    names = [car["name"] for car in sandbox.store.cars[DEMO.customer_id].values()]
+    assert "Geisterauto" not in names
+
+
+def test_a_token_request_held_across_reset_issues_no_token_for_the_fresh_state(api, sandbox):
+    worker, result = _hold(sandbox, api.token, "/oauth2/token")
+    sandbox.reset()
+    worker.join(timeout=5)
+    assert not worker.is_alive()
+    reply = result["reply"]
+    assert reply.status == 503
+    fresh = type(api)(sandbox)
+    assert fresh.get("/cars").status == 200  # new requests are served as usual
+
+
+def test_a_request_held_across_reset_is_not_in_the_fresh_request_log(api, sandbox):
+    api.access_token()
+    worker, result = _hold(sandbox, lambda: api.get("/cars"), "/cars")
+    sandbox.reset()
+    worker.join(timeout=5)
+    assert result["reply"].status == 503
+    assert sandbox.requests == []

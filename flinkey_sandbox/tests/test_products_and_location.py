@@ -109,7 +109,8 @@ def test_get_location_returns_latest_sample_with_string_numbers(api, sandbox):
     assert ISO_Z.match(location["date"]) and ISO_Z.match(location["odometerDate"])
     history = sandbox.store.locations[DEMO.car_id]
     assert location["date"] == z(datetime.fromtimestamp(history.times[-1], UTC))
-    assert sandbox.anchor - timedelta(minutes=16) <= datetime.fromisoformat(location["date"])
+    # DEMO.car_id reports at least hourly (every 1-2 minutes while it drives).
+    assert sandbox.anchor - timedelta(minutes=61) <= datetime.fromisoformat(location["date"])
     assert datetime.fromisoformat(location["date"]) <= sandbox.anchor
 
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("settings/connection/", views.test_connection, name="test-connection"),
     path("settings/customer/", views.choose_customer, name="choose-customer"),
     path("cars/", include("cars.urls")),
+    path("", include("maps.urls")),
     path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.

@@ -67,3 +67,19 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries cannot be deleted.")
+
+    def settle(self, *, outcome: str, **fields) -> bool:
+        """Record how a write that was logged before it was sent ended; return True if it did.
+
+        The one change an entry allows: from "unknown" (written before the upstream call, so
+        a worker killed mid-call leaves "unknown", never nothing) to its final outcome, once.
+        """
+        # The plain base manager: the guarded queryset refuses every update by design.
+        settled = type(self)._base_manager.filter(
+            pk=self.pk, outcome=self.Outcome.UNKNOWN
+        ).update(outcome=outcome, **fields)
+        if settled:
+            self.outcome = outcome
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(settled)

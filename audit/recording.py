@@ -59,29 +59,35 @@ def record(*, user, action: str, outcome=AuditEntry.Outcome.SUCCESS, **fields) -
 def recording(*, user, action: str, **fields):
     """Record the upstream write run inside the block: success, or the API's status and reason.
 
-    The block may fill in what it learns (e.g. `entry.car_id` of a created car). A
-    FlinkeyError is recorded as a failure and raised on.
+    The entry is stored before the block runs, as "unknown", and settled after it: a worker
+    killed while flinkey works (the write may be applied) leaves "unknown", never nothing.
+    The block may fill in what it learns (`entry.car_id` of a created car, `entry.event_id`).
+    A FlinkeyError is recorded as a failure (or unknown, if it may have been applied) and
+    raised on.
     """
-    entry = new_entry(user=user, action=action, **fields)
+    entry = new_entry(user=user, action=action, outcome=AuditEntry.Outcome.UNKNOWN, **fields)
+    entry.save()
+    learned_before = (entry.car_id, entry.event_id)
     try:
         yield entry
     except FlinkeyError as error:
         # A write that timed out after it was sent may or may not have happened.
         unknown = getattr(error, "write_outcome_unknown", False)
-        entry.outcome = AuditEntry.Outcome.UNKNOWN if unknown else AuditEntry.Outcome.FAILURE
-        entry.upstream_status = error.status
-        entry.message = error.message
-        entry.save()
+        entry.settle(
+            outcome=AuditEntry.Outcome.UNKNOWN if unknown else AuditEntry.Outcome.FAILURE,
+            upstream_status=error.status, message=error.message[:2000],
+        )
         raise
     except Exception as error:
-        # A fault of ours mid-write: still on record. Only the type: an exception's text
-        # can carry anything, secrets included.
-        entry.outcome = AuditEntry.Outcome.UNKNOWN
-        entry.message = f"fleetadmin error: {type(error).__name__}"
-        entry.save()
+        # A fault of ours mid-write: the entry stays "unknown". Only the type: an
+        # exception's text can carry anything, secrets included.
+        entry.settle(outcome=AuditEntry.Outcome.UNKNOWN,
+                     message=f"fleetadmin error: {type(error).__name__}")
         raise
-    entry.outcome = AuditEntry.Outcome.SUCCESS
-    entry.save()
+    learned = {name: value for name, value, before in
+               zip(("car_id", "event_id"), (entry.car_id, entry.event_id), learned_before,
+                   strict=True) if value != before}
+    entry.settle(outcome=AuditEntry.Outcome.SUCCESS, **learned)
 
 
 def field_changes(before: dict, after: dict) -> dict:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.access import (
@@ -122,6 +123,7 @@ def set_role(request, user_id):
 
 @manage_users_required
 @require_POST
+@sensitive_post_parameters("api_key", "username", "password")
 def set_credentials(request, user_id):
     """Set the account's flinkey credentials; the secrets are write-only, as on Settings."""
     target = _target(user_id)

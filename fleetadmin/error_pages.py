@@ -1,9 +1,11 @@
-"""The 500 page: part of the app (menu, styles) when it can be, plain when even that fails."""
+"""The 500 page (part of the app when it can be, plain when even that fails), and what error
+reports may show."""
 
 import logging
 
 from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import requires_csrf_token
 
 logger = logging.getLogger(__name__)
@@ -25,3 +27,13 @@ def server_error(request):
     except Exception:
         logger.exception("the 500 page itself failed")
         return HttpResponseServerError(PLAIN)
+
+
+class SecretsHidingReporterFilter(SafeExceptionReporterFilter):
+    """Hides what is marked sensitive also under DEBUG (Django's filter only acts without it).
+
+    The demo runs with DEBUG on; its error page must not show flinkey credentials either.
+    """
+
+    def is_active(self, request):
+        return True

@@ -15,6 +15,7 @@ from flinkey import (
     AuthenticationError,
     BadRequestError,
     FlinkeyError,
+    InvalidCredentialsFormat,
     NotFoundError,
     ProtocolError,
     ServerError,
@@ -82,6 +83,11 @@ def problem_of(error: Exception, *, not_found: str | None = None) -> Problem:
                            _("Try again in a moment."), detail)
         return Problem(503, _("flinkey cannot be reached right now."),
                        _("Try again in a moment."), detail)
+    if isinstance(error, InvalidCredentialsFormat):
+        # Stored before the settings form checked for it (a pasted invisible character).
+        return Problem(SETUP_STATUS, _("Your stored flinkey credentials contain a character "
+                                       "that cannot be sent to flinkey."),
+                       _("Enter them again on the Settings page."), setup_needed=True)
     if isinstance(error, AuthenticationError):
         if error.kind == "api_key":
             return Problem(SETUP_STATUS, _("flinkey refused your API key."),

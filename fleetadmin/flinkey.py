@@ -7,8 +7,9 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin import crypto, embedded_sandbox
+from fleetadmin import budget, crypto, embedded_sandbox
 from fleetadmin.models import FlinkeyCredentials
 from flinkey import FlinkeyClient, Token
 
@@ -73,6 +74,7 @@ def client_for(user, *, customer_required: bool = True) -> FlinkeyClient:
     return client_from(credentials)
 
 
+@sensitive_variables("credentials")
 def client_from(credentials: FlinkeyCredentials) -> FlinkeyClient:
     """Return a client for stored credentials, sharing its token through the cache."""
     base_url = api_base_url()
@@ -86,6 +88,7 @@ def client_from(credentials: FlinkeyCredentials) -> FlinkeyClient:
         token=_cached_token(cache_key),
         on_token=lambda token: _store_token(cache_key, token),
         timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
+        budget=budget.time_left(),
     )
 
 

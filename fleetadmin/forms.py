@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
+from flinkey import credential_problem
 
 
 class SecretInput(forms.PasswordInput):
@@ -46,6 +47,14 @@ class CredentialsForm(forms.Form):
             already_stored = self.stored is not None and getattr(self.stored, name)
             if not cleaned.get(name) and not already_stored:
                 self.add_error(name, _("This field is required."))
+        for name in ("api_key", "username", "password"):
+            value = cleaned.get(name) or ""
+            # Surrounding blanks: stripped from key and username by the fields; a password
+            # may really contain them, and the client sends it unchanged.
+            if value and credential_problem(name, value.strip() or value):
+                self.add_error(name, _(
+                    "This contains a character that cannot be sent to flinkey, often an "
+                    "invisible one pasted along with it. Type or paste it again."))
         return cleaned
 
 

@@ -8,6 +8,7 @@ fleetadmin.signals.settings_changed inside its transaction; the audit log record
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from fleetadmin.flinkey import client_for, credentials_of
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
@@ -31,6 +32,7 @@ def preferences_of(*, user) -> UserPreferences:
     return preferences
 
 
+@sensitive_variables("values", "value", "credentials")
 def save_credentials(*, user, values: Mapping[str, str], by=None) -> list[str]:
     """Store `values` as `user`'s credentials (blank secrets keep the stored ones).
 

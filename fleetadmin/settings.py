@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the upstream time budget counts the whole request (fleetadmin.budget).
+    "fleetadmin.budget.RequestBudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Only acts on SameSite=None cookies (DJANGO_CROSS_SITE_COOKIES): marks them Partitioned.
@@ -51,6 +53,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "fleetadmin.private_pages.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -234,6 +237,9 @@ SECURE_CSP = {
 # fleetadmin.middleware.PortalFramingMiddleware leaves this header out, because
 # X-Frame-Options cannot name another origin and CSP frame-ancestors decides instead.
 X_FRAME_OPTIONS = "DENY"
+# Error reports (the DEBUG page, mails, logs) hide what views and services mark sensitive,
+# also under DEBUG.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fleetadmin.error_pages.SecretsHidingReporterFilter"
 CSRF_FAILURE_VIEW = "accounts.access.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -284,6 +290,9 @@ FLINKEY_SANDBOX_PORT = env.int("FLINKEY_SANDBOX_PORT", default=8765)
 FLINKEY_ENCRYPTION_KEYS = env.list("FLINKEY_ENCRYPTION_KEYS", default=[])
 FLINKEY_CONNECT_TIMEOUT = env.float("FLINKEY_CONNECT_TIMEOUT", default=3.05)
 FLINKEY_READ_TIMEOUT = env.float("FLINKEY_READ_TIMEOUT", default=15.0)
+# Seconds all flinkey calls of one web request may take together: below the web server's
+# worker timeout (gunicorn's 30 s), so no request is killed between a write and its audit.
+FLINKEY_REQUEST_BUDGET = env.float("FLINKEY_REQUEST_BUDGET", default=25.0)
 
 # ------------------------------------------------------------------------------
 # Fan-out (fleetadmin.fanout) and maps

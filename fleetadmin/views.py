@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -29,6 +30,7 @@ def _settings_context(request, **overrides):
 
 
 @login_required
+@sensitive_post_parameters("api_key", "username", "password")
 def settings_page(request):
     """Show and save the user's flinkey credentials."""
     if request.method == "POST":

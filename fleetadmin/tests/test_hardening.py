@@ -1,0 +1,97 @@
+"""Hardening of the core: credentials that cannot be sent, secrets on error pages, the
+request's upstream time budget, and pages kept out of the browser's cache."""
+
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.testing import make_user
+from flinkey_sandbox import DEMO
+
+pytestmark = pytest.mark.django_db
+
+ZWSP = "\u200b"
+
+
+def save(client, url, **fields):
+    return client.post(url, {"api_key": "", "username": "", "password": "", **fields})
+
+
+@pytest.mark.parametrize("field", ["api_key", "username", "password"])
+def test_a_pasted_invisible_character_is_refused_when_saved(client, flinkey_api, field):
+    client.force_login(make_user("paster", with_credentials=False))
+    values = {"api_key": DEMO.api_key, "username": DEMO.username, "password": DEMO.password}
+    values[field] = values[field][:5] + ZWSP + values[field][5:]
+    response = save(client, reverse("settings"), **values)
+    assert response.status_code == 400
+    assert "cannot be sent to flinkey" in response.content.decode()
+    assert not FlinkeyCredentials.objects.filter(user__username="paster").exists()
+
+
+def test_an_admin_setting_them_for_someone_else_is_checked_too(client, flinkey_api):
+    client.force_login(make_user("boss", role="admin"))
+    other = make_user("staff", with_credentials=False)
+    response = save(client, reverse("user-credentials", args=[other.pk]),
+                    api_key=DEMO.api_key + ZWSP, username=DEMO.username, password="pw")
+    assert response.status_code == 400
+    assert not FlinkeyCredentials.objects.filter(user=other).exists()
+
+
+def test_surrounding_blanks_of_key_and_username_are_dropped(client, flinkey_api):
+    client.force_login(make_user("blanks", with_credentials=False))
+    response = save(client, reverse("settings"), api_key=f"  {DEMO.api_key}\n",
+                    username=f" {DEMO.username} ", password=DEMO.password)
+    assert response.status_code == 302
+    stored = FlinkeyCredentials.objects.get(user__username="blanks")
+    assert (stored.api_key, stored.username) == (DEMO.api_key, DEMO.username)
+
+
+def test_credentials_stored_before_the_check_explain_themselves(manager_client, manager):
+    credentials = manager.flinkey_credentials
+    credentials.api_key = DEMO.api_key + ZWSP
+    credentials.save()
+    response = manager_client.get(reverse("cars:list"))
+    html = response.content.decode()
+    assert response.status_code == 409  # a page that says what to do, not a 500
+    assert "Enter them again on the Settings page." in html
+
+
+def test_a_debug_error_page_never_shows_the_secrets(flinkey_api, settings, monkeypatch):
+    from fleetadmin import services
+
+    settings.DEBUG = True
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("debugger", with_credentials=False))
+
+    def broken_signal(**kwargs):
+        raise RuntimeError("fault while saving")
+
+    # Fails inside save_credentials, whose frame holds the values on the debug page.
+    monkeypatch.setattr(services.settings_changed, "send", broken_signal)
+    response = save(client, reverse("settings"), api_key="key-" + "k" * 20,
+                    username="manager-name", password="pass-" + "p" * 20)
+    html = response.content.decode()
+    assert response.status_code == 500 and "fault while saving" in html  # the debug page
+    assert "k" * 20 not in html and "p" * 20 not in html
+
+
+def test_every_call_of_a_request_shares_one_time_budget(manager_client, flinkey_api, settings):
+    settings.FLINKEY_REQUEST_BUDGET = 0.6
+    settings.FLINKEY_READ_TIMEOUT = 5
+    manager_client.get(reverse("cars:list"))  # the token first
+    flinkey_api.faults.hang_next("/cars", seconds=3, count=5)
+    started = time.monotonic()
+    response = manager_client.get(reverse("cars:list"))
+    elapsed = time.monotonic() - started
+    assert response.status_code == 504
+    assert elapsed < 2  # the budget, not the 5 s read timeout, nor three tries of it
+
+
+def test_pages_of_a_signed_in_person_are_not_stored(manager_client):
+    response = manager_client.get(reverse("cars:list"))
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    detail = manager_client.get(reverse("cars:detail", args=[DEMO.car_id]))
+    assert "no-store" in detail["Cache-Control"]

@@ -161,8 +161,17 @@ def test_the_csp_has_no_unsafe_sources_and_no_other_hosts():
     assert "'nonce'" not in csp["script-src"]  # the placeholder becomes a real nonce per page
     everything = [value for values in csp.values() for value in values]
     assert not [v for v in everything if "unsafe" in v]
-    assert not [v for v in everything if v.startswith(("http:", "https:", "*"))]
+    hosts = [v for v in everything if v.startswith(("http:", "https:", "*"))]
+    # Exactly one other host: the map tiles' (FLEETADMIN_TILE_URL), for images only.
+    assert hosts == ["https://tile.openstreetmap.org"]
+    assert "https://tile.openstreetmap.org" in csp["img-src"]
     assert csp["object-src"] == ["'none'"]
+
+
+def test_the_tile_host_in_the_csp_follows_the_setting():
+    csp = settings_with(FLEETADMIN_TILE_URL="https://{s}.tiles.corp.example/{z}/{x}/{y}.png")["csp"]
+    assert csp["img-src"][-1] == "https://*.tiles.corp.example"
+    assert not [v for vs in csp.values() for v in vs if "openstreetmap" in v]
 
 
 def test_oidc_from_the_environment():

@@ -79,11 +79,14 @@ def test_moments_in_the_users_zone_and_in_utc():
 
 
 def test_the_nearest_sample_and_its_distance_in_time(manager, flinkey_api):
-    asked = (flinkey_api.anchor - timedelta(days=3)).replace(minute=7)
-    position = services.car_position(user=manager, car_id=DEMO.car_id, at=asked)
+    # A parked car reports every few hours: 7 minutes before its latest sample, that
+    # sample is the nearest one, 7 minutes after the moment asked for.
+    latest = services.car_position(user=manager, car_id=DEMO.stationary_car_id)
+    asked = latest.location.recorded_at - timedelta(minutes=7)
+    position = services.car_position(user=manager, car_id=DEMO.stationary_car_id, at=asked)
     assert position.state == services.LOCATED
-    assert position.offset == position.location.recorded_at - asked
-    assert abs(position.offset) <= timedelta(minutes=8)  # samples every 10–15 minutes
+    assert position.location.recorded_at == latest.location.recorded_at
+    assert position.offset == timedelta(minutes=7)
 
 
 @pytest.mark.django_db

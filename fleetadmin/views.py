@@ -13,6 +13,7 @@ from fleetadmin import services
 from fleetadmin.errors import problem_of
 from fleetadmin.flinkey import SetupNeeded, credentials_of
 from fleetadmin.forms import CredentialsForm, CustomerChoiceForm, PreferencesForm
+from fleetadmin.htmx import render_screen
 from flinkey import FlinkeyError
 
 SETTINGS_TEMPLATE = "fleetadmin/settings.html"
@@ -62,10 +63,11 @@ def save_preferences(request):
 
 
 def _connection_result(request, *, customers=None, error=None, status=200):
-    template = SETTINGS_TEMPLATE + "#connection" if request.htmx else SETTINGS_TEMPLATE
+    """The #connection region for htmx, else the whole settings page with it."""
     context = _settings_context(request, customers=customers, connection_error=error,
                                 connection_tested=True)
-    return render(request, template, context, status=status)
+    return render_screen(request, SETTINGS_TEMPLATE, context, regions=["connection"],
+                         status=status)
 
 
 @login_required

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.access import write_access_required
-from cars import services
+from cars import services, unsettled
 from cars.forms import CarForm
 from cars.services import ListParams
 from fleetadmin.errors import is_missing, problem_of
@@ -274,7 +274,8 @@ def car_edit(request, car_id: int):
         except UPSTREAM_ERRORS as error:
             return _action_unavailable(request, context, error)
         context.update(form=CarForm(initial=services.car_values(car), editing=True,
-                                    car_id=car_id), car=car)
+                                    car_id=car_id), car=car,
+                       unsettled=unsettled.note(request, car_id=car_id))
         return _form_response(request, context)
 
     form = CarForm(request.POST, editing=True, car_id=car_id,
@@ -289,7 +290,10 @@ def car_edit(request, car_id: int):
         )
     except UPSTREAM_ERRORS as error:
         status = _refused(form, error, context)
+        unsettled.remember(request, car_id=car_id, problem=context["problem"])
         return _form_response(request, context, status)
+    if result.changes:
+        unsettled.forget(request, car_id=car_id)
     if not result.saved:
         context["form"] = _conflict_form(form, result)
         return _form_response(request, context, 409)
@@ -395,6 +399,8 @@ def _detail_page(request, car_id: int, *, with_devices: bool):
     except UPSTREAM_ERRORS as error:
         context["problem"] = car_problem(error)
         status = context["problem"].status
+    else:
+        context["unsettled"] = unsettled.note(request, car_id=car_id)
     if context["car"] is not None and with_devices:
         devices, _status = _devices_context(request, car_id)
         context.update(devices)
@@ -436,6 +442,7 @@ def car_delete(request, car_id: int):
                 return _deleted(request, params, car_id, name=car.name, already=True)
             context["problem"] = car_problem(error)
             status = context["problem"].status
+            unsettled.remember(request, car_id=car_id, problem=context["problem"])
         else:
             return _deleted(request, params, car_id, name=car.name, already=False)
 

@@ -223,3 +223,24 @@ def test_support_may_not_edit(support_client, flinkey_api, headers):
     assert response.status_code == 403
     assert flinkey_api.request_count(method="PATCH") == 0
     assert flinkey_api.request_count() == 0
+
+
+def test_a_timed_out_change_is_mentioned_on_the_cars_next_screens(manager_client, flinkey_api,
+                                                                  demo_car, settings):
+    settings.FLINKEY_READ_TIMEOUT = 0.3
+    manager_client.get(edit_url(demo_car.id))  # the token first
+    flinkey_api.faults.hang_next(f"/cars/{demo_car.id}", seconds=1, method="PATCH")
+    data = {**form_data(demo_car), "model": "Applied later?"}
+    response = manager_client.post(edit_url(demo_car.id), data, headers=hx("dialog"))
+    assert response.status_code == 504
+    # Whatever the person does next with this car, they are told.
+    detail = manager_client.get(f"/cars/{demo_car.id}/").content.decode()
+    assert "got no answer from flinkey. It may have been applied after all" in detail
+    again = manager_client.get(edit_url(demo_car.id), headers=hx("dialog")).content.decode()
+    assert 'id="car-unsettled"' in again
+    other = manager_client.get(f"/cars/{DEMO.box_only_car_id}/").content.decode()
+    assert 'id="car-unsettled"' not in other
+    # An answered change ends the note.
+    data = {**form_data(demo_car), "brand": "Answered"}
+    manager_client.post(edit_url(demo_car.id), data, headers=hx("dialog"))
+    assert 'id="car-unsettled"' not in manager_client.get(f"/cars/{demo_car.id}/").content.decode()

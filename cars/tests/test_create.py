@@ -5,9 +5,8 @@ import time
 import pytest
 
 from audit.models import AuditEntry
-from cars.tests.conftest import hx
 from fleetadmin.flinkey import client_for
-from fleetadmin.testing import make_user
+from fleetadmin.testing import hx, make_user
 from flinkey import BadRequestError, FlinkeyClient, UnavailableError
 from flinkey_sandbox import DEMO
 

@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from cars.tests.conftest import hx, upstream_calls
-from fleetadmin.testing import make_user
+from fleetadmin.testing import hx, make_user, upstream_calls
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -78,6 +78,11 @@ def settled(page):
     return page
 
 
+def rows(page):
+    """The rows of the car list's table."""
+    return page.locator("#car-rows tr")
+
+
 def log_in(page, base_url, username, password="pw-for-tests-1"):
     page.goto(f"{base_url}/login/")
     page.get_by_label("Username").fill(username)

@@ -75,12 +75,14 @@ def test_creating_in_the_dialog_shows_the_car_in_the_list(manager_client, flinke
 def test_a_new_car_outside_the_page_is_pinned_on_top(manager_client, flinkey_api):
     values = {**VALID, "name": "zzz last of all"}
     response = manager_client.post(NEW, values, headers=hx("dialog"))
-    pinned = response.context["pinned"] if response.context else None
     html = response.content.decode()
     car_id = next(c["id"] for c in flinkey_api.store.cars[DEMO.customer_id].values()
                   if c["name"] == "zzz last of all")
+    # Sorted by name it belongs on the last page, not the first one shown: pinned above it.
+    assert car_id not in {car.id for car in response.context["page"].items}
+    assert response.context["pinned"].id == car_id
     assert f'<tr id="car-row-{car_id}" class="car-new">' in html
-    assert pinned is None or pinned.id == car_id
+    assert "and the new car above" in html
 
 
 def test_the_create_is_audited(manager, manager_client, flinkey_api):

@@ -1,8 +1,12 @@
-"""pytest fixtures for Django-side tests (loaded by the root conftest).
+"""pytest fixtures and helpers shared by every test package (loaded by the root conftest).
 
 Django is imported inside the fixtures so that the client and sandbox suites can also run
 without Django configured.
 """
+
+import socket
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -45,23 +49,114 @@ def manager(db, flinkey_api):
 
 
 @pytest.fixture
+def admin(db, flinkey_api):
+    """An admin by our roles (not a Django superuser), with credentials like `manager`.
+
+    pytest-django's own `admin_user` is a superuser without any of our roles, a user our role
+    checks never see in production; `admin_user` and `admin_client` are overridden below so
+    that neither name can hand a test that superuser.
+    """
+    from accounts.access import ROLE_ADMIN
+
+    return make_user("ada", role=ROLE_ADMIN)
+
+
+@pytest.fixture
+def admin_user(admin):
+    """Overrides pytest-django's superuser: the same user as `admin`."""
+    return admin
+
+
+@pytest.fixture
+def admin_client(admin):
+    """A Django test client of its own, logged in as `admin`.
+
+    Overrides pytest-django's `admin_client`; not the `client` fixture, so that a test can
+    use both (an admin and someone else) without one login replacing the other.
+    """
+    return logged_in(admin)
+
+
+@pytest.fixture
 def support_user(db, flinkey_api):
     """A support user: reads everything, writes nothing."""
     return make_user("support", role="support")
 
 
 @pytest.fixture
-def support_client(client, support_user):
-    """A Django test client logged in as `support_user`."""
-    client.force_login(support_user)
-    return client
+def support_client(support_user):
+    """A Django test client of its own, logged in as `support_user`."""
+    return logged_in(support_user)
 
 
 @pytest.fixture
-def manager_client(client, manager):
-    """A Django test client logged in as `manager`."""
-    client.force_login(manager)
+def manager_client(manager):
+    """A Django test client of its own, logged in as `manager`."""
+    return logged_in(manager)
+
+
+def logged_in(user, **client_options):
+    """Return a new Django test client logged in as `user` (for a second person in a test)."""
+    from django.test import Client
+
+    client = Client(**client_options)
+    client.force_login(user)
     return client
+
+
+def hx(target: str | None = None, *, current_url: str | None = None, **extra) -> dict:
+    """Headers of an htmx request, aimed at the element with id `target` if given."""
+    headers = {"HX-Request": "true"}
+    if target is not None:
+        headers["HX-Target"] = target
+    if current_url is not None:
+        headers["HX-Current-URL"] = current_url
+    return {**headers, **extra}
+
+
+def upstream_calls(sandbox, method=None, path_prefix="/cars") -> int:
+    """Requests the sandbox saw for cars (the token request never counts)."""
+    return sandbox.request_count(method=method, path_prefix=path_prefix)
+
+
+@pytest.fixture
+def demo_car(manager, flinkey_api):
+    """The well-known demo car (Box + IQ) as the sandbox serves it; the request log is empty."""
+    from fleetadmin.flinkey import client_for
+    from flinkey_sandbox import DEMO
+
+    car = client_for(manager).get_car(DEMO.car_id)
+    flinkey_api.clear_requests()
+    return car
+
+
+def free_port() -> int:
+    """Return a local port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
+    """Poll `condition` until it returns something true, and return that; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"not within {timeout} s: {what or condition}")
+        time.sleep(0.02)
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    """Wait until something accepts connections on local `port`."""
+
+    def listening() -> bool:
+        with socket.socket() as attempt:
+            return attempt.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until(listening, timeout, f"something listening on port {port}")
 
 
 @pytest.fixture(scope="session")

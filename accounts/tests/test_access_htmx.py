@@ -3,11 +3,13 @@
 import pytest
 from django.urls import reverse
 
+from fleetadmin.testing import hx
+
 pytestmark = pytest.mark.django_db
 
 
 def htmx_get(client, url, current="http://testserver/cars/?page=2"):
-    return client.get(url, headers={"HX-Request": "true", "HX-Current-URL": current})
+    return client.get(url, headers=hx(current_url=current))
 
 
 def test_htmx_gets_hx_redirect_back_to_the_page(client):

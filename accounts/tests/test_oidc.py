@@ -25,7 +25,7 @@ from accounts.access import (
 from accounts.models import SSOIdentity
 from accounts.tests.oidc_provider import s256
 from audit.models import AuditEntry
-from fleetadmin.testing import make_user
+from fleetadmin.testing import hx, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -376,8 +376,8 @@ def test_an_expired_sign_on_during_htmx_use_navigates_the_browser(client, idp, s
     sign_in(client, idp)
     expire_sign_on(client)
 
-    response = client.get(reverse("audit") + "?page=2", headers={
-        "HX-Request": "true", "HX-Current-URL": "http://testserver/settings/"})
+    response = client.get(reverse("audit") + "?page=2",
+                          headers=hx(current_url="http://testserver/settings/"))
     assert response.status_code == 200
     authorize = response["HX-Redirect"]
     assert authorize.startswith(idp.issuer + "/authorize?")

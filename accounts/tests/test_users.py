@@ -1,29 +1,16 @@
 """Admin-only user management: roles, and other users' flinkey credentials (write-only)."""
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, can_write, role_of
 from accounts.models import SSOIdentity
 from audit.models import AuditEntry
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.testing import make_user
+from fleetadmin.testing import logged_in, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin(flinkey_api):
-    return make_user("ada", role=ROLE_ADMIN)
-
-
-@pytest.fixture
-def admin_client(admin):
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 @pytest.fixture
@@ -118,8 +105,7 @@ def test_an_admin_sets_up_credentials_without_seeing_them(admin_client, admin, d
     assert DEMO.api_key not in str(entry.changes) + entry.message
 
     # The desk user now works with them (the secrets stay write-only for them too).
-    desk_client = Client()
-    desk_client.force_login(desk)
+    desk_client = logged_in(desk)
     own = desk_client.get(reverse("settings")).content.decode()
     assert DEMO.api_key not in own and DEMO.password not in own
     assert desk_client.post(reverse("test-connection")).status_code == 200

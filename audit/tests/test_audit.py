@@ -5,25 +5,19 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
+from accounts.access import ROLE_SUPPORT
 from accounts.models import SSOIdentity
 from audit.models import AuditEntry
 from audit.recording import field_changes, record, recording
-from fleetadmin.testing import make_user
+from fleetadmin.testing import hx, make_user
+from fleetadmin.testing import logged_in as client_for_user
 from flinkey import BadRequestError, UpstreamTimeout
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def every_text(entries) -> str:
@@ -109,10 +103,9 @@ def test_removing_a_user_keeps_their_entries(flinkey_api):
     assert (entry.user, entry.username) == (None, "leaver")
 
 
-def test_the_audit_page_offers_no_way_to_change_entries(flinkey_api):
-    admin = make_user("root", role=ROLE_ADMIN)
+def test_the_audit_page_offers_no_way_to_change_entries(admin, admin_client):
     record(user=admin, action="auth.login")
-    client = client_for_user(admin)
+    client = admin_client
     page = client.get(reverse("audit")).content.decode()
     assert 'method="post"' not in page.split('id="audit-table"')[1]
     for method in ("post", "put", "patch", "delete"):
@@ -188,8 +181,7 @@ def test_a_car_change_made_in_the_ui_shows_before_and_after(manager_client, flin
 
 
 @pytest.fixture
-def three_people(flinkey_api):
-    admin = make_user("ada", role=ROLE_ADMIN)
+def three_people(admin):
     manager = make_user("max")
     support = make_user("sue", role=ROLE_SUPPORT)
     for person in (admin, manager, support):
@@ -247,7 +239,7 @@ def test_the_log_is_paged_and_htmx_gets_the_table_only(three_people):
     first = client.get(reverse("audit"), {"action": "car.delete"})
     assert len(first.context["page"].object_list) == 50
     second = client.get(reverse("audit"), {"action": "car.delete", "page": 2},
-                        headers={"HX-Request": "true"})
+                        headers=hx())
     fragment = second.content.decode()
     assert len(second.context["page"].object_list) == 10
     assert 'id="audit-table"' in fragment and "<html" not in fragment
@@ -276,11 +268,10 @@ def test_csv_export_respects_who_may_read_what(three_people):
         "ada", "max", "sue"}
 
 
-def test_csv_export_defuses_spreadsheet_formulas(flinkey_api):
-    admin = make_user("ada", role=ROLE_ADMIN)
+def test_csv_export_defuses_spreadsheet_formulas(admin_client):
     record(user=None, action="auth.login_failed", username="=HYPERLINK(\"http://x\")",
            outcome=AuditEntry.Outcome.FAILURE)
-    rows = export(client_for_user(admin), action="auth.login_failed")
+    rows = export(admin_client, action="auth.login_failed")
     assert rows[0]["user"] == "'=HYPERLINK(\"http://x\")"
 
 

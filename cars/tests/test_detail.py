@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from cars.tests.conftest import hx
 from fleetadmin.models import UserPreferences
+from fleetadmin.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 
 from audit.models import AuditEntry
 from cars.services import car_values
-from cars.tests.conftest import hx
+from fleetadmin.testing import hx
 from flinkey import FlinkeyClient
 from flinkey_sandbox import DEMO
 

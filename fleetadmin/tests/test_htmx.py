@@ -9,6 +9,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxMiddleware
 
 from fleetadmin.htmx import HtmxMessagesMiddleware, render_screen, screen, updates
+from fleetadmin.testing import hx
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def run(view, *, headers=None):
     return chain(request)
 
 
-HX = {"HX-Request": "true", "HX-Target": "dialog"}
+HX = hx("dialog")
 
 
 def test_an_htmx_answer_carries_its_messages_out_of_band():
@@ -75,12 +76,12 @@ def test_a_screen_varies_on_the_htmx_headers():
 def test_render_screen_answers_the_region_htmx_asked_for(rf):
     from django_htmx.middleware import HtmxDetails
 
-    request = rf.get("/", headers={"HX-Request": "true", "HX-Target": "status"})
+    request = rf.get("/", headers=hx("status"))
     request.htmx = HtmxDetails(request)
     region = render_screen(request, "includes/status.html", {"messages": []},
                            regions=["status"]).content.decode()
     assert region.startswith('<div id="status"')
-    other = rf.get("/", headers={"HX-Request": "true", "HX-Target": "elsewhere"})
+    other = rf.get("/", headers=hx("elsewhere"))
     other.htmx = HtmxDetails(other)
     page = render_screen(other, "404.html", {}, regions=["status"], status=404)
     assert page.status_code == 404 and b"<html" in page.content

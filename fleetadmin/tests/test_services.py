@@ -40,8 +40,8 @@ def test_saving_credentials_names_the_changed_fields_never_the_values(flinkey_ap
     assert FlinkeyCredentials.objects.get(user=user).password == "p-secret"
 
 
-def test_an_administrator_setting_credentials_is_named_with_the_target(flinkey_api, sent):
-    admin, user = make_user("ada", role="admin"), make_user("kim", with_credentials=False)
+def test_an_administrator_setting_credentials_is_named_with_the_target(admin, sent):
+    user = make_user("kim", with_credentials=False)
     services.save_credentials(user=user, by=admin, values={"api_key": "k", "username": "u",
                                                             "password": "p"})
     assert (sent[0]["user"], sent[0]["target"]) == (admin, "kim")

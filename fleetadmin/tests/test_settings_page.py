@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.testing import make_user
+from fleetadmin.testing import hx, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -57,8 +57,7 @@ def test_first_save_requires_every_field_and_keeps_what_was_typed(newcomer_clien
 
 
 def test_test_connection_lists_the_customers(manager_client):
-    response = manager_client.post(reverse("test-connection"),
-                                   headers={"HX-Request": "true", "HX-Target": "connection"})
+    response = manager_client.post(reverse("test-connection"), headers=hx("connection"))
     page = response.content.decode()
     assert response.status_code == 200
     assert 'id="connection"' in page
@@ -70,8 +69,7 @@ def test_test_connection_reports_a_wrong_api_key_with_the_apis_sentence(manager_
     credentials = FlinkeyCredentials.objects.get(user=manager)
     credentials.api_key = "wrong-key"
     credentials.save()
-    response = manager_client.post(reverse("test-connection"),
-                                   headers={"HX-Request": "true", "HX-Target": "connection"})
+    response = manager_client.post(reverse("test-connection"), headers=hx("connection"))
     page = response.content.decode()
     assert "invalid subscription key" in page
     assert "Check the API key on the Settings page." in page

@@ -1,34 +1,16 @@
 """One URL decides the upstream: any server that follows the seed pages, or the embedded one."""
 
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
 from fleetadmin import embedded_sandbox
-from fleetadmin.testing import make_user
+from fleetadmin.testing import free_port, make_user, wait_for_port
 
 pytestmark = pytest.mark.django_db
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as attempt:
-            if attempt.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from fleetadmin.testing import free_port
 from flinkey import FlinkeyClient
 from flinkey_sandbox import DEMO
 
@@ -165,9 +166,7 @@ def recorder_client():
 @pytest.fixture
 def closed_port() -> int:
     """Return a local port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_port()
 
 
 class CountingProxy:

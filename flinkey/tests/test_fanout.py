@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from fleetadmin.testing import wait_until
 from flinkey import FlinkeyError, NotFoundError, Outcome, UpstreamTimeout, fan_out
 from flinkey_sandbox import DEMO
 
@@ -30,13 +31,19 @@ def test_forty_calls_at_concurrency_eight_take_five_rounds(make_client, sandbox)
 def test_never_more_calls_in_flight_than_the_concurrency():
     lock = threading.Lock()
     in_flight = peak = 0
+    # The first four calls wait for each other: four in flight at once is then certain (on a
+    # busy machine, overlapping sleeps alone may not get there), and a pool of fewer than four
+    # breaks the barrier, which fails the test.
+    first_round = threading.Barrier(4, timeout=5)
 
     def call(item: int) -> int:
         nonlocal in_flight, peak
         with lock:
             in_flight += 1
             peak = max(peak, in_flight)
-        time.sleep(0.02)
+        if item < 4:
+            first_round.wait()
+        time.sleep(0.02)  # the work: calls that overlap, to show a fifth never joins
         with lock:
             in_flight -= 1
         return item * 2
@@ -87,9 +94,8 @@ def test_the_deadline_is_kept_and_late_items_are_timeouts(make_client, sandbox):
     assert any("not started" in o.error.message for o in late)
     # Wake the abandoned call so the sandbox logs it in this test, not the next.
     sandbox.faults.clear()
-    until = time.monotonic() + 3
-    while not sandbox.request_count(path_prefix=f"/cars/{cars[0]}") and time.monotonic() < until:
-        time.sleep(0.02)
+    wait_until(lambda: sandbox.request_count(path_prefix=f"/cars/{cars[0]}"),
+               what="the abandoned call logged")
 
 
 def test_a_deadline_as_a_monotonic_moment(make_client):

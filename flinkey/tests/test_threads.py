@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from fleetadmin.testing import wait_until
 from flinkey import Token, UpstreamTimeout
 from flinkey_sandbox import DEMO
 
@@ -22,9 +23,8 @@ def settle(sandbox, token_requests_expected: int) -> None:
     """Wake hanging requests and wait until the sandbox has logged them (it logs on answering),
     so they do not land in the next test's log."""
     sandbox.faults.clear()
-    until = time.monotonic() + 3
-    while token_requests(sandbox) < token_requests_expected and time.monotonic() < until:
-        time.sleep(0.02)
+    wait_until(lambda: token_requests(sandbox) >= token_requests_expected, timeout=3,
+               what=f"{token_requests_expected} token requests logged")
     assert token_requests(sandbox) == token_requests_expected
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from flinkey_sandbox import DEMO
+from flinkey_sandbox.seed import INTEGRATION_AGENT, PORTAL_AGENT, USER_AGENTS
 
 from .helpers import JSON, assert_problem_415, assert_text
 
@@ -65,7 +66,11 @@ def test_get_events_of_a_car_returns_array_of_events(api):
         assert isinstance(event["userAgent"], str) and event["userAgent"]
         for key in ("latitude", "longitude"):
             assert event[key] is None or isinstance(event[key], int | float)
-    assert any(e["latitude"] is None for e in events) or len(events) < 30
+    # Most events have a position; some were recorded without a GPS fix (both null then).
+    positioned = [e for e in events if e["latitude"] is not None]
+    assert 0 < len(positioned) < len(events)
+    assert all(e["longitude"] is not None for e in positioned)
+    assert all(e["longitude"] is None for e in events if e["latitude"] is None)
 
 
 def test_event_date_time_is_berlin_wall_clock_of_utc_date_time(api):
@@ -99,8 +104,10 @@ def test_seeded_events_come_in_open_close_pairs_by_users_of_the_customer(api, sa
     opened = [e for e in events if e["type"] == "CarOpened"]
     closed = [e for e in events if e["type"] == "CarClosed"]
     assert abs(len(opened) - len(closed)) <= 1
-    agents = " ".join(e["userAgent"] for e in events)
-    assert "iOS" in agents or "Android" in agents
+    # Every agent is one of the seed's cast; mostly the drivers' phone apps.
+    agents = [e["userAgent"] for e in events]
+    assert set(agents) <= {*USER_AGENTS, PORTAL_AGENT, INTEGRATION_AGENT, DEMO.hostile_user_agent}
+    assert sum(agent in USER_AGENTS for agent in agents) > len(agents) / 2
     first = datetime.fromisoformat(events[0]["utcDateTime"])
     assert sandbox.anchor - timedelta(days=14, hours=1) <= first
     assert all(datetime.fromisoformat(e["utcDateTime"]) <= sandbox.anchor for e in events)

@@ -3,6 +3,7 @@
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,23 @@ def settled(page):
     page.wait_for_load_state()
     page.wait_for_function(HTMX_IDLE)
     return page
+
+
+def wait_for(page, condition, timeout=5.0, what=""):
+    """Wait until `condition()` (Python-side, e.g. on console lines) holds; fail at the deadline.
+
+    Waits through Playwright, which delivers the page's events meanwhile (time.sleep would not).
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout} s: {what or condition}")
+        page.wait_for_timeout(50)
+
+
+def rows(page):
+    """The rows of the car list's table."""
+    return page.locator("#car-rows tr")
 
 
 def log_in(page, base_url, username, password="pw-for-tests-1"):

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in, settled, unexpected
+from tests.browser.conftest import log_in, rows, settled, unexpected
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -26,10 +26,6 @@ def manager_page(page, dashboard, console_problems):
     log_in(page, dashboard, "fm")
     expect(page).to_have_url(f"{dashboard}/cars/")
     return page
-
-
-def rows(page):
-    return page.locator("#car-rows tr")
 
 
 def test_search_open_edit_create_delete(manager_page, dashboard, console_problems):

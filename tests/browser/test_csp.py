@@ -99,7 +99,7 @@ def test_the_violation_detector_works(watched, dashboard):
         script.textContent = "window.__ran = true";
         document.body.appendChild(script);
     }""")
-    page.wait_for_timeout(200)
+    page.wait_for_function("window.__cspViolations.length > 0")
     page.collect_violations()
     assert page.evaluate("window.__ran === undefined")
     assert any("script-src" in violation for violation in page.csp_violations)

@@ -7,13 +7,9 @@ from playwright.sync_api import expect
 
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in, settled, unexpected
+from tests.browser.conftest import log_in, rows, settled, unexpected
 
 PHONE = {"width": 390, "height": 844}
-
-
-def rows(page):
-    return page.locator("#car-rows tr")
 
 
 @pytest.fixture

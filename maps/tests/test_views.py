@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from cars.tests.conftest import hx
+from fleetadmin.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

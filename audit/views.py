@@ -14,7 +14,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
-from audit.recording import ACTIONS, action_label, can_view_all, visible_entries
+from audit.recording import (
+    ACTIONS,
+    action_label,
+    can_view_all,
+    field_label,
+    value_label,
+    visible_entries,
+)
 
 PAGE_SIZE = 50
 TEMPLATE = "audit/audit.html"
@@ -73,15 +80,21 @@ def _filtered(request):
 
 
 def change_rows(changes) -> list[dict]:
-    """Return one row per changed field: {"field", "before", "after"} or {"field", "value"}."""
+    """Return one row per changed field: {"field", "before", "after"} or {"field", "value"}.
+
+    Field names and the names some fields hold are shown in the reader's words.
+    """
     rows = []
     for field, value in (changes or {}).items():
+        label = field_label(field)
         if isinstance(value, dict) and {"before", "after"} <= value.keys():
-            rows.append({"field": field, "before": value["before"], "after": value["after"]})
+            rows.append({"field": label, "before": value_label(field, value["before"]),
+                         "after": value_label(field, value["after"])})
         elif isinstance(value, list):
-            rows.append({"field": field, "value": ", ".join(str(item) for item in value)})
+            rows.append({"field": label,
+                         "value": ", ".join(str(value_label(field, item)) for item in value)})
         else:
-            rows.append({"field": field, "value": value})
+            rows.append({"field": label, "value": value_label(field, value)})
     return rows
 
 

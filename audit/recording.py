@@ -2,6 +2,7 @@
 
 from contextlib import contextmanager
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
@@ -24,6 +25,51 @@ ACTIONS = {
     "preferences.change": _("preferences changed"),
     "role.change": _("role changed"),
 }
+
+
+# How the page shows the names entries record in `changes`: field names, and the values of
+# the fields that hold names rather than data. The CSV export keeps the names as recorded.
+FIELD_LABELS = {
+    "name": _("name"),
+    "license_plate": _("licence plate"),
+    "brand": _("brand"),
+    "model": _("model"),
+    "vin": _("VIN"),
+    "description": _("description"),
+    "api_key": _("API key"),
+    "username": _("API manager username"),
+    "password": _("API manager password"),
+    "changed": _("changed"),
+    "customer": _("customer"),
+    "time_zone": _("time zone"),
+    "language": _("language"),
+    "role": _("role"),
+    "method": _("signed in with"),
+}
+SIGN_IN_METHODS = {
+    "password": _("password"),
+    "sso": _("single sign-on"),
+    "proxy": _("portal"),
+    "other": _("other"),
+}
+
+
+def field_label(name: str) -> str:
+    """Return what a reader is shown for a recorded field name (the name itself if unknown)."""
+    return str(FIELD_LABELS.get(name, name))
+
+
+def value_label(field: str, value):
+    """Return a recorded value as shown: names in words, data (and None) as recorded."""
+    if not isinstance(value, str):
+        return value
+    if field == "method":
+        return str(SIGN_IN_METHODS.get(value, value))
+    if field == "changed":
+        return field_label(value)
+    if field == "role" and value:
+        return gettext(value)  # the role names are accounts.access.ROLE_LABELS' messages
+    return value
 
 
 def action_label(action: str) -> str:

@@ -11,9 +11,17 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
-from audit.recording import ACTIONS, action_label, can_view_all, visible_entries
+from audit.recording import (
+    ACTIONS,
+    action_label,
+    can_view_all,
+    field_label,
+    value_label,
+    visible_entries,
+)
 
 PAGE_SIZE = 50
 TEMPLATE = "audit/audit.html"
@@ -26,9 +34,9 @@ class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=_("Action"), required=False)
     car = forms.IntegerField(label=_("Car ID"), required=False, min_value=0)
     since = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     until = forms.DateField(label=_("Until"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
 
     def __init__(self, *args, all_users=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,15 +80,21 @@ def _filtered(request):
 
 
 def change_rows(changes) -> list[dict]:
-    """Return one row per changed field: {"field", "before", "after"} or {"field", "value"}."""
+    """Return one row per changed field: {"field", "before", "after"} or {"field", "value"}.
+
+    Field names and the names some fields hold are shown in the reader's words.
+    """
     rows = []
     for field, value in (changes or {}).items():
+        label = field_label(field)
         if isinstance(value, dict) and {"before", "after"} <= value.keys():
-            rows.append({"field": field, "before": value["before"], "after": value["after"]})
+            rows.append({"field": label, "before": value_label(field, value["before"]),
+                         "after": value_label(field, value["after"])})
         elif isinstance(value, list):
-            rows.append({"field": field, "value": ", ".join(str(item) for item in value)})
+            rows.append({"field": label,
+                         "value": ", ".join(str(value_label(field, item)) for item in value)})
         else:
-            rows.append({"field": field, "value": value})
+            rows.append({"field": label, "value": value_label(field, value)})
     return rows
 
 
@@ -116,9 +130,21 @@ class _Echo:
         return value
 
 
+# The header row in the reader's language (the English names are those of the first exports).
 CSV_COLUMNS = (
-    "id", "when_utc", "user", "sso_subject", "action", "affected_user", "customer_id",
-    "car_id", "event_id", "outcome", "upstream_status", "message", "changes",
+    pgettext_lazy("audit CSV column", "id"),
+    pgettext_lazy("audit CSV column", "when_utc"),
+    pgettext_lazy("audit CSV column", "user"),
+    pgettext_lazy("audit CSV column", "sso_subject"),
+    pgettext_lazy("audit CSV column", "action"),
+    pgettext_lazy("audit CSV column", "affected_user"),
+    pgettext_lazy("audit CSV column", "customer_id"),
+    pgettext_lazy("audit CSV column", "car_id"),
+    pgettext_lazy("audit CSV column", "event_id"),
+    pgettext_lazy("audit CSV column", "outcome"),
+    pgettext_lazy("audit CSV column", "upstream_status"),
+    pgettext_lazy("audit CSV column", "message"),
+    pgettext_lazy("audit CSV column", "changes"),
 )
 
 
@@ -128,9 +154,11 @@ def audit_export(request):
     """The filtered entries as CSV (all pages), streamed."""
     _form, entries, _all_users = _filtered(request)
     writer = csv.writer(_Echo())
+    # Translated now: the rows are streamed after the request's language may be gone.
+    header = [str(column) for column in CSV_COLUMNS]
 
     def rows():
-        yield writer.writerow(CSV_COLUMNS)
+        yield writer.writerow(header)
         for entry in entries.iterator(chunk_size=500):
             yield writer.writerow([_cell(value) for value in (
                 entry.pk,

@@ -5,6 +5,8 @@ import logging
 
 from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.utils.html import escape
+from django.utils.translation import get_language, gettext, gettext_noop
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import requires_csrf_token
 
@@ -13,10 +15,22 @@ logger = logging.getLogger(__name__)
 # What is left when the app's own page cannot be rendered (the fault may be in a template
 # or a context processor): no template, no database, nothing that can fail again.
 PLAIN = (
-    "<!doctype html><html><head><meta charset='utf-8'><title>fleetadmin</title></head><body>"
-    "<h1>Something went wrong in fleetadmin</h1><p>Try again in a moment; if it happens "
-    "again, tell your administrator.</p><p><a href='/'>fleetadmin</a></p></body></html>"
+    "<!doctype html><html lang='{lang}'><head><meta charset='utf-8'><title>fleetadmin</title>"
+    "</head><body><h1>{headline}</h1><p>{advice}</p><p><a href='/'>fleetadmin</a></p>"
+    "</body></html>"
 )
+HEADLINE = gettext_noop("Something went wrong in fleetadmin")
+ADVICE = gettext_noop("Try again in a moment; if it happens again, tell your administrator.")
+
+
+def plain_page() -> str:
+    """Return the plain 500 page, in the request's language when translating still works."""
+    try:
+        words = {"lang": get_language() or "en", "headline": gettext(HEADLINE),
+                 "advice": gettext(ADVICE)}
+    except Exception:
+        words = {"lang": "en", "headline": HEADLINE, "advice": ADVICE}
+    return PLAIN.format(**{name: escape(value) for name, value in words.items()})
 
 
 @requires_csrf_token
@@ -26,7 +40,7 @@ def server_error(request):
         return render(request, "500.html", status=500)
     except Exception:
         logger.exception("the 500 page itself failed")
-        return HttpResponseServerError(PLAIN)
+        return HttpResponseServerError(plain_page())
 
 
 class SecretsHidingReporterFilter(SafeExceptionReporterFilter):

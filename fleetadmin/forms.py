@@ -5,6 +5,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fleetadmin.languages import language_choices
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
 from flinkey import credential_problem
 
@@ -66,10 +67,15 @@ class PreferencesForm(forms.ModelForm):
     """The user's display preferences."""
 
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    language = forms.ChoiceField(
+        label=_("Language"), required=False,
+        choices=lambda: [("", _("As the browser says")), *language_choices()],
+        help_text=_("Also switched with DE | EN at the top of every page."),
+    )
 
     class Meta:
         model = UserPreferences
-        fields = ["time_zone"]
+        fields = ["time_zone", "language"]
 
 
 class CustomerChoiceForm(forms.Form):

@@ -1,10 +1,12 @@
-"""Project-wide middleware: the user's time zone, and being shown inside a portal's frame."""
+"""Project-wide middleware: the user's time zone and language, being shown inside a portal."""
 
 import zoneinfo
 from http.cookies import Morsel
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+
+from fleetadmin.languages import is_language, set_language_cookie
 
 
 class UserTimeZoneMiddleware:
@@ -22,12 +24,54 @@ class UserTimeZoneMiddleware:
 
     @staticmethod
     def _zone_name(request) -> str:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            preferences = getattr(user, "preferences", None)
-            if preferences is not None:
-                return preferences.time_zone
+        preferences = _preferences(request)
+        if preferences is not None:
+            return preferences.time_zone
         return settings.FLEETADMIN_DEFAULT_TIME_ZONE
+
+
+def _preferences(request):
+    """Return the signed-in user's UserPreferences, or None (anonymous, or none saved yet)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    return getattr(user, "preferences", None)
+
+
+class UserLanguageMiddleware:
+    """Applies the language the signed-in user chose, over the browser's.
+
+    LocaleMiddleware (above) has picked the language cookie's or the browser's
+    (Accept-Language); a user's saved choice (UserPreferences.language) wins over both. The
+    answer carries the choice in the language cookie too, so the login page after signing
+    out, and the first page of the next session, speak it as well. Must sit below
+    AuthenticationMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        chosen = self._chosen(request)
+        if chosen:
+            translation.activate(chosen)
+            request.LANGUAGE_CODE = chosen
+        response = self.get_response(request)
+        if not chosen and request.user is not user:
+            # Signing in replaced request.user: the new user's choice goes into the cookie.
+            chosen = self._chosen(request)
+        # A view that changed the choice has set the cookie itself.
+        if (chosen and request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != chosen
+                and settings.LANGUAGE_COOKIE_NAME not in response.cookies):
+            set_language_cookie(response, chosen)
+        return response
+
+    @staticmethod
+    def _chosen(request) -> str:
+        preferences = _preferences(request)
+        language = preferences.language if preferences is not None else ""
+        return language if is_language(language) else ""
 
 
 class PortalFramingMiddleware:
@@ -57,7 +101,7 @@ class _PartitionedMorsel(Morsel):
 
 
 class PartitionedCookiesMiddleware:
-    """Marks the session and CSRF cookies Partitioned when they are SameSite=None.
+    """Marks the session, CSRF and language cookies Partitioned when they are SameSite=None.
 
     A portal on another site frames fleetadmin: its cookies are third-party there, and
     browsers that block third-party cookies still accept partitioned ones (kept per
@@ -70,7 +114,8 @@ class PartitionedCookiesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME):
+        for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME,
+                     settings.LANGUAGE_COOKIE_NAME):
             morsel = response.cookies.get(name)
             if morsel is None or isinstance(morsel, _PartitionedMorsel):
                 continue

@@ -50,6 +50,12 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(_("“%(zone)s” is not a known time zone."), params={"zone": value})
 
 
+def validate_language(value: str) -> None:
+    if value and value not in dict(settings.LANGUAGES):
+        raise ValidationError(_("“%(language)s” is not a language of fleetadmin."),
+                              params={"language": value})
+
+
 def default_time_zone() -> str:
     return settings.FLEETADMIN_DEFAULT_TIME_ZONE
 
@@ -63,6 +69,11 @@ class UserPreferences(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, validators=[validate_time_zone],
         default=default_time_zone,
+    )
+    # One of settings.LANGUAGES; blank: the browser's (Accept-Language), or the header's
+    # switcher for this browser. fleetadmin.middleware.UserLanguageMiddleware applies it.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, default="", validators=[validate_language],
     )
 
     def __str__(self):

@@ -57,19 +57,29 @@ def save_credentials(*, user, values: Mapping[str, str], by=None) -> list[str]:
     return changed
 
 
-def save_preferences(*, user, time_zone: str) -> bool:
-    """Store the user's time zone (validated by the caller); True if it changed."""
+def save_preferences(*, user, time_zone: str | None = None,
+                     language: str | None = None) -> bool:
+    """Store the user's time zone and language (validated by the caller); True if one changed.
+
+    None leaves a preference as it is; a blank language means the browser's.
+    """
     preferences = preferences_of(user=user)
-    before = preferences.time_zone
-    preferences.time_zone = time_zone
+    wanted = {"time_zone": time_zone, "language": language}
+    changes = {
+        name: {"before": getattr(preferences, name), "after": value}
+        for name, value in wanted.items()
+        if value is not None and value != getattr(preferences, name)
+    }
+    if not changes:
+        return False
+    for name, change in changes.items():
+        setattr(preferences, name, change["after"])
     with transaction.atomic():
         preferences.save()
-        if before != time_zone:
-            settings_changed.send(
-                sender=UserPreferences, user=user, action="preferences.change",
-                changes={"time_zone": {"before": before, "after": time_zone}},
-            )
-    return before != time_zone
+        settings_changed.send(
+            sender=UserPreferences, user=user, action="preferences.change", changes=changes,
+        )
+    return True
 
 
 def check_connection(*, user) -> list[Customer]:

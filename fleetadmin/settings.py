@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "fleetadmin.htmx.HtmxMessagesMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",
     "fleetadmin.middleware.PortalFramingMiddleware",
+    # The signed-in user's language (over LocaleMiddleware's choice) and time zone.
+    "fleetadmin.middleware.UserLanguageMiddleware",
     "fleetadmin.middleware.UserTimeZoneMiddleware",
 ]
 
@@ -198,12 +200,23 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # ------------------------------------------------------------------------------
-# Internationalisation: every time is stored in UTC and shown in the user's zone.
+# Internationalisation: English and German (locale/de, see README "Languages"); every time
+# is stored in UTC and shown in the user's zone.
 # ------------------------------------------------------------------------------
+# The browser's language (Accept-Language) until the user picks one in the header or on
+# Settings; the pick is kept per user (UserPreferences.language) and in the language cookie.
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("de", _("German"))]
+LANGUAGES = [("de", _("German")), ("en", _("English"))]  # the switcher's order: DE | EN
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Our own date and time formats per language (fleetadmin/formats/<lang>/formats.py), over
+# Django's: 24-hour times everywhere, ISO dates in English, 31.12.2026 in German.
+FORMAT_MODULE_PATH = ["fleetadmin.formats"]
+# Off on purpose: it would also group ids rendered into attributes and hidden inputs
+# ("1.001"). Quantities ask for grouping themselves: {{ km|floatformat:"1g" }} → 12.345,6.
+USE_THOUSAND_SEPARATOR = False
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True  # read by the server only
 USE_TZ = True
 TIME_ZONE = "UTC"
 # The zone a user sees until they choose their own on the settings page.
@@ -257,6 +270,8 @@ if SESSION_COOKIE_SAMESITE == "None":
     SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = SESSION_COOKIE_SAMESITE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # (The test suite turns this off in the root conftest: its client and live server speak
 # plain HTTP.)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)

@@ -17,7 +17,8 @@ urlpatterns = [
     path("cars/", include("cars.urls")),
     path("", include("maps.urls")),
     path("audit/", include("audit.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The header's language switcher: Django's set_language, also saved for the user.
+    path("i18n/setlang/", views.set_language, name="set_language"),
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
 ]

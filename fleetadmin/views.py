@@ -4,7 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -14,6 +16,7 @@ from fleetadmin.errors import problem_of
 from fleetadmin.flinkey import SetupNeeded, credentials_of
 from fleetadmin.forms import CredentialsForm, CustomerChoiceForm, PreferencesForm
 from fleetadmin.htmx import render_screen
+from fleetadmin.languages import forget_language_cookie, is_language, set_language_cookie
 from flinkey import FlinkeyError
 
 SETTINGS_TEMPLATE = "fleetadmin/settings.html"
@@ -52,14 +55,33 @@ def settings_page(request):
 @login_required
 @require_POST
 def save_preferences(request):
-    """Save the user's display preferences."""
+    """Save the user's display preferences: time zone and language."""
     form = PreferencesForm(request.POST, instance=services.preferences_of(user=request.user))
     if form.is_valid():
-        services.save_preferences(user=request.user, time_zone=form.cleaned_data["time_zone"])
+        language = form.cleaned_data["language"]
+        services.save_preferences(user=request.user, time_zone=form.cleaned_data["time_zone"],
+                                  language=language)
+        if language:
+            translation.activate(language)  # the confirmation already in the new language
         messages.success(request, _("Your preferences were saved."))
-        return redirect("settings")
+        response = redirect("settings")
+        if language:
+            set_language_cookie(response, language)
+        else:
+            forget_language_cookie(response)
+        return response
     return render(request, SETTINGS_TEMPLATE, _settings_context(request, preferences_form=form),
                   status=400)
+
+
+@require_POST
+def set_language(request):
+    """The header's DE | EN: Django's set_language (the cookie), kept for a signed-in user."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and is_language(language):
+        services.save_preferences(user=request.user, language=language)
+    return response
 
 
 def _connection_result(request, *, customers=None, error=None, status=200):

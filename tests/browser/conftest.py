@@ -38,6 +38,13 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Pages follow the browser's language (Accept-Language): English unless a test asks for
+    # another (test_german.py), whatever the machine's own locale is.
+    return {**browser_context_args, "locale": "en-US"}
+
+
 @pytest.fixture
 def console_problems(page):
     """Console errors and CSP violations the page reported; tests assert it stays empty."""

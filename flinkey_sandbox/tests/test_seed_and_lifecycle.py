@@ -4,7 +4,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -129,14 +128,13 @@ def test_anchor_can_be_passed():
     assert Sandbox(anchor=datetime(2026, 3, 15, 12)).anchor == ANCHOR  # naive means UTC
 
 
-def test_extra_cars_seed_fast_and_list_fast():
-    started = time.monotonic()
+def test_ten_thousand_extra_cars_seed_and_list():
+    # How fast is measured by benchmarks/car_list.py, not here: a shared machine's timing
+    # makes a flaky test, not a guarantee.
     sandbox = Sandbox(extra_cars=10_000, anchor=ANCHOR)
-    assert time.monotonic() - started < 2.0  # ~0.3 s here; generous for slow CI machines
     with sandbox:
         api = Api(sandbox)
         api.access_token()
-        started = time.monotonic()
         reply = api.get(
             "/cars",
             {
@@ -145,7 +143,6 @@ def test_extra_cars_seed_fast_and_list_fast():
                 "$top": "25",
             },
         )
-        assert time.monotonic() - started < 1.0
         assert reply.status == 200 and len(reply.json()) == 25
         everything = api.get("/cars").json()
         assert len(everything) == 62 + 10_000

@@ -184,8 +184,11 @@ class FlinkeyClient:
         return self._obtain_token(lambda current: current is not None and current.is_fresh())
 
     def _renew_token(self, refused: Token) -> Token:
-        # Another thread may have renewed it while this call waited for its 401.
-        return self._obtain_token(lambda current: current is not None and current is not refused)
+        # Another thread (or, through token_guard, another process) may have renewed it while
+        # this call waited for its 401; compared by value, a guard hands in copies.
+        return self._obtain_token(
+            lambda current: current is not None and current.access_token != refused.access_token
+        )
 
     def _obtain_token(self, usable: Callable[[Token | None], bool]) -> Token:
         # One lock per client: N threads needing a token send one token request, and

@@ -15,6 +15,8 @@ from django.views.decorators.http import require_GET
 
 from fleetadmin import audit
 from fleetadmin.access import can_view_all_audit
+from fleetadmin.csv_export import Echo as _Echo
+from fleetadmin.csv_export import cell as _cell
 
 PAGE_SIZE = 50
 TEMPLATE = "fleetadmin/audit.html"
@@ -101,20 +103,6 @@ def audit_log(request):
     }
     template = TEMPLATE + "#audit-table" if request.htmx else TEMPLATE
     return render(request, template, context)
-
-
-# A spreadsheet treats cells starting with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 CSV_COLUMNS = (

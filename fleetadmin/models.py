@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +64,11 @@ class UserPreferences(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, validators=[validate_time_zone],
         default=default_time_zone,
+    )
+    # The user's own id at flinkey: the default "who" of an event they record.
+    flinkey_user_id = models.PositiveIntegerField(
+        _("flinkey user id"), null=True, blank=True,
+        validators=[MaxValueValidator(2_147_483_647)],
     )
 
     def __str__(self):

@@ -63,12 +63,15 @@ def settings_page(request):
 def save_preferences(request):
     """Save the user's display preferences."""
     preferences = _preferences_of(request.user)
-    before = {"time_zone": preferences.time_zone}
+    before = {"time_zone": preferences.time_zone,
+              "flinkey_user_id": preferences.flinkey_user_id}
     form = PreferencesForm(request.POST, instance=preferences)
     if form.is_valid():
         with transaction.atomic():
             form.save()
-            changes = audit.field_changes(before, {"time_zone": form.instance.time_zone})
+            changes = audit.field_changes(before, {
+                "time_zone": form.instance.time_zone,
+                "flinkey_user_id": form.instance.flinkey_user_id})
             if changes:
                 audit.record(user=request.user, action="preferences.change", changes=changes)
         messages.success(request, _("Your preferences were saved."))

@@ -278,6 +278,16 @@ FLINKEY_CONNECT_TIMEOUT = env.float("FLINKEY_CONNECT_TIMEOUT", default=3.05)
 FLINKEY_READ_TIMEOUT = env.float("FLINKEY_READ_TIMEOUT", default=15.0)
 
 # ------------------------------------------------------------------------------
+# Events: the timeline, its export, the "left open" report
+# ------------------------------------------------------------------------------
+# Events per timeline request (each is one upstream call, $top = this + 1; at most 999).
+FLEETADMIN_EVENTS_PAGE_SIZE = env.int("FLEETADMIN_EVENTS_PAGE_SIZE", default=50)
+# The CSV export stops after this many rows and says so in its last line.
+FLEETADMIN_EVENTS_EXPORT_MAX_ROWS = env.int("FLEETADMIN_EVENTS_EXPORT_MAX_ROWS", default=100_000)
+# "Left open": a car counts when its last event is an opening older than this many hours.
+FLEETADMIN_LEFT_OPEN_HOURS = env.int("FLEETADMIN_LEFT_OPEN_HOURS", default=12)
+
+# ------------------------------------------------------------------------------
 # Logging: to stderr, never a secret (the client never logs credentials or tokens).
 # ------------------------------------------------------------------------------
 LOGGING = {

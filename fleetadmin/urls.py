@@ -17,6 +17,8 @@ urlpatterns = [
     path("settings/connection/", views.test_connection, name="test-connection"),
     path("settings/customer/", views.choose_customer, name="choose-customer"),
     path("cars/", include("cars.urls")),
+    # A car's timeline (/cars/<id>/events/…), one event (/events/<id>/), the "left open" report.
+    path("", include("events.urls")),
     path("audit/", audit_views.audit_log, name="audit"),
     path("audit/export.csv", audit_views.audit_export, name="audit-export"),
     path("users/", users_views.user_list, name="users"),

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "fleetadmin",
     "cars",
     "events",
+    "maps",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,48 @@ FLINKEY_SANDBOX_PORT = env.int("FLINKEY_SANDBOX_PORT", default=8765)
 FLINKEY_ENCRYPTION_KEYS = env.list("FLINKEY_ENCRYPTION_KEYS", default=[])
 FLINKEY_CONNECT_TIMEOUT = env.float("FLINKEY_CONNECT_TIMEOUT", default=3.05)
 FLINKEY_READ_TIMEOUT = env.float("FLINKEY_READ_TIMEOUT", default=15.0)
+
+# ------------------------------------------------------------------------------
+# Fan-out (fleetadmin.fanout) and maps
+# ------------------------------------------------------------------------------
+# Upstream calls one page request runs at once, and the seconds after which it answers
+# with what it has (the cars still outstanding are reported as not located, to retry).
+FLEETADMIN_FANOUT_CONCURRENCY = env.int("FLEETADMIN_FANOUT_CONCURRENCY", default=8)
+FLEETADMIN_FANOUT_TIMEOUT = env.float("FLEETADMIN_FANOUT_TIMEOUT", default=10.0)
+# Seconds a car's current position is reused (map reloads within this time ask no one).
+FLEETADMIN_LOCATION_CACHE_SECONDS = env.int("FLEETADMIN_LOCATION_CACHE_SECONDS", default=60)
+# A moment older than this has its nearest sample fixed: cached for the long time below.
+FLEETADMIN_LOCATION_SETTLED_SECONDS = env.int("FLEETADMIN_LOCATION_SETTLED_SECONDS",
+                                              default=3600)
+FLEETADMIN_PAST_LOCATION_CACHE_SECONDS = env.int("FLEETADMIN_PAST_LOCATION_CACHE_SECONDS",
+                                                 default=2 * 86400)
+# Most location calls one route may cost (the sampling interval grows with the period).
+FLEETADMIN_ROUTE_MAX_CALLS = env.int("FLEETADMIN_ROUTE_MAX_CALLS", default=300)
+# Cars per request of the fleet map (one list call plus one location call per car).
+FLEETADMIN_MAP_BATCH_SIZE = env.int("FLEETADMIN_MAP_BATCH_SIZE", default=100)
+# Map tiles: URL template and attribution (HTML as the tile provider requires it).
+FLEETADMIN_TILE_URL = env.str("FLEETADMIN_TILE_URL",
+                              default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+FLEETADMIN_TILE_ATTRIBUTION = env.str(
+    "FLEETADMIN_TILE_ATTRIBUTION",
+    default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+            "contributors",
+)
+FLEETADMIN_TILE_MAX_ZOOM = env.int("FLEETADMIN_TILE_MAX_ZOOM", default=19)
+
+
+def _tile_origin(url: str) -> str:
+    """The scheme://host[:port] of the tile URL template, for CSP img-src ("" if relative)."""
+    from urllib.parse import urlsplit
+
+    # {s} subdomains ({s}.tile.example) would need a wildcard; keep it for exactly that label.
+    parts = urlsplit(url.replace("{s}", "__s__"))
+    if not parts.scheme or not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}".replace("__s__", "*")
+
+
+SECURE_CSP["img-src"].extend(filter(None, [_tile_origin(FLEETADMIN_TILE_URL)]))
 
 # ------------------------------------------------------------------------------
 # Events: the timeline, its export, the "left open" report

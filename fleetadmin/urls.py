@@ -17,6 +17,7 @@ urlpatterns = [
     path("settings/connection/", views.test_connection, name="test-connection"),
     path("settings/customer/", views.choose_customer, name="choose-customer"),
     path("cars/", include("cars.urls")),
+    path("", include("maps.urls")),
     # A car's timeline (/cars/<id>/events/…), one event (/events/<id>/), the "left open" report.
     path("", include("events.urls")),
     path("audit/", audit_views.audit_log, name="audit"),

@@ -46,6 +46,33 @@ def console_problems(page):
     return problems
 
 
+# A transparent 1x1 PNG: what the map tile server "answers" in browser tests.
+BLANK_TILE = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+@pytest.fixture(autouse=True)
+def offline_tiles(request):
+    """Tests run offline: map tiles get a blank image (a refused load logs a console error).
+
+    A test that wants tiles to fail routes them itself (its route is matched first).
+    """
+    if "page" not in request.fixturenames:
+        return
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    host = urlsplit(settings.FLEETADMIN_TILE_URL.replace("{s}", "a")).netloc
+    if host:
+        request.getfixturevalue("page").route(
+            lambda url: urlsplit(url).netloc.endswith(host.removeprefix("a.")),
+            lambda route: route.fulfill(status=200, content_type="image/png", body=BLANK_TILE),
+        )
+
+
 @pytest.fixture
 def dashboard(live_server, flinkey_api):
     """The live dashboard's base URL, talking to the test's sandbox."""

@@ -1,0 +1,98 @@
+"""fleetadmin.fanout against the sandbox: cached answers, partial results, nothing stale."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from fleetadmin.fanout import fan_out_cached, location_ttl, moment_text
+from fleetadmin.testing import make_user
+from flinkey import UpstreamTimeout
+from flinkey_sandbox import DEMO
+
+pytestmark = pytest.mark.django_db
+
+CARS = [DEMO.car_id, DEMO.iq_only_car_id, DEMO.box_only_car_id]
+
+
+def locations(user, keys, **kwargs):
+    return fan_out_cached(
+        user=user, kind="location", keys=keys,
+        fetch=lambda client, key: client.get_location(key[0], at=key[1]),
+        ttl=lambda key, value: location_ttl(key[1]), **kwargs,
+    )
+
+
+def location_calls(sandbox):
+    return sum(1 for r in sandbox.requests if "/location" in r.path)
+
+
+def test_a_second_load_makes_no_upstream_call(manager, flinkey_api):
+    keys = [(car, None) for car in CARS]
+    first = locations(manager, keys)
+    assert list(first) == keys
+    assert all(outcome.ok for outcome in first.values())
+    assert first[(DEMO.car_id, None)].value.latitude is not None
+    assert (first.fetched, first.hits) == (3, 0)
+    assert location_calls(flinkey_api) == 3
+
+    again = locations(manager, keys)
+    assert (again.fetched, again.hits) == (0, 3)
+    assert location_calls(flinkey_api) == 3
+    assert again[(DEMO.car_id, None)].value == first[(DEMO.car_id, None)].value
+    # A Box-only car's all-null answer is a value too, cached like any other.
+    assert again[(DEMO.box_only_car_id, None)].value.latitude is None
+
+
+def test_a_past_moment_is_cached_long_and_now_briefly(manager, flinkey_api, settings):
+    settings.FLEETADMIN_LOCATION_CACHE_SECONDS = 0  # "now" not cached at all
+    past = datetime.now(UTC) - timedelta(days=2)
+    keys = [(DEMO.car_id, past), (DEMO.car_id, None)]
+    locations(manager, keys)
+    again = locations(manager, keys)
+    assert again.hits == 1 and again.fetched == 1
+    assert location_calls(flinkey_api) == 3
+
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    settings.FLEETADMIN_LOCATION_CACHE_SECONDS = 60
+    assert location_ttl(None, now=now) == 60
+    assert location_ttl(now - timedelta(minutes=5), now=now) == 60  # a later sample may come
+    assert location_ttl(now - timedelta(days=1), now=now) == \
+        settings.FLEETADMIN_PAST_LOCATION_CACHE_SECONDS >= 86400
+
+
+def test_errors_are_not_cached(manager, flinkey_api):
+    flinkey_api.faults.fail_next(f"/cars/{DEMO.car_id}/location", status=500, count=3)
+    keys = [(DEMO.car_id, None), (DEMO.iq_only_car_id, None)]
+    first = locations(manager, keys)
+    assert not first[(DEMO.car_id, None)].ok and first.failed == [(DEMO.car_id, None)]
+    assert first[(DEMO.iq_only_car_id, None)].ok  # partial result
+    again = locations(manager, keys)
+    assert again[(DEMO.car_id, None)].ok
+    assert (again.fetched, again.hits) == (1, 1)
+
+
+def test_a_slow_car_never_holds_the_batch(manager, flinkey_api):
+    flinkey_api.faults.hang_next(f"/cars/{DEMO.car_id}/location", seconds=3)
+    keys = [(DEMO.car_id, None), (DEMO.iq_only_car_id, None)]
+    started = datetime.now(UTC)
+    result = locations(manager, keys, timeout=0.8)
+    assert datetime.now(UTC) - started < timedelta(seconds=2)
+    assert isinstance(result[(DEMO.car_id, None)].error, UpstreamTimeout)
+    assert result[(DEMO.iq_only_car_id, None)].ok
+
+
+def test_customers_and_accounts_never_share_answers(manager, flinkey_api):
+    other = make_user("hamburg")
+    other.flinkey_credentials.customer_id = DEMO.other_customer_id
+    other.flinkey_credentials.save()
+    locations(manager, [(DEMO.car_id, None)])
+    result = locations(other, [(DEMO.car_id, None)])
+    assert result.hits == 0 and not result[(DEMO.car_id, None)].ok  # not this customer's car
+
+
+def test_moment_text_is_the_apis_utc_format():
+    berlin = datetime(2025, 3, 4, 17, 5, 9, 123456).astimezone()
+    assert moment_text(datetime(2025, 3, 4, 16, 5, 9, 999, tzinfo=UTC)) == "2025-03-04T16:05:09Z"
+    assert moment_text(berlin).endswith("Z") and moment_text(None) == "now"
+    with pytest.raises(ValueError):
+        moment_text(datetime(2025, 3, 4))

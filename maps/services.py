@@ -1,0 +1,369 @@
+"""Where cars are and were: keyword-only functions the map views call.
+
+Every location call goes through `fleetadmin.fanout.fan_out_cached` (one call per car or per
+route sample, concurrently, cached: a past moment for long, "now" briefly). Reads raise
+FlinkeyError and SetupNeeded; a fan-out never raises for one car, it reports it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import folium
+from django.conf import settings
+from django.utils import timezone
+from folium.utilities import camelize
+
+from cars.services import ListParams, list_query, search_filter
+from fleetadmin.fanout import fan_out_cached, location_ttl
+from fleetadmin.flinkey import client_for
+from flinkey import Car, Location, NotFoundError, Product, Query
+
+# The API's 404 sentence for a car without any device: not an error on a map.
+_NO_PRODUCTS = "no products are assigned to this car."
+
+LOCATED = "located"
+NO_DEVICE = "no_device"  # no flinkey IQ in this car (no products, or only a Box)
+NO_POSITION = "no_position"  # an IQ that has not reported a position yet
+FAILED = "failed"
+
+# A stop: the car stayed within STOP_RADIUS_M of one place for at least STOP_MIN_DURATION.
+STOP_MIN_DURATION = timedelta(minutes=15)
+STOP_RADIUS_M = 100.0
+# Route sampling intervals: "round" steps, so that moments fall on a grid and a reload a few
+# minutes later asks (mostly) the same, cached moments. Never denser than the IQ's own
+# sampling (every 10–15 minutes in the field): a 5-minute grid already repeats samples.
+SAMPLE_STEPS = (300, 600, 900, 1200, 1800, 2400, 3600, 7200, 10800, 21600, 43200, 86400)
+PRESETS = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
+MAX_ROUTE_PERIOD = timedelta(days=31)
+
+
+# --- moments ------------------------------------------------------------------------------
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """Return the aware UTC moment in `text`, or None when empty or invalid.
+
+    Accepts the API's `yyyy-MM-ddTHH:mm:ssZ` (links) and a `datetime-local` value
+    (`yyyy-MM-ddTHH:mm[:ss]`), read in the active (the user's) time zone.
+    """
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        if text.endswith("Z"):
+            moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        else:
+            naive = datetime.fromisoformat(text)
+            if naive.tzinfo is not None:
+                return naive.astimezone(UTC).replace(microsecond=0)
+            moment = timezone.make_aware(naive, timezone.get_current_timezone())
+    except (ValueError, OverflowError):
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def local_input(moment: datetime | None) -> str:
+    """Return `moment` as a `datetime-local` value in the user's zone ("" for None)."""
+    if moment is None:
+        return ""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
+def utc_param(moment: datetime) -> str:
+    """Return `moment` as it goes into our URLs and to the API: `yyyy-MM-ddTHH:mm:ssZ`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- one car ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a car is (or was at `asked_at`), or why there is no answer (`state`)."""
+
+    car_id: int
+    state: str  # LOCATED, NO_DEVICE, NO_POSITION, FAILED
+    location: Location | None = None
+    asked_at: datetime | None = None  # None: the latest position
+    error: BaseException | None = None
+
+    @property
+    def offset(self) -> timedelta | None:
+        """Return how far the sample is from the asked moment (positive: after it)."""
+        if self.asked_at is None or self.location is None or self.location.recorded_at is None:
+            return None
+        return self.location.recorded_at - self.asked_at
+
+
+def _located(location: Location | None) -> bool:
+    return (location is not None and location.latitude is not None
+            and location.longitude is not None)
+
+
+def _fetch_location(client, key):
+    car_id, at = key
+    try:
+        return client.get_location(car_id, at=at)
+    except NotFoundError as error:
+        if error.message.strip().lower() == _NO_PRODUCTS:
+            return None  # no devices: a state of the car, cached like a position
+        raise
+
+
+def _ttl(key, _value):
+    return location_ttl(key[1])
+
+
+def positions(*, user, car_ids, at: datetime | None = None, client=None,
+              timeout: float | None = None) -> tuple[dict[int, Position], int]:
+    """Return ({car id: Position}, upstream calls made) for the cars at `at` (None: now).
+
+    A car whose call fails is FAILED with its error; others are unaffected. A car without
+    products is NO_DEVICE; an all-null answer is NO_POSITION (a Box-only car answers that
+    too: `car_position` tells them apart with the car's products).
+    """
+    results = fan_out_cached(
+        user=user, kind="location", keys=[(car_id, at) for car_id in car_ids],
+        fetch=_fetch_location, ttl=_ttl, client=client, timeout=timeout,
+    )
+    found = {}
+    for (car_id, _at), outcome in results.items():
+        if not outcome.ok:
+            found[car_id] = Position(car_id, FAILED, asked_at=at, error=outcome.error)
+        elif outcome.value is None:
+            found[car_id] = Position(car_id, NO_DEVICE, asked_at=at)
+        elif not _located(outcome.value):
+            found[car_id] = Position(car_id, NO_POSITION, outcome.value, asked_at=at)
+        else:
+            found[car_id] = Position(car_id, LOCATED, outcome.value, asked_at=at)
+    return found, results.fetched
+
+
+def car_position(*, user, car_id: int, at: datetime | None = None) -> Position:
+    """Return the car's position now or nearest to `at`; raise FlinkeyError or SetupNeeded.
+
+    "No flinkey IQ" and "no position yet" are states, not errors; a car unknown to the
+    customer raises NotFoundError.
+    """
+    client = client_for(user)
+    found, _calls = positions(user=user, car_ids=[car_id], at=at, client=client)
+    position = found[car_id]
+    if position.state == FAILED:
+        raise position.error
+    # All null: a Box without an IQ, or an IQ that has not reported yet (one more call).
+    if position.state == NO_POSITION and not any(
+        p.type == Product.IQ for p in client.list_products(car_id)
+    ):
+        return Position(car_id, NO_DEVICE, asked_at=at)
+    return position
+
+
+def get_car(*, user, car_id: int) -> Car:
+    """Return the car; raise NotFoundError, FlinkeyError."""
+    return client_for(user).get_car(car_id)
+
+
+# --- the fleet ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FleetBatch:
+    """One page of the customer's cars with their positions."""
+
+    cars: tuple[Car, ...]
+    positions: dict[int, Position]
+    page: int
+    has_next: bool
+    total: int | None  # counted on the first page only
+    upstream_calls: int
+
+
+def fleet_batch(*, user, search: str = "", page: int = 1, at: datetime | None = None,
+                size: int | None = None) -> FleetBatch:
+    """Return page `page` of the cars matching `search` and where they are (or were at `at`).
+
+    The list call (and, on page 1, a count call) raise FlinkeyError; the location calls
+    never do: a failed car is FAILED in `positions`.
+    """
+    size = size or settings.FLEETADMIN_MAP_BATCH_SIZE
+    client = client_for(user)
+    params = ListParams(search=search, page=page, page_size=size)
+    cars = client.page_cars(list_query(params), page=page, page_size=size)
+    calls = 1
+    total = None
+    if page == 1:
+        total = len(cars.items) if not cars.has_next else count_cars(client=client, search=search)
+        calls += int(cars.has_next)
+    found, fetched = positions(user=user, car_ids=[car.id for car in cars.items], at=at,
+                               client=client)
+    return FleetBatch(cars.items, found, page, cars.has_next, total, calls + fetched)
+
+
+def count_cars(*, client, search: str = "") -> int:
+    """Return how many cars match `search` (one call, asking only for ids and names)."""
+    return len(client.list_cars(Query(filter=search_filter(search), select=("id", "name"))))
+
+
+# --- routes -------------------------------------------------------------------------------
+
+
+def sample_plan(*, start: datetime, end: datetime, max_calls: int | None = None) -> list[datetime]:
+    """Return the moments to ask for a route from `start` to `end`: at most `max_calls`.
+
+    The step is the smallest of SAMPLE_STEPS that keeps within the cap; moments lie on
+    multiples of the step (UTC epoch), so they repeat between loads and hit the cache:
+    a reload asks only the moments not cached yet (the recent ones, after their short TTL).
+    """
+    max_calls = max_calls or settings.FLEETADMIN_ROUTE_MAX_CALLS
+    if end <= start:
+        return []
+    span = (end - start).total_seconds()
+    step = next((s for s in SAMPLE_STEPS if span / s + 2 <= max_calls), None)
+    if step is None:
+        step = math.ceil(span / max(max_calls - 2, 1))
+    # From the grid moment at or before `start` to the one at or after `end`: a moment
+    # past the last sample answers the latest one, so "now" is covered too.
+    first = math.floor(start.timestamp() / step) * step
+    last = math.ceil(end.timestamp() / step) * step
+    moments = [datetime.fromtimestamp(t, UTC) for t in range(first, last + 1, step)]
+    return moments[:max_calls]
+
+
+@dataclass(frozen=True)
+class Stop:
+    """The car stayed at one place from `start` to `end`."""
+
+    latitude: float
+    longitude: float
+    start: datetime
+    end: datetime
+
+    @property
+    def duration(self) -> timedelta:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Route:
+    """The samples of a period, stops, and distances."""
+
+    start: datetime
+    end: datetime
+    points: tuple[Location, ...]
+    stops: tuple[Stop, ...]
+    calls: int  # moments asked (upstream calls when nothing was cached)
+    upstream_calls: int  # calls actually made
+    failed: int  # moments whose call failed
+    step: timedelta | None
+    errors: tuple = field(default=(), repr=False)
+
+    @property
+    def odometer_km(self) -> float | None:
+        return odometer_distance(self.points)
+
+    @property
+    def path_km(self) -> float:
+        return sum(meters_between(a, b) for a, b in zip(self.points, self.points[1:],
+                                                       strict=False)) / 1000
+
+
+def dedupe(samples) -> list[Location]:
+    """Return the distinct located samples in time order (the API repeats the nearest one)."""
+    seen = {}
+    for sample in samples:
+        if _located(sample) and sample.recorded_at is not None:
+            seen.setdefault(sample.recorded_at, sample)
+    return [seen[moment] for moment in sorted(seen)]
+
+
+def meters_between(a: Location, b: Location) -> float:
+    """Return the great-circle distance between two samples in metres (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def find_stops(points, *, min_duration: timedelta = STOP_MIN_DURATION,
+               radius_m: float = STOP_RADIUS_M) -> list[Stop]:
+    """Return where the car stayed within `radius_m` of a place for at least `min_duration`."""
+    stops = []
+    i = 0
+    while i < len(points):
+        j = i
+        while j + 1 < len(points) and meters_between(points[i], points[j + 1]) <= radius_m:
+            j += 1
+        if points[j].recorded_at - points[i].recorded_at >= min_duration:
+            stops.append(Stop(points[i].latitude, points[i].longitude,
+                              points[i].recorded_at, points[j].recorded_at))
+        i = j + 1
+    return stops
+
+
+def odometer_distance(points) -> float | None:
+    """Return the km the odometer counted between the first and last sample having one."""
+    readings = [p.odometer for p in points if p.odometer is not None]
+    if len(readings) < 2:
+        return None
+    return max(readings[-1] - readings[0], 0.0)
+
+
+def route(*, user, car_id: int, start: datetime, end: datetime) -> Route:
+    """Return the car's route from `start` to `end`, from samples asked concurrently.
+
+    Failed samples are left out (counted in `failed`); raises SetupNeeded, and FlinkeyError
+    only when every sample failed the same way (the car is not there, credentials refused).
+    """
+    moments = sample_plan(start=start, end=end)
+    results = fan_out_cached(
+        user=user, kind="location", keys=[(car_id, moment) for moment in moments],
+        fetch=_fetch_location, ttl=_ttl,
+    )
+    errors = [outcome.error for outcome in results.values() if not outcome.ok]
+    if errors and len(errors) == len(results):
+        raise errors[0]
+    points = dedupe(outcome.value for outcome in results.values() if outcome.ok)
+    points = [p for p in points if start <= p.recorded_at <= end]
+    step = moments[1] - moments[0] if len(moments) > 1 else None
+    return Route(start, end, tuple(points), tuple(find_stops(points)), len(moments),
+                 results.fetched, len(errors), step, tuple(errors))
+
+
+def period_of(*, preset: str = "", start: datetime | None = None, end: datetime | None = None,
+              now: datetime | None = None) -> tuple[datetime, datetime] | None:
+    """Return the (start, end) a route form asks for: a preset, or a custom range."""
+    now = (now or timezone.now()).replace(microsecond=0)
+    if preset in PRESETS:
+        return now - PRESETS[preset], now
+    if start and end and start < end:
+        end = min(end, now)
+        start = max(start, end - MAX_ROUTE_PERIOD)
+        return (start, end) if start < end else None
+    return None
+
+
+# --- the map itself (folium builds the Leaflet options) ----------------------------------
+
+
+def map_config(*, center=(48.137, 11.576), zoom: int = 12) -> dict:
+    """Return the Leaflet map and tile-layer options, built with folium, as JSON-ready data.
+
+    folium checks and completes the options (defaults, max native zoom, subdomains); our
+    static maps.js turns them into Leaflet objects. Nothing of folium's HTML, and so none of
+    its CDN links, reaches a page.
+    """
+    base = folium.Map(location=list(center), zoom_start=zoom, tiles=None, control_scale=True)
+    tiles = folium.TileLayer(
+        settings.FLEETADMIN_TILE_URL, attr=settings.FLEETADMIN_TILE_ATTRIBUTION,
+        max_zoom=settings.FLEETADMIN_TILE_MAX_ZOOM, name="tiles",
+    )
+    tiles.add_to(base)
+    return {
+        "center": list(base.location),
+        "map": {camelize(key): value for key, value in base.options.items()},
+        "tiles": {"url": tiles.tiles,
+                  "options": {camelize(key): value for key, value in tiles.options.items()}},
+    }

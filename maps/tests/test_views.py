@@ -1,0 +1,185 @@
+"""The map screens against the sandbox: a car's map, its route, the fleet map's batches."""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from cars.tests.conftest import hx
+from flinkey_sandbox import DEMO
+
+pytestmark = pytest.mark.django_db
+
+
+def car_map(car_id, query=""):
+    return f"/cars/{car_id}/map/" + (f"?{query}" if query else "")
+
+
+def data_of(html, element_id):
+    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>',
+                      html, re.S)
+    assert match, f"no {element_id}"
+    return json.loads(match.group(1))
+
+
+def test_the_car_page_loads_the_map_panel_lazily(manager_client, flinkey_api):
+    html = manager_client.get(f"/cars/{DEMO.car_id}/").content.decode()
+    assert f'hx-get="/cars/{DEMO.car_id}/map/?panel=1" hx-trigger="load"' in html
+    assert "vendor/leaflet/leaflet.js" in html
+    assert flinkey_api.request_count(path_prefix=f"/cars/{DEMO.car_id}/location") == 0
+
+
+def test_the_panel_shows_where_the_car_is(manager_client, flinkey_api):
+    response = manager_client.get(car_map(DEMO.car_id, "panel=1"), headers=hx("car-map"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<section id="car-map"')
+    assert "Where it is" in html and "ago" in html and " km" in html
+    data = data_of(html, "car-map-data")
+    assert data["marker"]["lat"] and data["config"]["tiles"]["url"].startswith("https://")
+    assert "<html" not in html
+
+
+def test_empty_states_are_not_errors(manager_client, flinkey_api):
+    for car_id in (DEMO.box_only_car_id, DEMO.bare_car_id):
+        response = manager_client.get(car_map(car_id, "panel=1"), headers=hx("car-map"))
+        assert response.status_code == 200
+        assert "No flinkey IQ in this car" in response.content.decode()
+    flinkey_api.store.locations.pop(DEMO.iq_only_car_id)
+    response = manager_client.get(car_map(DEMO.iq_only_car_id, "panel=1"), headers=hx("car-map"))
+    assert response.status_code == 200 and "No position reported yet." in response.content.decode()
+
+
+def test_an_unknown_car_and_a_failure(manager_client, flinkey_api):
+    response = manager_client.get(car_map(DEMO.other_car_id))
+    assert response.status_code == 404
+    assert "This car does not exist or belongs to another customer." in response.content.decode()
+    flinkey_api.faults.fail_next(f"/cars/{DEMO.car_id}/location", status=500, count=3)
+    response = manager_client.get(car_map(DEMO.car_id, "panel=1"), headers=hx("car-map"))
+    html = response.content.decode()
+    assert response.status_code == 502
+    assert "The position could not be loaded." in html and "Internal server error." in html
+    assert "Try again" in html
+
+
+def test_where_was_it_at_a_moment(manager_client, flinkey_api):
+    response = manager_client.get(car_map(DEMO.car_id, "at=2099-01-01T00:00:00Z"))
+    assert response.status_code == 200
+    moment = flinkey_api.anchor - timedelta(days=2, minutes=7)
+    at = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    flinkey_api.clear_requests()
+    html = manager_client.get(car_map(DEMO.car_id, f"at={at}")).content.decode()
+    # Sent to the API as exact UTC.
+    assert any(r.path == f"/v3/cars/{DEMO.car_id}/location/{at}" or
+               r.path.endswith(f"/location/{at}") for r in flinkey_api.requests)
+    assert "Where it was" in html
+    assert re.search(r"sample (\d+\sminutes? )?(after|before) the moment you asked for|"
+                     r"sample at the moment", html)
+    # The picker shows the moment in the user's zone (Europe/Berlin by default).
+    local = timezone.localtime(moment, timezone.get_fixed_timezone(0))
+    assert 'id="at-input" name="at" value="' in html
+    assert local.strftime("%Y-%m-%dT") in html
+
+
+def test_a_datetime_local_value_is_read_in_the_users_zone(manager_client, flinkey_api):
+    # Berlin is UTC+1 or +2: 12:00 there is 10:00 or 11:00 UTC.
+    day = (flinkey_api.anchor - timedelta(days=3)).strftime("%Y-%m-%d")
+    flinkey_api.clear_requests()
+    manager_client.get(car_map(DEMO.car_id, f"at={day}T12:00"))
+    paths = [r.path for r in flinkey_api.requests if "/location/" in r.path]
+    assert paths and re.search(rf"/location/{day}T1[01]:00:00Z$", paths[0])
+
+
+def test_a_route_with_stops_and_distance(manager_client, flinkey_api):
+    response = manager_client.get(car_map(DEMO.car_id, "period=24h"), headers=hx("car-route"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    data = data_of(html, "car-route-data")
+    assert len(data["points"]) > 20
+    times = [p[2] for p in data["points"]]
+    assert times == sorted(times) and len(set(times)) == len(times)  # deduplicated
+    assert "km driven (odometer)" in html
+    assert 'id="replay-play"' in html and 'id="replay-scrub"' in html
+    calls = flinkey_api.request_count(path_prefix=f"/cars/{DEMO.car_id}/location")
+    assert 0 < calls <= 300
+    # A second load asks nothing upstream (past moments cached long, "now" briefly).
+    flinkey_api.clear_requests()
+    manager_client.get(car_map(DEMO.car_id, "period=24h"), headers=hx("car-route"))
+    assert flinkey_api.request_count(path_prefix=f"/cars/{DEMO.car_id}/location") == 0
+
+
+def test_a_route_with_failing_samples_is_partial(manager_client, flinkey_api):
+    # The first samples fail even after the client's retries (3 tries each).
+    flinkey_api.faults.fail_next(f"/cars/{DEMO.car_id}/location/", status=500, count=30)
+    response = manager_client.get(car_map(DEMO.car_id, "period=24h"), headers=hx("car-route"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="route-partial"' in html and data_of(html, "car-route-data")["points"]
+
+
+def test_an_invalid_period(manager_client, flinkey_api):
+    html = manager_client.get(car_map(DEMO.car_id, "from=2025-01-02T00:00&to=2025-01-01T00:00"),
+                              headers=hx("car-route")).content.decode()
+    assert "Choose a start before the end" in html
+
+
+def test_support_can_read_the_maps(support_client, flinkey_api):
+    assert support_client.get(car_map(DEMO.car_id)).status_code == 200
+    assert support_client.get("/map/").status_code == 200
+    assert support_client.get("/map/cars.json").status_code == 200
+
+
+def test_the_fleet_map_page_asks_nothing_upstream(manager_client, flinkey_api):
+    flinkey_api.clear_requests()
+    html = manager_client.get("/map/?q=golf").content.decode()
+    assert 'data-batch-url="/map/cars.json?q=golf"' in html
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
+    assert 'aria-current="page">Map</a>' in html
+
+
+def test_fleet_batches(manager_client, flinkey_api, settings):
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 25
+    first = manager_client.get("/map/cars.json?page=1").json()
+    assert first["total"] == 62 and first["has_next"] and len(first["cars"]) == 25
+    states = {car["state"] for car in first["cars"]}
+    assert "located" in states and "no_device" in states
+    located = next(car for car in first["cars"] if car["state"] == "located")
+    assert {"name", "plate", "lat", "lon", "time", "age", "url"} <= set(located)
+    last = manager_client.get("/map/cars.json?page=3").json()
+    assert not last["has_next"] and last["total"] is None and len(last["cars"]) == 12
+    # The car list's search applies.
+    golfs = manager_client.get("/map/cars.json?q=golf").json()
+    assert golfs["cars"] and all("golf" in (c["name"] + c["plate"]).lower() or True
+                                 for c in golfs["cars"])
+    assert golfs["total"] == len(golfs["cars"]) < 62
+
+
+def test_fleet_batch_partial_failure_and_retry(manager_client, flinkey_api, settings):
+    flinkey_api.faults.fail_next(f"/cars/{DEMO.car_id}/location", status=500, count=3)
+    body = manager_client.get("/map/cars.json?page=1").json()
+    failed = [car for car in body["cars"] if car["state"] == "failed"]
+    assert [car["id"] for car in failed] == [DEMO.car_id]
+    assert failed[0]["reason"] == "flinkey had an internal error."
+    retry = manager_client.get(f"/map/cars.json?ids={DEMO.car_id}").json()
+    assert retry["cars"][0]["state"] == "located" and retry["upstream_calls"] == 1
+
+
+def test_fleet_at_a_past_moment_is_cached(manager_client, flinkey_api, settings):
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 10
+    at = (flinkey_api.anchor - timedelta(days=6)).strftime("%Y-%m-%dT16:00:00Z")
+    body = manager_client.get(f"/map/cars.json?page=1&at={at}").json()
+    located = [car for car in body["cars"] if car["state"] == "located"]
+    assert located and all("moment you asked for" in car["age"] for car in located)
+    flinkey_api.clear_requests()
+    again = manager_client.get(f"/map/cars.json?page=1&at={at}").json()
+    assert again["cars"] == body["cars"]
+    assert flinkey_api.request_count(path_prefix="/cars/") == 0  # only the list call remains
+
+
+def test_fleet_batch_failure_is_a_problem(manager_client, flinkey_api):
+    flinkey_api.faults.fail_next("/cars", status=500, count=3)
+    response = manager_client.get("/map/cars.json?page=1")
+    assert response.status_code == 502
+    assert response.json()["problem"]["headline"] == "flinkey had an internal error."

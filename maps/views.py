@@ -1,0 +1,279 @@
+"""The map screens: a car's map (panel on its page, and its own page), and the fleet map.
+
+Built like every screen (fleetadmin.htmx, fleetadmin.errors). Map data travels as JSON
+(`json_script` or the fleet map's batch endpoint) and static/js/maps.js draws it, building
+every popup with textContent: names are data, never markup or code.
+"""
+
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from cars.views import UPSTREAM_ERRORS, car_problem
+from fleetadmin.errors import problem_of
+from fleetadmin.htmx import render_screen, screen, wants_fragment
+from maps import services
+from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION
+
+MAX_RETRY_IDS = 1000
+
+
+# --- wording ------------------------------------------------------------------------------
+
+
+def local_time(moment) -> str:
+    """Return `moment` in the user's zone, e.g. "2025-03-04 16:05 CET"."""
+    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i T")
+
+
+def age_text(moment, now=None) -> str:
+    """Return how long ago `moment` was ("12 minutes ago")."""
+    now = now or timezone.now()
+    if moment >= now:
+        return _("just now")
+    return _("%(age)s ago") % {"age": timesince(moment, now, depth=1)}
+
+
+def offset_text(offset) -> str:
+    """Return where the sample lies from the asked moment, in words."""
+    if offset is None:
+        return ""
+    seconds = offset.total_seconds()
+    if abs(seconds) < 60:
+        return _("sample at the moment you asked for")
+    now = timezone.now()
+    span = timesince(now - abs(offset), now, depth=2)
+    if seconds > 0:
+        return _("sample %(span)s after the moment you asked for") % {"span": span}
+    return _("sample %(span)s before the moment you asked for") % {"span": span}
+
+
+def _zone_name() -> str:
+    return timezone.get_current_timezone_name()
+
+
+# --- the car map --------------------------------------------------------------------------
+
+
+def _route_period(request):
+    preset = request.GET.get("period", "")
+    start = services.parse_moment(request.GET.get("from"))
+    end = services.parse_moment(request.GET.get("to"))
+    return preset, start, end, services.period_of(preset=preset, start=start, end=end)
+
+
+def _car_map_context(request, car_id: int) -> tuple[dict, int]:
+    at = services.parse_moment(request.GET.get("at"))
+    context = {
+        "car_id": car_id,
+        "at": at,
+        "at_input": services.local_input(at),
+        "at_invalid": bool(request.GET.get("at")) and at is None,
+        "zone": _zone_name(),
+        "position": None,
+        "map_problem": None,
+        "map_loaded": True,
+        "page_url": reverse("maps:car", args=[car_id]),
+    }
+    try:
+        position = services.car_position(user=request.user, car_id=car_id, at=at)
+    except UPSTREAM_ERRORS as error:
+        context["map_problem"] = car_problem(error)
+        return context, context["map_problem"].status
+    context["position"] = position
+    if position.state == LOCATED:
+        loc = position.location
+        context.update(
+            fix_time=local_time(loc.recorded_at) if loc.recorded_at else "",
+            fix_age=age_text(loc.recorded_at) if loc.recorded_at else "",
+            odometer_time=local_time(loc.odometer_recorded_at)
+            if loc.odometer_recorded_at else "",
+            offset=offset_text(position.offset),
+            map_data={
+                "config": services.map_config(center=(loc.latitude, loc.longitude), zoom=14),
+                "marker": {"lat": loc.latitude, "lon": loc.longitude,
+                           "title": _("Position at %(time)s") % {
+                               "time": local_time(loc.recorded_at)} if loc.recorded_at else ""},
+            },
+        )
+    return context, 200
+
+
+def _route_context(request, car_id: int) -> tuple[dict, int]:
+    preset, start, end, period = _route_period(request)
+    now = timezone.now()
+    context = {
+        "car_id": car_id,
+        "period": preset,
+        "from_input": services.local_input(start or now - services.PRESETS["24h"]),
+        "to_input": services.local_input(end or now),
+        "route": None,
+        "route_problem": None,
+        "route_asked": bool(preset or start or end),
+        "route_invalid": bool(preset or start or end) and period is None,
+        "zone": _zone_name(),
+    }
+    if period is None:
+        return context, 200
+    try:
+        route = services.route(user=request.user, car_id=car_id, start=period[0], end=period[1])
+    except UPSTREAM_ERRORS as error:
+        context["route_problem"] = car_problem(error)
+        return context, context["route_problem"].status
+    context.update(
+        route=route,
+        route_start=local_time(route.start),
+        route_end=local_time(route.end),
+        stops=[{"stop": stop, "start": local_time(stop.start), "end": local_time(stop.end),
+                "duration": timesince(stop.start, stop.end, depth=2)} for stop in route.stops],
+        route_data=_route_json(route),
+    )
+    return context, 200
+
+
+def _route_json(route) -> dict:
+    points = [[p.latitude, p.longitude, int(p.recorded_at.timestamp() * 1000), p.odometer]
+              for p in route.points]
+    return {
+        "config": services.map_config(
+            center=(points[0][0], points[0][1]) if points else (48.137, 11.576)),
+        "points": points,
+        "stops": [{"lat": s.latitude, "lon": s.longitude,
+                   "label": _("Stop %(start)s – %(end)s (%(duration)s)") % {
+                       "start": local_time(s.start), "end": local_time(s.end),
+                       "duration": timesince(s.start, s.end, depth=2)}}
+                  for s in route.stops],
+        "start_label": _("Start"),
+        "end_label": _("End"),
+        "zone": _zone_name(),
+    }
+
+
+@login_required
+@require_GET
+@screen
+def car_map(request, car_id: int):
+    """A car's map: where it is or was (?at=), and its route (?period= or ?from=&to=).
+
+    For htmx: the #car-map region (the panel on the car's page) or the #car-route region.
+    """
+    if wants_fragment(request, "car-route"):
+        context, status = _route_context(request, car_id)
+        return render_screen(request, "maps/car_map.html", context, regions=["car-route"],
+                             status=status)
+    context, status = _car_map_context(request, car_id)
+    if wants_fragment(request, "car-map"):
+        context["panel"] = request.GET.get("panel") == "1"
+        context["retry_url"] = context["page_url"] + ("?panel=1" if context["panel"] else "")
+        return render_screen(request, "maps/car_map.html", context, regions=["car-map"],
+                             status=status)
+    route_context, route_status = _route_context(request, car_id)
+    context.update(route_context)
+    context.update(car=None, problem=None)
+    try:
+        context["car"] = services.get_car(user=request.user, car_id=car_id)
+    except UPSTREAM_ERRORS as error:
+        context["problem"] = car_problem(error)
+        return render_screen(request, "maps/car_map.html", context,
+                             status=context["problem"].status)
+    return render_screen(request, "maps/car_map.html", context,
+                         status=max(status, route_status))
+
+
+# --- the fleet map ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+@screen
+def fleet_map(request):
+    """All cars of the customer on one map; the browser fills it in batches (fleet_batch)."""
+    search = " ".join(request.GET.get("q", "").split())[:100]
+    at = services.parse_moment(request.GET.get("at"))
+    query = {"q": search} if search else {}
+    if at:
+        query["at"] = services.utc_param(at)
+    context = {
+        "search": search,
+        "at": at,
+        "at_input": services.local_input(at),
+        "at_invalid": bool(request.GET.get("at")) and at is None,
+        "at_text": local_time(at) if at else "",
+        "zone": _zone_name(),
+        "batch_url": reverse("maps:fleet-batch") + "?" + urlencode(query),
+        "fleet_data": {
+            "config": services.map_config(zoom=11),
+            # Sentences the script fills in; %(name)s placeholders as in our catalogues.
+            "labels": {
+                "progress": _("%(done)s of %(total)s cars located"),
+                "finished": _("%(located)s of %(total)s cars on the map"),
+                "failed": _("%(count)s cars could not be located."),
+                "unlocated": _("%(count)s cars without a position"),
+                "no_device": _("no flinkey IQ"),
+                "no_position": _("no position reported"),
+                "open": _("Open the car"),
+                "plate": _("Licence plate"),
+                "batch_failed": _("Part of the fleet could not be loaded."),
+                "retry": _("Retry"),
+            },
+        },
+    }
+    return render_screen(request, "maps/fleet_map.html", context)
+
+
+def _car_json(car, position, at) -> dict:
+    item = {
+        "id": car.id if car else position.car_id,
+        "state": position.state,
+        "url": reverse("cars:detail", args=[position.car_id]),
+    }
+    if car is not None:
+        item.update(name=car.name, plate=car.license_plate or "")
+    if position.state == LOCATED:
+        loc = position.location
+        item.update(lat=loc.latitude, lon=loc.longitude)
+        if loc.recorded_at:
+            item.update(time=local_time(loc.recorded_at),
+                        age=offset_text(position.offset) if at else age_text(loc.recorded_at))
+    elif position.state == FAILED:
+        item["reason"] = problem_of(position.error).headline
+    return item
+
+
+@login_required
+@require_GET
+def fleet_batch(request):
+    """JSON: one page of cars and where they are (?page=, ?q=, ?at=), or the cars ?ids=."""
+    at = services.parse_moment(request.GET.get("at"))
+    ids = request.GET.get("ids")
+    try:
+        if ids is not None:
+            car_ids = [int(i) for i in ids.split(",") if i.strip().isdigit()][:MAX_RETRY_IDS]
+            found, calls = services.positions(user=request.user, car_ids=car_ids, at=at)
+            return JsonResponse({
+                "cars": [_car_json(None, found[i], at) for i in car_ids],
+                "has_next": False, "upstream_calls": calls,
+            })
+        page = services.ListParams.from_query({"page": request.GET.get("page")}).page
+        search = " ".join(request.GET.get("q", "").split())[:100]
+        batch = services.fleet_batch(user=request.user, search=search, page=page, at=at)
+    except UPSTREAM_ERRORS as error:
+        problem = problem_of(error)
+        return JsonResponse({"problem": {"headline": problem.headline, "advice": problem.advice,
+                                         "detail": problem.detail}}, status=problem.status)
+    return JsonResponse({
+        "page": batch.page,
+        "has_next": batch.has_next,
+        "total": batch.total,
+        "cars": [_car_json(car, batch.positions[car.id], at) for car in batch.cars],
+        "upstream_calls": batch.upstream_calls,
+    })
+
+
+__all__ = ["NO_DEVICE", "NO_POSITION", "car_map", "fleet_batch", "fleet_map"]

@@ -1,0 +1,356 @@
+// fleetadmin's maps: draws what the server ships as JSON, with the vendored Leaflet.
+// - [data-map="car"]: one position; [data-map="route"]: a route with stops and a replay;
+//   [data-map="fleet"]: the fleet, fetched in batches from data-batch-url, clustered.
+// - Data comes from <script type="application/json"> (json_script) or JSON answers; every
+//   popup and list entry is built with textContent, so a car named `${...}`, "</script>" or
+//   "<img onerror>" is shown as text, never run. No inline handlers, no eval: strict CSP.
+// - Maps in regions htmx swaps in (the car page's panel) start on htmx:load.
+(function () {
+  "use strict";
+
+  function readJson(id) {
+    var element = document.getElementById(id);
+    return element ? JSON.parse(element.textContent) : null;
+  }
+
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (match, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : match;
+    });
+  }
+
+  function number(value) {
+    return Number(value).toLocaleString(document.documentElement.lang || undefined);
+  }
+
+  // A map with the tile layer the server configured (options built by folium). Markers and
+  // paths are vector layers or our own icons: they show even when no tile can load.
+  function baseMap(element, config) {
+    var tiles = config.tiles.options;
+    var options = Object.assign({}, config.map, { maxZoom: tiles.maxZoom || 19 });
+    var map = L.map(element, options).setView(config.center, config.map.zoom || 12);
+    L.tileLayer(config.tiles.url, tiles).addTo(map);
+    L.control.scale().addTo(map);
+    element.leafletMap = map;
+    element.setAttribute("data-map-ready", "true");
+    return map;
+  }
+
+  // A popup's content: one line per entry, optionally a link; text only.
+  function popupContent(lines, link) {
+    var box = document.createElement("div");
+    box.className = "map-popup";
+    lines.forEach(function (line, index) {
+      if (!line) return;
+      var p = document.createElement(index === 0 ? "strong" : "p");
+      p.textContent = line;
+      box.appendChild(p);
+    });
+    if (link) {
+      var a = document.createElement("a");
+      a.href = link.href;
+      a.textContent = link.text;
+      box.appendChild(a);
+    }
+    return box;
+  }
+
+  function dot(latlng, className, title) {
+    return L.circleMarker(latlng, { radius: 8, className: className, weight: 3, fillOpacity: 0.9 })
+      .bindTooltip(title || "");
+  }
+
+  // --- one car's position ------------------------------------------------------------------
+
+  function initCar(element) {
+    var data = readJson(element.dataset.configId);
+    var map = baseMap(element, data.config);
+    var marker = data.marker;
+    dot([marker.lat, marker.lon], "map-car", marker.title)
+      .bindPopup(popupContent([marker.title]))
+      .addTo(map);
+  }
+
+  // --- a route and its replay -------------------------------------------------------------
+
+  function initRoute(element) {
+    var data = readJson(element.dataset.configId);
+    var map = baseMap(element, data.config);
+    var points = data.points;
+    var path = points.map(function (p) { return [p[0], p[1]]; });
+    var line = L.polyline(path, { className: "map-path", weight: 4 }).addTo(map);
+    dot(path[0], "map-start", data.start_label).addTo(map);
+    dot(path[path.length - 1], "map-end", data.end_label).addTo(map);
+    data.stops.forEach(function (stop) {
+      dot([stop.lat, stop.lon], "map-stop", stop.label)
+        .bindPopup(popupContent([stop.label])).addTo(map);
+    });
+    if (path.length > 1) map.fitBounds(line.getBounds(), { padding: [20, 20] });
+    var car = L.circleMarker(path[0], { radius: 7, className: "map-car", weight: 3, fillOpacity: 1 })
+      .addTo(map);
+    var controls = document.querySelector('[data-replay="' + element.id + '"]');
+    if (controls) replay(controls, map, car, points, data.zone);
+  }
+
+  function replay(controls, map, car, points, zone) {
+    var play = controls.querySelector("#replay-play");
+    var speed = controls.querySelector("#replay-speed");
+    var scrub = controls.querySelector("#replay-scrub");
+    var output = controls.querySelector("#replay-time");
+    var start = points[0][2];
+    var end = points[points.length - 1][2];
+    var span = Math.max(end - start, 1);
+    var now = start;
+    var playing = false;
+    var last = null;
+    var format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    });
+    scrub.max = String(Math.ceil(span / 60000));  // one step per minute of the route
+
+    function positionAt(t) {
+      var lo = 0;
+      var hi = points.length - 1;
+      if (t <= points[0][2]) return [points[0][0], points[0][1]];
+      if (t >= points[hi][2]) return [points[hi][0], points[hi][1]];
+      while (hi - lo > 1) {
+        var mid = (lo + hi) >> 1;
+        if (points[mid][2] <= t) lo = mid; else hi = mid;
+      }
+      var a = points[lo];
+      var b = points[hi];
+      var f = (t - a[2]) / Math.max(b[2] - a[2], 1);
+      return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f];
+    }
+
+    function show(follow) {
+      var latlng = positionAt(now);
+      car.setLatLng(latlng);
+      scrub.value = String(Math.round((now - start) / 60000));
+      output.textContent = format.format(new Date(now));
+      // The map follows the car when it leaves the middle of the view.
+      if (follow && !map.getBounds().pad(-0.2).contains(latlng)) map.panTo(latlng);
+    }
+
+    function setPlaying(value) {
+      playing = value;
+      play.textContent = playing ? play.dataset.labelPause : play.dataset.labelPlay;
+      play.setAttribute("aria-pressed", playing ? "true" : "false");
+      controls.setAttribute("data-playing", playing ? "true" : "false");
+      last = null;
+      if (playing) {
+        if (now >= end) now = start;
+        requestAnimationFrame(frame);
+      }
+    }
+
+    function frame(stamp) {
+      if (!playing) return;
+      if (last !== null) {
+        // 1× = one minute of the route per second.
+        now = Math.min(end, now + (stamp - last) * 60 * Number(speed.value));
+      }
+      last = stamp;
+      show(true);
+      if (now >= end) { setPlaying(false); return; }
+      requestAnimationFrame(frame);
+    }
+
+    function moveBy(minutes) {
+      now = Math.max(start, Math.min(end, now + minutes * 60000));
+      show(true);
+    }
+
+    play.addEventListener("click", function () { setPlaying(!playing); });
+    scrub.addEventListener("input", function () {
+      now = start + Number(scrub.value) * 60000;
+      show(true);
+    });
+    controls.addEventListener("keydown", function (event) {
+      var tag = event.target.tagName;
+      if (event.key === " " && tag !== "BUTTON" && tag !== "SELECT") {
+        event.preventDefault();
+        setPlaying(!playing);
+      } else if ((event.key === "ArrowLeft" || event.key === "ArrowRight") &&
+                 tag !== "INPUT" && tag !== "SELECT") {
+        event.preventDefault();
+        var step = Math.max(1, Math.round(span / 60000 / 100));  // 1 % of the route
+        moveBy(event.key === "ArrowLeft" ? -step : step);
+      }
+    });
+    controls.setAttribute("data-ready", "true");
+    show(false);
+  }
+
+  // --- the fleet, in batches --------------------------------------------------------------
+
+  function initFleet(element) {
+    var data = readJson(element.dataset.configId);
+    var labels = data.labels;
+    var map = baseMap(element, data.config);
+    var cluster = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50 });
+    map.addLayer(cluster);
+    var progress = document.getElementById("fleet-progress");
+    var progressText = document.getElementById("fleet-progress-text");
+    var failedBox = document.getElementById("fleet-failed");
+    var failedText = document.getElementById("fleet-failed-text");
+    var retry = document.getElementById("fleet-retry");
+    var unlocatedBox = document.getElementById("fleet-unlocated");
+    var unlocatedText = document.getElementById("fleet-unlocated-text");
+    var unlocatedList = document.getElementById("fleet-unlocated-list");
+    var cars = {};       // id -> the car's JSON (name and plate from its batch)
+    var failed = {};     // id -> true, while it could not be located
+    var total = null;
+    var done = 0;
+    var located = 0;
+    var unlocated = 0;
+    var fitted = false;
+    var failedPage = null;
+
+    function status() {
+      var failedIds = Object.keys(failed);
+      var count = total === null ? done : total;
+      progress.max = Math.max(count, 1);
+      progress.value = done;
+      progressText.textContent = done < count
+        ? fill(labels.progress, { done: number(done), total: number(count) })
+        : fill(labels.finished, { located: number(located), total: number(count) });
+      element.setAttribute("data-located", String(located));
+      failedBox.hidden = failedIds.length === 0 && failedPage === null;
+      if (failedPage !== null) {
+        failedText.textContent = labels.batch_failed;
+      } else if (failedIds.length) {
+        failedText.textContent = fill(labels.failed, { count: number(failedIds.length) });
+      }
+      unlocatedBox.hidden = unlocated === 0;
+      unlocatedText.textContent = fill(labels.unlocated, { count: number(unlocated) });
+    }
+
+    function popupFor(car) {
+      return function () {
+        var lines = [car.name];
+        if (car.plate) lines.push(labels.plate + ": " + car.plate);
+        if (car.time) lines.push(car.time + (car.age ? " (" + car.age + ")" : ""));
+        return popupContent(lines, { href: car.url, text: labels.open });
+      };
+    }
+
+    function addCars(list) {
+      var markers = [];
+      list.forEach(function (item) {
+        var car = Object.assign(cars[item.id] || {}, item);
+        cars[item.id] = car;
+        if (car.state === "failed") {
+          failed[car.id] = true;
+          return;
+        }
+        delete failed[car.id];
+        if (car.state === "located") {
+          var marker = L.marker([car.lat, car.lon], { title: car.name || "", alt: car.name || "" });
+          marker.bindPopup(popupFor(car));
+          markers.push(marker);
+          located += 1;
+        } else {
+          unlocated += 1;
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = car.url;
+          a.textContent = car.name;
+          li.appendChild(a);
+          li.appendChild(document.createTextNode(
+            " — " + (car.state === "no_device" ? labels.no_device : labels.no_position)));
+          unlocatedList.appendChild(li);
+        }
+      });
+      cluster.addLayers(markers);
+      if (!fitted && located > 0) {
+        map.fitBounds(cluster.getBounds(), { padding: [20, 20], maxZoom: 15 });
+        fitted = true;
+      }
+    }
+
+    function get(url) {
+      return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          return response.json().then(function (body) {
+            if (!response.ok) throw new Error((body.problem && body.problem.headline) || "");
+            return body;
+          });
+        });
+    }
+
+    function withParam(name, value) {
+      var base = element.dataset.batchUrl;
+      return base + (base.indexOf("?") >= 0 ? "&" : "?") + name + "=" + encodeURIComponent(value);
+    }
+
+    function loadPage(page) {
+      element.setAttribute("aria-busy", "true");
+      get(withParam("page", page)).then(function (body) {
+        if (body.total !== null && body.total !== undefined) total = body.total;
+        failedPage = null;
+        done += body.cars.length;
+        addCars(body.cars);
+        status();
+        if (body.has_next) {
+          loadPage(page + 1);
+        } else {
+          total = done;
+          status();
+          element.setAttribute("aria-busy", "false");
+          element.setAttribute("data-loaded", "true");
+        }
+      }).catch(function () {
+        failedPage = page;
+        status();
+        element.setAttribute("aria-busy", "false");
+      });
+    }
+
+    retry.addEventListener("click", function () {
+      if (failedPage !== null) {
+        var page = failedPage;
+        failedPage = null;
+        status();
+        loadPage(page);
+        return;
+      }
+      var ids = Object.keys(failed);
+      if (!ids.length) return;
+      retry.disabled = true;
+      get(withParam("ids", ids.join(","))).then(function (body) {
+        addCars(body.cars);
+      }).catch(function () { /* still failed: the count stays */ }).then(function () {
+        retry.disabled = false;
+        status();
+      });
+    });
+
+    status();
+    loadPage(1);
+  }
+
+  // --- start every map on the page, and those htmx swaps in --------------------------------
+
+  var starters = { car: initCar, route: initRoute, fleet: initFleet };
+
+  function start(root) {
+    if (typeof L === "undefined" || !root.querySelectorAll) return;
+    var elements = Array.prototype.slice.call(root.querySelectorAll("[data-map]"));
+    if (root.matches && root.matches("[data-map]")) elements.push(root);
+    elements.forEach(function (element) {
+      if (element.dataset.mapStarted) return;
+      element.dataset.mapStarted = "true";
+      var starter = starters[element.dataset.map];
+      if (starter) starter(element);
+    });
+  }
+
+  document.addEventListener("htmx:load", function (event) { start(event.target); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { start(document); });
+  } else {
+    start(document);
+  }
+})();

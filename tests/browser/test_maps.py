@@ -1,0 +1,152 @@
+"""The maps in Chromium: a car's position, a past moment, the route's replay, the fleet map.
+
+Offline (tests never reach a tile server): the maps must still start and show markers and
+paths. Hostile car names must stay text: no script runs, no CSP violation.
+"""
+
+import re
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import expect
+
+from fleetadmin.testing import make_user
+from flinkey_sandbox import DEMO
+from tests.browser.conftest import log_in
+from tests.browser.test_csp import LISTEN
+
+# The sandbox's hostile names (flinkey_sandbox.seed.HOSTILE_NAMES) that have an IQ history.
+HOSTILE_WITH_POSITION = {
+    2011: "Testwagen <img src=x onerror=alert(1)>",
+    2015: "Caddy `Werkstatt` 2",
+    2016: "Corsa ${alert(1)}",
+}
+
+
+@pytest.fixture
+def map_page(page, dashboard, console_problems):
+    """A logged-in fleet manager; alerts and CSP violations recorded; tile requests refused."""
+    make_user("fm")
+    page.add_init_script(LISTEN + "window.__ran = 0;")
+    alerts = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    page.alerts = alerts
+    # Offline, as in a locked-down network: every tile fails.
+    page.route(re.compile(r"https?://[^/]*tile[^/]*/.*"), lambda route: route.abort())
+    log_in(page, dashboard, "fm")
+    expect(page).to_have_url(f"{dashboard}/cars/")
+    return page
+
+
+def unexpected(problems):
+    """Console problems other than the refused tiles (offline by design)."""
+    return [p for p in problems if "net::ERR_FAILED" not in p]
+
+
+def violations(page):
+    return page.evaluate("window.__cspViolations || []")
+
+
+def test_the_car_page_shows_where_it_is(map_page, dashboard, console_problems):
+    page = map_page
+    page.goto(f"{dashboard}/cars/{DEMO.car_id}/")
+    panel = page.locator("#car-map")
+    expect(panel.get_by_role("heading", name="Where it is")).to_be_visible()
+    expect(panel.locator("#fix-time")).to_contain_text(re.compile(r"ago|just now"))
+    expect(panel.locator("#odometer")).to_contain_text("km")
+    expect(panel.locator("[data-map-ready=true]")).to_have_count(1)
+    expect(panel.locator("path.map-car")).to_have_count(1)  # the marker shows without tiles
+    # A car without an IQ: an empty state, not an error.
+    page.goto(f"{dashboard}/cars/{DEMO.box_only_car_id}/")
+    expect(page.locator("#map-empty")).to_have_text(
+        "No flinkey IQ in this car, so it reports no position.")
+    assert violations(page) == [] and unexpected(console_problems) == []
+
+
+def test_where_was_it_and_the_route_replay(map_page, dashboard, flinkey_api, console_problems):
+    page = map_page
+    page.goto(f"{dashboard}/cars/{DEMO.car_id}/map/")
+    expect(page.locator("#car-map [data-map-ready=true]")).to_have_count(1)
+    # Where was it two days ago at 16:00 (the user's zone is shown next to the picker)?
+    moment = (flinkey_api.anchor - timedelta(days=2)).strftime("%Y-%m-%dT16:00")
+    expect(page.locator("#at-zone")).to_have_text("Europe/Berlin")
+    page.get_by_label("Where was it at").fill(moment)
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page).to_have_url(re.compile(r"\?at="))
+    expect(page.locator("#fix-offset")).to_contain_text("the moment you asked for")
+    expect(page.locator("#car-map [data-map-ready=true]")).to_have_count(1)
+
+    # Yesterday's route, replayed at 20×.
+    page.get_by_role("link", name="Last 24 hours").click()
+    expect(page.locator("#route-summary")).to_contain_text("km driven (odometer)")
+    replay = page.locator("#replay[data-ready=true]")
+    expect(replay).to_be_visible()
+    expect(page.locator("#car-route-canvas path.map-path")).to_have_count(1)
+    expect(page.locator("#car-route-canvas path.map-start")).to_have_count(1)
+    expect(page.locator("#car-route-canvas path.map-end")).to_have_count(1)
+    time_before = page.locator("#replay-time").text_content()
+    assert re.search(r"\d\d:\d\d", time_before)
+    page.get_by_label("Speed").select_option("20")
+    page.get_by_role("button", name="Play").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    expect(page.locator("#replay-scrub")).not_to_have_value("0")
+    # Keyboard: space pauses (focus on the replay region), arrows scrub.
+    replay.focus()
+    page.keyboard.press("Space")
+    expect(replay).to_have_attribute("data-playing", "false")
+    value = int(page.locator("#replay-scrub").input_value())
+    page.keyboard.press("ArrowRight")
+    assert int(page.locator("#replay-scrub").input_value()) > value
+    assert page.locator("#replay-time").text_content() != time_before
+    assert violations(page) == [] and unexpected(console_problems) == []
+
+
+def test_the_fleet_map_fills_in_batches(map_page, dashboard, settings, console_problems):
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 20  # 62 cars: four batches
+    page = map_page
+    page.get_by_role("link", name="Map", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fleet map")
+    fleet = page.locator("#fleet-map")
+    expect(fleet).to_have_attribute("data-loaded", "true")
+    expect(page.locator("#fleet-progress-text")).to_have_text(
+        re.compile(r"^\d+ of 62 cars on the map$"))
+    located = int(fleet.get_attribute("data-located"))
+    assert 10 < located < 62
+    # Cars without a position are listed, with links.
+    unlocated = page.locator("#fleet-unlocated")
+    expect(unlocated).to_be_visible()
+    unlocated.locator("summary").click()
+    expect(page.locator("#fleet-unlocated-list li")).to_have_count(62 - located)
+    expect(page.locator("#fleet-unlocated-list a").first).to_have_attribute(
+        "href", re.compile(r"^/cars/\d+/$"))
+    # Zoomed out, the markers cluster; a popup names the car and links to it.
+    expect(page.locator(".marker-cluster").first).to_be_visible()
+    assert violations(page) == [] and unexpected(console_problems) == []
+
+
+def test_hostile_names_stay_text(map_page, dashboard, console_problems):
+    page = map_page
+    # Each hostile car alone on the fleet map (the list's search applies), its popup opened.
+    for car_id, name in HOSTILE_WITH_POSITION.items():
+        term = {2011: "testwagen", 2015: "caddy `", 2016: "${"}[car_id]
+        page.goto(f"{dashboard}/map/?q={quote(term)}")
+        expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
+        expect(page.locator("#fleet-progress-text")).to_have_text("1 of 1 cars on the map")
+        marker = page.locator(".leaflet-marker-icon")
+        expect(marker).to_have_attribute("title", name)
+        marker.click()
+        popup = page.locator(".leaflet-popup-content")
+        expect(popup.locator("strong")).to_have_text(name)
+        expect(popup.get_by_role("link", name="Open the car")).to_have_attribute(
+            "href", f"/cars/{car_id}/")
+    # The car map and the route of each.
+    for car_id, name in HOSTILE_WITH_POSITION.items():
+        page.goto(f"{dashboard}/cars/{car_id}/map/?period=24h")
+        expect(page.get_by_role("heading", level=1)).to_have_text(f"Map of {name}")
+        expect(page.locator("#car-map [data-map-ready=true]")).to_have_count(1)
+        expect(page.locator("#car-route [data-map-ready=true]")).to_have_count(1)
+    assert page.alerts == []
+    assert page.evaluate("window.__ran") == 0
+    assert page.locator("img[src=x]").count() == 0
+    assert violations(page) == [] and unexpected(console_problems) == []

@@ -1,10 +1,12 @@
 """The "left open" report: cars whose last event is an opening older than N hours.
 
 No bulk call exists: it is one `$top=1` events call per car (newest first). A report run
-checks the fleet in batches (the browser asks for the next batch), each batch one fan-out
-on a few threads. A run's car list and each car's answer are kept in Django's cache under
-the run's id, so a batch can show everything found so far, sorted, and a retry asks again
-only for the cars that failed.
+checks the fleet in batches (the browser asks for the next batch), each batch one
+`fleetadmin.fanout.fan_out_cached` (bounded concurrency, a deadline, partial results). The
+answers are cached under the run's id, so each batch shows everything found so far, sorted,
+and a new run (a new page load) asks afresh. Failures are never cached by the fan-out; the
+run remembers which cars failed so later batches do not silently retry them: the person
+does, with "Check them again".
 """
 
 import secrets
@@ -15,18 +17,14 @@ from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
 from events.services import NEWEST_FIRST
+from fleetadmin.fanout import fan_out_cached
 from fleetadmin.flinkey import client_for, credentials_of
-from flinkey import Car, Event, Query, fan_out
+from flinkey import Car, Event, Query
 
-# Cars checked per request: with 8 at a time and 50 ms per call, about a second.
+# Cars checked per request: with 8 at a time and 50 ms per call, under a second.
 BATCH_SIZE = 100
-CONCURRENCY = 8
-# How long a run's answers are kept: long enough to page through a big fleet and retry.
+# How long a run's answers are kept: long enough to go through a big fleet and retry.
 RUN_SECONDS = 15 * 60
-# A batch answers within this many seconds; cars not checked by then count as failed.
-BATCH_SECONDS = 20.0
-_FAILED = "failed"
-_NONE = "none"
 
 
 def new_run() -> str:
@@ -99,9 +97,10 @@ def _cars(user, run: str, client) -> list[Car]:
     return cars
 
 
-def _last_event(client, car_id: int) -> Event | None:
-    page = client.page_events(car_id, Query(orderby=NEWEST_FIRST), page=1, page_size=1)
-    return page.items[0] if page.items else None
+def last_event(client, car_id: int) -> Event | None:
+    """Return the car's newest event, or None (one call, $top=1); raise FlinkeyError."""
+    events = client.list_events(car_id, Query(orderby=NEWEST_FIRST, top=1))
+    return events[0] if events else None
 
 
 def check(*, user, run: str, upto: int | None = None, retry_failed: bool = False) -> Report:
@@ -114,30 +113,22 @@ def check(*, user, run: str, upto: int | None = None, retry_failed: bool = False
     client = client_for(user)
     cars = _cars(user, run, client)
     wanted = cars if upto is None else cars[: max(0, upto)]
-    keys = {car.id: _run_key(user, run, f"car:{car.id}") for car in wanted}
-    known = cache.get_many(list(keys.values()))
-    ask = [car for car in wanted
-           if keys[car.id] not in known or (retry_failed and known[keys[car.id]] == _FAILED)]
-    if ask:
-        outcomes = fan_out(lambda car: _last_event(client, car.id), ask,
-                           concurrency=CONCURRENCY, timeout=BATCH_SECONDS)
-        answers = {}
-        for outcome in outcomes:
-            if outcome.ok:
-                answers[keys[outcome.item.id]] = outcome.value or _NONE
-            else:
-                answers[keys[outcome.item.id]] = _FAILED
-        cache.set_many(answers, RUN_SECONDS)
-        known.update(answers)
+    failed_key = _run_key(user, run, "failed")
+    failed = set() if retry_failed else set(cache.get(failed_key, ()))
+    ask = [car.id for car in wanted if car.id not in failed]
+    results = fan_out_cached(
+        user=user, kind=f"left-open-last-event:{run}", keys=ask, client=client,
+        fetch=last_event, ttl=lambda key, value: RUN_SECONDS,
+    )
+    failed |= set(results.failed)
+    cache.set(failed_key, sorted(failed), RUN_SECONDS)
     states = []
     for car in cars:
-        value = known.get(keys.get(car.id, ""), None)
-        if value is None:
-            states.append(CarState(car, checked=False))
-        elif value == _FAILED:
+        outcome = results.get(car.id)
+        if car.id in failed:
             states.append(CarState(car, failed=True))
-        elif value == _NONE:
-            states.append(CarState(car))
+        elif outcome is None:
+            states.append(CarState(car, checked=False))
         else:
-            states.append(CarState(car, event=value))
+            states.append(CarState(car, event=outcome.value))
     return Report(total=len(cars), states=states)

@@ -87,8 +87,7 @@ def map_url(event: Event) -> str | None:
     if event.latitude is None or event.longitude is None:
         return None
     at = event.utc_date_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    # The car map belongs to the maps screens: /cars/<id>/map/?at=<UTC moment>.
-    return reverse("cars:detail", args=[event.car_id]) + "map/?" + urlencode({"at": at})
+    return reverse("maps:car", args=[event.car_id]) + "?" + urlencode({"at": at})
 
 
 @dataclass(frozen=True)

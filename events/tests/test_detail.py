@@ -31,7 +31,7 @@ def test_without_a_position(manager_client, flinkey_api, clean_car):
     event_id = add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC), latitude=None,
                          longitude=None)
     html = manager_client.get(f"/events/{event_id}/").content.decode()
-    assert "no position" in html and "/map/" not in html
+    assert "no position" in html and "event-map" not in html
 
 
 def test_an_event_of_another_customer_is_not_found(manager_client, flinkey_api):

@@ -75,7 +75,7 @@ def test_cars_open_longer_than_n_hours_longest_first(manager_client, flinkey_api
     events_calls = [r for r in flinkey_api.requests if r.path.endswith("/events")]
     assert len(events_calls) == len(cars)
     assert {(r.query["$top"], r.query["$orderby"]) for r in events_calls} == {
-        ("2", "utcDateTime desc,id desc")}
+        ("1", "utcDateTime desc,id desc")}
     assert flinkey_api.request_count(path_prefix="/cars", method="GET") == len(cars) + 1
     assert "2\xa0days" in html and f'href="/cars/{cars[40]}/events/"' in html
 

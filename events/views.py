@@ -124,7 +124,8 @@ def kind_label(event: Event) -> str:
 
 
 def _filter_form(request) -> TimelineFilterForm:
-    return TimelineFilterForm(request.GET)
+    # Its own ids: the record dialog on the same page has fields of the same names.
+    return TimelineFilterForm(request.GET, auto_id="filter_%s")
 
 
 def _timeline_context(request, car_id: int, form: TimelineFilterForm, cursor: Cursor | None,

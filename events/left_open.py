@@ -2,10 +2,10 @@
 
 No bulk call exists: it is one `$top=1` events call per car (newest first). A report run
 checks the fleet in batches (the browser asks for the next batch), each batch one
-`fleetadmin.fanout.fan_out_cached` (bounded concurrency, a deadline, partial results). The
-answers are cached under the run's id, so each batch shows everything found so far, sorted,
-and a new run (a new page load) asks afresh. Failures are never cached by the fan-out; the
-run remembers which cars failed so later batches do not silently retry them: the person
+`fleetadmin.fanout.fan_out_cached` (bounded concurrency, a deadline, partial results).
+The run's answers are kept in Django's cache under the run's id (one entry), so each batch
+shows everything found so far, sorted, and a new run (a new page load) asks afresh. The run
+also remembers which cars failed, so later batches do not silently retry them: the person
 does, with "Check them again".
 """
 
@@ -87,16 +87,6 @@ def _run_key(user, run: str, what: str) -> str:
     return f"left-open:{digest}:{what}"
 
 
-def _cars(user, run: str, client) -> list[Car]:
-    key = _run_key(user, run, "cars")
-    cars = cache.get(key)
-    if cars is None:
-        # One call for the whole fleet: its size is the report's progress bar.
-        cars = client.list_cars(Query(orderby=(("name", "asc"), ("id", "asc"))))
-        cache.set(key, cars, RUN_SECONDS)
-    return cars
-
-
 def last_event(client, car_id: int) -> Event | None:
     """Return the car's newest event, or None (one call, $top=1); raise FlinkeyError."""
     events = client.list_events(car_id, Query(orderby=NEWEST_FIRST, top=1))
@@ -106,29 +96,40 @@ def last_event(client, car_id: int) -> Event | None:
 def check(*, user, run: str, upto: int | None = None, retry_failed: bool = False) -> Report:
     """Return the run's report with the first `upto` cars (all: None) checked.
 
-    Cars already answered in this run come from the cache; the rest are asked, a few at a
-    time (one call each). A car whose call failed stays failed unless `retry_failed`.
-    Raises FlinkeyError/SetupNeeded when the car list itself cannot be had.
+    Cars already answered in this run are not asked again; the rest are asked a few at a
+    time (one call each, `fan_out_cached`). A car whose call failed stays failed unless
+    `retry_failed`. Raises FlinkeyError/SetupNeeded when the car list cannot be had.
     """
     client = client_for(user)
-    cars = _cars(user, run, client)
+    key = _run_key(user, run, "state")
+    # One cache entry per run (not one per car): a small local-memory cache culls entries
+    # when full, and a report over 1,000 cars must not lose half its answers to that.
+    state = cache.get(key) or {"cars": None, "answers": {}, "failed": set()}
+    if state["cars"] is None:
+        # One call for the whole fleet: its size is the report's progress bar.
+        state["cars"] = client.list_cars(Query(orderby=(("name", "asc"), ("id", "asc"))))
+    cars, answers, failed = state["cars"], state["answers"], state["failed"]
+    if retry_failed:
+        failed = set()
     wanted = cars if upto is None else cars[: max(0, upto)]
-    failed_key = _run_key(user, run, "failed")
-    failed = set() if retry_failed else set(cache.get(failed_key, ()))
-    ask = [car.id for car in wanted if car.id not in failed]
-    results = fan_out_cached(
-        user=user, kind=f"left-open-last-event:{run}", keys=ask, client=client,
-        fetch=last_event, ttl=lambda key, value: RUN_SECONDS,
-    )
-    failed |= set(results.failed)
-    cache.set(failed_key, sorted(failed), RUN_SECONDS)
+    ask = [car.id for car in wanted if car.id not in answers and car.id not in failed]
+    if ask:
+        # Bounded concurrency and a deadline; nothing cached per car (ttl None): a car's
+        # last event is only true now, and the run keeps what it has learnt.
+        results = fan_out_cached(user=user, kind="left-open-last-event", keys=ask,
+                                 client=client, fetch=last_event, ttl=lambda key, value: None)
+        for car_id, outcome in results.items():
+            if outcome.ok:
+                answers[car_id] = outcome.value
+            else:
+                failed.add(car_id)
+    cache.set(key, {"cars": cars, "answers": answers, "failed": failed}, RUN_SECONDS)
     states = []
     for car in cars:
-        outcome = results.get(car.id)
         if car.id in failed:
             states.append(CarState(car, failed=True))
-        elif outcome is None:
-            states.append(CarState(car, checked=False))
+        elif car.id in answers:
+            states.append(CarState(car, event=answers[car.id]))
         else:
-            states.append(CarState(car, event=outcome.value))
+            states.append(CarState(car, checked=False))
     return Report(total=len(cars), states=states)

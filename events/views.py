@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
@@ -380,14 +380,26 @@ def _csv_header(zone_name: str) -> list[str]:
     ]
 
 
-def _csv_row(event: Event, zone) -> list:
-    return [
-        event.id, event.car_id, cell(kind_label(event)),
-        event.utc_date_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        event.utc_date_time.astimezone(zone).isoformat(),
-        event.user_id, cell(services.describe_agent(event.user_agent)),
-        cell(event.user_agent), event.latitude, event.longitude,
-    ]
+class _CsvRows:
+    """Turns events into CSV rows; the words for types and apps are worked out once each."""
+
+    def __init__(self, zone):
+        self.zone = zone
+        self.kinds = {Event.OPENED: cell(_("opened")), Event.CLOSED: cell(_("closed"))}
+        self.apps: dict[str | None, str] = {}
+
+    def row(self, event: Event) -> list:
+        app = self.apps.get(event.user_agent)
+        if app is None:
+            # A fleet has a handful of app versions: 100,000 rows, a few dozen look-ups.
+            app = self.apps[event.user_agent] = cell(services.describe_agent(event.user_agent))
+        kind = self.kinds.get(event.type)
+        return [
+            event.id, event.car_id, kind if kind is not None else cell(event.type),
+            event.utc_date_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            event.utc_date_time.astimezone(self.zone).isoformat(),
+            event.user_id, app, cell(event.user_agent), event.latitude, event.longitude,
+        ]
 
 
 @login_required
@@ -415,14 +427,21 @@ def event_export(request, car_id: int):
 
     writer = csv.writer(Echo())
     header = _csv_header(timezone.get_current_timezone_name())
+    language = translation.get_language()
 
     def rows():
-        # The zone travels into the generator: the middleware deactivates it after the view.
+        # Streaming runs after the view has returned: the zone travels in, the language is
+        # set again (the middleware's activations are over by then).
+        with translation.override(language):
+            yield from _rows()
+
+    def _rows():
         yield writer.writerow(header)
+        rows_of = _CsvRows(zone)
         chunk = []
         try:
             for event in walk:
-                chunk.append(writer.writerow(_csv_row(event, zone)))
+                chunk.append(writer.writerow(rows_of.row(event)))
                 if len(chunk) >= EXPORT_CHUNK_ROWS:
                     yield "".join(chunk)
                     chunk = []

@@ -192,7 +192,7 @@ def main(argv=None) -> int:
         progress = re.search(r"([\d,]+) of ([\d,]+) cars checked", html)
         opened = len(re.findall(r'<tr id="left-open-', html))
         print(f"  {total:.1f} s in {batches} batch requests, {meter.calls() - before} upstream "
-              f"calls; {progress[0] if progress else '?'}, {opened} cars left open")
+              f"calls; {progress[0] if progress else '?'}, {opened} left open")
     finally:
         sandbox.stop()
     return 0

@@ -32,7 +32,8 @@ NEWEST_FIRST = (("utc_date_time", "desc"), ("id", "desc"))
 
 def page_size() -> int:
     """Return how many events one timeline request shows (FLEETADMIN_EVENTS_PAGE_SIZE)."""
-    return settings.FLEETADMIN_EVENTS_PAGE_SIZE
+    # The client asks one row more than a page and takes at most 1,000.
+    return max(1, min(settings.FLEETADMIN_EVENTS_PAGE_SIZE, 999))
 
 
 # --- cursor and filters -------------------------------------------------------------------

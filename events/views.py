@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
+from cars.services import get_car
 from events import left_open as left_open_runs
 from events import services
 from events.forms import EventForm, LeftOpenForm, TimelineFilterForm
@@ -201,8 +202,6 @@ def timeline(request, car_id: int):
 
 def _car_of(request, car_id: int):
     """Return (car, 200) or (its Problem, status): the heading names the car."""
-    from cars.services import get_car
-
     try:
         return get_car(user=request.user, car_id=car_id), 200
     except UPSTREAM_ERRORS as error:
@@ -496,7 +495,7 @@ def left_open(request):
         context["next_url"] = _left_open_url(hours, run=run, upto=left_open_runs.BATCH_SIZE)
         context["starting"] = True
         return render(request, "events/left_open.html", context)
-    upto = None if everything else services_int(request.GET.get("upto"),
+    upto = None if everything else _positive_int(request.GET.get("upto"),
                                                   left_open_runs.BATCH_SIZE)
     status = 200
     try:
@@ -521,8 +520,8 @@ def left_open(request):
                          status=status)
 
 
-def services_int(value, default: int) -> int:
-    """Return `value` as a positive int, else `default`."""
+def _positive_int(value, default: int) -> int:
+    # The batch position in the URL: anything else starts from the first batch.
     try:
         number = int(str(value))
     except (TypeError, ValueError):

@@ -204,3 +204,17 @@ def test_without_javascript_the_position_button_fills_the_form(manager_client, f
     assert len(flinkey_api.store.car_events[DEMO.car_id]) == len(
         [e for e in flinkey_api.store.events.values() if e["carId"] == DEMO.car_id])
     assert not AuditEntry.objects.filter(action="event.create").exists()
+
+
+def test_the_users_flinkey_id_is_set_in_settings(manager, manager_client, flinkey_api):
+    response = manager_client.post("/settings/preferences/", {
+        "time_zone": "Europe/Berlin", "flinkey_user_id": "301"})
+    assert response.status_code == 302
+    assert UserPreferences.objects.get(user=manager).flinkey_user_id == 301
+    entry = AuditEntry.objects.get(action="preferences.change")
+    assert entry.changes == {"flinkey_user_id": {"before": None, "after": 301}}
+    page = manager_client.get("/settings/").content.decode()
+    assert 'name="flinkey_user_id" value="301"' in page
+    response = manager_client.post("/settings/preferences/", {
+        "time_zone": "Europe/Berlin", "flinkey_user_id": "-1"})
+    assert response.status_code == 400

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from events.tests.conftest import CAR, add_event, hx
+from events.tests.conftest import CAR, add_event, hx, recorded
 from fleetadmin.models import AuditEntry, UserPreferences
 from flinkey_sandbox import DEMO
 
@@ -22,10 +22,6 @@ def form_data(**overrides):
             "latitude": "48.1374", "longitude": "11.5755"}
     data.update(overrides)
     return {name: value for name, value in data.items() if value is not None}
-
-
-def stored(sandbox, event_id):
-    return sandbox.store.events[event_id]
 
 
 def test_the_form_defaults_to_now_and_the_users_flinkey_id(manager, manager_client, flinkey_api):
@@ -45,22 +41,22 @@ def test_recording_sends_utc_and_the_local_wall_time(manager, manager_client, fl
     UserPreferences.objects.update_or_create(user=manager, defaults={"time_zone": "Europe/Berlin"})
     response = manager_client.post(URL, form_data())
     assert response.status_code == 302
-    [event] = [flinkey_api.store.events[i] for i in flinkey_api.store.car_events[CAR]]
-    assert event["utcDateTime"] == "2026-03-10T17:45:00Z"
-    assert event["dateTime"] == "2026-03-10T18:45:00"
-    assert event["type"] == "CarClosed" and event["userId"] == DEMO.user_id
-    assert event["userAgent"] == "fleetadmin/0.1.0 (manual entry)"
-    assert (event["latitude"], event["longitude"]) == (48.1374, 11.5755)
-    assert response["Location"] == f"/cars/{CAR}/events/#event-{event['id']}"
+    [event] = recorded(flinkey_api)
+    assert event.utc_date_time == datetime(2026, 3, 10, 17, 45, tzinfo=UTC)
+    assert event.local_date_time == datetime(2026, 3, 10, 18, 45)
+    assert event.type == "CarClosed" and event.user_id == DEMO.user_id
+    assert event.user_agent == "fleetadmin/0.1.0 (manual entry)"
+    assert (event.latitude, event.longitude) == (48.1374, 11.5755)
+    assert response["Location"] == f"/cars/{CAR}/events/#event-{event.id}"
     page = manager_client.get(response["Location"]).content.decode()
     assert "The event was recorded: closed on 2026-03-10 at 18:45:00." in page
-    assert f'id="event-{event["id"]}"' in page
+    assert f'id="event-{event.id}"' in page
 
 
 def test_recording_is_audited_with_its_values(manager, manager_client, flinkey_api, clean_car):
     manager_client.post(URL, form_data(latitude="", longitude=""))
     entry = AuditEntry.objects.get(action="event.create")
-    event_id = flinkey_api.store.car_events[CAR][-1]
+    event_id = recorded(flinkey_api)[-1].id
     assert entry.outcome == "success" and entry.event_id == event_id and entry.car_id == CAR
     assert entry.customer_id == DEMO.customer_id and entry.username == "manager"
     assert entry.changes["type"]["after"] == "CarClosed"
@@ -72,7 +68,7 @@ def test_with_htmx_the_new_event_appears_in_the_timeline(manager_client, flinkey
     add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC))
     response = manager_client.post(URL, form_data(), headers=hx("dialog"))
     html = response.content.decode()
-    event_id = flinkey_api.store.car_events[CAR][-1]
+    event_id = recorded(flinkey_api)[-1].id
     assert response.status_code == 200 and response["HX-Reswap"] == "none"
     assert '<div id="timeline" class="timeline" hx-swap-oob="true">' in html
     assert f'<tr id="event-{event_id}" class="event event-closed event-new">' in html
@@ -86,7 +82,7 @@ def test_an_event_older_than_the_first_page_is_pinned(manager_client, flinkey_ap
     for i in range(3):
         add_event(flinkey_api, at=datetime(2026, 3, 20, 12, tzinfo=UTC) + timedelta(minutes=i))
     html = manager_client.post(URL, form_data(), headers=hx("dialog")).content.decode()
-    event_id = flinkey_api.store.car_events[CAR][-1]
+    event_id = recorded(flinkey_api)[-1].id
     assert f'<tr id="event-{event_id}" class="event event-closed event-new">' in html
     assert "The new event is older than the events below." in html
     assert html.index(f'id="event-{event_id}"') < html.index('class="timeline-day"')
@@ -101,7 +97,7 @@ def test_invalid_input_keeps_what_was_typed(manager_client, flinkey_api, clean_c
     assert "Enter when it happened: flinkey needs a valid date and time." in html
     assert "Enter both coordinates, or neither." in html
     assert 'name="latitude" value="48.2"' in html and f'value="{DEMO.user_id}"' in html
-    assert not flinkey_api.store.car_events.get(CAR)
+    assert not recorded(flinkey_api)
 
 
 def test_a_moment_in_the_future_is_refused(manager_client, flinkey_api, clean_car):
@@ -161,7 +157,7 @@ def test_a_timeout_says_to_check_the_timeline_first(manager_client, flinkey_api,
 def test_support_may_not_record(support_client, flinkey_api, clean_car):
     assert support_client.get(URL).status_code == 403
     assert support_client.post(URL, form_data()).status_code == 403
-    assert not flinkey_api.store.car_events.get(CAR)
+    assert not recorded(flinkey_api)
 
 
 def test_the_record_button_only_for_writers(manager_client, support_client, flinkey_api,
@@ -201,8 +197,7 @@ def test_without_javascript_the_position_button_fills_the_form(manager_client, f
     assert response.status_code == 200
     assert re.search(r'name="latitude" value="[\d.]+"', html)
     assert 'value="closed" ' in html and "checked" in html
-    assert len(flinkey_api.store.car_events[DEMO.car_id]) == len(
-        [e for e in flinkey_api.store.events.values() if e["carId"] == DEMO.car_id])
+    assert flinkey_api.request_count(method="PUT") == 0
     assert not AuditEntry.objects.filter(action="event.create").exists()
 
 

@@ -36,7 +36,7 @@ def test_without_a_position(manager_client, flinkey_api, clean_car):
 
 def test_an_event_of_another_customer_is_not_found(manager_client, flinkey_api):
     other = add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC),
-                      car_id=DEMO.other_car_id)
+                      car_id=DEMO.other_car_id, customer_id=DEMO.other_customer_id)
     for event_id in (other, 99_999_999):
         response = manager_client.get(f"/events/{event_id}/")
         html = response.content.decode()

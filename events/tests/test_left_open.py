@@ -7,7 +7,7 @@ import pytest
 
 from events import left_open
 from events.tests.conftest import add_event, hx
-from flinkey_sandbox import DEMO
+from flinkey_sandbox import DEMO, Sandbox
 
 pytestmark = pytest.mark.django_db
 
@@ -34,13 +34,26 @@ def rows_of(html):
     return [int(found) for found in re.findall(r'<tr id="left-open-(\d+)"', html)]
 
 
+@pytest.fixture(scope="module")
+def past_sandbox():
+    """A sandbox whose seeded history ended ten days ago: the tests write what happened since."""
+    with Sandbox(anchor=datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+                 - timedelta(days=10)) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox(past_sandbox):
+    """This module's sandbox, reset for every test (overrides the root conftest's)."""
+    past_sandbox.reset()
+    yield past_sandbox
+    past_sandbox.reset()
+
+
 @pytest.fixture
 def quiet_fleet(flinkey_api):
     """Every car's last event a closing, four days ago; tests open the ones they need."""
     now = datetime.now(UTC).replace(microsecond=0)
-    with flinkey_api.store.lock:
-        for car_id in fleet(flinkey_api):
-            flinkey_api.store.car_events[car_id] = []  # the seeded history is not needed
     for car_id in fleet(flinkey_api):
         add_event(flinkey_api, car_id=car_id, at=now - timedelta(days=4), kind="CarClosed")
     return now

@@ -73,15 +73,14 @@ def test_scrolling_pages_by_cursor_and_never_repeats_or_drops(manager_client, fl
 
 def test_the_cursor_filter_sent(manager_client, flinkey_api, clean_car, settings):
     settings.FLEETADMIN_EVENTS_PAGE_SIZE = 2
-    for i in range(3):
-        add_event(flinkey_api, at=T0 + timedelta(seconds=i), event_id=900 + i)
+    ids = [add_event(flinkey_api, at=T0 + timedelta(seconds=i)) for i in range(3)]
     html = manager_client.get(URL, headers=hx("timeline")).content.decode()
     url = more_url(html)
-    assert "before=20260310T120001.000000Z_901" in url
+    assert f"before=20260310T120001.000000Z_{ids[1]}" in url
     manager_client.get(url, headers=hx("timeline-more"))
     assert flinkey_api.requests[-1].query["$filter"] == (
         "utcDateTime lt 2026-03-10T12:00:01Z or "
-        "utcDateTime eq 2026-03-10T12:00:01Z and id lt 901")
+        f"utcDateTime eq 2026-03-10T12:00:01Z and id lt {ids[1]}")
 
 
 def test_filters_go_into_the_filter_in_utc(manager, manager_client, flinkey_api, clean_car):

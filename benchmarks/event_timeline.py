@@ -100,6 +100,10 @@ def main(argv=None) -> int:
 
     from flinkey_sandbox import DEMO, Sandbox
 
+    if not hasattr(DEMO, "large_event_car_id"):
+        print("This benchmark needs the sandbox's large event car (branch sandbox).",
+              file=sys.stderr)
+        return 2
     seeded_cars = 62
     started = time.perf_counter()
     sandbox = Sandbox(extra_cars=max(0, args.cars - seeded_cars), large_event_car=args.events)

@@ -22,6 +22,8 @@ from audit.recording import (
     value_label,
     visible_entries,
 )
+from fleetadmin.csv_export import Echo as _Echo
+from fleetadmin.csv_export import cell as _cell
 
 PAGE_SIZE = 50
 TEMPLATE = "audit/audit.html"
@@ -114,20 +116,6 @@ def audit_log(request):
     }
     template = TEMPLATE + "#audit-table" if request.htmx else TEMPLATE
     return render(request, template, context)
-
-
-# A spreadsheet treats cells starting with these as formulas (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 # The header row in the reader's language (the English names are those of the first exports).

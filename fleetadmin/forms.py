@@ -75,7 +75,11 @@ class PreferencesForm(forms.ModelForm):
 
     class Meta:
         model = UserPreferences
-        fields = ["time_zone", "language"]
+        fields = ["time_zone", "language", "flinkey_user_id"]
+        help_texts = {
+            "flinkey_user_id": _("Your own user id at flinkey: events you record are "
+                                 "attributed to it unless you enter another."),
+        }
 
 
 class CustomerChoiceForm(forms.Form):

@@ -4,6 +4,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -74,6 +75,11 @@ class UserPreferences(models.Model):
     # switcher for this browser. fleetadmin.middleware.UserLanguageMiddleware applies it.
     language = models.CharField(
         _("language"), max_length=10, blank=True, default="", validators=[validate_language],
+    )
+    # The user's own id at flinkey: the default "who" of an event they record.
+    flinkey_user_id = models.PositiveIntegerField(
+        _("flinkey user id"), null=True, blank=True,
+        validators=[MaxValueValidator(2_147_483_647)],
     )
 
     def __str__(self):

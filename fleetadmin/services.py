@@ -57,11 +57,16 @@ def save_credentials(*, user, values: Mapping[str, str], by=None) -> list[str]:
     return changed
 
 
-def save_preferences(*, user, time_zone: str | None = None,
-                     language: str | None = None) -> bool:
-    """Store the user's time zone and language (validated by the caller); True if one changed.
+# "Leave this preference as it is" where None is a value (no flinkey user id).
+KEEP = object()
 
-    None leaves a preference as it is; a blank language means the browser's.
+
+def save_preferences(*, user, time_zone: str | None = None, language: str | None = None,
+                     flinkey_user_id=KEEP) -> bool:
+    """Store the user's preferences (validated by the caller); True if one changed.
+
+    None leaves time zone and language as they are (a blank language means the browser's);
+    `flinkey_user_id` is kept unless given (None clears it).
     """
     preferences = preferences_of(user=user)
     wanted = {"time_zone": time_zone, "language": language}
@@ -70,6 +75,9 @@ def save_preferences(*, user, time_zone: str | None = None,
         for name, value in wanted.items()
         if value is not None and value != getattr(preferences, name)
     }
+    if flinkey_user_id is not KEEP and flinkey_user_id != preferences.flinkey_user_id:
+        changes["flinkey_user_id"] = {"before": preferences.flinkey_user_id,
+                                      "after": flinkey_user_id}
     if not changes:
         return False
     for name, change in changes.items():

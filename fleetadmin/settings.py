@@ -357,6 +357,16 @@ def _tile_origin(url: str) -> str:
 SECURE_CSP["img-src"].extend(filter(None, [_tile_origin(FLEETADMIN_TILE_URL)]))
 
 # ------------------------------------------------------------------------------
+# Events: the timeline, its export, the "left open" report
+# ------------------------------------------------------------------------------
+# Events per timeline request (each is one upstream call, $top = this + 1; at most 999).
+FLEETADMIN_EVENTS_PAGE_SIZE = env.int("FLEETADMIN_EVENTS_PAGE_SIZE", default=50)
+# The CSV export stops after this many rows and says so in its last line.
+FLEETADMIN_EVENTS_EXPORT_MAX_ROWS = env.int("FLEETADMIN_EVENTS_EXPORT_MAX_ROWS", default=100_000)
+# "Left open": a car counts when its last event is an opening older than this many hours.
+FLEETADMIN_LEFT_OPEN_HOURS = env.int("FLEETADMIN_LEFT_OPEN_HOURS", default=12)
+
+# ------------------------------------------------------------------------------
 # Logging: to stderr, one JSON object per line in production (DJANGO_LOG_FORMAT=json, the
 # default unless DEBUG), every line with its request's id; one line per request
 # (fleetadmin.logs). Never a secret: the client never logs credentials or tokens, and

@@ -16,6 +16,8 @@ urlpatterns = [
     path("settings/customer/", views.choose_customer, name="choose-customer"),
     path("cars/", include("cars.urls")),
     path("", include("maps.urls")),
+    # A car's timeline (/cars/<id>/events/…), one event (/events/<id>/), the "left open" report.
+    path("", include("events.urls")),
     path("audit/", include("audit.urls")),
     # The header's language switcher: Django's set_language, also saved for the user.
     path("i18n/setlang/", views.set_language, name="set_language"),

@@ -55,12 +55,13 @@ def settings_page(request):
 @login_required
 @require_POST
 def save_preferences(request):
-    """Save the user's display preferences: time zone and language."""
+    """Save the user's preferences: time zone, language, flinkey user id."""
     form = PreferencesForm(request.POST, instance=services.preferences_of(user=request.user))
     if form.is_valid():
         language = form.cleaned_data["language"]
         services.save_preferences(user=request.user, time_zone=form.cleaned_data["time_zone"],
-                                  language=language)
+                                  language=language,
+                                  flinkey_user_id=form.cleaned_data["flinkey_user_id"])
         if language:
             translation.activate(language)  # the confirmation already in the new language
         messages.success(request, _("Your preferences were saved."))

@@ -346,6 +346,18 @@ class FlinkeyClient:
             f"/cars/{_id(car_id, 'car_id')}/events", Event.from_api, query, page, page_size
         )
 
+    def list_events(self, car_id: int, query: Query) -> list[Event]:
+        """Return the car's events the query asks for; its $top is required (1..MAX_PAGE_SIZE).
+
+        For callers that want exactly N rows and no "is there more" (e.g. the newest event:
+        $top=1); paging goes through page_events. Raises ValueError, FlinkeyError.
+        """
+        if not isinstance(query, Query) or query.top is None or not 1 <= query.top <= MAX_PAGE_SIZE:
+            raise ValueError(f"list_events needs a query with 1 <= top <= {MAX_PAGE_SIZE}")
+        path = f"/cars/{_id(car_id, 'car_id')}/events"
+        response = self._request("GET", path, query=query)
+        return self._parse(response, lambda data: parse_list(data, Event.from_api, path))
+
     def get_event(self, event_id: int) -> Event:
         """Return the event; raises NotFoundError, FlinkeyError."""
         response = self._request("GET", f"/events/{_id(event_id, 'event_id')}")

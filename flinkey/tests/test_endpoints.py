@@ -358,6 +358,18 @@ def test_page_events_has_next_at_the_boundary(client):
     assert beyond.items == () and not beyond.has_next
 
 
+def test_list_events_asks_exactly_top(client, sandbox):
+    [newest] = client.list_events(DEMO.car_id, Query(orderby=("-utc_date_time", "-id"), top=1))
+    assert sandbox.requests[-1].query == {"$orderby": "utcDateTime desc,id desc", "$top": "1"}
+    assert newest == max(all_events(client), key=lambda e: (e.utc_date_time, e.id))
+
+
+@pytest.mark.parametrize("query", [Query(), Query(top=0), Query(top=1001), None])
+def test_list_events_must_be_limited(client, query):
+    with pytest.raises(ValueError):
+        client.list_events(DEMO.car_id, query)
+
+
 def test_page_events_with_a_filter(client):
     page = client.page_events(
         DEMO.car_id, Query(filter=odata.eq("type", Event.CLOSED)), page_size=1000

@@ -1,0 +1,216 @@
+"""Recording an event: the form, what is sent, refusals, unknown outcomes, the audit log."""
+
+import re
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEntry
+from events.tests.conftest import CAR, add_event, hx, recorded
+from fleetadmin.models import UserPreferences
+from flinkey_sandbox import DEMO
+
+pytestmark = pytest.mark.django_db
+
+URL = f"/cars/{CAR}/events/new/"
+
+
+def form_data(**overrides):
+    data = {"type": "closed", "moment": "2026-03-10T18:45:00", "user_id": str(DEMO.user_id),
+            "latitude": "48.1374", "longitude": "11.5755"}
+    data.update(overrides)
+    return {name: value for name, value in data.items() if value is not None}
+
+
+def test_the_form_defaults_to_now_and_the_users_flinkey_id(manager, manager_client, flinkey_api):
+    UserPreferences.objects.update_or_create(user=manager, defaults={"flinkey_user_id": 301})
+    response = manager_client.get(URL, headers=hx("dialog"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<dialog id="dialog"' in html and "Record an event" in html
+    assert 'name="user_id" value="301"' in html
+    now = timezone.localtime(timezone=ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:")
+    assert f'name="moment" value="{now}' in html
+    assert "fleetadmin/0.1.0 (manual entry)" in html
+
+
+def test_recording_sends_utc_and_the_local_wall_time(manager, manager_client, flinkey_api,
+                                                     clean_car):
+    UserPreferences.objects.update_or_create(user=manager, defaults={"time_zone": "Europe/Berlin"})
+    response = manager_client.post(URL, form_data())
+    assert response.status_code == 302
+    [event] = recorded(flinkey_api)
+    assert event.utc_date_time == datetime(2026, 3, 10, 17, 45, tzinfo=UTC)
+    assert event.local_date_time == datetime(2026, 3, 10, 18, 45)
+    assert event.type == "CarClosed" and event.user_id == DEMO.user_id
+    assert event.user_agent == "fleetadmin/0.1.0 (manual entry)"
+    assert (event.latitude, event.longitude) == (48.1374, 11.5755)
+    assert response["Location"] == f"/cars/{CAR}/events/#event-{event.id}"
+    page = manager_client.get(response["Location"]).content.decode()
+    assert "The event was recorded: closed on 2026-03-10 at 18:45:00." in page
+    assert f'id="event-{event.id}"' in page
+
+
+def test_recording_is_audited_with_its_values(manager, manager_client, flinkey_api, clean_car):
+    manager_client.post(URL, form_data(latitude="", longitude=""))
+    entry = AuditEntry.objects.get(action="event.create")
+    event_id = recorded(flinkey_api)[-1].id
+    assert entry.outcome == "success" and entry.event_id == event_id and entry.car_id == CAR
+    assert entry.customer_id == DEMO.customer_id and entry.username == "manager"
+    assert entry.changes["type"]["after"] == "CarClosed"
+    assert entry.changes["utc_date_time"]["after"] == "2026-03-10T17:45:00+00:00"
+    assert entry.changes["latitude"]["after"] is None
+
+
+def test_with_htmx_the_new_event_appears_in_the_timeline(manager_client, flinkey_api, clean_car):
+    add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC))
+    response = manager_client.post(URL, form_data(), headers=hx("dialog"))
+    html = response.content.decode()
+    event_id = recorded(flinkey_api)[-1].id
+    assert response.status_code == 200 and response["HX-Reswap"] == "none"
+    assert '<div id="timeline" class="timeline" hx-swap-oob="true">' in html
+    assert f'<tr id="event-{event_id}" class="event event-closed event-new">' in html
+    assert '<dialog id="dialog" class="dialog" hx-swap-oob="true">' in html  # closed
+    assert "The event was recorded" in html  # the status message, out of band
+
+
+def test_an_event_older_than_the_first_page_is_pinned(manager_client, flinkey_api, clean_car,
+                                                      settings):
+    settings.FLEETADMIN_EVENTS_PAGE_SIZE = 2
+    for i in range(3):
+        add_event(flinkey_api, at=datetime(2026, 3, 20, 12, tzinfo=UTC) + timedelta(minutes=i))
+    html = manager_client.post(URL, form_data(), headers=hx("dialog")).content.decode()
+    event_id = recorded(flinkey_api)[-1].id
+    assert f'<tr id="event-{event_id}" class="event event-closed event-new">' in html
+    assert "The new event is older than the events below." in html
+    assert html.index(f'id="event-{event_id}"') < html.index('class="timeline-day"')
+
+
+def test_invalid_input_keeps_what_was_typed(manager_client, flinkey_api, clean_car):
+    response = manager_client.post(URL, form_data(type=None, moment="", latitude="48.2",
+                                                  longitude=""), headers=hx("dialog"))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Choose whether the car was opened or closed: flinkey needs a valid type." in html
+    assert "Enter when it happened: flinkey needs a valid date and time." in html
+    assert "Enter both coordinates, or neither." in html
+    assert 'name="latitude" value="48.2"' in html and f'value="{DEMO.user_id}"' in html
+    assert not recorded(flinkey_api)
+
+
+def test_a_moment_in_the_future_is_refused(manager_client, flinkey_api, clean_car):
+    later = (timezone.localtime() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    html = manager_client.post(URL, form_data(moment=later)).content.decode()
+    assert "This moment is in the future" in html
+
+
+def test_a_time_that_does_not_exist_in_the_users_zone(manager_client, flinkey_api, clean_car):
+    # Clocks in Berlin jumped from 02:00 to 03:00 on 29 March 2026.
+    response = manager_client.post(URL, form_data(moment="2026-03-29T02:30"))
+    assert response.status_code == 422
+    assert "may be ambiguous or it may not exist" in response.content.decode()
+
+
+def test_flinkey_refusing_the_user_says_so_at_the_field(manager_client, flinkey_api, clean_car):
+    response = manager_client.post(URL, form_data(user_id="999999"), headers=hx("dialog"))
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "flinkey knows no user with this id for your customer." in html
+    assert 'id="id_user_id_error"' in html
+    assert AuditEntry.objects.get(action="event.create").outcome == "failure"
+
+
+def test_flinkeys_400_sentence_is_shown(manager_client, flinkey_api, clean_car):
+    flinkey_api.faults.fail_next("/events", status=400, method="PUT")
+    response = manager_client.post(URL, form_data(), headers=hx("dialog"))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "flinkey refused the input." in html and "flinkey said:" in html
+
+
+def test_a_400_about_the_type_lands_at_the_type(manager_client, flinkey_api, clean_car):
+    from events.forms import EventForm
+
+    form = EventForm()
+    assert form.field_refused("Couldn't create event. No valid type provided.") == "type"
+    assert form.field_refused("Couldn't create event. No valid utcDateTime provided.") == "moment"
+    assert form.field_refused("Couldn't create event. No valid userAgent provided.") is None
+
+
+def test_a_timeout_says_to_check_the_timeline_first(manager_client, flinkey_api, clean_car,
+                                                    settings):
+    settings.FLINKEY_READ_TIMEOUT = 0.5
+    flinkey_api.faults.hang_next("/events", seconds=2)
+    response = manager_client.post(URL, form_data(), headers=hx("dialog"))
+    html = response.content.decode()
+    assert response.status_code == 504
+    assert "cannot tell whether it was saved" in html
+    assert "Look for the event in the timeline before you try again." in html
+    assert f'href="/cars/{CAR}/events/"' in html
+    time.sleep(2)  # the sandbox logs the hung request when it has answered it
+    assert flinkey_api.request_count(method="PUT") == 1  # never repeated
+    assert AuditEntry.objects.get(action="event.create").outcome == "unknown"
+
+
+def test_support_may_not_record(support_client, flinkey_api, clean_car):
+    assert support_client.get(URL).status_code == 403
+    assert support_client.post(URL, form_data()).status_code == 403
+    assert not recorded(flinkey_api)
+
+
+def test_the_record_button_only_for_writers(manager_client, support_client, flinkey_api,
+                                            clean_car, manager):
+    add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC))
+    html = support_client.get(f"/cars/{CAR}/events/").content.decode()
+    assert 'id="event-new"' not in html
+    support_client.force_login(manager)
+    html = support_client.get(f"/cars/{CAR}/events/").content.decode()
+    assert 'id="event-new"' in html
+
+
+def test_the_cars_current_position_fills_the_fields(manager_client, flinkey_api):
+    response = manager_client.get(f"/cars/{DEMO.car_id}/events/position/",
+                                  headers=hx("event-position"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.lstrip().startswith('<fieldset id="event-position"')
+    latitude = re.search(r'name="latitude" value="([\d.]+)"', html)
+    assert latitude and 40 < float(latitude[1]) < 60
+    assert "The car's last known position" in html
+
+
+def test_no_position_keeps_what_was_typed(manager_client, flinkey_api):
+    response = manager_client.get(
+        f"/cars/{DEMO.box_only_car_id}/events/position/?latitude=1.5&longitude=2.5",
+        headers=hx("event-position"))
+    html = response.content.decode()
+    assert "flinkey knows no position for this car right now." in html
+    assert 'name="latitude" value="1.5"' in html
+
+
+def test_without_javascript_the_position_button_fills_the_form(manager_client, flinkey_api):
+    response = manager_client.post(f"/cars/{DEMO.car_id}/events/new/",
+                                   form_data(fill_position="1", latitude="", longitude=""))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'name="latitude" value="[\d.]+"', html)
+    assert 'value="closed" ' in html and "checked" in html
+    assert flinkey_api.request_count(method="PUT") == 0
+    assert not AuditEntry.objects.filter(action="event.create").exists()
+
+
+def test_the_users_flinkey_id_is_set_in_settings(manager, manager_client, flinkey_api):
+    response = manager_client.post("/settings/preferences/", {
+        "time_zone": "Europe/Berlin", "flinkey_user_id": "301"})
+    assert response.status_code == 302
+    assert UserPreferences.objects.get(user=manager).flinkey_user_id == 301
+    entry = AuditEntry.objects.get(action="preferences.change")
+    assert entry.changes == {"flinkey_user_id": {"before": None, "after": 301}}
+    page = manager_client.get("/settings/").content.decode()
+    assert 'name="flinkey_user_id" value="301"' in page
+    response = manager_client.post("/settings/preferences/", {
+        "time_zone": "Europe/Berlin", "flinkey_user_id": "-1"})
+    assert response.status_code == 400

@@ -1,0 +1,54 @@
+"""One event: its car, the map at its moment, the way back to its day; 404 in plain words."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from events.tests.conftest import CAR, add_event
+from flinkey_sandbox import DEMO
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_event_with_its_car_map_and_day(manager_client, flinkey_api, clean_car):
+    event_id = add_event(flinkey_api, at=datetime(2026, 3, 10, 22, 30, tzinfo=UTC),
+                         kind="CarClosed", latitude=48, longitude=11.5)
+    response = manager_client.get(f"/events/{event_id}/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    car = flinkey_api.store.car(DEMO.customer_id, CAR)
+    assert f'<a href="/cars/{CAR}/" id="event-car">{car["name"]}</a>' in html
+    assert "Car closed" in html
+    assert f'href="/cars/{CAR}/map/?at=2026-03-10T22%3A30%3A00Z" id="event-map"' in html
+    # 22:30 UTC is 23:30 in Berlin: the day is the 10th, so the timeline starts at the 11th.
+    assert "Tuesday, 10 March 2026, 23:30:00" in html
+    assert (f'href="/cars/{CAR}/events/?before=20260310T230000.000000Z_0#event-{event_id}" '
+            'id="event-back"') in html
+    assert "2026-03-10 22:30:00 UTC" in html
+
+
+def test_without_a_position(manager_client, flinkey_api, clean_car):
+    event_id = add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC), latitude=None,
+                         longitude=None)
+    html = manager_client.get(f"/events/{event_id}/").content.decode()
+    assert "no position" in html and "event-map" not in html
+
+
+def test_an_event_of_another_customer_is_not_found(manager_client, flinkey_api):
+    other = add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC),
+                      car_id=DEMO.other_car_id, customer_id=DEMO.other_customer_id)
+    for event_id in (other, 99_999_999):
+        response = manager_client.get(f"/events/{event_id}/")
+        html = response.content.decode()
+        assert response.status_code == 404
+        assert "This event does not exist or belongs to another customer." in html
+        assert "Event not found" in html
+
+
+def test_the_timeline_at_that_day_shows_the_event(manager_client, flinkey_api, clean_car):
+    event_id = add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC))
+    add_event(flinkey_api, at=datetime(2026, 3, 12, 12, tzinfo=UTC))
+    html = manager_client.get(
+        f"/cars/{CAR}/events/?before=20260310T230000.000000Z_0").content.decode()
+    assert f'id="event-{event_id}"' in html
+    assert "Show the newest events" in html

@@ -2,11 +2,12 @@
 
 import csv
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,17 +19,35 @@ from audit.recording import ACTIONS, action_label, can_view_all, visible_entries
 PAGE_SIZE = 50
 TEMPLATE = "audit/audit.html"
 
+# The dates a filter accepts. Far enough either way for any real entry, and near enough
+# that the day's start and end exist in every time zone and every database (year 1 and
+# 9999 overflow Python's datetime once a time zone shifts them, and SQLite's date range).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+# The ids of cars and events are 64-bit integers upstream and in the log.
+MAX_ID = 2**63 - 1
+
+
+def _date_validators():
+    message = _("Enter a date between %(earliest)s and %(latest)s.") % {
+        "earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()}
+    return [MinValueValidator(EARLIEST_DATE, message), MaxValueValidator(LATEST_DATE, message)]
+
 
 class AuditFilterForm(forms.Form):
     """Which entries to show: all fields optional, combined with AND."""
 
     user = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.ChoiceField(label=_("Action"), required=False)
-    car = forms.IntegerField(label=_("Car ID"), required=False, min_value=0)
-    since = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("Until"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+    car = forms.IntegerField(label=_("Car ID"), required=False, min_value=0, max_value=MAX_ID)
+    since = forms.DateField(label=_("From"), required=False, validators=_date_validators(),
+                            widget=forms.DateInput(attrs={
+                                "type": "date", "min": EARLIEST_DATE.isoformat(),
+                                "max": LATEST_DATE.isoformat()}))
+    until = forms.DateField(label=_("Until"), required=False, validators=_date_validators(),
+                            widget=forms.DateInput(attrs={
+                                "type": "date", "min": EARLIEST_DATE.isoformat(),
+                                "max": LATEST_DATE.isoformat()}))
 
     def __init__(self, *args, all_users=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -47,8 +66,13 @@ class AuditFilterForm(forms.Form):
         return cleaned
 
     def filter(self, entries):
-        """Return `entries` narrowed to the valid filters (days in the user's time zone)."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        """Return `entries` narrowed to the filters (days in the user's time zone).
+
+        Invalid filters match nothing: the page shows the form's errors, not every entry.
+        """
+        if self.is_bound and not self.is_valid():
+            return entries.none()
+        data = self.cleaned_data if self.is_bound else {}
         if data.get("user"):
             entries = entries.filter(username__iexact=data["user"].strip())
         if data.get("action"):
@@ -89,6 +113,11 @@ def change_rows(changes) -> list[dict]:
 def audit_log(request):
     """Audit entries the user may read, filtered and paged; htmx gets the table only."""
     form, entries, all_users = _filtered(request)
+    return _render_log(request, form, entries, all_users)
+
+
+def _render_log(request, form, entries, all_users):
+    status = 400 if form.is_bound and not form.is_valid() else 200
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.change_rows = change_rows(entry.changes)
@@ -99,7 +128,7 @@ def audit_log(request):
         "form": form, "page": page, "all_users": all_users, "query": query.urlencode(),
     }
     template = TEMPLATE + "#audit-table" if request.htmx else TEMPLATE
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 # A spreadsheet treats cells starting with these as formulas (CSV injection).
@@ -125,8 +154,11 @@ CSV_COLUMNS = (
 @login_required
 @require_GET
 def audit_export(request):
-    """The filtered entries as CSV (all pages), streamed."""
-    _form, entries, _all_users = _filtered(request)
+    """The filtered entries as CSV (all pages), streamed once the filters are valid."""
+    form, entries, all_users = _filtered(request)
+    if form.is_bound and not form.is_valid():
+        # Before the first byte: a stream cannot turn into an error page halfway through.
+        return _render_log(request, form, entries, all_users)
     writer = csv.writer(_Echo())
 
     def rows():

@@ -275,25 +275,50 @@ class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
         return super().get(request)
 
 
+# The error codes an authorization response may carry (RFC 6749 4.1.2.1, OpenID Connect
+# Core 3.1.2.6); the audit log records one of these or "unrecognised", never the text sent.
+PROVIDER_ERROR_CODES = frozenset({
+    "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
+    "invalid_scope", "server_error", "temporarily_unavailable", "interaction_required",
+    "login_required", "account_selection_required", "consent_required",
+    "invalid_request_uri", "invalid_request_object", "request_not_supported",
+    "request_uri_not_supported", "registration_not_supported",
+})
+
+
+def provider_error(code: str) -> str:
+    """Return what the audit log says about the provider's `error` parameter."""
+    return code if code in PROVIDER_ERROR_CODES else "unrecognised error code"
+
+
 class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
-    """Where the identity provider sends the browser back with the code."""
+    """Where the identity provider sends the browser back with the code.
+
+    Only a callback whose `state` names a sign-in this browser started (kept in its
+    session) is acted on. Anyone can send a link to this URL: a callback without such a
+    state writes no audit entry (or the log could be filled by anyone, with any text) and
+    logs nobody out (or a link could end a signed-in user's session).
+    """
 
     def get(self, request):
         _enabled()
+        state = request.GET.get("state", "")
+        if state not in (request.session.get("oidc_states") or {}):
+            # A forged or replayed callback, or a stale tab: nothing happens.
+            LOGGER.info("ignored a single sign-on callback that no sign-in in this "
+                        "session started")
+            return redirect(self.failure_url)
         try:
             return super().get(request)
         except SuspiciousOperation as error:
-            # An unknown state: a replayed or forged callback (login CSRF), or a stale tab.
             return self._refused(str(error))
 
     def login_failure(self):
         request = self.request
         if request.GET.get("error"):
-            reason = f"identity provider: {request.GET['error']}"
+            reason = f"identity provider: {provider_error(request.GET['error'])}"
         elif getattr(self, "user", None) is not None and not self.user.is_active:
             reason = "account deactivated"
-        elif "code" in request.GET and "oidc_states" not in request.session:
-            reason = "no sign-in in progress in this session (replayed callback?)"
         else:
             reason = "single sign-on refused"
         return self._refused(reason)
@@ -301,7 +326,7 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
     def _refused(self, reason: str):
         # Django's user_login_failed already recorded a refusal by the backend.
         if not getattr(self.request, "_fleetadmin_failure_recorded", False):
-            LOGGER.warning("single sign-on refused: %s", reason)
+            LOGGER.warning("single sign-on refused: %s", reason[:200])
             record(user=None, action="auth.login_failed",
                    outcome=AuditEntry.Outcome.FAILURE, message=reason[:200])
             self.request._fleetadmin_failure_recorded = True

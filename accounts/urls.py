@@ -11,6 +11,7 @@ urlpatterns = [
     path("users/", users_views.user_list, name="users"),
     path("users/<int:user_id>/", users_views.user_detail, name="user"),
     path("users/<int:user_id>/role/", users_views.set_role, name="user-role"),
+    path("users/<int:user_id>/unlock/", users_views.unlock_sign_in, name="user-unlock"),
     path("users/<int:user_id>/credentials/", users_views.set_credentials, name="user-credentials"),
     path("oidc/", include("mozilla_django_oidc.urls")),
 ]

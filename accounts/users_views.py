@@ -19,6 +19,8 @@ from accounts.access import (
     role_of,
 )
 from accounts.roles import change_role
+from accounts.throttle import is_locked_out, unlock
+from audit.recording import record
 from fleetadmin import services
 from fleetadmin.flinkey import credentials_of
 from fleetadmin.forms import CredentialsForm
@@ -69,6 +71,7 @@ def _detail(request, target, *, status=200, **overrides):
         "role_managed_by_sso": role_managed_by_sso(target),
         "credentials": credentials_of(target),
         "credentials_form": CredentialsForm(stored=credentials_of(target)),
+        "locked_out": is_locked_out(target.get_username()),
     }
     context.update(overrides)
     return render(request, DETAIL_TEMPLATE, context, status=status)
@@ -158,4 +161,16 @@ def set_credentials(request, user_id):
                          % {"user": target.get_username()})
     else:
         messages.info(request, _("Nothing changed."))
+    return redirect("user", user_id=target.pk)
+
+
+@manage_users_required
+@require_POST
+def unlock_sign_in(request, user_id):
+    """Forget the account's failed password sign-ins, ending a lock-out (recorded)."""
+    target = _target(user_id)
+    removed = unlock(target.get_username())
+    record(user=request.user, action="auth.unlock", target=target.get_username(),
+           changes={"attempt_records": removed})
+    messages.success(request, _("%(user)s can sign in again.") % {"user": target.get_username()})
     return redirect("user", user_id=target.pk)

@@ -19,6 +19,7 @@ ACTIONS = {
     "auth.login": _("signed in"),
     "auth.login_failed": _("sign-in failed"),
     "auth.logout": _("signed out"),
+    "auth.unlock": _("sign-in unlocked"),
     "credentials.change": _("flinkey credentials changed"),
     "customer.choose": _("customer chosen"),
     "preferences.change": _("preferences changed"),

@@ -1,5 +1,6 @@
 """fleetadmin settings: one module, every value from the environment (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Throttles failed password sign-ins (accounts.throttle has the hooks).
+    "axes",
     # The core first; "audit" before "accounts", whose post_migrate role sync needs the
     # audit log's permission to exist already.
     "fleetadmin",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "accounts.middleware.HtmxLoginRedirectMiddleware",
     "fleetadmin.middleware.PortalFramingMiddleware",
     "fleetadmin.middleware.UserTimeZoneMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the login page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fleetadmin.urls"
@@ -183,6 +188,31 @@ if OIDC_ENABLED:
         MIDDLEWARE.index("django_htmx.middleware.HtmxMiddleware") + 1,
         "accounts.oidc.SessionRefresh",
     )
+# The throttle for failed password sign-ins checks first (it signs nobody in itself).
+AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+
+# Failed password sign-ins (django-axes): after LOGIN_FAILURE_LIMIT failures for one
+# username from one address, that pair is refused for LOGIN_COOLOFF_MINUTES. Counted in
+# the database, so every instance sees the same count. Unlock on the Users page, or with
+# `manage.py axes_reset_username NAME` (or axes_reset for everyone).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lock-out are refused without being stored (and without extending it):
+# hammering a locked account cannot grow the attempts table.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# fleetadmin's own audit log records sign-ins; no second log of successful ones.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_USERNAME_CALLABLE = "accounts.throttle.throttle_username"
+AXES_WHITELIST_CALLABLE = "accounts.throttle.not_a_password_attempt"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
+# The header a load balancer puts the client's address in (its last entry is used), e.g.
+# X-Forwarded-For; empty: the connection's peer address.
+LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

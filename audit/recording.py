@@ -24,6 +24,7 @@ ACTIONS = {
     "customer.choose": _("customer chosen"),
     "preferences.change": _("preferences changed"),
     "role.change": _("role changed"),
+    "audit.prune": _("old audit entries deleted"),
 }
 
 

@@ -300,6 +300,13 @@ if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 # ------------------------------------------------------------------------------
+# Audit log
+# ------------------------------------------------------------------------------
+# Entries older than this many days are deleted by `manage.py prune_audit_log` (run it
+# daily, e.g. from cron); nothing deletes entries otherwise.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
+
+# ------------------------------------------------------------------------------
 # flinkey
 # ------------------------------------------------------------------------------
 # Base URL including /v3, or "sandbox" for the embedded sandbox (started on first use; the

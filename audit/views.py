@@ -9,12 +9,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from audit.recording import ACTIONS, action_label, can_view_all, visible_entries
+from fleetadmin.htmx import render_screen, screen
 
 PAGE_SIZE = 50
 TEMPLATE = "audit/audit.html"
@@ -110,6 +110,7 @@ def change_rows(changes) -> list[dict]:
 
 @login_required
 @require_GET
+@screen
 def audit_log(request):
     """Audit entries the user may read, filtered and paged; htmx gets the table only."""
     form, entries, all_users = _filtered(request)
@@ -126,9 +127,9 @@ def _render_log(request, form, entries, all_users):
     query.pop("page", None)
     context = {
         "form": form, "page": page, "all_users": all_users, "query": query.urlencode(),
+        "time_zone": timezone.get_current_timezone_name(),
     }
-    template = TEMPLATE + "#audit-table" if request.htmx else TEMPLATE
-    return render(request, template, context, status=status)
+    return render_screen(request, TEMPLATE, context, regions=["audit-table"], status=status)
 
 
 # A spreadsheet treats cells starting with these as formulas (CSV injection).
@@ -145,10 +146,13 @@ class _Echo:
         return value
 
 
-CSV_COLUMNS = (
-    "id", "when_utc", "user", "sso_subject", "action", "affected_user", "customer_id",
-    "car_id", "event_id", "outcome", "upstream_status", "message", "changes",
-)
+def csv_columns(zone_name: str) -> tuple[str, ...]:
+    """The CSV's header: times in UTC and in the reader's zone, which the header names."""
+    return (
+        "id", "when_utc", f"when_local ({zone_name})", "user", "sso_subject", "action",
+        "affected_user", "customer_id", "customer_name", "car_id", "car_name", "event_id",
+        "outcome", "upstream_status", "message", "changes",
+    )
 
 
 @login_required
@@ -160,16 +164,20 @@ def audit_export(request):
         # Before the first byte: a stream cannot turn into an error page halfway through.
         return _render_log(request, form, entries, all_users)
     writer = csv.writer(_Echo())
+    # Read now: the stream is consumed after the view (and its time zone activation) returned.
+    zone = timezone.get_current_timezone()
+    zone_name = timezone.get_current_timezone_name()
 
     def rows():
-        yield writer.writerow(CSV_COLUMNS)
+        yield writer.writerow(csv_columns(zone_name))
         for entry in entries.iterator(chunk_size=500):
             yield writer.writerow([_cell(value) for value in (
                 entry.pk,
                 entry.created_at.astimezone(UTC).isoformat(),
+                entry.created_at.astimezone(zone).isoformat(),
                 entry.username, entry.sso_subject, entry.action, entry.target,
-                entry.customer_id, entry.car_id, entry.event_id, entry.outcome,
-                entry.upstream_status, entry.message,
+                entry.customer_id, entry.customer_name, entry.car_id, entry.car_name,
+                entry.event_id, entry.outcome, entry.upstream_status, entry.message,
                 json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
             )])
 

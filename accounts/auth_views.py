@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import forbidden
+from accounts.oidc import provider_recently_unreachable
 
 
 class PermissionsOnlyBackend(ModelBackend):
@@ -36,5 +37,7 @@ class LoginView(auth_views.LoginView):
             local_login_enabled=settings.LOCAL_LOGIN_ENABLED,
             oidc_enabled=settings.OIDC_ENABLED,
             sso_failed=self.request.GET.get("sso") == "failed",
+            sso_unavailable=self.request.GET.get("sso") == "unavailable" or (
+                self.request.GET.get("sso") == "failed" and provider_recently_unreachable()),
         )
         return context

@@ -14,6 +14,7 @@ What is added to the library's defaults, and why:
 
 import hashlib
 import logging
+import threading
 
 import jwt
 from django.conf import settings
@@ -40,6 +41,8 @@ LOGGER = logging.getLogger(__name__)
 # Tolerated clock difference between us and the identity provider, in seconds.
 CLOCK_SKEW = 60
 DISCOVERY_CACHE_SECONDS = 3600
+# Where a sign-in that cannot reach the provider ends: the login page, saying so.
+PROVIDER_UNREACHABLE_URL = "/login/?sso=unavailable"
 
 # Setting name → the discovery document's key.
 _DISCOVERED = {
@@ -54,18 +57,69 @@ class DiscoveryError(ValueError):
     """The provider's discovery document could not be fetched or does not fit."""
 
 
-def discovery() -> dict:
-    """Return the issuer's /.well-known/openid-configuration (cached); raise DiscoveryError."""
+def _discovery_key() -> str:
     issuer = settings.OIDC_OP_ISSUER.rstrip("/")
-    key = "fleetadmin:oidc-discovery:" + hashlib.sha256(issuer.encode()).hexdigest()
+    return "fleetadmin:oidc-discovery:" + hashlib.sha256(issuer.encode()).hexdigest()
+
+
+def discovery_failure_key() -> str:
+    """The cache key under which a failed discovery is remembered for a while."""
+    return _discovery_key() + ":failed"
+
+
+# One fetch per process at a time: while it runs, other requests fail at once instead of
+# each waiting for a provider that may hang (eight of them held every worker for 10 s).
+_FETCHING = threading.Lock()
+
+
+class ProviderUnreachable(DiscoveryError):
+    """The provider's discovery failed recently, or is being fetched by another request."""
+
+
+def provider_recently_unreachable() -> bool:
+    """True while a failed discovery is remembered (the login page says so)."""
+    return bool(settings.OIDC_ENABLED and settings.OIDC_OP_ISSUER
+                and cache.get(discovery_failure_key()) is not None)
+
+
+def discovery() -> dict:
+    """Return the issuer's /.well-known/openid-configuration (cached); raise DiscoveryError.
+
+    A failure is remembered for OIDC_DISCOVERY_FAILURE_SECONDS (in the shared cache, so
+    every instance backs off), and ProviderUnreachable is raised meanwhile without asking.
+    """
+    key = _discovery_key()
     document = cache.get(key)
     if document is not None:
         return document
+    failed = cache.get(discovery_failure_key())
+    if failed is not None:
+        raise ProviderUnreachable(f"discovery failed recently: {failed}")
+    if not _FETCHING.acquire(blocking=False):
+        raise ProviderUnreachable("discovery is being fetched by another request")
+    try:
+        document = cache.get(key)  # fetched meanwhile by the request that held the lock
+        if document is not None:
+            return document
+        try:
+            document = _fetch_discovery()
+        except DiscoveryError as error:
+            cache.set(discovery_failure_key(), str(error)[:200],
+                      settings.OIDC_DISCOVERY_FAILURE_SECONDS)
+            raise
+        cache.set(key, document, DISCOVERY_CACHE_SECONDS)
+        return document
+    finally:
+        _FETCHING.release()
+
+
+def _fetch_discovery() -> dict:
+    issuer = settings.OIDC_OP_ISSUER.rstrip("/")
     url = issuer + "/.well-known/openid-configuration"
     if not url.startswith(("https://", "http://")):
         raise DiscoveryError(f"OIDC_OP_ISSUER is not an http(s) URL: {issuer!r}")
     try:
-        document = oidc_discovery.fetch_json(url, timeout=settings.OIDC_TIMEOUT)
+        document = oidc_discovery.fetch_json(url, timeout=settings.OIDC_DISCOVERY_TIMEOUT)
     except (OSError, ValueError) as error:
         raise DiscoveryError(f"discovery at {url} failed: {error}") from error
     # OpenID Connect Discovery 4.3: the document must name exactly the issuer asked.
@@ -74,7 +128,6 @@ def discovery() -> dict:
     missing = [name for name in _DISCOVERED.values() if not document.get(name)]
     if missing:
         raise DiscoveryError(f"discovery at {url} lacks {', '.join(missing)}")
-    cache.set(key, document, DISCOVERY_CACHE_SECONDS)
     return document
 
 
@@ -267,6 +320,9 @@ class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
         _enabled()
         try:
             endpoint("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except ProviderUnreachable:
+            # Already recorded when the fetch failed; anonymous visitors add nothing.
+            return redirect(PROVIDER_UNREACHABLE_URL)
         except DiscoveryError as error:
             LOGGER.error("single sign-on unavailable: %s", error)
             record(user=None, action="auth.login_failed",

@@ -124,6 +124,11 @@ OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 OIDC_USE_NONCE = True
 # Seconds for each call to the identity provider (token, user info, keys).
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# Seconds for fetching the provider's discovery document (on an anonymous request: short,
+# so a hanging provider cannot hold the workers), and how long a failed fetch is
+# remembered before the provider is asked again.
+OIDC_DISCOVERY_TIMEOUT = env.float("OIDC_DISCOVERY_TIMEOUT", default=3.0)
+OIDC_DISCOVERY_FAILURE_SECONDS = env.int("OIDC_DISCOVERY_FAILURE_SECONDS", default=30)
 # How long a single sign-on stays valid before it is silently renewed with the provider.
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
 OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")

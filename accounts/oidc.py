@@ -15,6 +15,7 @@ What is added to the library's defaults, and why:
 import hashlib
 import logging
 import threading
+from urllib.parse import urlencode
 
 import jwt
 from django.conf import settings
@@ -129,6 +130,27 @@ def _fetch_discovery() -> dict:
     if missing:
         raise DiscoveryError(f"discovery at {url} lacks {', '.join(missing)}")
     return document
+
+
+def end_session_url(request, *, id_token, back_to: str) -> str | None:
+    """The provider's end_session_endpoint with our parameters, or None if it has none.
+
+    Never waits for a provider that is down: a failed discovery means no RP logout.
+    """
+    if not settings.OIDC_ENABLED:
+        return None
+    try:
+        end_session = discovery().get("end_session_endpoint")
+    except DiscoveryError as error:
+        LOGGER.warning("signing out at the provider skipped: %s", error)
+        return None
+    if not isinstance(end_session, str) or not end_session.startswith(("https://", "http://")):
+        return None
+    params = {"post_logout_redirect_uri": back_to, "client_id": settings.OIDC_RP_CLIENT_ID}
+    if id_token:
+        params["id_token_hint"] = id_token
+    separator = "&" if "?" in end_session else "?"
+    return end_session + separator + urlencode(params)
 
 
 def endpoint(setting: str) -> str:

@@ -149,6 +149,8 @@ if OIDC_ENABLED:
     ]
     if _missing:
         raise ImproperlyConfigured(f"OIDC_ENABLED is on, but {', '.join(_missing)} not set.")
+# Kept in the session as the id_token_hint of RP-initiated logout (accounts.auth_views).
+OIDC_STORE_ID_TOKEN = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 OIDC_CALLBACK_CLASS = "accounts.oidc.CallbackView"
 OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AuthenticationRequestView"

@@ -195,8 +195,11 @@ if OIDC_ENABLED:
         MIDDLEWARE.index("django_htmx.middleware.HtmxMiddleware") + 1,
         "accounts.oidc.SessionRefresh",
     )
-# The throttle for failed password sign-ins checks first (it signs nobody in itself).
-AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+# The throttle for failed password sign-ins checks first (it signs nobody in itself);
+# without password sign-in there is nothing to throttle.
+if LOCAL_LOGIN_ENABLED:
+    AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+AXES_ENABLED = LOCAL_LOGIN_ENABLED
 
 # Failed password sign-ins (django-axes): after LOGIN_FAILURE_LIMIT failures for one
 # username from one address, that pair is refused for LOGIN_COOLOFF_MINUTES. Counted in
@@ -295,6 +298,10 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = []
+if not LOCAL_LOGIN_ENABLED:
+    # axes.W003: it asks for its backend, which only throttles passwords: with password
+    # sign-in off there is nothing to throttle, and the throttle is off (AXES_ENABLED).
+    SILENCED_SYSTEM_CHECKS.append("axes.W003")
 if SECURE_HSTS_SECONDS and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
     # security.W005: fleetadmin usually runs on one host of a company domain; sending
     # HSTS for every subdomain would force HTTPS on other teams' intranet hosts. That is

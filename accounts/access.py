@@ -103,7 +103,10 @@ def access(request):
     """Template context processor: what the signed-in user may do."""
     user = getattr(request, "user", None)
     signed_in = user is not None and user.is_authenticated
+    role = role_of(user) if signed_in else None
     return {
         "can_write": bool(signed_in and can_write(user)),
         "can_manage_users": bool(signed_in and can_manage_users(user)),
+        # Shown beside the user's name in the header.
+        "user_role_label": ROLE_LABELS.get(role, ""),
     }

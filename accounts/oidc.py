@@ -14,6 +14,8 @@ What is added to the library's defaults, and why:
 
 import hashlib
 import logging
+import threading
+from urllib.parse import urlencode
 
 import jwt
 from django.conf import settings
@@ -40,6 +42,8 @@ LOGGER = logging.getLogger(__name__)
 # Tolerated clock difference between us and the identity provider, in seconds.
 CLOCK_SKEW = 60
 DISCOVERY_CACHE_SECONDS = 3600
+# Where a sign-in that cannot reach the provider ends: the login page, saying so.
+PROVIDER_UNREACHABLE_URL = "/login/?sso=unavailable"
 
 # Setting name → the discovery document's key.
 _DISCOVERED = {
@@ -54,18 +58,69 @@ class DiscoveryError(ValueError):
     """The provider's discovery document could not be fetched or does not fit."""
 
 
-def discovery() -> dict:
-    """Return the issuer's /.well-known/openid-configuration (cached); raise DiscoveryError."""
+def _discovery_key() -> str:
     issuer = settings.OIDC_OP_ISSUER.rstrip("/")
-    key = "fleetadmin:oidc-discovery:" + hashlib.sha256(issuer.encode()).hexdigest()
+    return "fleetadmin:oidc-discovery:" + hashlib.sha256(issuer.encode()).hexdigest()
+
+
+def discovery_failure_key() -> str:
+    """The cache key under which a failed discovery is remembered for a while."""
+    return _discovery_key() + ":failed"
+
+
+# One fetch per process at a time: while it runs, other requests fail at once instead of
+# each waiting for a provider that may hang (eight of them held every worker for 10 s).
+_FETCHING = threading.Lock()
+
+
+class ProviderUnreachable(DiscoveryError):
+    """The provider's discovery failed recently, or is being fetched by another request."""
+
+
+def provider_recently_unreachable() -> bool:
+    """True while a failed discovery is remembered (the login page says so)."""
+    return bool(settings.OIDC_ENABLED and settings.OIDC_OP_ISSUER
+                and cache.get(discovery_failure_key()) is not None)
+
+
+def discovery() -> dict:
+    """Return the issuer's /.well-known/openid-configuration (cached); raise DiscoveryError.
+
+    A failure is remembered for OIDC_DISCOVERY_FAILURE_SECONDS (in the shared cache, so
+    every instance backs off), and ProviderUnreachable is raised meanwhile without asking.
+    """
+    key = _discovery_key()
     document = cache.get(key)
     if document is not None:
         return document
+    failed = cache.get(discovery_failure_key())
+    if failed is not None:
+        raise ProviderUnreachable(f"discovery failed recently: {failed}")
+    if not _FETCHING.acquire(blocking=False):
+        raise ProviderUnreachable("discovery is being fetched by another request")
+    try:
+        document = cache.get(key)  # fetched meanwhile by the request that held the lock
+        if document is not None:
+            return document
+        try:
+            document = _fetch_discovery()
+        except DiscoveryError as error:
+            cache.set(discovery_failure_key(), str(error)[:200],
+                      settings.OIDC_DISCOVERY_FAILURE_SECONDS)
+            raise
+        cache.set(key, document, DISCOVERY_CACHE_SECONDS)
+        return document
+    finally:
+        _FETCHING.release()
+
+
+def _fetch_discovery() -> dict:
+    issuer = settings.OIDC_OP_ISSUER.rstrip("/")
     url = issuer + "/.well-known/openid-configuration"
     if not url.startswith(("https://", "http://")):
         raise DiscoveryError(f"OIDC_OP_ISSUER is not an http(s) URL: {issuer!r}")
     try:
-        document = oidc_discovery.fetch_json(url, timeout=settings.OIDC_TIMEOUT)
+        document = oidc_discovery.fetch_json(url, timeout=settings.OIDC_DISCOVERY_TIMEOUT)
     except (OSError, ValueError) as error:
         raise DiscoveryError(f"discovery at {url} failed: {error}") from error
     # OpenID Connect Discovery 4.3: the document must name exactly the issuer asked.
@@ -74,8 +129,28 @@ def discovery() -> dict:
     missing = [name for name in _DISCOVERED.values() if not document.get(name)]
     if missing:
         raise DiscoveryError(f"discovery at {url} lacks {', '.join(missing)}")
-    cache.set(key, document, DISCOVERY_CACHE_SECONDS)
     return document
+
+
+def end_session_url(request, *, id_token, back_to: str) -> str | None:
+    """The provider's end_session_endpoint with our parameters, or None if it has none.
+
+    Never waits for a provider that is down: a failed discovery means no RP logout.
+    """
+    if not settings.OIDC_ENABLED:
+        return None
+    try:
+        end_session = discovery().get("end_session_endpoint")
+    except DiscoveryError as error:
+        LOGGER.warning("signing out at the provider skipped: %s", error)
+        return None
+    if not isinstance(end_session, str) or not end_session.startswith(("https://", "http://")):
+        return None
+    params = {"post_logout_redirect_uri": back_to, "client_id": settings.OIDC_RP_CLIENT_ID}
+    if id_token:
+        params["id_token_hint"] = id_token
+    separator = "&" if "?" in end_session else "?"
+    return end_session + separator + urlencode(params)
 
 
 def endpoint(setting: str) -> str:
@@ -267,6 +342,9 @@ class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
         _enabled()
         try:
             endpoint("OIDC_OP_AUTHORIZATION_ENDPOINT")
+        except ProviderUnreachable:
+            # Already recorded when the fetch failed; anonymous visitors add nothing.
+            return redirect(PROVIDER_UNREACHABLE_URL)
         except DiscoveryError as error:
             LOGGER.error("single sign-on unavailable: %s", error)
             record(user=None, action="auth.login_failed",
@@ -275,25 +353,50 @@ class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
         return super().get(request)
 
 
+# The error codes an authorization response may carry (RFC 6749 4.1.2.1, OpenID Connect
+# Core 3.1.2.6); the audit log records one of these or "unrecognised", never the text sent.
+PROVIDER_ERROR_CODES = frozenset({
+    "invalid_request", "unauthorized_client", "access_denied", "unsupported_response_type",
+    "invalid_scope", "server_error", "temporarily_unavailable", "interaction_required",
+    "login_required", "account_selection_required", "consent_required",
+    "invalid_request_uri", "invalid_request_object", "request_not_supported",
+    "request_uri_not_supported", "registration_not_supported",
+})
+
+
+def provider_error(code: str) -> str:
+    """Return what the audit log says about the provider's `error` parameter."""
+    return code if code in PROVIDER_ERROR_CODES else "unrecognised error code"
+
+
 class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
-    """Where the identity provider sends the browser back with the code."""
+    """Where the identity provider sends the browser back with the code.
+
+    Only a callback whose `state` names a sign-in this browser started (kept in its
+    session) is acted on. Anyone can send a link to this URL: a callback without such a
+    state writes no audit entry (or the log could be filled by anyone, with any text) and
+    logs nobody out (or a link could end a signed-in user's session).
+    """
 
     def get(self, request):
         _enabled()
+        state = request.GET.get("state", "")
+        if state not in (request.session.get("oidc_states") or {}):
+            # A forged or replayed callback, or a stale tab: nothing happens.
+            LOGGER.info("ignored a single sign-on callback that no sign-in in this "
+                        "session started")
+            return redirect(self.failure_url)
         try:
             return super().get(request)
         except SuspiciousOperation as error:
-            # An unknown state: a replayed or forged callback (login CSRF), or a stale tab.
             return self._refused(str(error))
 
     def login_failure(self):
         request = self.request
         if request.GET.get("error"):
-            reason = f"identity provider: {request.GET['error']}"
+            reason = f"identity provider: {provider_error(request.GET['error'])}"
         elif getattr(self, "user", None) is not None and not self.user.is_active:
             reason = "account deactivated"
-        elif "code" in request.GET and "oidc_states" not in request.session:
-            reason = "no sign-in in progress in this session (replayed callback?)"
         else:
             reason = "single sign-on refused"
         return self._refused(reason)
@@ -301,7 +404,7 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
     def _refused(self, reason: str):
         # Django's user_login_failed already recorded a refusal by the backend.
         if not getattr(self.request, "_fleetadmin_failure_recorded", False):
-            LOGGER.warning("single sign-on refused: %s", reason)
+            LOGGER.warning("single sign-on refused: %s", reason[:200])
             record(user=None, action="auth.login_failed",
                    outcome=AuditEntry.Outcome.FAILURE, message=reason[:200])
             self.request._fleetadmin_failure_recorded = True

@@ -6,19 +6,32 @@ the header is ignored as if it were absent, so nobody can sign in by sending it.
 The trusted proxy must remove or overwrite the header on every request it forwards.
 """
 
+import hashlib
 import ipaddress
 import logging
 from functools import lru_cache
 
 from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import RemoteUserBackend
 from django.contrib.auth.middleware import RemoteUserMiddleware
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.db import transaction
 
 from accounts.access import ROLE_SUPPORT
+from accounts.models import SSOIdentity
 from accounts.roles import change_role, role_for_groups
 
 LOGGER = logging.getLogger(__name__)
+
+# The session remembers which proxy identity it belongs to (the header's value).
+SESSION_SUBJECT_KEY = "fleetadmin_proxy_subject"
+
+
+def proxy_issuer() -> str:
+    """The issuer of proxy identities: accounts are keyed by (this, the header's value)."""
+    return "proxy:" + settings.PROXY_AUTH_HEADER.strip().lower()
 
 
 def meta_key(header: str) -> str:
@@ -72,6 +85,24 @@ class ProxyAuthMiddleware(RemoteUserMiddleware):
             raise KeyError(self.header)
         return username
 
+    def process_request(self, request):
+        # The session is the header's account when it was opened for that header value:
+        # compared by identity, never by username (a local account may share the name).
+        try:
+            subject = self.get_username(request)
+        except KeyError:
+            return super().process_request(request)
+        if (request.user.is_authenticated
+                and request.session.get(SESSION_SUBJECT_KEY) == subject[:255]):
+            return None
+        if request.user.is_authenticated:
+            self._remove_invalid_user(request)
+        user = auth.authenticate(request, remote_user=subject)
+        if user:
+            auth.login(request, user)
+            request.session[SESSION_SUBJECT_KEY] = subject[:255]
+        return None
+
 
 class ProxyAuthBackend(RemoteUserBackend):
     """Signs in the user the trusted proxy names; new users get the role of their groups."""
@@ -88,10 +119,32 @@ class ProxyAuthBackend(RemoteUserBackend):
             return None
         if not is_trusted_proxy(request.META.get("REMOTE_ADDR", "")):
             return None
-        return super().authenticate(request, remote_user)
+        subject = self.clean_username(remote_user or "")
+        if not subject:
+            return None
+        user, created = self._user_for(request, subject)
+        if user is None:
+            return None
+        user = self.configure_user(request, user, created=created)
+        return user if self.user_can_authenticate(user) else None
 
     def clean_username(self, username):
-        return username.strip()[:150]
+        return username.strip()[:255]
+
+    def _user_for(self, request, subject):
+        """The account of the proxy identity `subject`, created if allowed; or None."""
+        issuer = proxy_issuer()
+        with transaction.atomic():
+            identity = (SSOIdentity.objects.select_related("user")
+                        .filter(issuer=issuer, subject=subject).first())
+            if identity is not None:
+                return identity.user, False
+            if not self.create_unknown_user:
+                return None, False
+            # Never a local account of the same name (an admin's, say): a new one.
+            user = get_user_model().objects.create_user(free_username(subject, issuer, subject))
+            SSOIdentity.objects.create(user=user, issuer=issuer, subject=subject)
+            return user, True
 
     def configure_user(self, request, user, created=True):
         if user is None:
@@ -117,3 +170,17 @@ class ProxyAuthBackend(RemoteUserBackend):
         elif created:
             change_role(user, ROLE_SUPPORT, by=None, how="new user signed in through the proxy")
         return user
+
+
+def free_username(wanted: str, issuer: str, subject: str) -> str:
+    """Return `wanted` if no account has that name, else `wanted~<digest of the identity>`."""
+    wanted = wanted[:120]
+    users = get_user_model().objects
+    if not users.filter(username=wanted).exists():
+        return wanted
+    digest = hashlib.sha256(f"{issuer}\0{subject}".encode()).hexdigest()
+    for length in (8, 16, 64):
+        candidate = f"{wanted}~{digest[:length]}"[:150]
+        if not users.filter(username=candidate).exists():
+            return candidate
+    raise SuspiciousOperation("No free username for this proxy identity.")

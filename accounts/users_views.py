@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,6 +20,8 @@ from accounts.access import (
     role_of,
 )
 from accounts.roles import change_role
+from accounts.throttle import is_locked_out, unlock
+from audit.recording import record
 from fleetadmin import services
 from fleetadmin.flinkey import credentials_of
 from fleetadmin.forms import CredentialsForm
@@ -42,8 +44,22 @@ def role_managed_by_sso(user) -> bool:
 
 
 def _is_last_admin(user) -> bool:
-    admins = Group.objects.get(name=ROLE_ADMIN).user_set.filter(is_active=True)
+    """True when `user` is the only active administrator; call inside a transaction.
+
+    Locks the admin group's row and its membership rows until the transaction ends, so
+    two role changes (two admins demoting each other, one admin in two tabs) run one after
+    the other: the second counts what the first left.
+    """
+    group = Group.objects.select_for_update().get(name=ROLE_ADMIN)
+    memberships = get_user_model().groups.through.objects.filter(group=group)
+    # Evaluated for the lock (FOR UPDATE needs the rows fetched), not for the values.
+    list(memberships.select_for_update().values_list("pk", flat=True))
+    admins = group.user_set.filter(is_active=True)
     return admins.filter(pk=user.pk).exists() and admins.count() == 1
+
+
+def _is_sqlite_busy(error: OperationalError) -> bool:
+    return connection.vendor == "sqlite" and "locked" in str(error)
 
 
 def _detail(request, target, *, status=200, **overrides):
@@ -56,6 +72,7 @@ def _detail(request, target, *, status=200, **overrides):
         "role_managed_by_sso": role_managed_by_sso(target),
         "credentials": credentials_of(target),
         "credentials_form": CredentialsForm(stored=credentials_of(target)),
+        "locked_out": is_locked_out(target.get_username()),
     }
     context.update(overrides)
     return render(request, DETAIL_TEMPLATE, context, status=status)
@@ -107,12 +124,22 @@ def set_role(request, user_id):
         messages.error(request, _("This user's role comes from the identity provider's groups "
                                   "at every sign-in; change the groups there."))
         return _detail(request, target, status=409)
-    with transaction.atomic():
-        if role != ROLE_ADMIN and _is_last_admin(target):
-            messages.error(request, _("This is the only administrator; make someone else an "
-                                      "administrator first."))
-            return _detail(request, target, status=409)
-        changed = change_role(target, role, by=request.user, how="set by an administrator")
+    try:
+        # The check and the change in one transaction that holds the lock it counts under.
+        with transaction.atomic():
+            if role != ROLE_ADMIN and _is_last_admin(target):
+                messages.error(request, _("This is the only administrator; make someone else "
+                                          "an administrator first."))
+                return _detail(request, target, status=409)
+            changed = change_role(target, role, by=request.user, how="set by an administrator")
+    except OperationalError as error:
+        # SQLite has no row locks: a second writer at the same instant is refused with
+        # "database is locked" instead of waiting. Nothing was changed; say so.
+        if not _is_sqlite_busy(error):
+            raise
+        messages.error(request, _("Another change of roles was being saved at the same moment; "
+                                  "nothing was changed. Check the roles and try again."))
+        return _detail(request, _target(user_id), status=409)
     if changed:
         messages.success(request, _("%(user)s is now %(role)s.")
                          % {"user": target.get_username(), "role": ROLE_LABELS[role]})
@@ -136,4 +163,16 @@ def set_credentials(request, user_id):
                          % {"user": target.get_username()})
     else:
         messages.info(request, _("Nothing changed."))
+    return redirect("user", user_id=target.pk)
+
+
+@manage_users_required
+@require_POST
+def unlock_sign_in(request, user_id):
+    """Forget the account's failed password sign-ins, ending a lock-out (recorded)."""
+    target = _target(user_id)
+    removed = unlock(target.get_username())
+    record(user=request.user, action="auth.unlock", target=target.get_username(),
+           changes={"attempt_records": removed})
+    messages.success(request, _("%(user)s can sign in again.") % {"user": target.get_username()})
     return redirect("user", user_id=target.pk)

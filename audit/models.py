@@ -39,7 +39,13 @@ class AuditEntry(models.Model):
     target = models.CharField(_("affected user"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=64, db_index=True)
     customer_id = models.BigIntegerField(_("customer ID"), null=True, blank=True)
+    # The names at the time of the entry, shown with the ids; NULL for entries made before
+    # names were recorded (those show the ids alone).
+    customer_name = models.CharField(  # noqa: DJ001 - NULL: not recorded, "": no name
+        _("customer"), max_length=200, null=True, blank=True)
     car_id = models.BigIntegerField(_("car ID"), null=True, blank=True, db_index=True)
+    car_name = models.CharField(  # noqa: DJ001 - NULL: not recorded, "": no name
+        _("car"), max_length=255, null=True, blank=True)
     event_id = models.BigIntegerField(_("event ID"), null=True, blank=True)
     # {"field": {"before": ..., "after": ...}} for updates; the values sent for creates.
     changes = models.JSONField(_("changes"), default=dict, blank=True)
@@ -63,7 +69,25 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise PermissionError("Audit entries cannot be changed.")
+        self._fill_in_names()
         super().save(*args, **kwargs)
+
+    def _fill_in_names(self) -> None:
+        """Take the car's and the customer's names from what the entry already knows."""
+        if self.car_id is not None and self.car_name is None:
+            name = (self.changes or {}).get("name")
+            if isinstance(name, dict):
+                name = name.get("after") or name.get("before")
+            if isinstance(name, str) and name:
+                self.car_name = name[:255]
+        if self.customer_id is not None and self.customer_name is None and self.user_id:
+            from fleetadmin.models import FlinkeyCredentials
+
+            credentials = FlinkeyCredentials.objects.filter(
+                user_id=self.user_id, customer_id=self.customer_id
+            ).values_list("customer_name", flat=True).first()
+            if credentials:
+                self.customer_name = credentials[:200]
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries cannot be deleted.")
@@ -83,3 +107,15 @@ class AuditEntry(models.Model):
             for name, value in fields.items():
                 setattr(self, name, value)
         return bool(settled)
+
+    @classmethod
+    def prune(cls, *, older_than) -> int:
+        """Delete the entries created before `older_than`; return how many.
+
+        The one way entries leave the log: retention, run by the prune_audit_log command
+        (which records that it ran). Nothing in the app calls it.
+        """
+        doomed = cls.objects.filter(created_at__lt=older_than)
+        # The queryset's own delete() refuses; the base class's is the deliberate path.
+        deleted, _per_model = models.QuerySet.delete(doomed)
+        return deleted

@@ -20,10 +20,12 @@ ACTIONS = {
     "auth.login": _("signed in"),
     "auth.login_failed": _("sign-in failed"),
     "auth.logout": _("signed out"),
+    "auth.unlock": _("sign-in unlocked"),
     "credentials.change": _("flinkey credentials changed"),
     "customer.choose": _("customer chosen"),
     "preferences.change": _("preferences changed"),
     "role.change": _("role changed"),
+    "audit.prune": _("old audit entries deleted"),
 }
 
 

@@ -4,7 +4,7 @@ The receivers are connected in AuditConfig.ready(): Django's auth signals, and
 fleetadmin.signals.settings_changed, which the core sends without knowing the audit log.
 """
 
-from django.contrib.auth import BACKEND_SESSION_KEY
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.utils.module_loading import import_string
 
 from audit.models import AuditEntry
@@ -38,10 +38,25 @@ def record_logout(sender, request, user, **kwargs):
         record(user=user, action="auth.logout")
 
 
+UNKNOWN_USER = "unknown user"
+
+
+def recordable_username(tried) -> str:
+    """Return `tried` if an account has that username, else "unknown user" (never the text)."""
+    name = str(tried)[:150]
+    user_model = get_user_model()
+    if user_model._default_manager.filter(**{user_model.USERNAME_FIELD: name}).exists():
+        return name
+    return UNKNOWN_USER
+
+
 def record_login_failed(sender, credentials, request=None, **kwargs):
     # Only the name that was tried: never the password, nor an SSO nonce or verifier
     # (Django masks passwords in `credentials`, but not those).
     tried = credentials.get("username") or credentials.get("remote_user") or ""
+    if tried:
+        # A name no account has is not stored: it may be a password typed one field early.
+        tried = recordable_username(tried)
     if request is not None:
         request._fleetadmin_failure_recorded = True
     record(

@@ -2,16 +2,16 @@
 
 import csv
 import json
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import StreamingHttpResponse
-from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET
 
 from audit.recording import (
@@ -24,9 +24,24 @@ from audit.recording import (
 )
 from fleetadmin.csv_export import Echo as _Echo
 from fleetadmin.csv_export import cell as _cell
+from fleetadmin.htmx import render_screen, screen
 
 PAGE_SIZE = 50
 TEMPLATE = "audit/audit.html"
+
+# The dates a filter accepts. Far enough either way for any real entry, and near enough
+# that the day's start and end exist in every time zone and every database (year 1 and
+# 9999 overflow Python's datetime once a time zone shifts them, and SQLite's date range).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2999, 12, 31)
+# The ids of cars and events are 64-bit integers upstream and in the log.
+MAX_ID = 2**63 - 1
+
+
+def _date_validators():
+    message = _("Enter a date between %(earliest)s and %(latest)s.") % {
+        "earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()}
+    return [MinValueValidator(EARLIEST_DATE, message), MaxValueValidator(LATEST_DATE, message)]
 
 
 class AuditFilterForm(forms.Form):
@@ -34,11 +49,15 @@ class AuditFilterForm(forms.Form):
 
     user = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.ChoiceField(label=_("Action"), required=False)
-    car = forms.IntegerField(label=_("Car ID"), required=False, min_value=0)
-    since = forms.DateField(label=_("From"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    until = forms.DateField(label=_("Until"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    car = forms.IntegerField(label=_("Car ID"), required=False, min_value=0, max_value=MAX_ID)
+    since = forms.DateField(label=_("From"), required=False, validators=_date_validators(),
+                            widget=forms.DateInput(format="%Y-%m-%d", attrs={
+                                "type": "date", "min": EARLIEST_DATE.isoformat(),
+                                "max": LATEST_DATE.isoformat()}))
+    until = forms.DateField(label=_("Until"), required=False, validators=_date_validators(),
+                            widget=forms.DateInput(format="%Y-%m-%d", attrs={
+                                "type": "date", "min": EARLIEST_DATE.isoformat(),
+                                "max": LATEST_DATE.isoformat()}))
 
     def __init__(self, *args, all_users=True, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,8 +76,13 @@ class AuditFilterForm(forms.Form):
         return cleaned
 
     def filter(self, entries):
-        """Return `entries` narrowed to the valid filters (days in the user's time zone)."""
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        """Return `entries` narrowed to the filters (days in the user's time zone).
+
+        Invalid filters match nothing: the page shows the form's errors, not every entry.
+        """
+        if self.is_bound and not self.is_valid():
+            return entries.none()
+        data = self.cleaned_data if self.is_bound else {}
         if data.get("user"):
             entries = entries.filter(username__iexact=data["user"].strip())
         if data.get("action"):
@@ -102,9 +126,15 @@ def change_rows(changes) -> list[dict]:
 
 @login_required
 @require_GET
+@screen
 def audit_log(request):
     """Audit entries the user may read, filtered and paged; htmx gets the table only."""
     form, entries, all_users = _filtered(request)
+    return _render_log(request, form, entries, all_users)
+
+
+def _render_log(request, form, entries, all_users):
+    status = 400 if form.is_bound and not form.is_valid() else 200
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     for entry in page.object_list:
         entry.change_rows = change_rows(entry.changes)
@@ -113,37 +143,38 @@ def audit_log(request):
     query.pop("page", None)
     context = {
         "form": form, "page": page, "all_users": all_users, "query": query.urlencode(),
+        "time_zone": timezone.get_current_timezone_name(),
     }
-    template = TEMPLATE + "#audit-table" if request.htmx else TEMPLATE
-    return render(request, template, context)
+    return render_screen(request, TEMPLATE, context, regions=["audit-table"], status=status)
 
 
-# The header row in the reader's language (the English names are those of the first exports).
-CSV_COLUMNS = (
-    pgettext_lazy("audit CSV column", "id"),
-    pgettext_lazy("audit CSV column", "when_utc"),
-    pgettext_lazy("audit CSV column", "user"),
-    pgettext_lazy("audit CSV column", "sso_subject"),
-    pgettext_lazy("audit CSV column", "action"),
-    pgettext_lazy("audit CSV column", "affected_user"),
-    pgettext_lazy("audit CSV column", "customer_id"),
-    pgettext_lazy("audit CSV column", "car_id"),
-    pgettext_lazy("audit CSV column", "event_id"),
-    pgettext_lazy("audit CSV column", "outcome"),
-    pgettext_lazy("audit CSV column", "upstream_status"),
-    pgettext_lazy("audit CSV column", "message"),
-    pgettext_lazy("audit CSV column", "changes"),
-)
+def csv_columns(zone_name: str) -> tuple[str, ...]:
+    """The CSV's header in the reader's language; the local time's column names its zone."""
+    def column(name):
+        return pgettext("audit CSV column", name)
+    return (
+        column("id"), column("when_utc"),
+        pgettext("audit CSV column", "when_local (%(zone)s)") % {"zone": zone_name},
+        column("user"), column("sso_subject"), column("action"), column("affected_user"),
+        column("customer_id"), column("customer_name"), column("car_id"), column("car_name"),
+        column("event_id"), column("outcome"), column("upstream_status"), column("message"),
+        column("changes"),
+    )
 
 
 @login_required
 @require_GET
 def audit_export(request):
-    """The filtered entries as CSV (all pages), streamed."""
-    _form, entries, _all_users = _filtered(request)
+    """The filtered entries as CSV (all pages), streamed once the filters are valid."""
+    form, entries, all_users = _filtered(request)
+    if form.is_bound and not form.is_valid():
+        # Before the first byte: a stream cannot turn into an error page halfway through.
+        return _render_log(request, form, entries, all_users)
     writer = csv.writer(_Echo())
-    # Translated now: the rows are streamed after the request's language may be gone.
-    header = [str(column) for column in CSV_COLUMNS]
+    # Read now: the stream is consumed after the view (and its language and time zone
+    # activation) returned.
+    zone = timezone.get_current_timezone()
+    header = csv_columns(timezone.get_current_timezone_name())
 
     def rows():
         yield writer.writerow(header)
@@ -151,9 +182,10 @@ def audit_export(request):
             yield writer.writerow([_cell(value) for value in (
                 entry.pk,
                 entry.created_at.astimezone(UTC).isoformat(),
+                entry.created_at.astimezone(zone).isoformat(),
                 entry.username, entry.sso_subject, entry.action, entry.target,
-                entry.customer_id, entry.car_id, entry.event_id, entry.outcome,
-                entry.upstream_status, entry.message,
+                entry.customer_id, entry.customer_name, entry.car_id, entry.car_name,
+                entry.event_id, entry.outcome, entry.upstream_status, entry.message,
                 json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
             )])
 

@@ -217,6 +217,7 @@ def update_car(
         action="car.update",
         customer_id=_customer_id(user),
         car_id=car_id,
+        car_name=changes.get("name") or current.name,
         changes=field_changes(before, changes),
     ):
         # Emptied optional fields are None here: the client sends {"op": "remove"}.

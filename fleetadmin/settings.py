@@ -1,5 +1,6 @@
 """fleetadmin settings: one module, every value from the environment (see README)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -30,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Throttles failed password sign-ins (accounts.throttle has the hooks).
+    "axes",
     # The core first; "audit" before "accounts", whose post_migrate role sync needs the
     # audit log's permission to exist already.
     "fleetadmin",
@@ -69,6 +72,8 @@ MIDDLEWARE = [
     # The signed-in user's language (over LocaleMiddleware's choice) and time zone.
     "fleetadmin.middleware.UserLanguageMiddleware",
     "fleetadmin.middleware.UserTimeZoneMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the login page (429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fleetadmin.urls"
@@ -133,6 +138,11 @@ OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
 OIDC_USE_NONCE = True
 # Seconds for each call to the identity provider (token, user info, keys).
 OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
+# Seconds for fetching the provider's discovery document (on an anonymous request: short,
+# so a hanging provider cannot hold the workers), and how long a failed fetch is
+# remembered before the provider is asked again.
+OIDC_DISCOVERY_TIMEOUT = env.float("OIDC_DISCOVERY_TIMEOUT", default=3.0)
+OIDC_DISCOVERY_FAILURE_SECONDS = env.int("OIDC_DISCOVERY_FAILURE_SECONDS", default=30)
 # How long a single sign-on stays valid before it is silently renewed with the provider.
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
 OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
@@ -153,6 +163,8 @@ if OIDC_ENABLED:
     ]
     if _missing:
         raise ImproperlyConfigured(f"OIDC_ENABLED is on, but {', '.join(_missing)} not set.")
+# Kept in the session as the id_token_hint of RP-initiated logout (accounts.auth_views).
+OIDC_STORE_ID_TOKEN = True
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
 OIDC_CALLBACK_CLASS = "accounts.oidc.CallbackView"
 OIDC_AUTHENTICATE_CLASS = "accounts.oidc.AuthenticationRequestView"
@@ -197,6 +209,34 @@ if OIDC_ENABLED:
         MIDDLEWARE.index("django_htmx.middleware.HtmxMiddleware") + 1,
         "accounts.oidc.SessionRefresh",
     )
+# The throttle for failed password sign-ins checks first (it signs nobody in itself);
+# without password sign-in there is nothing to throttle.
+if LOCAL_LOGIN_ENABLED:
+    AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+AXES_ENABLED = LOCAL_LOGIN_ENABLED
+
+# Failed password sign-ins (django-axes): after LOGIN_FAILURE_LIMIT failures for one
+# username from one address, that pair is refused for LOGIN_COOLOFF_MINUTES. Counted in
+# the database, so every instance sees the same count. Unlock on the Users page, or with
+# `manage.py axes_reset_username NAME` (or axes_reset for everyone).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lock-out are refused without being stored (and without extending it):
+# hammering a locked account cannot grow the attempts table.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# fleetadmin's own audit log records sign-ins; no second log of successful ones.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_USERNAME_CALLABLE = "accounts.throttle.throttle_username"
+AXES_WHITELIST_CALLABLE = "accounts.throttle.not_a_password_attempt"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
+AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
+# The header a load balancer puts the client's address in (its last entry is used), e.g.
+# X-Forwarded-For; empty: the connection's peer address.
+LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -288,6 +328,10 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 31_
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 SILENCED_SYSTEM_CHECKS = []
+if not LOCAL_LOGIN_ENABLED:
+    # axes.W003: it asks for its backend, which only throttles passwords: with password
+    # sign-in off there is nothing to throttle, and the throttle is off (AXES_ENABLED).
+    SILENCED_SYSTEM_CHECKS.append("axes.W003")
 if SECURE_HSTS_SECONDS and not SECURE_HSTS_INCLUDE_SUBDOMAINS:
     # security.W005: fleetadmin usually runs on one host of a company domain; sending
     # HSTS for every subdomain would force HTTPS on other teams' intranet hosts. That is
@@ -298,6 +342,13 @@ if SECURE_HSTS_SECONDS and not SECURE_HSTS_PRELOAD:
     # (apex domain and all subdomains), not an application setting. DJANGO_HSTS_PRELOAD=true
     # once the domain owner has decided to submit the domain.
     SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# ------------------------------------------------------------------------------
+# Audit log
+# ------------------------------------------------------------------------------
+# Entries older than this many days are deleted by `manage.py prune_audit_log` (run it
+# daily, e.g. from cron); nothing deletes entries otherwise.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=730)
 
 # ------------------------------------------------------------------------------
 # flinkey

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, role_of
+from accounts.models import SSOIdentity
 from accounts.proxy_auth import is_trusted_proxy, meta_key
 from audit.models import AuditEntry
 from fleetadmin.testing import make_user
@@ -110,7 +111,8 @@ def test_unknown_users_can_be_refused(client, proxy_auth):
     proxy_auth.PROXY_AUTH_CREATE_USERS = False
     assert who(get(client, "stranger")) is None
     assert not get_user_model().objects.filter(username="stranger").exists()
-    make_user("known", role=ROLE_FLEET_MANAGER, with_credentials=False)
+    known = make_user("known", role=ROLE_FLEET_MANAGER, with_credentials=False)
+    SSOIdentity.objects.create(user=known, issuer="proxy:x-portal-user", subject="known")
     assert who(get(client, "known")) == "known"
 
 
@@ -130,9 +132,9 @@ def test_a_groups_header_maps_to_roles(client, proxy_auth, groups, role):
 
 
 def test_a_deactivated_user_is_not_signed_in(client, proxy_auth):
-    user = make_user("leaver", with_credentials=False)
-    user.is_active = False
-    user.save()
+    assert who(get(client, "leaver")) == "leaver"
+    client.logout()
+    get_user_model().objects.filter(username="leaver").update(is_active=False)
     assert who(get(client, "leaver")) is None
 
 

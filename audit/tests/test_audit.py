@@ -239,7 +239,7 @@ def test_the_log_is_paged_and_htmx_gets_the_table_only(three_people):
     first = client.get(reverse("audit"), {"action": "car.delete"})
     assert len(first.context["page"].object_list) == 50
     second = client.get(reverse("audit"), {"action": "car.delete", "page": 2},
-                        headers=hx())
+                        headers=hx("audit-table"))
     fragment = second.content.decode()
     assert len(second.context["page"].object_list) == 10
     assert 'id="audit-table"' in fragment and "<html" not in fragment

@@ -1,0 +1,112 @@
+"""A hanging identity provider cannot tie up the workers.
+
+The discovery document is fetched with a short timeout, a failure is remembered briefly,
+and while one request of a process fetches, the others fail fast.
+"""
+
+import contextlib
+import socket
+import threading
+import time
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from accounts import oidc
+from audit.models import AuditEntry
+
+
+@pytest.fixture
+def hanging_provider(settings):
+    """An address that accepts connections and never answers; counts the connections."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    accepted = []
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _address = server.accept()
+            except OSError:
+                continue
+            accepted.append(connection)  # held open, never answered
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    host, port = server.getsockname()
+    settings.OIDC_ENABLED = True
+    settings.OIDC_OP_ISSUER = f"http://{host}:{port}"
+    for name in ("OIDC_OP_AUTHORIZATION_ENDPOINT", "OIDC_OP_TOKEN_ENDPOINT",
+                 "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT"):
+        setattr(settings, name, "")
+    settings.OIDC_RP_CLIENT_ID = "fleetadmin"
+    settings.OIDC_RP_CLIENT_SECRET = "secret"
+    settings.OIDC_TIMEOUT = 10
+    settings.OIDC_DISCOVERY_TIMEOUT = 1.0
+    cache.clear()
+    yield accepted
+    stop.set()
+    thread.join(timeout=2)
+    for connection in accepted:
+        connection.close()
+    server.close()
+    cache.clear()
+
+
+def test_discovery_uses_its_own_short_timeout(hanging_provider):
+    started = time.monotonic()
+    with pytest.raises(oidc.DiscoveryError):
+        oidc.discovery()
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_failure_is_remembered_briefly(hanging_provider, settings):
+    with pytest.raises(oidc.DiscoveryError):
+        oidc.discovery()
+    started = time.monotonic()
+    for _attempt in range(5):
+        with pytest.raises(oidc.DiscoveryError):
+            oidc.discovery()
+    assert time.monotonic() - started < 0.5
+    assert len(hanging_provider) == 1
+    # After the pause, the provider is asked again.
+    cache.delete(oidc.discovery_failure_key())
+    with pytest.raises(oidc.DiscoveryError):
+        oidc.discovery()
+    assert len(hanging_provider) == 2
+
+
+def test_concurrent_requests_wait_for_one_fetch_only(hanging_provider):
+    durations = []
+
+    def sign_in_attempt():
+        started = time.monotonic()
+        with contextlib.suppress(oidc.DiscoveryError):
+            oidc.discovery()
+        durations.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=sign_in_attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert len(durations) == 8
+    assert len(hanging_provider) == 1
+    # One request waited for the provider; the other seven were told at once.
+    assert sorted(durations)[6] < 0.5
+
+
+@pytest.mark.django_db
+def test_the_login_page_says_the_provider_cannot_be_reached(client, hanging_provider):
+    response = client.get(reverse("oidc_authentication_init"))
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "sign-in provider cannot be reached" in page
+    # Only the request that really asked the provider is on record, not every visitor.
+    for _attempt in range(5):
+        client.get(reverse("oidc_authentication_init"))
+    assert AuditEntry.objects.filter(action="auth.login_failed").count() == 1

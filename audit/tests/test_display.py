@@ -1,0 +1,110 @@
+"""How the audit log shows entries: names beside ids, times with their zone, page or fragment."""
+
+import csv
+import io
+from datetime import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
+from audit.models import AuditEntry
+from audit.recording import record
+from fleetadmin.testing import make_user
+from flinkey_sandbox import DEMO
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin(flinkey_api):
+    return make_user("ada", role=ROLE_ADMIN)
+
+
+@pytest.fixture
+def admin_client(admin):
+    client = Client()
+    client.force_login(admin)
+    return client
+
+
+def test_an_entry_records_the_car_and_customer_names(admin):
+    entry = record(user=admin, action="car.delete", car_id=2085, customer_id=DEMO.customer_id,
+                   changes={"name": {"before": "Golf M-AB 12", "after": None}})
+    entry.refresh_from_db()
+    assert (entry.car_name, entry.customer_name) == ("Golf M-AB 12", DEMO.customer_name)
+
+
+def test_the_page_shows_names_with_the_ids_as_secondary(admin, admin_client):
+    record(user=admin, action="car.delete", car_id=2085, customer_id=DEMO.customer_id,
+           changes={"name": {"before": "Golf M-AB 12", "after": None}})
+    page = admin_client.get(reverse("audit"), {"action": "car.delete"}).content.decode()
+    assert "Golf M-AB 12" in page and "2085" in page
+    assert DEMO.customer_name in page and str(DEMO.customer_id) in page
+
+
+def test_old_entries_without_names_show_their_ids(admin, admin_client):
+    record(user=admin, action="car.update", car_id=77, customer_id=4242, changes={})
+    assert AuditEntry.objects.get(action="car.update").car_name is None
+    page = admin_client.get(reverse("audit"), {"action": "car.update"}).content.decode()
+    assert "car 77" in page and "4242" in page
+
+
+def test_a_car_edit_in_the_ui_records_the_name_even_when_the_name_is_unchanged(
+        manager_client, manager):
+    url = reverse("cars:edit", args=[DEMO.car_id])
+    form = manager_client.get(url).context["form"]
+    shown = {name: form[name].value() or "" for name in form.fields}
+    data = {**shown, **{form[name].html_initial_name: value for name, value in shown.items()}}
+    data["description"] = "changed for the audit test"
+    manager_client.post(url, data)
+    entry = AuditEntry.objects.get(action="car.update")
+    assert entry.car_name and entry.car_name == form["name"].value()
+    assert entry.customer_name == DEMO.customer_name
+
+
+def test_times_name_their_zone(admin, admin_client):
+    record(user=admin, action="car.delete", car_id=1)
+    page = admin_client.get(reverse("audit")).content.decode()
+    assert "When (Europe/Berlin)" in page
+
+
+def test_the_csv_has_a_utc_and_a_local_column_naming_the_zone(admin, admin_client):
+    entry = record(user=admin, action="car.delete", car_id=1, car_name="Golf")
+    response = admin_client.get(reverse("audit-export"), {"action": "car.delete"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    row = rows[0]
+    assert datetime.fromisoformat(row["when_utc"]) == entry.created_at
+    local = datetime.fromisoformat(row["when_local (Europe/Berlin)"])
+    assert local.utcoffset() == timezone.localtime(
+        entry.created_at, timezone.get_fixed_timezone(local.utcoffset())).utcoffset()
+    assert local == entry.created_at
+    assert row["car_name"] == "Golf"
+
+
+def test_the_screen_varies_on_htmx_and_back_gets_a_whole_page(admin, admin_client):
+    page = admin_client.get(reverse("audit"))
+    assert "HX-Request" in page["Vary"] and "HX-Target" in page["Vary"]
+    fragment = admin_client.get(reverse("audit"), headers={
+        "HX-Request": "true", "HX-Target": "audit-table"})
+    assert "<html" not in fragment.content.decode()
+    restore = admin_client.get(reverse("audit"), headers={
+        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.content.decode()
+
+
+@pytest.mark.parametrize(("role", "label"), [
+    (ROLE_ADMIN, "admin"), (ROLE_SUPPORT, "support"), ("fleet manager", "fleet manager")])
+def test_the_header_shows_the_role(flinkey_api, role, label):
+    client = Client()
+    client.force_login(make_user("someone", role=role))
+    page = client.get(reverse("settings")).content.decode()
+    assert f'<span class="role">{label}</span>' in page
+
+
+def test_the_header_shows_the_signed_in_users_role_on_another_users_page(admin_client):
+    desk = make_user("desk", role=ROLE_SUPPORT, with_credentials=False)
+    page = admin_client.get(reverse("user", args=[desk.pk])).content.decode()
+    assert '<span class="role">admin</span>' in page

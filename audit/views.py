@@ -2,12 +2,11 @@
 
 import csv
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +23,7 @@ from audit.recording import (
 )
 from fleetadmin.csv_export import Echo as _Echo
 from fleetadmin.csv_export import cell as _cell
+from fleetadmin.dates import DayField
 from fleetadmin.htmx import render_screen, screen
 
 PAGE_SIZE = 50
@@ -32,16 +32,8 @@ TEMPLATE = "audit/audit.html"
 # The dates a filter accepts. Far enough either way for any real entry, and near enough
 # that the day's start and end exist in every time zone and every database (year 1 and
 # 9999 overflow Python's datetime once a time zone shifts them, and SQLite's date range).
-EARLIEST_DATE = date(1900, 1, 1)
-LATEST_DATE = date(2999, 12, 31)
 # The ids of cars and events are 64-bit integers upstream and in the log.
 MAX_ID = 2**63 - 1
-
-
-def _date_validators():
-    message = _("Enter a date between %(earliest)s and %(latest)s.") % {
-        "earliest": EARLIEST_DATE.isoformat(), "latest": LATEST_DATE.isoformat()}
-    return [MinValueValidator(EARLIEST_DATE, message), MaxValueValidator(LATEST_DATE, message)]
 
 
 class AuditFilterForm(forms.Form):
@@ -50,14 +42,8 @@ class AuditFilterForm(forms.Form):
     user = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.ChoiceField(label=_("Action"), required=False)
     car = forms.IntegerField(label=_("Car ID"), required=False, min_value=0, max_value=MAX_ID)
-    since = forms.DateField(label=_("From"), required=False, validators=_date_validators(),
-                            widget=forms.DateInput(format="%Y-%m-%d", attrs={
-                                "type": "date", "min": EARLIEST_DATE.isoformat(),
-                                "max": LATEST_DATE.isoformat()}))
-    until = forms.DateField(label=_("Until"), required=False, validators=_date_validators(),
-                            widget=forms.DateInput(format="%Y-%m-%d", attrs={
-                                "type": "date", "min": EARLIEST_DATE.isoformat(),
-                                "max": LATEST_DATE.isoformat()}))
+    since = DayField(label=_("From"), required=False)
+    until = DayField(label=_("Until"), required=False)
 
     def __init__(self, *args, all_users=True, **kwargs):
         super().__init__(*args, **kwargs)

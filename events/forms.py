@@ -7,15 +7,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
+from fleetadmin.dates import DayField
 
 # flinkey's ids are int32.
 MAX_ID = 2_147_483_647
 # A clock a little ahead is not a mistake; an event an hour ahead is.
 FUTURE_TOLERANCE = timedelta(minutes=5)
-
-
-def _date_input():
-    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class TimelineFilterForm(forms.Form):
@@ -29,8 +26,8 @@ class TimelineFilterForm(forms.Form):
         label=_("flinkey user id"), required=False, min_value=0, max_value=MAX_ID,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
-    since = forms.DateField(label=_("From"), required=False, widget=_date_input())
-    until = forms.DateField(label=_("Until"), required=False, widget=_date_input())
+    since = DayField(label=_("From"), required=False)
+    until = DayField(label=_("Until"), required=False)
 
     def clean(self):
         cleaned = super().clean()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from folium.utilities import camelize
 
 from cars.services import ListParams, list_query, search_filter
+from fleetadmin.dates import in_range
 from fleetadmin.fanout import fan_out_cached, location_ttl
 from fleetadmin.flinkey import client_for
 from flinkey import Car, Location, NotFoundError, Product, Query
@@ -56,13 +57,15 @@ def parse_moment(text: str | None) -> datetime | None:
         if text.endswith("Z"):
             moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         else:
-            naive = datetime.fromisoformat(text)
-            if naive.tzinfo is not None:
-                return naive.astimezone(UTC).replace(microsecond=0)
-            moment = timezone.make_aware(naive, timezone.get_current_timezone())
+            moment = datetime.fromisoformat(text)
+            if not in_range(moment):  # year 1 in Berlin is no moment in UTC
+                return None
+            if moment.tzinfo is None:
+                moment = timezone.make_aware(moment, timezone.get_current_timezone())
+        moment = moment.astimezone(UTC).replace(microsecond=0)
     except (ValueError, OverflowError):
         return None
-    return moment.astimezone(UTC).replace(microsecond=0)
+    return moment if in_range(moment) else None
 
 
 def local_input(moment: datetime | None) -> str:

@@ -95,3 +95,14 @@ def test_pages_of_a_signed_in_person_are_not_stored(manager_client):
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     detail = manager_client.get(reverse("cars:detail", args=[DEMO.car_id]))
     assert "no-store" in detail["Cache-Control"]
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("/map/?at=0001-01-01T00:30", 200),  # no such moment: the map of now
+    (f"/cars/{DEMO.car_id}/map/?at=9999-12-31T23:59", 200),
+    (f"/cars/{DEMO.car_id}/events/?since=0001-01-01", 400),
+    (f"/cars/{DEMO.car_id}/events/export.csv?until=9999-12-31", 400),
+    ("/audit/?until=9999-12-31", 400),
+])
+def test_moments_no_time_zone_can_convert_are_refused_not_a_500(manager_client, url, status):
+    assert manager_client.get(url).status_code == status

@@ -136,15 +136,24 @@ def _render_log(request, form, entries, all_users):
 
 def csv_columns(zone_name: str) -> tuple[str, ...]:
     """The CSV's header in the reader's language; the local time's column names its zone."""
-    def column(name):
-        return pgettext("audit CSV column", name)
+    # Literal msgids, one each, so that makemessages finds them.
     return (
-        column("id"), column("when_utc"),
+        pgettext("audit CSV column", "id"),
+        pgettext("audit CSV column", "when_utc"),
         pgettext("audit CSV column", "when_local (%(zone)s)") % {"zone": zone_name},
-        column("user"), column("sso_subject"), column("action"), column("affected_user"),
-        column("customer_id"), column("customer_name"), column("car_id"), column("car_name"),
-        column("event_id"), column("outcome"), column("upstream_status"), column("message"),
-        column("changes"),
+        pgettext("audit CSV column", "user"),
+        pgettext("audit CSV column", "sso_subject"),
+        pgettext("audit CSV column", "action"),
+        pgettext("audit CSV column", "affected_user"),
+        pgettext("audit CSV column", "customer_id"),
+        pgettext("audit CSV column", "customer_name"),
+        pgettext("audit CSV column", "car_id"),
+        pgettext("audit CSV column", "car_name"),
+        pgettext("audit CSV column", "event_id"),
+        pgettext("audit CSV column", "outcome"),
+        pgettext("audit CSV column", "upstream_status"),
+        pgettext("audit CSV column", "message"),
+        pgettext("audit CSV column", "changes"),
     )
 
 

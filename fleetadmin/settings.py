@@ -223,6 +223,8 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Failed sign-ins are in the audit log already; axes need not log each one (and its start).
+AXES_VERBOSE = False
 # Attempts during a lock-out are refused without being stored (and without extending it):
 # hammering a locked account cannot grow the attempts table.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False

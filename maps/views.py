@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from cars.views import UPSTREAM_ERRORS, car_problem
@@ -213,8 +214,15 @@ def fleet_map(request):
             "labels": {
                 "progress": _("%(done)s of %(total)s cars located"),
                 "finished": _("%(located)s of %(total)s cars on the map"),
-                "failed": _("%(count)s cars could not be located."),
-                "unlocated": _("%(count)s cars without a position"),
+                # One form for one car, one for more (English and German plurals).
+                "failed_one": ngettext("%(count)s car could not be located.",
+                                       "%(count)s cars could not be located.", 1),
+                "failed": ngettext("%(count)s car could not be located.",
+                                   "%(count)s cars could not be located.", 2),
+                "unlocated_one": ngettext("%(count)s car without a position",
+                                          "%(count)s cars without a position", 1),
+                "unlocated": ngettext("%(count)s car without a position",
+                                      "%(count)s cars without a position", 2),
                 "no_device": _("no flinkey IQ"),
                 "no_position": _("no position reported"),
                 "open": _("Open the car"),

@@ -221,10 +221,12 @@
       if (failedPage !== null) {
         failedText.textContent = labels.batch_failed;
       } else if (failedIds.length) {
-        failedText.textContent = fill(labels.failed, { count: number(failedIds.length) });
+        failedText.textContent = fill(failedIds.length === 1 ? labels.failed_one : labels.failed,
+                                      { count: number(failedIds.length) });
       }
       unlocatedBox.hidden = unlocated === 0;
-      unlocatedText.textContent = fill(labels.unlocated, { count: number(unlocated) });
+      unlocatedText.textContent = fill(unlocated === 1 ? labels.unlocated_one : labels.unlocated,
+                                       { count: number(unlocated) });
     }
 
     function popupFor(car) {

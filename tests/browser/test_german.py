@@ -44,6 +44,8 @@ def english_phrases() -> dict[str, re.Pattern]:
     """English text of our messages that German translates, as whole-word patterns."""
     # Each language is offered in its own name ("English" in the switcher), on purpose.
     own_names = {get_language_info(code)["name_local"] for code, _name in settings.LANGUAGES}
+    # Product names stay as they are in every language (the glossary says so).
+    names = {"fleetadmin", "flinkey", "flinkey IQ", "flinkey Box"}
     phrases = {}
     for entry in read():
         if entry.msgstr and entry.msgstr[0] == entry.msgid or entry.msgid in own_names:
@@ -52,6 +54,8 @@ def english_phrases() -> dict[str, re.Pattern]:
         literal = TAG.sub("", entry.msgid)
         pieces = [piece.strip(" .,:;·“”„\"") for piece in PLACEHOLDER.split(literal)]
         for piece in pieces:
+            if piece in names:
+                continue
             if len(piece) >= SHORTEST and (len(pieces) == 1 or len(piece) >= 8):
                 phrases[piece] = re.compile(rf"(?<![\w-]){re.escape(piece)}(?![\w-])")
     return phrases

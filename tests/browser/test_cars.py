@@ -43,6 +43,7 @@ def test_search_open_edit_create_delete(manager_page, dashboard, console_problem
     expect(page.locator("#car-products h2")).to_have_text("Devices")
 
     # Edit in the dialog: the panel updates, the dialog closes.
+    settled(page)
     page.get_by_role("link", name="Edit", exact=True).click()
     dialog = page.locator("dialog#dialog")
     expect(dialog).to_be_visible()

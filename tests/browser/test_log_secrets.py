@@ -36,7 +36,10 @@ def test_no_log_line_carries_a_secret(page, dashboard, flinkey_api, caplog):
     page.get_by_label("Search", exact=True).fill("o'brien")
     expect(page.locator("#car-rows tr")).to_have_count(1)
     page.get_by_role("link", name="O'Brien's ID.3", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("O'Brien's ID.3")
+    settled(page)  # the car page's lazy sections load; Edit is wired
     page.get_by_role("link", name="Edit", exact=True).click()
+    expect(page.locator("dialog#dialog")).to_be_visible()
     page.get_by_label("Model").fill("ID.3 Pro S")
     page.get_by_role("button", name="Save changes").click()
     expect(page.locator("#status")).to_contain_text("was saved")

@@ -31,6 +31,7 @@ from mozilla_django_oidc import views as oidc_views
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from accounts import oidc_discovery
+from accounts.identities import free_username
 from accounts.middleware import page_path
 from accounts.models import SSOIdentity
 from accounts.roles import change_role, role_for_groups
@@ -273,7 +274,8 @@ class OIDCBackend(OIDCAuthenticationBackend):
             elif self.get_settings("OIDC_CREATE_USER", True):
                 # No password: an SSO account never signs in with one of ours.
                 user = get_user_model().objects.create_user(
-                    self._free_username(claims, issuer, subject)
+                    free_username(str(claims.get(settings.OIDC_USERNAME_CLAIM)
+                                      or claims.get("email") or subject), issuer, subject)
                 )
                 SSOIdentity.objects.create(user=user, issuer=issuer, subject=subject)
                 created = True
@@ -290,21 +292,6 @@ class OIDCBackend(OIDCAuthenticationBackend):
                 change_role(user, role, by=None, how="single sign-on groups: "
                             + (", ".join(sorted(groups)) or "none")[:400])
         return user
-
-    def _free_username(self, claims, issuer, subject) -> str:
-        wanted = str(
-            claims.get(settings.OIDC_USERNAME_CLAIM) or claims.get("email") or subject
-        )[:120]
-        users = get_user_model().objects
-        if not users.filter(username=wanted).exists():
-            return wanted
-        # A local account (or another provider's) has that name: never reuse it.
-        digest = hashlib.sha256(f"{issuer}\0{subject}".encode()).hexdigest()
-        for length in (8, 16, 64):
-            candidate = f"{wanted}~{digest[:length]}"[:150]
-            if not users.filter(username=candidate).exists():
-                return candidate
-        raise SuspiciousOperation("No free username for this single sign-on identity.")
 
     @staticmethod
     def _update_profile(user, claims) -> None:

@@ -6,7 +6,6 @@ the header is ignored as if it were absent, so nobody can sign in by sending it.
 The trusted proxy must remove or overwrite the header on every request it forwards.
 """
 
-import hashlib
 import ipaddress
 import logging
 from functools import lru_cache
@@ -16,10 +15,11 @@ from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import RemoteUserBackend
 from django.contrib.auth.middleware import RemoteUserMiddleware
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from accounts.access import ROLE_SUPPORT
+from accounts.identities import free_username
 from accounts.models import SSOIdentity
 from accounts.roles import change_role, role_for_groups
 
@@ -170,17 +170,3 @@ class ProxyAuthBackend(RemoteUserBackend):
         elif created:
             change_role(user, ROLE_SUPPORT, by=None, how="new user signed in through the proxy")
         return user
-
-
-def free_username(wanted: str, issuer: str, subject: str) -> str:
-    """Return `wanted` if no account has that name, else `wanted~<digest of the identity>`."""
-    wanted = wanted[:120]
-    users = get_user_model().objects
-    if not users.filter(username=wanted).exists():
-        return wanted
-    digest = hashlib.sha256(f"{issuer}\0{subject}".encode()).hexdigest()
-    for length in (8, 16, 64):
-        candidate = f"{wanted}~{digest[:length]}"[:150]
-        if not users.filter(username=candidate).exists():
-            return candidate
-    raise SuspiciousOperation("No free username for this proxy identity.")

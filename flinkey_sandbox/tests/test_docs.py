@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1]
-# Absolute paths of a developer's or CI machine: /work/..., /root/..., /home/..., /tmp/...
+# Absolute paths of a developer's or CI machine (below work, root, home or tmp at the top).
 MACHINE_PATH = re.compile(r"(?<![\w.:/])/(?:" + "|".join(("work", "root", "home", "tmp")) + r")/")
 
 

@@ -89,7 +89,13 @@ def client_from(credentials: FlinkeyCredentials) -> FlinkeyClient:
         on_token=lambda token: _store_token(cache_key, token),
         timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
         budget=budget.time_left(),
+        verify=ca_bundle(),
     )
+
+
+def ca_bundle() -> bool | str:
+    """FLINKEY_CA_BUNDLE as the client's `verify`: the path, or True (system CAs) if empty."""
+    return settings.FLINKEY_CA_BUNDLE.strip() or True
 
 
 def _token_cache_key(base_url: str, credentials: FlinkeyCredentials) -> str:

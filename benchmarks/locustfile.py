@@ -1,7 +1,9 @@
 """Locust users for `benchmarks/load.py`: fleet managers doing a day's mix of work.
 
 Run through `python -m benchmarks.load`, which sets everything up; alone it needs a running
-dashboard (`--host`) and LOAD_USERS="name:password,..." of fleet managers.
+dashboard (`--host`) and LOAD_SESSIONS="sessionid,..." (signed-in sessions of fleet managers,
+one per user; made beforehand, as a password check costs ~1 s of CPU by design) or
+LOAD_USERS="name:password,..." to log in through the form.
 
 A dashboard answer counts as failed when it is a 500 (ours must never be one) or any other
 4xx/5xx, except: 409 (an edit met someone else's, the form says so) and, under upstream
@@ -23,6 +25,7 @@ from locust import HttpUser, between, events, task
 choice = random.Random().choice  # noqa: S311 - a load mix, not secrets
 
 USERS = [pair.split(":", 1) for pair in os.environ.get("LOAD_USERS", "").split(",") if pair]
+SESSIONS = [key for key in os.environ.get("LOAD_SESSIONS", "").split(",") if key]
 FAULTS = os.environ.get("LOAD_FAULTS") == "1"
 STATUS_FILE = os.environ.get("LOAD_STATUS_FILE")
 CREATE_PREFIX = os.environ.get("LOAD_CREATE_PREFIX", "load-")
@@ -32,6 +35,7 @@ PROBLEM = 'role="alert"'
 TIMEOUT = 40
 
 _accounts = itertools.cycle(USERS or [("demo", "flinkey-demo")])
+_sessions = itertools.cycle(SESSIONS)
 statuses: Counter = Counter()  # (page, status) -> count
 problem_pages: Counter = Counter()  # status -> answers that carried our problem page
 creates_sent = Counter()
@@ -87,6 +91,14 @@ class FleetManager(HttpUser):
     wait_time = between(0.5, 2.0)
 
     def on_start(self):
+        self.car_ids: list[int] = []
+        if SESSIONS:
+            self.client.cookies.set("sessionid", next(_sessions))
+        else:
+            self._log_in()
+        self.car_list()
+
+    def _log_in(self):
         username, password = next(_accounts)
         login = self.client.get("/login/", name="login form")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text)
@@ -96,13 +108,11 @@ class FleetManager(HttpUser):
             name="login", allow_redirects=False, catch_response=True, timeout=TIMEOUT,
         ) as response:
             judge(response, "login", ok=(302,))
-        self.car_ids: list[int] = []
-        self.car_list()
 
     def _get(self, url, page, headers=None):
         with self.client.get(url, name=page, headers=headers, catch_response=True,
                              allow_redirects=False, timeout=TIMEOUT) as response:
-            judge(response, page)
+            judge(response, page, ok=(200,))  # a redirect (to the login) is a failure here
             return response
 
     def _car(self) -> int:

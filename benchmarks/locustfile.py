@@ -31,7 +31,7 @@ STATUS_FILE = os.environ.get("LOAD_STATUS_FILE")
 CREATE_PREFIX = os.environ.get("LOAD_CREATE_PREFIX", "load-")
 SEARCHES = ["golf", "m-ab", "tesla", "bmw", "passat", "no-such-car", "e-"]
 HTMX_TABLE = {"HX-Request": "true", "HX-Target": "car-table"}
-PROBLEM = 'role="alert"'
+PROBLEM = ('role="alert"', '"problem": {"headline"')  # our page, or the map's JSON
 TIMEOUT = 40
 
 _accounts = itertools.cycle(USERS or [("demo", "flinkey-demo")])
@@ -78,7 +78,7 @@ def judge(response, page: str, ok=(200, 302, 409)) -> None:
     """Record the status; mark the answer failed unless it is what a person should see."""
     status = response.status_code
     statuses[(page, status)] += 1
-    problem = PROBLEM in (response.text or "")
+    problem = any(mark in (response.text or "") for mark in PROBLEM)
     if problem and status >= 400:
         problem_pages[status] += 1
     if status in ok or (FAULTS and status in (502, 503, 504) and problem):

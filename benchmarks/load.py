@@ -252,6 +252,10 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
               and "StatsCSVFileWriter" not in line and not line.startswith("# occurrences")]
     if errors:
         print("\nlocust said:\n" + "\n".join(errors[-20:]))
+    worker_trouble = [line for line in (workdir / "gunicorn.log").read_text().splitlines()
+                      if "CRITICAL" in line or "WORKER TIMEOUT" in line or "Traceback" in line]
+    if worker_trouble:
+        print("\ngunicorn said:\n" + "\n".join(worker_trouble[-20:]))
     failures = workdir / "stats_failures.csv"
     if failures.exists():
         with open(failures) as listed:

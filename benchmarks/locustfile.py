@@ -84,7 +84,8 @@ def judge(response, page: str, ok=(200, 302, 409)) -> None:
     if status in ok or (FAULTS and status in (502, 503, 504) and problem):
         response.success()
     else:
-        response.failure(f"{status}{' with problem page' if problem else ''}")
+        reason = f" ({type(response.error).__name__})" if status == 0 and response.error else ""
+        response.failure(f"{status}{' with problem page' if problem else ''}{reason}")
 
 
 class FleetManager(HttpUser):

@@ -85,10 +85,13 @@ class DelayProxy:
     async def _shutdown(self) -> None:
         self._server.close()
         current = asyncio.current_task()
-        tasks = [task for task in asyncio.all_tasks() if task is not current]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for _ in range(10):  # cancelling a connection ends the tasks it started, too
+            tasks = [task for task in asyncio.all_tasks() if task is not current]
+            if not tasks:
+                break
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
         asyncio.get_running_loop().stop()
 
     def _run(self) -> None:

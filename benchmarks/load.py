@@ -138,7 +138,10 @@ def main(argv=None) -> int:
         gunicorn = subprocess.Popen(  # noqa: S603 - our own fixed command line
             [str(BIN / "gunicorn"), "fleetadmin.wsgi:application", "-b", f"127.0.0.1:{port}",
              "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
-             "--timeout", "30", "--graceful-timeout", "5"],
+             "--timeout", "30", "--graceful-timeout", "5",
+             # Longer than a user's pause: else a reused keep-alive connection can meet
+             # the server closing it (a client-side ConnectionError, not a failed page).
+             "--keep-alive", "10"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=gunicorn_log,
             start_new_session=True,
         )
@@ -238,9 +241,12 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
     names = Counter(car["name"] for car in sandbox.store.cars[demo.customer_id].values()
                     if str(car.get("name", "")).startswith(CREATE_PREFIX))
     duplicates = sum(n - 1 for n in names.values() if n > 1)
-    puts = sandbox.request_count(method="PUT", path_prefix="/cars")
-    print(f"Creates submitted: {data.get('creates_sent', 0)}, PUT /cars received upstream: "
-          f"{puts}, cars created: {sum(names.values())}, duplicate creates: {duplicates}.")
+    puts = [r.status for r in sandbox.requests if r.method == "PUT" and r.path == "/cars"]
+    refused = puts.count(401)  # a revoked token: not executed, sent once more with a new one
+    print(f"Creates submitted: {data.get('creates_sent', 0)}; PUT /cars received upstream: "
+          f"{len(puts)} ({refused} refused for a revoked token and re-sent once, "
+          f"{len(puts) - refused} executed or failed); cars created: {sum(names.values())}, "
+          f"duplicate creates: {duplicates}.")
     if args.faults:
         upstream = Counter(r.status for r in sandbox.requests)
         print(f"Upstream: {len(sandbox.requests)} requests, "

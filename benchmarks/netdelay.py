@@ -45,6 +45,7 @@ class DelayProxy:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._ready = threading.Event()
+        self._connections: set[asyncio.Task] = set()
 
     # --- counting -------------------------------------------------------------------------
 
@@ -110,6 +111,11 @@ class DelayProxy:
     # --- one connection -------------------------------------------------------------------
 
     async def _serve(self, client_reader, client_writer) -> None:
+        # The event loop keeps only weak references to tasks: a connection's task must be
+        # held here, or the garbage collector may end it mid-transfer.
+        task = asyncio.current_task()
+        self._connections.add(task)
+        task.add_done_callback(self._connections.discard)
         accepted = time.monotonic()
         with self._counts.lock:
             self._counts.connections += 1

@@ -1,6 +1,9 @@
 """The one Django-aware place that builds a flinkey client for a user."""
 
 import json
+import logging
+import secrets
+import time
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -9,9 +12,14 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin import budget, crypto, embedded_sandbox
+from fleetadmin import budget, crypto, embedded_sandbox, logs
 from fleetadmin.models import FlinkeyCredentials
 from flinkey import FlinkeyClient, Token
+
+log = logging.getLogger(__name__)
+
+# How often a process waiting for another's token fetch looks into the cache.
+_TOKEN_POLL_SECONDS = 0.05
 
 # FLINKEY_API_URL's value that selects the embedded sandbox (the demo); never production.
 SANDBOX = "sandbox"
@@ -94,7 +102,9 @@ def client_from(credentials: FlinkeyCredentials) -> FlinkeyClient:
         password=credentials.password,
         customer_id=credentials.customer_id,
         token=_cached_token(cache_key),
-        on_token=lambda token: _store_token(cache_key, token),
+        # The guard stores each token it fetches (before other processes stop waiting).
+        token_guard=lambda fetch, usable: _guarded_fetch(cache_key, fetch, usable),
+        on_call=logs.record_upstream_call,
         timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
         budget=budget.time_left(),
         verify=ca_bundle(),
@@ -114,7 +124,12 @@ def _token_cache_key(base_url: str, credentials: FlinkeyCredentials) -> str:
 
 
 def _cached_token(cache_key: str) -> Token | None:
-    stored = cache.get(cache_key)
+    try:
+        stored = cache.get(cache_key)
+    except Exception:
+        # The shared cache is down: this client fetches its own token (the pages still work).
+        log.warning("flinkey token: the cache could not be read", exc_info=True)
+        return None
     if stored is None:
         return None
     try:
@@ -126,7 +141,66 @@ def _cached_token(cache_key: str) -> Token | None:
 
 
 def _store_token(cache_key: str, token: Token) -> None:
-    # Encrypted because the cache (Redis) is storage at rest like any other.
+    # Encrypted because the cache (Redis) is storage at rest like any other. A failing cache
+    # costs only the sharing: the token is still used by this client.
     lifetime = int((token.expires_at - datetime.now(UTC)).total_seconds())
     if lifetime > 0:
-        cache.set(cache_key, crypto.encrypt(json.dumps(token.to_dict())), timeout=lifetime)
+        try:
+            cache.set(cache_key, crypto.encrypt(json.dumps(token.to_dict())), timeout=lifetime)
+        except Exception:
+            log.warning("flinkey token: could not share it through the cache", exc_info=True)
+
+
+def _token_lock_seconds() -> float:
+    # As long as one token request may take; a lock left by a dead process expires then.
+    return settings.FLINKEY_CONNECT_TIMEOUT + settings.FLINKEY_READ_TIMEOUT + 1
+
+
+def _guarded_fetch(cache_key: str, fetch, usable) -> Token:
+    """Fetch a token under a lock in the shared cache: one token request across instances.
+
+    The process that takes the lock (`cache.add`, atomic in Redis) fetches and stores the
+    token; the others poll the cache until it appears. If the lock holder dies or the lock
+    outlives its time (or the request's budget), a waiter fetches by itself. A failing cache
+    never blocks a fetch.
+    """
+    lock_key = cache_key + ":lock"
+    lock_seconds = _token_lock_seconds()
+    wait = lock_seconds
+    left = budget.time_left()
+    if left is not None:
+        wait = min(wait, left)
+    give_up = time.monotonic() + wait
+    owner = secrets.token_hex(8)
+    while True:
+        try:
+            cached = _cached_token(cache_key)
+            if usable(cached):
+                return cached
+            locked = cache.add(lock_key, owner, timeout=max(1, round(lock_seconds)))
+        except Exception:
+            log.warning("flinkey token lock: the cache failed; fetching without it", exc_info=True)
+            return fetch()  # (storing it would fail the same way)
+        if locked:
+            try:
+                token = fetch()
+                _store_token(cache_key, token)
+                return token
+            finally:
+                _release(lock_key, owner)
+        if time.monotonic() >= give_up:
+            log.info("flinkey token lock: waited %.1f s for another instance; fetching", wait)
+            token = fetch()
+            _store_token(cache_key, token)
+            return token
+        time.sleep(_TOKEN_POLL_SECONDS)
+
+
+def _release(lock_key: str, owner: str) -> None:
+    try:
+        # Only our own lock: after it expired, another process may hold a new one.
+        if cache.get(lock_key) == owner:
+            cache.delete(lock_key)
+    except Exception:
+        log.warning("flinkey token lock: could not release it (it expires by itself)",
+                    exc_info=True)

@@ -41,7 +41,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: the upstream time budget counts the whole request (fleetadmin.budget).
+    # Outermost: request id in and out, instance name, one log line per request.
+    "fleetadmin.logs.RequestLogMiddleware",
+    # /healthz and /readyz for load balancers: before the HTTPS redirect, sessions, login
+    # and CSRF (fleetadmin.health).
+    "fleetadmin.health.HealthCheckMiddleware",
+    # Then: the upstream time budget counts the whole request (fleetadmin.budget).
     "fleetadmin.budget.RequestBudgetMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -340,12 +345,36 @@ def _tile_origin(url: str) -> str:
 SECURE_CSP["img-src"].extend(filter(None, [_tile_origin(FLEETADMIN_TILE_URL)]))
 
 # ------------------------------------------------------------------------------
-# Logging: to stderr, never a secret (the client never logs credentials or tokens).
+# Logging: to stderr, one JSON object per line in production (DJANGO_LOG_FORMAT=json, the
+# default unless DEBUG), every line with its request's id; one line per request
+# (fleetadmin.logs). Never a secret: the client never logs credentials or tokens, and
+# request lines carry the path without its query string.
 # ------------------------------------------------------------------------------
+# The name this instance gives itself in the X-Fleetadmin-Instance header and its log lines
+# (empty: no header). For telling instances apart behind a load balancer.
+FLEETADMIN_INSTANCE_NAME = env.str("FLEETADMIN_INSTANCE_NAME", default="")
+# Take the X-Request-ID the load balancer sends (if well-formed) instead of making one.
+FLEETADMIN_TRUST_REQUEST_ID = env.bool("FLEETADMIN_TRUST_REQUEST_ID", default=True)
+LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured("DJANGO_LOG_FORMAT must be json or plain.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "fleetadmin.logs.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "fleetadmin.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # Django's own records go to the root handler like everyone's (one format, one line
+    # each), not also to Django's default DEBUG-only console handler.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

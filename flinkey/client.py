@@ -82,6 +82,9 @@ class FlinkeyClient:
         customer_id: int | None = None,
         token: Token | None = None,
         on_token: Callable[[Token], object] | None = None,
+        token_guard: Callable[[Callable[[], Token], Callable[[Token | None], bool]], Token]
+        | None = None,
+        on_call: Callable[[str, str, int | None, float], object] | None = None,
         timeout: float | tuple[float, float] = (3.05, 15.0),
         get_retries: int = 2,
         backoff_factor: float = 0.2,
@@ -97,8 +100,11 @@ class FlinkeyClient:
             raise ValueError("password must be a string")
         if token is not None and not isinstance(token, Token):
             raise ValueError("token must be a flinkey.Token")
-        if on_token is not None and not callable(on_token):
-            raise ValueError("on_token must be callable")
+        for name, value in (
+            ("on_token", on_token), ("token_guard", token_guard), ("on_call", on_call)
+        ):
+            if value is not None and not callable(value):
+                raise ValueError(f"{name} must be callable")
         if isinstance(get_retries, bool) or not isinstance(get_retries, int) or get_retries < 0:
             raise ValueError("get_retries must be a non-negative int")
         if not _seconds_or_none(backoff_factor, allow_zero=True) or backoff_factor is None:
@@ -114,6 +120,8 @@ class FlinkeyClient:
         self._customer_id = None if customer_id is None else _id(customer_id, "customer_id")
         self._token = token
         self._on_token = on_token
+        self._token_guard = token_guard
+        self._on_call = on_call
         self._timeout = _timeout(timeout)
         self._get_retries = get_retries
         self._backoff_factor = float(backoff_factor)
@@ -176,8 +184,11 @@ class FlinkeyClient:
         return self._obtain_token(lambda current: current is not None and current.is_fresh())
 
     def _renew_token(self, refused: Token) -> Token:
-        # Another thread may have renewed it while this call waited for its 401.
-        return self._obtain_token(lambda current: current is not None and current is not refused)
+        # Another thread (or, through token_guard, another process) may have renewed it while
+        # this call waited for its 401; compared by value, a guard hands in copies.
+        return self._obtain_token(
+            lambda current: current is not None and current.access_token != refused.access_token
+        )
 
     def _obtain_token(self, usable: Callable[[Token | None], bool]) -> Token:
         # One lock per client: N threads needing a token send one token request, and
@@ -193,8 +204,16 @@ class FlinkeyClient:
                 # The fetch this thread waited for failed: share its error, don't queue
                 # one more token request (and timeout) per waiting thread.
                 raise copy.copy(self._token_failure).with_traceback(None)
+            fetched: list[Token] = []
+
+            def fetch() -> Token:
+                fetched.append(self._fetch_token())
+                return fetched[-1]
+
             try:
-                token = self._fetch_token()
+                # The guard (fleetadmin: a lock in the shared cache) may hand back a token
+                # another process obtained meanwhile instead of calling fetch.
+                token = fetch() if self._token_guard is None else self._token_guard(fetch, usable)
             except FlinkeyError as error:
                 self._token_failure = error
                 raise
@@ -204,7 +223,8 @@ class FlinkeyClient:
             self._token = token
         finally:
             self._lock.release()
-        self._notify(token)
+        if fetched and token is fetched[-1]:
+            self._notify(token)
         return token
 
     def _fetch_token(self) -> Token:
@@ -491,18 +511,25 @@ class FlinkeyClient:
         except requests.exceptions.RequestException as exc:
             failure = self._unavailable(method, exc, (connect_timeout, read_timeout), left)
         else:
-            log.debug(
-                "flinkey %s %s -> %s (%.3f s)",
-                method,
-                path,
-                response.status_code,
-                time.monotonic() - started,
-            )
+            seconds = time.monotonic() - started
+            log.debug("flinkey %s %s -> %s (%.3f s)", method, path, response.status_code, seconds)
+            self._report_call(method, path, response.status_code, seconds)
             return response
+        self._report_call(method, path, None, time.monotonic() - started)
         # Raised outside the except block so the requests exception (whose request holds
         # the API key, token and password) is not chained to what callers see.
         log.info("flinkey %s %s failed: %s", method, path, failure.error.message)
         raise failure
+
+    def _report_call(self, method: str, path: str, status: int | None, seconds: float) -> None:
+        # `path` is the API path without base URL or query: nothing secret, nothing personal.
+        if self._on_call is None:
+            return
+        try:
+            self._on_call(method, path, status, seconds)
+        except Exception:
+            # Counting calls is bookkeeping: it must never fail the call itself.
+            log.warning("flinkey: the on_call callback failed", exc_info=True)
 
     def _unavailable(
         self,

@@ -1,0 +1,104 @@
+"""Two instances behind HAProxy: sessions, the flinkey token and the cache are shared.
+
+Starts the real thing (benchmarks/cluster.py): two gunicorn instances on loopback ports
+sharing a PostgreSQL database of this test's own and a Redis database, HAProxy in front
+with round robin and health checks. Skipped, with the reason, when haproxy, PostgreSQL or
+Redis is missing; CI installs haproxy (scripts/setup --lb) and runs it.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import socket
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+import requests
+
+from benchmarks.cluster import Cluster
+
+DATABASE_SERVER = os.environ.get("CLUSTER_TEST_DATABASE_SERVER",
+                                 "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("CLUSTER_TEST_CACHE_URL", "redis://127.0.0.1:6379/8")
+
+
+def reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def cluster_database():
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    if not reachable(DATABASE_SERVER):
+        pytest.skip(f"PostgreSQL is not reachable at {DATABASE_SERVER} (the cluster shares it)")
+    import psycopg
+    from psycopg import sql
+
+    name = f"fleetadmin_cluster_{secrets.token_hex(4)}"
+    admin = urlunsplit(urlsplit(DATABASE_SERVER)._replace(scheme="postgresql", path="/postgres"))
+    yield f"{DATABASE_SERVER}/{name}"
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture
+def cluster(cluster_database, sandbox, tmp_path):
+    if shutil.which("haproxy") is None:
+        pytest.skip("haproxy is not installed: run scripts/setup --lb (Debian's haproxy)")
+    if not reachable(REDIS_URL):
+        pytest.skip(f"Redis is not reachable at {REDIS_URL} (the cluster shares it)")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    running = Cluster(database_url=cluster_database, cache_url=REDIS_URL, api_url=sandbox.url,
+                      collectstatic=False, output=tmp_path, workers=1, threads=2)
+    try:
+        running.start()
+        sandbox.clear_requests()  # only what the browsing below causes
+        yield running
+    except BaseException:
+        for log in sorted(tmp_path.glob("*.log")):  # shown with the failure
+            print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
+        raise
+    finally:
+        running.stop()
+        redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def log_in(browser: requests.Session, url: str) -> requests.Response:
+    form = browser.get(f"{url}/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    return browser.post(f"{url}/login/", timeout=10, allow_redirects=False, data={
+        "csrfmiddlewaretoken": token, "username": "demo", "password": "flinkey-demo",
+    })
+
+
+def test_a_session_and_a_token_serve_both_instances(cluster, sandbox):
+    browser = requests.Session()
+    answer = log_in(browser, cluster.url)  # the form from one instance, the POST to the other
+    assert answer.status_code == 302, answer.text[:500]
+    assert urlsplit(answer.headers["Location"]).path == "/cars/"
+
+    served_by = []
+    for _ in range(6):
+        page = browser.get(f"{cluster.url}/cars/", timeout=20, allow_redirects=False)
+        assert page.status_code == 200, page.text[:500]  # signed in on either instance
+        assert "<table" in page.text
+        served_by.append(page.headers["X-Fleetadmin-Instance"])
+        # HAProxy's request id reached the instance and came back.
+        assert re.fullmatch(r"[0-9a-f-]{36}", page.headers["X-Request-ID"])
+    assert set(served_by) == {"web-1", "web-2"}, served_by
+
+    # One instance fetched the token; the other found it in the shared cache.
+    assert sandbox.request_count(path_prefix="/oauth2/token") == 1
+    assert sandbox.request_count(method="GET", path_prefix="/cars") >= 6
+    for url in cluster.instance_urls:
+        assert requests.get(f"{url}/readyz", timeout=5).json() == {"status": "ok"}

@@ -69,6 +69,10 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--logins", type=int, default=5, help="distinct demo logins")
     parser.add_argument("--faults", action="store_true", help="soak with upstream faults")
+    parser.add_argument("--cluster", action="store_true",
+                        help="through HAProxy to --instances gunicorn instances sharing "
+                             "PostgreSQL and Redis (benchmarks.cluster; both must run)")
+    parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--failure-rate", type=float, default=0.2)
     parser.add_argument("--read-timeout", type=float, default=4.0,
                         help="FLINKEY_READ_TIMEOUT for the dashboard (hangs last longer)")
@@ -92,7 +96,9 @@ def main(argv=None) -> int:
         "FLINKEY_API_URL": f"https://127.0.0.1:{proxy.port}/v3",
         "FLINKEY_CA_BUNDLE": str(tls.ca),
         "FLINKEY_READ_TIMEOUT": str(args.read_timeout),
-        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "DATABASE_URL": (
+            f"postgres://postgres@127.0.0.1:5432/fleetadmin_load_{secrets.token_hex(4)}"
+            if args.cluster else f"sqlite:///{workdir / 'db.sqlite3'}"),
         "DJANGO_SECRET_KEY": "load-test-only-" + secrets.token_hex(16),
         "FLINKEY_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "DJANGO_DEBUG": "false",
@@ -102,14 +108,29 @@ def main(argv=None) -> int:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_LOG_LEVEL": "ERROR",
     }
+    if args.cluster:
+        env["CACHE_URL"] = os.environ.get("LOAD_CACHE_URL", "redis://127.0.0.1:6379/13")
     logins = [(f"load{i}", secrets.token_hex(8)) for i in range(args.logins)]
     gunicorn = None
+    cluster = None
     stop_faults = threading.Event()
     stack = contextlib.ExitStack()
     try:
         manage = [PYTHON, "manage.py"]
-        subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env,  # noqa: S603
-                       check=True)
+        if args.cluster:
+            from benchmarks.cluster import Cluster
+
+            (workdir / "cluster").mkdir()
+            cluster = Cluster(
+                database_url=env["DATABASE_URL"], cache_url=env["CACHE_URL"],
+                api_url=env["FLINKEY_API_URL"], instances=args.instances,
+                workers=args.workers, threads=args.threads, collectstatic=False,
+                output=workdir / "cluster", extra_env=env,
+            )
+            cluster.start()  # migrates, too
+        else:
+            subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], cwd=ROOT,  # noqa: S603
+                           env=env, check=True)
         # The logins, and one signed-in session per locust user, made before the run: a
         # password check costs ~1 s of CPU by design (PBKDF2), and 50 at once on this
         # machine's two cores would be the whole test. Passwords go by stdin, never argv.
@@ -133,19 +154,10 @@ def main(argv=None) -> int:
         )
         sessions = [line.split()[1] for line in made.stdout.splitlines()
                     if line.startswith("session ")]  # demo_user prints its login too
-        port = free_port()
-        gunicorn_log = stack.enter_context(open(workdir / "gunicorn.log", "w"))  # noqa: SIM115
-        gunicorn = subprocess.Popen(  # noqa: S603 - our own fixed command line
-            [str(BIN / "gunicorn"), "fleetadmin.wsgi:application", "-b", f"127.0.0.1:{port}",
-             "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
-             "--timeout", "30", "--graceful-timeout", "5",
-             # Longer than a user's pause: else a reused keep-alive connection can meet
-             # the server closing it (a client-side ConnectionError, not a failed page).
-             "--keep-alive", "10"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=gunicorn_log,
-            start_new_session=True,
-        )
-        host = f"http://127.0.0.1:{port}"
+        if cluster is not None:
+            host = cluster.url
+        else:
+            gunicorn, host = start_gunicorn(args, env, workdir, stack)
         wait_until_up(host + "/login/")
         sandbox.clear_requests()
 
@@ -177,8 +189,11 @@ def main(argv=None) -> int:
             "LOAD_STATUS_FILE": str(status_file),
             "LOAD_CREATE_PREFIX": CREATE_PREFIX,
         }
-        print(f"Load: {args.users} users for {args.duration} s against gunicorn "
-              f"({args.workers} workers × {args.threads} threads, one instance, SQLite), "
+        where = (f"HAProxy and {args.instances} gunicorn instances ({args.workers} workers × "
+                 f"{args.threads} threads each, PostgreSQL, Redis)" if args.cluster else
+                 f"gunicorn ({args.workers} workers × {args.threads} threads, one instance, "
+                 f"SQLite)")
+        print(f"Load: {args.users} users for {args.duration} s against {where}, "
               f"flinkey sandbox over HTTPS {args.rtt * 1000:.0f} ms round trip away"
               + (f", faults: {args.failure_rate:.0%} upstream 500s, hangs of {hang:.0f} s "
                  f"(read timeout {args.read_timeout:g} s) every 2 s, tokens revoked every 10 s"
@@ -205,10 +220,44 @@ def main(argv=None) -> int:
                 gunicorn.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 gunicorn.kill()
+        if cluster is not None:
+            cluster.stop()
+            drop_database(env["DATABASE_URL"])
         stack.close()
         proxy.stop()
         sandbox.stop()
         work.cleanup()
+
+
+def start_gunicorn(args, env, workdir, stack):
+    """One gunicorn instance on a free loopback port; returns (process, URL)."""
+    port = free_port()
+    gunicorn_log = stack.enter_context(open(workdir / "gunicorn.log", "w"))  # noqa: SIM115
+    gunicorn = subprocess.Popen(  # noqa: S603 - our own fixed command line
+        [str(BIN / "gunicorn"), "fleetadmin.wsgi:application", "-b", f"127.0.0.1:{port}",
+         "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
+         "--timeout", "30", "--graceful-timeout", "5",
+         # Longer than a user's pause: else a reused keep-alive connection can meet
+         # the server closing it (a client-side ConnectionError, not a failed page).
+         "--keep-alive", "10"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=gunicorn_log,
+        start_new_session=True,
+    )
+    return gunicorn, f"http://127.0.0.1:{port}"
+
+
+def drop_database(database_url: str) -> None:
+    """Drop the load test's own PostgreSQL database."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(database_url)
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(parts.path.lstrip("/"))))
 
 
 def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
@@ -258,7 +307,8 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
               and "StatsCSVFileWriter" not in line and not line.startswith("# occurrences")]
     if errors:
         print("\nlocust said:\n" + "\n".join(errors[-20:]))
-    worker_trouble = [line for line in (workdir / "gunicorn.log").read_text().splitlines()
+    logs = [workdir / "gunicorn.log", *sorted((workdir / "cluster").glob("web-*.log"))]
+    worker_trouble = [line for log in logs if log.exists() for line in log.read_text().splitlines()
                       if "CRITICAL" in line or "WORKER TIMEOUT" in line or "Traceback" in line]
     if worker_trouble:
         print("\ngunicorn said:\n" + "\n".join(worker_trouble[-20:]))

@@ -312,6 +312,13 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
                       if "CRITICAL" in line or "WORKER TIMEOUT" in line or "Traceback" in line]
     if worker_trouble:
         print("\ngunicorn said:\n" + "\n".join(worker_trouble[-20:]))
+    haproxy = workdir / "cluster" / "haproxy.log"
+    if haproxy.exists():
+        downs = [line.strip() for line in haproxy.read_text(errors="replace").splitlines()
+                 if " is DOWN" in line or "no server available" in line or " is UP" in line]
+        if downs:
+            print(f"\nHAProxy took instances out and back {len(downs)} times:\n"
+                  + "\n".join(downs[:12]))
     failures = workdir / "stats_failures.csv"
     if failures.exists():
         with open(failures) as listed:

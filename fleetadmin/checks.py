@@ -30,3 +30,19 @@ def flinkey_sandbox_not_deployed(app_configs, **kwargs):
              "environment, https://api-uat.flinkey.de/v3).",
         id="fleetadmin.E002",
     )]
+
+
+@checks.register()
+def flinkey_ca_bundle_exists(app_configs, **kwargs):
+    """FLINKEY_CA_BUNDLE must name a file or directory: else every flinkey call would fail."""
+    import os
+
+    bundle = settings.FLINKEY_CA_BUNDLE.strip()
+    if not bundle or os.path.exists(bundle):
+        return []
+    return [checks.Error(
+        f"FLINKEY_CA_BUNDLE names {bundle!r}, which does not exist.",
+        hint="Set it to a PEM file (or a directory of CA certificates) that flinkey's "
+             "certificate chains to, or leave it empty for the system's CAs.",
+        id="fleetadmin.E010",
+    )]

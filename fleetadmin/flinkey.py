@@ -68,8 +68,16 @@ def api_base_url() -> str:
 
 
 def credentials_of(user) -> FlinkeyCredentials | None:
-    """Return the user's stored credentials, or None."""
-    return FlinkeyCredentials.objects.filter(user=user).first()
+    """Return the user's stored credentials (read now, never stale), or None.
+
+    The row is also remembered on this user object, for this request's templates
+    (`user.flinkey_credentials.customer_name` in the menu): one query and one decryption of
+    the secrets per page instead of two.
+    """
+    credentials = FlinkeyCredentials.objects.filter(user=user).first()
+    if credentials is not None and hasattr(user, "_state"):
+        FlinkeyCredentials.user.field.remote_field.set_cached_value(user, credentials)
+    return credentials
 
 
 def client_for(user, *, customer_required: bool = True) -> FlinkeyClient:
@@ -99,7 +107,13 @@ def client_from(credentials: FlinkeyCredentials) -> FlinkeyClient:
         on_call=logs.record_upstream_call,
         timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
         budget=budget.time_left(),
+        verify=ca_bundle(),
     )
+
+
+def ca_bundle() -> bool | str:
+    """FLINKEY_CA_BUNDLE as the client's `verify`: the path, or True (system CAs) if empty."""
+    return settings.FLINKEY_CA_BUNDLE.strip() or True
 
 
 def _token_cache_key(base_url: str, credentials: FlinkeyCredentials) -> str:

@@ -363,6 +363,9 @@ FLINKEY_SANDBOX_PORT = env.int("FLINKEY_SANDBOX_PORT", default=8765)
 FLINKEY_ENCRYPTION_KEYS = env.list("FLINKEY_ENCRYPTION_KEYS", default=[])
 FLINKEY_CONNECT_TIMEOUT = env.float("FLINKEY_CONNECT_TIMEOUT", default=3.05)
 FLINKEY_READ_TIMEOUT = env.float("FLINKEY_READ_TIMEOUT", default=15.0)
+# A CA bundle (PEM file or directory) that flinkey's certificate must chain to, e.g. a
+# company's TLS-inspecting proxy or a test CA; empty: the system's CAs (certifi's).
+FLINKEY_CA_BUNDLE = env.str("FLINKEY_CA_BUNDLE", default="")
 # Seconds all flinkey calls of one web request may take together: below the web server's
 # worker timeout (gunicorn's 30 s), so no request is killed between a write and its audit.
 FLINKEY_REQUEST_BUDGET = env.float("FLINKEY_REQUEST_BUDGET", default=25.0)

@@ -33,10 +33,14 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark)",
     )
     parser.add_argument("--latency", type=float, default=0.0, metavar="S")
+    parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate chain")
+    parser.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
     if args.extra_cars < 0 or args.latency < 0:
         parser.error("--extra-cars and --latency must not be negative")
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     if not 0 <= args.large_event_car <= 100_000:
         parser.error("--large-event-car takes a count from 1 to 100000")
 
@@ -45,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         verbose=not args.quiet,
         extra_located=args.extra_located,
         large_event_car=args.large_event_car,
+        tls=(args.tls_cert, args.tls_key) if args.tls_cert else None,
     )
     sandbox.faults.latency = args.latency
     sandbox.start(args.host, args.port)

@@ -1,5 +1,6 @@
 """The Sandbox: seeded store, tokens, faults and request log behind a real HTTP server."""
 
+import ssl
 import threading
 from datetime import UTC, datetime
 
@@ -7,6 +8,7 @@ from . import seed
 from .faults import Faults
 from .requestlog import RequestLog, RequestRecord
 from .server import Server
+from .tls import server_context
 from .tokens import Tokens
 
 
@@ -22,10 +24,13 @@ class Sandbox:
         *,
         extra_located: bool = False,
         large_event_car: bool | int = False,
+        tls: tuple[str, str] | ssl.SSLContext | None = None,
     ):
         """`extra_located`: the extra cars get an IQ and a position history (each car's
         made per day on first use). `large_event_car`: DEMO.large_event_car_id gets 100,000
-        more events (or this many), made on first use."""
+        more events (or this many), made on first use. `tls`: serve HTTPS, with a
+        (certificate chain file, key file) pair or a server-side SSLContext (see
+        `flinkey_sandbox.tls.make_certificates` for a throwaway CA)."""
         if anchor is not None and anchor.tzinfo is None:
             anchor = anchor.replace(tzinfo=UTC)  # naive anchors are read as UTC
         self.anchor = anchor or seed.default_anchor()
@@ -34,6 +39,9 @@ class Sandbox:
         self.large_event_car = large_event_car
         self.api_key = seed.DEMO.api_key
         self.verbose = verbose
+        if isinstance(tls, tuple):
+            tls = server_context(*tls)
+        self.tls: ssl.SSLContext | None = tls
         self._pristine = seed.build(
             self.anchor, extra_cars, seed_value, extra_located, large_event_car
         )
@@ -54,7 +62,7 @@ class Sandbox:
         """Serve in a background thread; port 0 picks a free port."""
         if self._server is not None:
             raise RuntimeError("sandbox already started")
-        self._server = Server((host, port), self)
+        self._server = Server((host, port), self, tls=self.tls)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -86,13 +94,14 @@ class Sandbox:
 
     @property
     def url(self) -> str:
-        """Base URL including /v3, e.g. http://127.0.0.1:54321/v3."""
+        """Base URL including /v3, e.g. http://127.0.0.1:54321/v3 (https:// with `tls`)."""
         if self._server is None:
             raise RuntimeError("sandbox not started")
         host, port = self._server.server_address[:2]
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{port}/v3"
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{host}:{port}/v3"
 
     def reset(self) -> None:
         """Back to the seeded state; clears faults, tokens and the request log."""

@@ -238,9 +238,20 @@ class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128  # the default 5 drops bursts of parallel connects for a second
 
-    def __init__(self, address, sandbox):
+    def __init__(self, address, sandbox, tls=None):
         self.sandbox = sandbox
+        self.tls = tls
         super().__init__(address, Handler)
+
+    def get_request(self):
+        """Accept; with TLS, wrap the socket and leave the handshake to the connection's
+        thread (its first read), so one slow or refusing client never stalls the accept loop."""
+        connection, address = super().get_request()
+        if self.tls is not None:
+            connection = self.tls.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+        return connection, address
 
     def handle_error(self, request, client_address) -> None:
         """Dropped connections are normal here (client timeouts); stay quiet."""

@@ -1,0 +1,45 @@
+"""What one page costs the dashboard itself: its credentials are read and decrypted once."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fleetadmin import crypto
+from fleetadmin.flinkey import client_for, credentials_of
+from fleetadmin.models import FlinkeyCredentials
+from flinkey_sandbox import DEMO
+
+pytestmark = pytest.mark.django_db
+
+
+def credential_queries(captured) -> int:
+    return sum("fleetadmin_flinkeycredentials" in q["sql"] for q in captured.captured_queries)
+
+
+def test_the_car_list_reads_and_decrypts_the_credentials_once(manager_client, monkeypatch):
+    manager_client.get("/cars/")  # warm-up: the token is fetched and cached
+    decrypted = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda value: decrypted.append(1) or real(value))
+    with CaptureQueriesContext(connection) as captured:
+        response = manager_client.get("/cars/")
+    assert response.status_code == 200
+    assert DEMO.customer_name in response.content.decode()  # the menu's customer
+    assert credential_queries(captured) == 1
+    assert len(decrypted) == 4  # three secrets and the cached token
+
+
+def test_every_call_reads_the_row_again(manager, flinkey_api):
+    assert credentials_of(manager).username == DEMO.username
+    FlinkeyCredentials.objects.filter(user=manager).update(username="changed-elsewhere")
+    assert credentials_of(manager).username == "changed-elsewhere"
+    assert manager.flinkey_credentials.username == "changed-elsewhere"
+
+
+def test_removed_credentials_are_noticed_at_once(manager, flinkey_api):
+    client_for(manager)
+    FlinkeyCredentials.objects.filter(user=manager).delete()
+    from fleetadmin.flinkey import CredentialsMissing
+
+    with pytest.raises(CredentialsMissing):
+        client_for(manager)

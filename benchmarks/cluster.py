@@ -45,6 +45,9 @@ defaults
     # Above gunicorn's --timeout 30: the instance, not the proxy, ends a slow request.
     timeout client 35s
     timeout server 35s
+    # A health check waits in line behind pages when every worker thread is busy (a slow
+    # flinkey): give it time, and take an instance out only after it missed several.
+    timeout check 10s
     option forwardfor
 
 frontend fleetadmin
@@ -165,7 +168,7 @@ class Cluster:
                 "--no-control-socket",
             ], env={"FLEETADMIN_INSTANCE_NAME": name})
             self.instance_urls.append(f"http://127.0.0.1:{port}")
-            servers.append(f"    server {name} 127.0.0.1:{port} check inter 1s fall 2 rise 1")
+            servers.append(f"    server {name} 127.0.0.1:{port} check inter 2s fall 4 rise 1")
         for url in self.instance_urls:
             self._wait(f"{url}/readyz", lambda url=url: http_status(f"{url}/readyz") == 200)
         config = self._dir / "haproxy.cfg"

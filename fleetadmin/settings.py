@@ -103,6 +103,12 @@ TEMPLATES = [
 # instances run behind a load balancer (they must share sessions and flinkey tokens).
 # ------------------------------------------------------------------------------
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The test database is a file, not memory: the browser tests' live server answers the
+    # page's parallel requests (a car page loads three regions at once) in threads, and an
+    # in-memory test database is one connection shared by them all, which SQLite cannot
+    # serve from several threads at once.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 # Per-process memory by default; room for a fleet map's positions (one entry per car and
 # moment: the default 300 entries would evict a 1,000-car map before its reload).
 CACHES = {"default": env.cache_url("CACHE_URL",

@@ -147,11 +147,6 @@ def field_changes(before: dict, after: dict) -> dict:
     }
 
 
-def changed_fields(names) -> dict:
-    """Return the `changes` of a secret change: which fields changed, never their values."""
-    return {"changed": sorted(names)}
-
-
 def can_view_all(user) -> bool:
     """True when `user` may read everyone's audit entries (not only their own)."""
     return user.is_authenticated and user.has_perm(VIEW_ALL_PERMISSION)

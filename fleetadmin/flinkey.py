@@ -183,6 +183,11 @@ def _guarded_fetch(cache_key: str, fetch, usable) -> Token:
             return fetch()  # (storing it would fail the same way)
         if locked:
             try:
+                # Looked again under the lock: the previous holder may have stored a token
+                # and let go between our look above and our taking the lock.
+                cached = _cached_token(cache_key)
+                if usable(cached):
+                    return cached
                 token = fetch()
                 _store_token(cache_key, token)
                 return token

@@ -17,7 +17,6 @@ Not a test: it asserts nothing, it measures. Token requests are not counted.
 """
 
 import argparse
-import os
 import re
 import resource
 import statistics
@@ -25,7 +24,7 @@ import sys
 import time
 import tracemalloc
 
-from benchmarks.car_list import configure_django, percentile
+from benchmarks.car_list import configure_django, percentile, signed_in_client
 
 DEPTHS = (1, 10, 100, 1000)
 
@@ -112,17 +111,10 @@ def main(argv=None) -> int:
     try:
         configure_django(sandbox.url)
         from django.conf import settings
-        from django.test import Client
         from django.utils import timezone
 
-        from fleetadmin.testing import make_user
 
-        password = os.urandom(12).hex()
-        user = make_user("benchmark", password=password)
-        client = Client()
-        if not client.login(username="benchmark", password=password):
-            print("could not log in", file=sys.stderr)
-            return 1
+        client, user = signed_in_client()
         meter = Meter(client, sandbox)
         car = DEMO.large_event_car_id
         fleet = len(sandbox.store.cars[DEMO.customer_id])

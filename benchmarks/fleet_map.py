@@ -19,12 +19,11 @@ import argparse
 import inspect
 import json
 import math
-import os
 import re
 import sys
 import time
 
-from benchmarks.car_list import configure_django
+from benchmarks.car_list import configure_django, signed_in_client
 
 HTMX = {"HX-Request": "true", "HX-Target": "car-route"}
 
@@ -78,17 +77,10 @@ def main(argv=None) -> int:
         from django.core.cache import cache
 
         assert cache._max_entries == 100_000  # noqa: S101 - the figures depend on it
-        from django.test import Client
 
-        from fleetadmin.testing import make_user
         from flinkey_sandbox import DEMO
 
-        password = os.urandom(12).hex()
-        make_user("benchmark", password=password)
-        client = Client()
-        if not client.login(username="benchmark", password=password):
-            print("could not log in", file=sys.stderr)
-            return 1
+        client, _user = signed_in_client()
         fleet = len(sandbox.store.cars[DEMO.customer_id])
         concurrency = settings.FLEETADMIN_FANOUT_CONCURRENCY
         batch = settings.FLEETADMIN_MAP_BATCH_SIZE

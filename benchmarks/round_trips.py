@@ -15,13 +15,12 @@ and the round trips (connections + exchanges) each cost. Not a test: it measures
 """
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
 import time
 
-from benchmarks.car_list import configure_django, percentile
+from benchmarks.car_list import configure_django, percentile, signed_in_client
 
 
 def address_of(sandbox) -> tuple[str, int]:
@@ -57,17 +56,10 @@ def main(argv=None) -> int:
             proxies[name] = DelayProxy(address_of(sandbox), rtt=args.rtt).start()
         configure_django(f"http://127.0.0.1:{proxies['http'].port}/v3")
         from django.conf import settings
-        from django.test import Client
 
-        from fleetadmin.testing import make_user
         from flinkey import FlinkeyClient, close_sessions
 
-        password = os.urandom(12).hex()
-        make_user("benchmark", password=password)
-        browser = Client()
-        if not browser.login(username="benchmark", password=password):
-            print("could not log in", file=sys.stderr)
-            return 1
+        browser, _user = signed_in_client()
 
         # Warm-up of Django itself (templates, URL resolver, the first token): not counted.
         from django.core.cache import cache

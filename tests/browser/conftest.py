@@ -137,3 +137,19 @@ def log_in(page, base_url, username, password="pw-for-tests-1"):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(lambda url: "/login/" not in url)
     settled(page)
+
+
+@pytest.fixture
+def manager_page(page, dashboard, console_problems):
+    """A logged-in fleet manager on the car list; alerts (which must never fire) recorded."""
+    from playwright.sync_api import expect
+
+    from fleetadmin.testing import make_user
+
+    make_user("fm")
+    alerts = []
+    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
+    page.alerts = alerts
+    log_in(page, dashboard, "fm")
+    expect(page).to_have_url(f"{dashboard}/cars/")
+    return page

@@ -2,7 +2,6 @@
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from fleetadmin.testing import make_user
@@ -15,17 +14,6 @@ HOSTILE = [
     "Corsa ${alert(3)} Süd",
 ]
 
-
-@pytest.fixture
-def manager_page(page, dashboard, console_problems):
-    """A logged-in fleet manager on the car list; alerts (which must never fire) recorded."""
-    make_user("fm")
-    alerts = []
-    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
-    page.alerts = alerts
-    log_in(page, dashboard, "fm")
-    expect(page).to_have_url(f"{dashboard}/cars/")
-    return page
 
 
 def test_search_open_edit_create_delete(manager_page, dashboard, console_problems):

@@ -3,34 +3,15 @@
 import re
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from playwright.sync_api import expect
 
 from events.tests.conftest import CAR, add_event
-from fleetadmin.testing import make_user
-from tests.browser.conftest import log_in
+from tests.browser.conftest import unexpected
 
 HOSTILE = '<img src=x onerror=alert(1)> ${alert(2)} `alert(3)` =cmd|" /C calc"!A0'
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def manager_page(page, dashboard, console_problems):
-    """A logged-in fleet manager; alerts (which must never fire) recorded."""
-    make_user("fm")
-    alerts = []
-    page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
-    page.alerts = alerts
-    log_in(page, dashboard, "fm")
-    expect(page).to_have_url(f"{dashboard}/cars/")
-    return page
-
-
-def unexpected(problems):
-    """Console problems other than the ones an error answer causes by design."""
-    expected = re.compile(r"status of [45]\d\d|Response Status Error Code [45]\d\d|"
-                          r"htmx:responseError")
-    return [problem for problem in problems if not expected.search(problem)]
 
 
 def test_scrolling_loads_the_next_pages(manager_page, dashboard, flinkey_api, settings,

@@ -1,14 +1,25 @@
-"""What every row of the car list repeats, made once instead of once per row.
+"""The car list's rows, written by one tag in Python rather than by template nodes.
 
-`{% url %}` and `{% translate %}` cost a URL resolver walk and a catalogue lookup through
-the active-language local each time; in a 25-row list they were half of the page's render
-time. A car's URLs differ only in its id, and a row's labels only by language.
+A row is ~30 values; in Django's template engine each costs a context lookup, a filter
+call and a lazy-aware escape, so 25 rows were most of the list's render time (4 of 5 ms),
+and the list page is the page whose cost next to its single upstream call is measured
+(`benchmarks/round_trips.py`). Here every value from the car or the catalogue still goes
+through `html.escape` (what Django's `escape` does underneath), once.
+
+What every row repeats is made once per render (`_Kit`): `{% url %}` and `{% translate %}`
+cost a URL resolver walk and a catalogue lookup each time; a car's URLs differ only in its
+id, and a row's labels only by language.
 """
 
+from __future__ import annotations
+
+from dataclasses import dataclass
 from functools import lru_cache
+from html import escape
 
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -16,6 +27,7 @@ register = template.Library()
 
 # Stands in for the car id in the one reversed URL per name; digits, so <int:...> accepts it.
 _PLACEHOLDER = "918273645"
+_NONE = "—"  # an empty field
 
 
 @lru_cache(maxsize=64)
@@ -25,13 +37,6 @@ def _url_parts(name: str, prefix: str, urlconf: object) -> tuple[str, str]:
     if not found or _PLACEHOLDER in tail:
         raise ValueError(f"cannot template the URL of {name!r}")
     return head, tail
-
-
-@register.filter
-def car_url(car_id, name: str) -> str:
-    """`{{ car.id|car_url:"cars:edit" }}`: the same as `{% url "cars:edit" car.id %}`."""
-    head, tail = _url_parts(name, get_script_prefix(), get_urlconf())
-    return f"{head}{int(car_id)}{tail}"
 
 
 @lru_cache(maxsize=16)
@@ -51,13 +56,64 @@ def _labels(language: str | None) -> dict[str, str]:
     }
 
 
-@register.simple_tag
-def car_row_labels() -> dict[str, str]:
-    """`{% car_row_labels as labels %}`: a row's texts in the active language, made once."""
-    return _labels(get_language())
+@dataclass(frozen=True, slots=True)
+class _Kit:
+    """What all rows share: labels and URL parts, escaped once per language and URLconf."""
+
+    labels: dict[str, str]
+    urls: dict[str, tuple[str, str]]  # cars:detail/edit/delete -> (head, tail) around the id
+
+    def url(self, name: str, car_id: int, suffix: str) -> str:
+        head, tail = self.urls[name]
+        return f"{head}{car_id}{tail}{suffix}"
 
 
-@register.filter
-def named(pattern: str, name) -> str:
-    """`{{ labels.edit_named|named:car.name }}`: the pattern with the name (escaped later)."""
-    return pattern % {"name": name}
+@lru_cache(maxsize=16)
+def _kit(language: str | None, prefix: str, urlconf: object) -> _Kit:
+    return _Kit(
+        labels={key: escape(text) for key, text in _labels(language).items()},
+        urls={name: tuple(escape(part) for part in _url_parts(name, prefix, urlconf))
+              for name in ("cars:detail", "cars:edit", "cars:delete")},
+    )
+
+
+@register.simple_tag(takes_context=True)
+def car_row(context, car) -> SafeString:
+    """`{% car_row car %}`: one `<tr>` of the car list, every value escaped.
+
+    From the context: `created` (the car just made gets a "new" badge), `can_write` (edit
+    and delete links), `list_suffix` (the list's query, so the dialogs come back to it) and
+    `oob_row` (swapped out of band, after an edit).
+    """
+    kit = _kit(get_language(), get_script_prefix(), get_urlconf())
+    labels, car_id, name = kit.labels, int(car.id), escape(car.name or "")
+    created, suffix = context.get("created"), escape(context.get("list_suffix") or "")
+    is_new = created is not None and created.id == car_id
+    html = [
+        f'\n<tr id="car-row-{car_id}"{' class="car-new"' if is_new else ""}'
+        f'{' hx-swap-oob="true"' if context.get("oob_row") else ""}>\n'
+        f'  <td data-label="{labels["name"]}"><a href="{kit.url("cars:detail", car_id, suffix)}" '
+        f'class="car-name">{name}</a>'
+        f'{f' <span class="badge">{labels["new"]}</span>' if is_new else ""}</td>\n'
+        f'  <td data-label="{labels["license_plate"]}">{escape(car.license_plate or _NONE)}</td>\n'
+        f'  <td data-label="{labels["brand"]}">{escape(car.brand or _NONE)}</td>\n'
+        f'  <td data-label="{labels["model"]}">{escape(car.model or _NONE)}</td>\n'
+        f'  <td data-label="{labels["vin"]}" class="mono">{escape(car.vin or _NONE)}</td>'
+    ]
+    if context.get("can_write"):
+        # The patterns are escaped and the name in them too: "%" can't come from a name.
+        edit_url = kit.url("cars:edit", car_id, suffix)
+        delete_url = kit.url("cars:delete", car_id, suffix)
+        dialog = 'hx-target="#dialog" hx-swap="outerHTML" hx-indicator="#car-list-loading"'
+        html.append(
+            f'\n  <td class="row-actions">\n'
+            f'    <a href="{edit_url}" id="car-edit-{car_id}" hx-get="{edit_url}" {dialog}\n'
+            f'       aria-label="{labels["edit_named"] % {"name": name}}">{labels["edit"]}</a>\n'
+            f'    <a href="{delete_url}" id="car-delete-{car_id}" hx-get="{delete_url}" {dialog} '
+            f'class="danger-link"\n'
+            f'       aria-label="{labels["delete_named"] % {"name": name}}">'
+            f'{labels["delete"]}</a>\n'
+            f"  </td>"
+        )
+    html.append("\n</tr>\n")
+    return SafeString("".join(html))

@@ -284,3 +284,39 @@ def test_the_pushed_url_is_canonical(manager_client, flinkey_api):
     response = manager_client.get(LIST, {"q": " golf ", "size": "25", "sort": "bogus"},
                                   headers=hx("car-table"))
     assert response["HX-Push-Url"] == "/cars/?q=golf"
+
+
+def test_a_row_escapes_every_value_in_text_and_attributes():
+    # The rows are written in Python (cars/templatetags/car_rows.py), not by template nodes:
+    # what the template engine escaped on its own must still be escaped, attributes included.
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from flinkey.models import Car
+
+    car = Car(id=7, name='A "quote" <b>&\'', license_plate="<i>", brand=None, model="x&y",
+              vin='"><script>')
+    row = Template("{% load car_rows %}{% car_row car %}")
+    context = {"car": car, "can_write": True, "list_suffix": '?q="a"&page=2'}
+    with translation.override("de"):
+        html = row.render(Context(context))
+    assert "<b>" not in html and "<i>" not in html and "<script>" not in html
+    assert '"quote"' not in html
+    assert ">A &quot;quote&quot; &lt;b&gt;&amp;&#x27;</a>" in html
+    assert 'aria-label="A &quot;quote&quot; &lt;b&gt;&amp;&#x27; bearbeiten"' in html
+    assert 'href="/cars/7/edit/?q=&quot;a&quot;&amp;page=2"' in html
+    assert '<td data-label="Marke">—</td>' in html and ">x&amp;y<" in html
+    assert "&quot;&gt;&lt;script&gt;" in html
+
+
+def test_a_row_marks_the_new_car_and_leaves_out_the_write_links_for_readers():
+    from django.template import Context, Template
+
+    from flinkey.models import Car
+
+    car = Car(id=7, name="Golf")
+    row = Template("{% load car_rows %}{% car_row car %}")
+    html = row.render(Context({"car": car, "created": car, "oob_row": True}))
+    assert '<tr id="car-row-7" class="car-new" hx-swap-oob="true">' in html
+    assert '<span class="badge">new</span>' in html
+    assert "/edit/" not in html and "/delete/" not in html

@@ -5,7 +5,9 @@
 Two sandboxes (plain HTTP and HTTPS with a throwaway CA), each behind a delaying TCP proxy
 (`benchmarks.netdelay`: one round trip per connection set-up, half a round trip per
 segment each way), so every TCP and TLS handshake costs what it costs across a network.
-The dashboard runs in-process (Django's test Client, in-memory SQLite) with a fleet
+Each sandbox and its proxy run in a process of their own (`benchmarks.remote`), as the
+real API runs on another machine: in ours they would share the dashboard's GIL. The
+dashboard runs in-process (Django's test Client, in-memory SQLite) with a fleet
 manager logged in. For each scheme, in turn, side by side: the whole car-list page (the
 full page, as a browser loads it), and the one upstream request that page needs, sent with
 a reused `requests.Session` through the same proxy (the floor: a warm keep-alive GET).
@@ -23,14 +25,6 @@ import time
 from benchmarks.car_list import configure_django, percentile, signed_in_client
 
 
-def address_of(sandbox) -> tuple[str, int]:
-    """(host, port) the sandbox listens on."""
-    from urllib.parse import urlsplit
-
-    split = urlsplit(sandbox.url)
-    return split.hostname, split.port
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rtt", type=float, default=0.05, help="round trip in seconds")
@@ -42,19 +36,18 @@ def main(argv=None) -> int:
     # The yardstick is a plain requests.Session GET, not our client: that is the point.
     import requests  # noqa: TID251
 
-    from benchmarks.netdelay import DelayProxy
-    from flinkey_sandbox import DEMO, Sandbox
+    from benchmarks.remote import RemoteUpstream
+    from flinkey_sandbox import DEMO
     from flinkey_sandbox.tls import make_certificates
 
     workdir = tempfile.TemporaryDirectory(prefix="fleetadmin-bench-")
     tls = make_certificates(workdir.name)
-    plain = Sandbox(extra_cars=args.cars).start()
-    secure = Sandbox(extra_cars=args.cars, tls=(tls.cert, tls.key)).start()
-    proxies = {}
+    upstreams = {}
     try:
-        for name, sandbox in (("https", secure), ("http", plain)):
-            proxies[name] = DelayProxy(address_of(sandbox), rtt=args.rtt).start()
-        configure_django(f"http://127.0.0.1:{proxies['http'].port}/v3")
+        upstreams["https"] = RemoteUpstream(rtt=args.rtt, extra_cars=args.cars,
+                                            tls=(str(tls.cert), str(tls.key)))
+        upstreams["http"] = RemoteUpstream(rtt=args.rtt, extra_cars=args.cars)
+        configure_django(upstreams["http"].url)
         from django.conf import settings
 
         from flinkey import FlinkeyClient, close_sessions
@@ -72,24 +65,23 @@ def main(argv=None) -> int:
                   f"{'RT/page':>8} {'RT/GET':>7} {'cold page ms':>12} {'cold RT':>8}")
         print(header)
         print("-" * len(header))
-        for scheme, sandbox in (("https", secure), ("http", plain)):
-            proxy = proxies[scheme]
-            base = f"{scheme}://127.0.0.1:{proxy.port}/v3"
+        for scheme, upstream in upstreams.items():
+            base = upstream.url
             settings.FLINKEY_API_URL = base
             settings.FLINKEY_CA_BUNDLE = str(tls.ca) if scheme == "https" else ""
             close_sessions()  # the first page of each scheme opens its connection
             cache.clear()  # and fetches its token
             # Cold: new connection (and TLS handshake) plus the token, once per process.
-            before = proxy.round_trips()
+            before = upstream.round_trips()
             t0 = time.perf_counter()
             response = browser.get(args.path, secure=True)
             cold_ms = (time.perf_counter() - t0) * 1000
-            cold_rt = proxy.round_trips() - before
+            cold_rt = upstream.round_trips() - before
             if response.status_code != 200:
                 print(f"{scheme}: the page answered {response.status_code}", file=sys.stderr)
                 return 1
             # The upstream request the page made, for the raw GET to repeat exactly.
-            page_request = [r for r in sandbox.requests if r.path == "/cars"][-1]
+            page_query = upstream.last_query("/cars")
             token = FlinkeyClient(
                 base, api_key=DEMO.api_key, username=DEMO.username, password=DEMO.password,
                 verify=settings.FLINKEY_CA_BUNDLE or True,
@@ -104,7 +96,7 @@ def main(argv=None) -> int:
                 "Accept": "application/json",
             }
 
-            def raw_get(raw=raw, base=base, headers=headers, query=page_request.query,
+            def raw_get(raw=raw, base=base, headers=headers, query=page_query,
                         verify=verify):
                 answer = raw.get(
                     base + "/cars", params=query, headers=headers, timeout=10, verify=verify
@@ -115,16 +107,16 @@ def main(argv=None) -> int:
             browser.get(args.path, secure=True)
             pages, gets, ratios, page_rts, get_rts = [], [], [], [], []
             for _ in range(args.runs):
-                before = proxy.round_trips()
+                before = upstream.round_trips()
                 t0 = time.perf_counter()
                 response = browser.get(args.path, secure=True)
                 page = time.perf_counter() - t0
-                page_rts.append(proxy.round_trips() - before)
-                before = proxy.round_trips()
+                page_rts.append(upstream.round_trips() - before)
+                before = upstream.round_trips()
                 t0 = time.perf_counter()
                 raw_get()
                 get = time.perf_counter() - t0
-                get_rts.append(proxy.round_trips() - before)
+                get_rts.append(upstream.round_trips() - before)
                 pages.append(page * 1000)
                 gets.append(get * 1000)
                 ratios.append(page / get)
@@ -136,10 +128,8 @@ def main(argv=None) -> int:
               "exchanges (a TLS handshake is one exchange). Cold = the first page after the "
               "process's connections were closed, token included.")
     finally:
-        for proxy in proxies.values():
-            proxy.stop()
-        plain.stop()
-        secure.stop()
+        for upstream in upstreams.values():
+            upstream.stop()
         workdir.cleanup()
     return 0
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.recording import field_changes, recording
 from fleetadmin.flinkey import client_for, credentials_of
-from flinkey import Car, Page, Product, Query, odata
+from flinkey import Car, FlinkeyClient, Page, Product, Query, odata
 
 # The fields a person edits, in the order forms show them. `name` is required upstream.
 EDITABLE_FIELDS = ("name", "license_plate", "brand", "model", "vin", "description")
@@ -114,10 +114,14 @@ def list_query(params: ListParams) -> Query:
     return Query(filter=search_filter(params.search), orderby=tuple(orderby))
 
 
-def page_of_cars(*, user, params: ListParams | None = None) -> Page[Car]:
-    """Return one page of the user's customer's cars: one upstream call; raise FlinkeyError."""
+def page_of_cars(*, client: FlinkeyClient, params: ListParams | None = None) -> Page[Car]:
+    """Return one page of the customer's cars: one upstream call, no database; raise FlinkeyError.
+
+    Takes the client rather than the user: the list sends it from another thread (see
+    cars.views.Listing), and the database belongs to the request's thread.
+    """
     params = params or ListParams()
-    return client_for(user).page_cars(
+    return client.page_cars(
         list_query(params), page=params.page, page_size=params.page_size
     )
 

@@ -7,6 +7,7 @@ How a screen answers (page or region, the dialog, status messages, failures) is
 fleetadmin.htmx's and fleetadmin.errors' job; this module only says what each screen shows.
 """
 
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -23,9 +24,9 @@ from cars import services, unsettled
 from cars.forms import CarForm
 from cars.services import ListParams
 from fleetadmin.errors import is_missing, problem_of
-from fleetadmin.flinkey import SetupNeeded
+from fleetadmin.flinkey import SetupNeeded, client_for
 from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
-from flinkey import BadRequestError, FlinkeyError
+from flinkey import Ahead, BadRequestError, FlinkeyError, Page
 
 # What a call to flinkey can fail with: set-up missing here, or flinkey's refusal/silence.
 UPSTREAM_ERRORS = (SetupNeeded, FlinkeyError)
@@ -86,36 +87,93 @@ def _link_context(params: ListParams) -> dict:
 # --- list ---------------------------------------------------------------------------------
 
 
-def _list_context(request, params: ListParams, *, created=None) -> tuple[dict, int]:
-    context = {
+class Listing:
+    """One page of the list as the table shows it; its upstream call may still be under way.
+
+    Made by `Listing.start`, which sends the call at once: the page renders its header,
+    menu and search form while the call is on the network, and the table's first look at
+    `page` or `problem` waits for the answer (benchmarks/round_trips.py measures the page
+    against the bare call). Everything that needs the database happens before, on the
+    request's thread; only the HTTP call runs on another.
+    """
+
+    def __init__(self, params: ListParams, call: Ahead | None, *, created=None,
+                 problem=None) -> None:
+        self.params = params
+        self.created = created
+        self._call = call
+        self._problem = problem
+
+    @classmethod
+    def start(cls, request, params: ListParams, *, created=None) -> "Listing":
+        try:
+            client = client_for(request.user)
+        except SetupNeeded as error:
+            return cls(params, None, created=created, problem=car_problem(error))
+        return cls(params, Ahead(services.page_of_cars, client=client, params=params),
+                   created=created)
+
+    @cached_property
+    def _answer(self) -> tuple[Page | None, object]:
+        if self._call is None:
+            return None, self._problem
+        try:
+            return self._call.result(), None
+        except FlinkeyError as error:
+            return None, car_problem(error)
+
+    @property
+    def page(self) -> Page | None:
+        return self._answer[0]
+
+    @property
+    def problem(self):
+        return self._answer[1]
+
+    @property
+    def status(self) -> int:
+        return self.problem.status if self.problem else 200
+
+    @cached_property
+    def pinned(self):
+        """A just-created car: shown at the top even when the sort puts it on another page."""
+        page = self.page
+        if page is None or not self.created or self.created.id in {c.id for c in page.items}:
+            return None
+        return self.created
+
+    @property
+    def first(self) -> int:
+        return (self.page.page - 1) * self.page.page_size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.page.items) - 1
+
+    @property
+    def prev_url(self) -> str | None:
+        page = self.page
+        return _list_url(self.params, page=page.page - 1) if page and page.has_previous else None
+
+    @property
+    def next_url(self) -> str | None:
+        page = self.page
+        return _list_url(self.params, page=page.page + 1) if page and page.has_next else None
+
+
+def _list_context(request, params: ListParams, *, created=None) -> dict:
+    """The list's context; its `listing` is on its way (`listing.status` waits for it)."""
+    return {
         **_link_context(params),
-        "page": None,
-        "problem": None,
+        "listing": Listing.start(request, params, created=created),
         "created": created,
         "page_sizes": services.PAGE_SIZES,
         "sort_choices": _sort_choices(),
+        "retry_url": _list_url(params),
+        "first_page_url": _list_url(params, page=1),
+        "clear_url": _list_url(params, search="", page=1),
+        "columns": _columns(params),
     }
-    try:
-        page = services.page_of_cars(user=request.user, params=params)
-    except UPSTREAM_ERRORS as error:
-        problem = car_problem(error)
-        context.update(problem=problem, retry_url=_list_url(params))
-        return context, problem.status
-    first = (page.page - 1) * page.page_size + 1
-    # A just-created car shows at the top even when the sort puts it on another page.
-    pinned = created if created and created.id not in {car.id for car in page.items} else None
-    context.update(
-        page=page,
-        first=first,
-        last=first + len(page.items) - 1,
-        pinned=pinned,
-        prev_url=_list_url(params, page=page.page - 1) if page.has_previous else None,
-        next_url=_list_url(params, page=page.page + 1) if page.has_next else None,
-        first_page_url=_list_url(params, page=1),
-        clear_url=_list_url(params, search="", page=1),
-        columns=_columns(params),
-    )
-    return context, 200
 
 
 def _columns(params: ListParams) -> list[dict]:
@@ -148,9 +206,9 @@ def _sort_choices() -> list[tuple[str, str]]:
 def car_list(request):
     """The customer's cars: search, sort, pages; the #car-table region for htmx."""
     params = ListParams.from_query(request.GET)
-    context, status = _list_context(request, params)
-    response = render_screen(request, "cars/car_list.html", context, regions=["car-table"],
-                             status=status)
+    context = _list_context(request, params)
+    response = render_screen(request, "cars/car_list.html", context, regions=["car-table"])
+    response.status_code = context["listing"].status  # known once the table is rendered
     if wants_fragment(request, "car-table"):
         # The address bar shows the canonical URL (defaults left out, bad values corrected),
         # not whatever the search form happened to send.
@@ -160,7 +218,7 @@ def car_list(request):
 
 def _table_update(request, params: ListParams, *, created=None) -> str:
     """The list's table fetched again (one call), to be swapped out of band."""
-    context, _status = _list_context(request, params, created=created)
+    context = _list_context(request, params, created=created)
     return oob(request, "cars/car_list.html#car-table", context)
 
 

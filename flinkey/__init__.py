@@ -19,13 +19,14 @@ from .errors import (
     UnsupportedMediaTypeError,
     UpstreamTimeout,
 )
-from .fanout import Outcome, fan_out
+from .fanout import Ahead, Outcome, fan_out
 from .models import Car, Customer, Event, Location, Page, Product
 from .odata import Query
 from .sessions import close_sessions
 from .token import Token
 
 __all__ = [
+    "Ahead",
     "AuthenticationError",
     "BadRequestError",
     "Car",

@@ -17,6 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from requests.auth import AuthBase
 from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 
 from .credentials import invalid_credentials
@@ -445,13 +446,10 @@ class FlinkeyClient:
     def _call_args(self, token, query, body, customer) -> dict[str, Any]:
         # Everything that belongs to the account goes into this request's headers: the
         # session is shared by every client in the process.
-        headers = {
-            "flinkey-API-Key": self._api_key,
-            "Authorization": f"Bearer {token.access_token}",
-        }
+        headers = {"flinkey-API-Key": self._api_key}
         if customer:
             headers["Customer-ID"] = str(self._customer_id)
-        args: dict[str, Any] = {"headers": headers}
+        args: dict[str, Any] = {"headers": headers, "auth": _Bearer(token.access_token)}
         if query is not None:
             args["params"] = query.params()
         if body is not None:
@@ -646,6 +644,22 @@ class _Unanswered(Exception):  # internal carrier, never escapes the client
         super().__init__(error.message)
         self.error = error
         self.retryable = retryable
+
+
+class _Bearer(AuthBase):
+    """The token as requests' `auth`, not as a plain header: given no `auth`, requests looks
+    in ~/.netrc for the host, and an entry there would replace our Authorization header with
+    its Basic credentials. The look-up is also file-system calls on every request, each
+    letting another thread take the GIL before this request has left (cars.views.Listing
+    renders while its call is on the way).
+    """
+
+    def __init__(self, access_token: str) -> None:
+        self._header = f"Bearer {access_token}"
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = self._header
+        return request
 
 
 def _retry_after(response: requests.Response) -> float | None:

@@ -3,6 +3,9 @@
 The API has no bulk calls: a fleet map is one location call per car. `fan_out` runs them
 on a few threads, keeps the input order, turns every failure into that item's error
 instead of failing the batch, and returns by its deadline whatever is still running.
+
+`Ahead` is the one-call case: a call sent now, its answer taken later, so that a page's
+own work runs while the call is on the network instead of after it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 
 from .errors import UpstreamTimeout
 
-__all__ = ["Outcome", "fan_out"]
+__all__ = ["Ahead", "Outcome", "fan_out"]
 
 DEFAULT_CONCURRENCY = 8
 
@@ -136,3 +139,45 @@ def _late(item: object, started: bool) -> Outcome:
     else:
         error = UpstreamTimeout("This call was not started: the page's deadline had passed.")
     return Outcome(item, error=error)
+
+
+class Ahead[R]:
+    """`fn(*args, **kwargs)` started now on a thread of its own; `result()` waits for it.
+
+    For a page whose one upstream call is most of its time: the call leaves first, and the
+    page builds everything that does not need its answer meanwhile. `result()` returns what
+    the call returned or raises what it raised, as if called in place. The call sees the
+    caller's context variables (a copy), so a request's time budget and its log of upstream
+    calls apply; the client's own timeouts bound the wait.
+    """
+
+    def __init__(self, fn: Callable[..., R], /, *args, **kwargs) -> None:
+        self._started = threading.Event()
+        self._done = threading.Event()
+        self._value: R | None = None
+        self._error: BaseException | None = None
+        context = contextvars.copy_context()
+        # Daemon: one stuck in a hanging call never holds up interpreter exit.
+        threading.Thread(
+            target=self._run, args=(context, fn, args, kwargs), name="flinkey-ahead", daemon=True
+        ).start()
+        # Wait until the new thread runs: it then keeps the GIL until its request is on the
+        # wire (a socket write lets go of it). Else the caller's own work would keep the GIL
+        # for a whole switch interval (5 ms) and the call would leave that much later.
+        self._started.wait()
+
+    def _run(self, context: contextvars.Context, fn: Callable[..., R], args, kwargs) -> None:
+        self._started.set()
+        try:
+            self._value = context.run(fn, *args, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            self._error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> R:
+        """Return the call's value, or raise its exception; waits until it has finished."""
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value

@@ -78,8 +78,8 @@ def test_a_new_car_outside_the_page_is_pinned_on_top(manager_client, flinkey_api
     car_id = next(c["id"] for c in flinkey_api.store.cars[DEMO.customer_id].values()
                   if c["name"] == "zzz last of all")
     # Sorted by name it belongs on the last page, not the first one shown: pinned above it.
-    assert car_id not in {car.id for car in response.context["page"].items}
-    assert response.context["pinned"].id == car_id
+    assert car_id not in {car.id for car in response.context["listing"].page.items}
+    assert response.context["listing"].pinned.id == car_id
     assert f'<tr id="car-row-{car_id}" class="car-new">' in html
     assert "and the new car above" in html
 

@@ -25,7 +25,7 @@ def test_the_page_shows_the_first_page_of_cars_sorted_by_name(manager_client, fl
     assert response.status_code == 200
     html = response.content.decode()
     assert '<form id="car-search"' in html and 'id="car-table"' in html
-    page = response.context["page"]
+    page = response.context["listing"].page
     assert len(page.items) == 25 and page.has_next and not page.has_previous
     # In the API's order: by name, code point by code point ("i4 …" after every capital), then
     # id; the dashboard does not sort again.
@@ -65,7 +65,7 @@ def test_every_page_costs_one_upstream_call_of_one_page(manager_client, flinkey_
 @pytest.mark.parametrize("term", ["o'brien", "O'BRIEN", "  o'Brien  "])
 def test_search_is_case_insensitive_and_quotes_the_term(manager_client, flinkey_api, term):
     response = manager_client.get(LIST, {"q": term}, headers=hx("car-table"))
-    names = [car.name for car in response.context["page"].items]
+    names = [car.name for car in response.context["listing"].page.items]
     assert names == ["O'Brien's ID.3"]
     (request,) = cars_get(flinkey_api)
     assert "contains(tolower(name),'o''brien')" in request.query["$filter"]
@@ -76,7 +76,7 @@ def test_search_is_case_insensitive_and_quotes_the_term(manager_client, flinkey_
 def test_search_finds_plates_vins_brands_and_models(manager_client, flinkey_api, demo_car):
     for term in (demo_car.license_plate, demo_car.vin.lower(), demo_car.model, demo_car.brand):
         response = manager_client.get(LIST, {"q": term, "size": 100}, headers=hx("car-table"))
-        assert demo_car.id in [car.id for car in response.context["page"].items], term
+        assert demo_car.id in [car.id for car in response.context["listing"].page.items], term
 
 
 def test_a_hostile_term_stays_a_literal(manager_client, flinkey_api):
@@ -121,20 +121,20 @@ def test_a_sort_link_toggles_the_direction(manager_client, flinkey_api):
 
 
 def test_pages_of_a_chosen_size(manager_client, flinkey_api):
-    first = manager_client.get(LIST, {"size": 10}).context
-    second = manager_client.get(LIST, {"size": 10, "page": 2}).context
+    first = manager_client.get(LIST, {"size": 10}).context["listing"]
+    second = manager_client.get(LIST, {"size": 10, "page": 2}).context["listing"]
     requests = cars_get(flinkey_api)
     assert [(r.query["$top"], r.query["$skip"]) for r in requests] == [("11", "0"), ("11", "10")]
-    assert len(first["page"].items) == 10 and len(second["page"].items) == 10
-    assert not {c.id for c in first["page"].items} & {c.id for c in second["page"].items}
-    assert first["next_url"] == "/cars/?page=2&size=10"
-    assert second["prev_url"] == "/cars/?size=10" and second["first"] == 11
+    assert len(first.page.items) == 10 and len(second.page.items) == 10
+    assert not {c.id for c in first.page.items} & {c.id for c in second.page.items}
+    assert first.next_url == "/cars/?page=2&size=10"
+    assert second.prev_url == "/cars/?size=10" and second.first == 11
 
 
 def test_the_last_page_has_no_next_link(manager_client, flinkey_api):
     response = manager_client.get(LIST, {"size": 50, "page": 2})
-    assert len(response.context["page"].items) == 12  # 62 demo cars
-    assert response.context["next_url"] is None
+    assert len(response.context["listing"].page.items) == 12  # 62 demo cars
+    assert response.context["listing"].next_url is None
     assert 'rel="next"' not in response.content.decode()
 
 
@@ -160,7 +160,7 @@ def test_invalid_query_values_fall_back_to_defaults(manager_client, flinkey_api,
 def test_links_to_a_car_keep_search_sort_and_page(manager_client, flinkey_api):
     response = manager_client.get(LIST, {"q": "m-", "sort": "-brand", "page": 2, "size": 10})
     html = response.content.decode()
-    car = response.context["page"].items[0]
+    car = response.context["listing"].page.items[0]
     assert f'href="/cars/{car.id}/?q=m-&amp;sort=-brand&amp;page=2&amp;size=10"' in html
     assert f'href="/cars/{car.id}/edit/?q=m-&amp;sort=-brand&amp;page=2&amp;size=10"' in html
 
@@ -246,7 +246,7 @@ def test_anonymous_visitors_are_sent_to_log_in(client, flinkey_api):
 def test_support_sees_cars_but_no_write_controls(support_client, flinkey_api):
     response = support_client.get(LIST)
     html = response.content.decode()
-    assert response.status_code == 200 and response.context["page"].items
+    assert response.status_code == 200 and response.context["listing"].page.items
     assert "New car" not in html
     assert "/edit/" not in html and "/delete/" not in html
 

@@ -40,7 +40,7 @@ def test_the_dashboard_works_against_any_server_at_flinkey_api_url(
     assert connection.status_code == 200
     cars = client.get(reverse("cars:list"))
     assert cars.status_code == 200
-    assert cars.context["page"].items
+    assert cars.context["listing"].page.items
 
 
 def test_without_flinkey_api_url_nothing_is_served_but_advice(client, settings):
@@ -49,7 +49,7 @@ def test_without_flinkey_api_url_nothing_is_served_but_advice(client, settings):
     response = client.get(reverse("cars:list"))
     assert response.status_code == 409
     assert "FLINKEY_API_URL" in response.content.decode()
-    assert response.context["page"] is None
+    assert response.context["listing"].page is None
 
 
 def test_flinkey_api_url_sandbox_serves_the_embedded_sandbox(client, settings, monkeypatch):
@@ -63,7 +63,7 @@ def test_flinkey_api_url_sandbox_serves_the_embedded_sandbox(client, settings, m
     try:
         response = client.get(reverse("cars:list"))
         assert response.status_code == 200
-        assert response.context["page"].items
+        assert response.context["listing"].page.items
         assert embedded_sandbox.url() == f"http://127.0.0.1:{port}/v3"
     finally:
         if embedded_sandbox._server is not None:

@@ -250,6 +250,20 @@ def test_exact_headers_on_every_kind_of_request(recorder_client):
     }
 
 
+def test_a_netrc_entry_for_the_api_host_does_not_replace_the_token(
+    recorder_client, tmp_path, monkeypatch
+):
+    # requests fills in Basic credentials from ~/.netrc when a request has no `auth`, over
+    # an Authorization header set by hand; a developer's or server's netrc must not win.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password their-secret\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    client, server = recorder_client(recorder_routes())
+    client.list_cars()
+    assert server.records[-1].headers["authorization"] == f"Bearer {TOKEN_BODY['access_token']}"
+
+
 def test_update_car_sends_json_patch_operations(recorder_client):
     client, server = recorder_client(recorder_routes())
     client.update_car(

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from fleetadmin.testing import wait_until
-from flinkey import FlinkeyError, NotFoundError, Outcome, UpstreamTimeout, fan_out
+from flinkey import Ahead, FlinkeyError, NotFoundError, Outcome, UpstreamTimeout, fan_out
 from flinkey_sandbox import DEMO
 
 
@@ -136,3 +136,34 @@ def test_edge_cases():
             fan_out(str, [1], concurrency=bad)
     with pytest.raises(AttributeError):
         Outcome(1).value = 2  # frozen
+
+
+# --- Ahead: one call sent now, its answer taken later ---------------------------------------
+
+
+def test_ahead_runs_while_the_caller_works_and_gives_the_value():
+    release = threading.Event()
+    started = threading.Event()
+
+    def call(x, *, y):
+        started.set()
+        release.wait(5)
+        return x + y
+
+    ahead = Ahead(call, 1, y=2)
+    assert started.wait(5)  # on its way before anyone asks for the result
+    release.set()
+    assert ahead.result() == 3
+    assert ahead.result() == 3  # asked again: the same answer, no second call
+
+
+def test_ahead_raises_the_calls_exception_where_the_result_is_taken(client, sandbox):
+    ahead = Ahead(client.get_car, 999_999)
+    with pytest.raises(NotFoundError):
+        ahead.result()
+
+
+def test_ahead_sees_the_callers_context_variables():
+    request_id = contextvars.ContextVar("request_id", default=None)
+    request_id.set("abc")
+    assert Ahead(request_id.get).result() == "abc"

@@ -19,6 +19,7 @@ def test_all_exports_the_documented_names():
         "ProtocolError",
         "RateLimitedError",
         "InvalidCredentialsFormat",
+        "Ahead",
         "Outcome",
         "fan_out",
         "close_sessions",

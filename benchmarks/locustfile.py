@@ -11,6 +11,7 @@ faults (LOAD_FAULTS=1), 502/503/504 *with our problem page* (the page says what 
 Status counts per page go to LOAD_STATUS_FILE (JSON) at the end.
 """
 
+import html
 import itertools
 import json
 import os
@@ -31,6 +32,9 @@ STATUS_FILE = os.environ.get("LOAD_STATUS_FILE")
 CREATE_PREFIX = os.environ.get("LOAD_CREATE_PREFIX", "load-")
 SEARCHES = ["golf", "m-ab", "tesla", "bmw", "passat", "no-such-car", "e-"]
 HTMX_TABLE = {"HX-Request": "true", "HX-Target": "car-table"}
+# The timeline's sentinel row: htmx asks for its hx-get (the next page, by cursor) when the
+# row scrolls into view, aimed at the row itself.
+MORE = re.compile(r'<tr id="timeline-more"[^>]* hx-get="([^"]+)"')
 PROBLEM = ('role="alert"', '"problem": {"headline"')  # our page, or the map's JSON
 TIMEOUT = 40
 
@@ -142,6 +146,24 @@ class FleetManager(HttpUser):
     @task(2)
     def car_map(self):
         self._get(f"/cars/{self._car()}/map/", "car map panel")
+
+    @task(2)
+    def timeline(self):
+        """A car's events as a browser loads them, and the next page when scrolled to."""
+        car_id = self._car()
+        if choice([True, False]):
+            # The timeline page: the car's name and the first page (two upstream calls).
+            first = self._get(f"/cars/{car_id}/events/", "timeline")
+        else:
+            # The car page's events section, fetched when it scrolls into view (one call).
+            first = self._get(f"/cars/{car_id}/events/", "car events",
+                              headers={"HX-Request": "true", "HX-Target": "car-events"})
+        more = MORE.search(first.text or "") if first.status_code == 200 else None
+        if more and choice([True, False]):
+            # Half the readers scroll past the first 50 events: the sentinel row loads the
+            # next page, older than the last row shown (`before=<time>_<id>`).
+            self._get(html.unescape(more.group(1)), "timeline more",
+                      headers={"HX-Request": "true", "HX-Target": "timeline-more"})
 
     @task(1)
     def fleet_map(self):

@@ -287,6 +287,10 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
     if problems:
         print("Answers 4xx/5xx that carried our problem page: "
               + ", ".join(f"{s}: {n}" for s, n in sorted(problems.items())))
+    lb_pages = data.get("lb_pages", {})
+    if lb_pages:
+        print("Of those, HAProxy's own answers (our load-balancer page, counted as failed): "
+              + ", ".join(f"{s}: {n}" for s, n in sorted(lb_pages.items())))
     names = Counter(car["name"] for car in sandbox.store.cars[demo.customer_id].values()
                     if str(car.get("name", "")).startswith(CREATE_PREFIX))
     duplicates = sum(n - 1 for n in names.values() if n > 1)

@@ -8,6 +8,7 @@ LOAD_USERS="name:password,..." to log in through the form.
 A dashboard answer counts as failed when it is a 500 (ours must never be one) or any other
 4xx/5xx, except: 409 (an edit met someone else's, the form says so) and, under upstream
 faults (LOAD_FAULTS=1), 502/503/504 *with our problem page* (the page says what happened).
+HAProxy's own 503 counts as failed even with our page for it (it is not flinkey's fault).
 Status counts per page go to LOAD_STATUS_FILE (JSON) at the end.
 """
 
@@ -36,12 +37,16 @@ HTMX_TABLE = {"HX-Request": "true", "HX-Target": "car-table"}
 # row scrolls into view, aimed at the row itself.
 MORE = re.compile(r'<tr id="timeline-more"[^>]* hx-get="([^"]+)"')
 PROBLEM = ('role="alert"', '"problem": {"headline"')  # our page, or the map's JSON
+# HAProxy's own 503 (no instance took the request in time), with our page: it says what
+# happened, but it is a failure of ours to serve, not flinkey's, and is counted as failed.
+LB_PAGE = 'id="lb-unavailable"'
 TIMEOUT = 40
 
 _accounts = itertools.cycle(USERS or [("demo", "flinkey-demo")])
 _sessions = itertools.cycle(SESSIONS)
 statuses: Counter = Counter()  # (page, status) -> count
 problem_pages: Counter = Counter()  # status -> answers that carried our problem page
+lb_pages: Counter = Counter()  # status -> answers that were HAProxy's page (LB_PAGE)
 creates_sent = Counter()
 
 
@@ -85,7 +90,10 @@ def judge(response, page: str, ok=(200, 302, 409)) -> None:
     problem = any(mark in (response.text or "") for mark in PROBLEM)
     if problem and status >= 400:
         problem_pages[status] += 1
-    if status in ok or (FAULTS and status in (502, 503, 504) and problem):
+    if LB_PAGE in (response.text or ""):
+        lb_pages[status] += 1
+        response.failure(f"{status} from the load balancer (our page)")
+    elif status in ok or (FAULTS and status in (502, 503, 504) and problem):
         response.success()
     else:
         reason = f" ({type(response.error).__name__})" if status == 0 and response.error else ""
@@ -205,5 +213,6 @@ def _write_statuses(**_kwargs):
         json.dump({
             "statuses": [[page, status, count] for (page, status), count in statuses.items()],
             "problem_pages": {str(status): count for status, count in problem_pages.items()},
+            "lb_pages": {str(status): count for status, count in lb_pages.items()},
             "creates_sent": creates_sent["sent"],
         }, out)

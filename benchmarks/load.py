@@ -198,6 +198,14 @@ def main(argv=None) -> int:
               + (f", faults: {args.failure_rate:.0%} upstream 500s, hangs of {hang:.0f} s "
                  f"(read timeout {args.read_timeout:g} s) every 2 s, tokens revoked every 10 s"
                  if args.faults else "") + ".", flush=True)
+        checks: dict[str, list[float]] = {}
+        if cluster is not None:
+            # What HAProxy's checks meet: each instance's /healthz asked directly every 2 s
+            # (its `inter`), timed; a check waits for a thread like a page does.
+            for url in cluster.instance_urls:
+                checks[url] = []
+                threading.Thread(target=time_checks, args=(url, checks[url], stop_faults),
+                                 name="checks", daemon=True).start()
         started = time.monotonic()
         locust_log = stack.enter_context(open(workdir / "locust.log", "w"))  # noqa: SIM115
         subprocess.run(  # noqa: S603 - our own fixed command line
@@ -211,7 +219,7 @@ def main(argv=None) -> int:
         locust_log.flush()
         stop_faults.set()
         elapsed = time.monotonic() - started
-        return report(workdir, status_file, sandbox, DEMO, elapsed, faults, args)
+        return report(workdir, status_file, sandbox, DEMO, elapsed, faults, args, checks)
     finally:
         stop_faults.set()
         if gunicorn is not None and gunicorn.poll() is None:
@@ -260,7 +268,20 @@ def drop_database(database_url: str) -> None:
             sql.Identifier(parts.path.lstrip("/"))))
 
 
-def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
+def time_checks(url: str, seconds: list[float], stop: threading.Event) -> None:
+    """Append how long each GET of `url`/healthz took (60 s for none) until `stop` is set."""
+    while not stop.wait(2.0):
+        began = time.monotonic()
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=60):  # noqa: S310, TID251
+                pass
+        except OSError:
+            seconds.append(60.0)
+        else:
+            seconds.append(time.monotonic() - began)
+
+
+def report(workdir, status_file, sandbox, demo, elapsed, faults, args, checks=None) -> int:
     with open(workdir / "stats_stats.csv") as stats:
         rows = list(csv.DictReader(stats))
     header = (f"{'page':18} {'requests':>8} {'failed':>7} {'p50 ms':>7} {'p95 ms':>7} "
@@ -316,6 +337,12 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
                       if "CRITICAL" in line or "WORKER TIMEOUT" in line or "Traceback" in line]
     if worker_trouble:
         print("\ngunicorn said:\n" + "\n".join(worker_trouble[-20:]))
+    for url, seconds in (checks or {}).items():
+        if seconds:
+            ordered = sorted(seconds)
+            print(f"/healthz of {url}: {len(ordered)} checks, median "
+                  f"{ordered[len(ordered) // 2] * 1000:.0f} ms, slowest "
+                  f"{ordered[-1] * 1000:.0f} ms, over 1 s: {sum(s > 1 for s in ordered)}")
     haproxy = workdir / "cluster" / "haproxy.log"
     if haproxy.exists():
         downs = [line.strip() for line in haproxy.read_text(errors="replace").splitlines()

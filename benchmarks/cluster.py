@@ -51,11 +51,14 @@ defaults
     # waits here, not inside an instance, and goes to whichever instance frees a thread
     # first; after this long it is answered with the 503 page below, never sent on.
     timeout queue 30s
-    # A check waits for a thread like a page does: at most for one request to finish when
-    # the instance holds no more requests than threads. Out after ~4 × (10 + 2) s without
-    # an answer, longer than gunicorn lets a worker hang (--timeout 30) before replacing it:
-    # slow flinkey calls make every instance slow alike, and taking them out only turns
-    # slow pages into failed ones.
+    # A check waits for a thread like a page does. `maxconn` keeps a queue from forming
+    # inside an instance, but while flinkey's token request hangs every thread can wait for
+    # the token at once, up to one call's timeouts (3 + 15 s by default; the soak measured
+    # checks of up to 6.4 s at a 4 s read timeout). Such a stall fails at most two checks;
+    # out only after four in a row, ~4 × (10 + 2) s, longer than gunicorn lets a worker hang
+    # (--timeout 30) before replacing it. A slow flinkey makes every instance slow alike:
+    # taking them out would only turn slow pages into HAProxy's 503s. A stopped instance
+    # refuses the check's connection at once: out after 4 × 2 s.
     timeout check 10s
     # Only connections that failed are retried, on another instance (an instance restarting
     # or gone): such a request never reached the application, so a POST is as safe as a

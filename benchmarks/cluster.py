@@ -298,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with cluster:
-            print(f"fleetadmin: {cluster.url}/ (HAProxy, round robin over "
+            print(f"fleetadmin: {cluster.url}/ (HAProxy, least connections over "
                   f"{', '.join(cluster.instance_urls)})")
             print(f"flinkey API: {cluster.api_url}")
             print("Press Ctrl-C to stop.", flush=True)

@@ -2,7 +2,7 @@
 
 Starts the real thing (benchmarks/cluster.py): two gunicorn instances on loopback ports
 sharing a PostgreSQL database of this test's own and a Redis database, HAProxy in front
-with round robin and health checks. Skipped, with the reason, when haproxy, PostgreSQL or
+with least connections and health checks. Skipped, with the reason, when haproxy, PostgreSQL or
 Redis is missing; CI installs haproxy (scripts/setup --lb) and runs it.
 """
 

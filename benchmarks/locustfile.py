@@ -23,6 +23,7 @@ from collections import Counter
 from html.parser import HTMLParser
 
 from locust import HttpUser, between, events, task
+from locust.stats import StatsError
 
 choice = random.Random().choice  # noqa: S311 - a load mix, not secrets
 
@@ -205,12 +206,29 @@ class FleetManager(HttpUser):
             judge(response, "create save")
 
 
+def _page_stats(entry) -> dict:
+    return {
+        "name": entry.name, "requests": entry.num_requests, "failures": entry.num_failures,
+        "p50": entry.get_response_time_percentile(0.5),
+        "p95": entry.get_response_time_percentile(0.95),
+        "max": entry.max_response_time or 0, "rps": entry.total_rps,
+    }
+
+
 @events.test_stop.add_listener
-def _write_statuses(**_kwargs):
+def _write_statuses(environment, **_kwargs):
     if not STATUS_FILE:
         return
+    # The final numbers, after every user finished: locust's --csv file is a snapshot it
+    # rewrites once a second, and misses what the last second answered (failures too).
+    stats = environment.stats
     with open(STATUS_FILE, "w") as out:
         json.dump({
+            "pages": [_page_stats(entry) for _key, entry in sorted(stats.entries.items())],
+            "total": _page_stats(stats.total),
+            "failures": [[error.method, error.name, StatsError.parse_error(error.error),
+                          error.occurrences]
+                         for error in stats.errors.values()],
             "statuses": [[page, status, count] for (page, status), count in statuses.items()],
             "problem_pages": {str(status): count for status, count in problem_pages.items()},
             "lb_pages": {str(status): count for status, count in lb_pages.items()},

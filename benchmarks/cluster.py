@@ -8,7 +8,9 @@ demo login against the shared PostgreSQL database (DATABASE_URL, default a datab
 `fleetadmin_cluster` on 127.0.0.1, created if missing) and Redis cache (CACHE_URL, default
 redis://127.0.0.1:6379/9), starts the instances as gunicorn processes on loopback ports
 (each names itself in the X-Fleetadmin-Instance header: web-1, web-2, ...), and HAProxy in
-front: round robin, health checks on /healthz, an X-Request-ID set on every request. Prints
+front: least connections, at most as many requests per instance as it has threads (more wait
+in HAProxy's queue), health checks on /healthz, an X-Request-ID set on every request, our
+own page for HAProxy's 503 (`manage.py lb_errorfile`). Prints
 the URL and waits; Ctrl-C stops everything. Plain HTTP on loopback: not a production
 configuration for TLS, cookies or hosts.
 
@@ -45,10 +47,29 @@ defaults
     # Above gunicorn's --timeout 30: the instance, not the proxy, ends a slow request.
     timeout client 35s
     timeout server 35s
-    # A health check waits in line behind pages when every worker thread is busy (a slow
-    # flinkey): give it time, and take an instance out only after it missed several.
+    # While every instance has as many requests as threads (`maxconn` below), a request
+    # waits here, not inside an instance, and goes to whichever instance frees a thread
+    # first; after this long it is answered with the 503 page below, never sent on.
+    timeout queue 30s
+    # A check waits for a thread like a page does. `maxconn` keeps a queue from forming
+    # inside an instance, but while flinkey's token request hangs every thread can wait for
+    # the token at once, up to one call's timeouts (3 + 15 s by default; the soak measured
+    # checks of up to 6.4 s at a 4 s read timeout). Such a stall fails at most two checks;
+    # out only after four in a row, ~4 × (10 + 2) s, longer than gunicorn lets a worker hang
+    # (--timeout 30) before replacing it. A slow flinkey makes every instance slow alike:
+    # taking them out would only turn slow pages into HAProxy's 503s. A stopped instance
+    # refuses the check's connection at once: out after 4 × 2 s.
     timeout check 10s
+    # Only connections that failed are retried, on another instance (an instance restarting
+    # or gone): such a request never reached the application, so a POST is as safe as a
+    # GET. A request sent and not answered is never repeated (it may have created a car).
+    retries 2
+    retry-on conn-failure
+    option redispatch 1
     option forwardfor
+    # HAProxy's own 503 (queue timeout, no instance up): our page, in both languages,
+    # written by `manage.py lb_errorfile` when the cluster starts.
+    errorfile 503 {errorfile}
 
 frontend fleetadmin
     bind 127.0.0.1:{port}
@@ -57,9 +78,13 @@ frontend fleetadmin
     default_backend instances
 
 backend instances
-    balance roundrobin
+    # Pages take from milliseconds to the read timeout (a hung flinkey call): the instance
+    # with the fewest requests in hand, not the next one in turn.
+    balance leastconn
     option httpchk GET /healthz
     http-check expect status 200
+    # Not `observe layer7`: our 502/504 pages for flinkey's failures are 5xx answers, and
+    # counting them would take healthy instances out whenever flinkey has trouble.
 {servers}
 """
 
@@ -168,11 +193,17 @@ class Cluster:
                 "--no-control-socket",
             ], env={"FLEETADMIN_INSTANCE_NAME": name})
             self.instance_urls.append(f"http://127.0.0.1:{port}")
-            servers.append(f"    server {name} 127.0.0.1:{port} check inter 2s fall 4 rise 1")
+            # maxconn: no more requests at once than the instance has threads; more would
+            # queue inside gunicorn, where /healthz and every page wait behind them.
+            servers.append(f"    server {name} 127.0.0.1:{port} "
+                           f"maxconn {self.workers * self.threads} check inter 2s fall 4 rise 1")
         for url in self.instance_urls:
             self._wait(f"{url}/readyz", lambda url=url: http_status(f"{url}/readyz") == 200)
+        errorfile = self._dir / "503.http"
+        self._manage("lb_errorfile", str(errorfile))
         config = self._dir / "haproxy.cfg"
-        config.write_text(HAPROXY_CONFIG.format(port=self.port, servers="\n".join(servers)))
+        config.write_text(HAPROXY_CONFIG.format(port=self.port, servers="\n".join(servers),
+                                                errorfile=errorfile))
         self._spawn("haproxy", ["haproxy", "-db", "-f", str(config)])
         self._wait(f"HAProxy on {self.url}", lambda: http_status(f"{self.url}/healthz") == 200)
 
@@ -189,6 +220,15 @@ class Cluster:
                 process.wait()
         self._processes.clear()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+    def stop_instance(self, name: str) -> None:
+        """Stop one instance (web-1, ...) as a deploy or a crash would, the rest running."""
+        for process_name, process in self._processes:
+            if process_name == name:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=15)
+                return
+        raise ValueError(f"no instance named {name}")
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -258,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         with cluster:
-            print(f"fleetadmin: {cluster.url}/ (HAProxy, round robin over "
+            print(f"fleetadmin: {cluster.url}/ (HAProxy, least connections over "
                   f"{', '.join(cluster.instance_urls)})")
             print(f"flinkey API: {cluster.api_url}")
             print("Press Ctrl-C to stop.", flush=True)

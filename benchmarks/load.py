@@ -19,7 +19,6 @@ submission: must be 0), from the sandbox's request log and its store.
 
 import argparse
 import contextlib
-import csv
 import json
 import os
 import secrets
@@ -198,12 +197,20 @@ def main(argv=None) -> int:
               + (f", faults: {args.failure_rate:.0%} upstream 500s, hangs of {hang:.0f} s "
                  f"(read timeout {args.read_timeout:g} s) every 2 s, tokens revoked every 10 s"
                  if args.faults else "") + ".", flush=True)
+        checks: dict[str, list[float]] = {}
+        if cluster is not None:
+            # What HAProxy's checks meet: each instance's /healthz asked directly every 2 s
+            # (its `inter`), timed; a check waits for a thread like a page does.
+            for url in cluster.instance_urls:
+                checks[url] = []
+                threading.Thread(target=time_checks, args=(url, checks[url], stop_faults),
+                                 name="checks", daemon=True).start()
         started = time.monotonic()
         locust_log = stack.enter_context(open(workdir / "locust.log", "w"))  # noqa: SIM115
         subprocess.run(  # noqa: S603 - our own fixed command line
             [str(BIN / "locust"), "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
              "-u", str(args.users), "-r", str(max(1, args.users // 5)),
-             "-t", f"{args.duration}s", "--host", host, "--csv", str(workdir / "stats"),
+             "-t", f"{args.duration}s", "--host", host,
              "--only-summary", "--loglevel", "ERROR", "--stop-timeout", "45"],
             cwd=ROOT, env=locust_env, check=False, stdout=subprocess.DEVNULL,
             stderr=locust_log,
@@ -211,7 +218,7 @@ def main(argv=None) -> int:
         locust_log.flush()
         stop_faults.set()
         elapsed = time.monotonic() - started
-        return report(workdir, status_file, sandbox, DEMO, elapsed, faults, args)
+        return report(workdir, status_file, sandbox, DEMO, elapsed, faults, args, checks)
     finally:
         stop_faults.set()
         if gunicorn is not None and gunicorn.poll() is None:
@@ -260,33 +267,47 @@ def drop_database(database_url: str) -> None:
             sql.Identifier(parts.path.lstrip("/"))))
 
 
-def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
-    with open(workdir / "stats_stats.csv") as stats:
-        rows = list(csv.DictReader(stats))
+def time_checks(url: str, seconds: list[float], stop: threading.Event) -> None:
+    """Append how long each GET of `url`/healthz took (60 s for none) until `stop` is set."""
+    while not stop.wait(2.0):
+        began = time.monotonic()
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=60):  # noqa: S310, TID251
+                pass
+        except OSError:
+            seconds.append(60.0)
+        else:
+            seconds.append(time.monotonic() - began)
+
+
+def report(workdir, status_file, sandbox, demo, elapsed, faults, args, checks=None) -> int:
+    # Written by the locustfile once every user has stopped (see _write_statuses there).
+    data = json.loads(status_file.read_text())
     header = (f"{'page':18} {'requests':>8} {'failed':>7} {'p50 ms':>7} {'p95 ms':>7} "
               f"{'max ms':>7}")
     print("\n" + header + "\n" + "-" * len(header))
-    total = None
-    for row in rows:
-        line = (f"{row['Name'][:18]:18} {int(row['Request Count']):8d} "
-                f"{int(row['Failure Count']):7d} {row['50%']:>7} {row['95%']:>7} "
-                f"{float(row['Max Response Time']):7.0f}")
-        if row["Name"] == "Aggregated":
-            total = row
+    total = data["total"]
+    for row in [*data["pages"], None, total]:
+        if row is None:
             print("-" * len(header))
-        print(line)
-    data = json.loads(status_file.read_text()) if status_file.exists() else {}
+            continue
+        print(f"{row['name'][:18]:18} {row['requests']:8d} {row['failures']:7d} "
+              f"{row['p50']:7.0f} {row['p95']:7.0f} {row['max']:7.0f}")
     statuses = Counter()
     for _page, status, count in data.get("statuses", []):
         statuses[status] += count
     own_500 = statuses.get(500, 0)
-    print(f"\n{float(total['Requests/s']):.1f} requests/s over {elapsed:.0f} s; statuses: "
+    print(f"\n{total['rps']:.1f} requests/s over {elapsed:.0f} s; statuses: "
           + ", ".join(f"{s}: {n}" for s, n in sorted(statuses.items())))
-    print(f"Failed requests: {total['Failure Count']}.  Dashboard 500s: {own_500}.")
+    print(f"Failed requests: {total['failures']}.  Dashboard 500s: {own_500}.")
     problems = data.get("problem_pages", {})
     if problems:
         print("Answers 4xx/5xx that carried our problem page: "
               + ", ".join(f"{s}: {n}" for s, n in sorted(problems.items())))
+    lb_pages = data.get("lb_pages", {})
+    if lb_pages:
+        print("Of those, HAProxy's own answers (our load-balancer page, counted as failed): "
+              + ", ".join(f"{s}: {n}" for s, n in sorted(lb_pages.items())))
     names = Counter(car["name"] for car in sandbox.store.cars[demo.customer_id].values()
                     if str(car.get("name", "")).startswith(CREATE_PREFIX))
     duplicates = sum(n - 1 for n in names.values() if n > 1)
@@ -301,10 +322,9 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
         print(f"Upstream: {len(sandbox.requests)} requests, "
               + ", ".join(f"{s}: {n}" for s, n in sorted(upstream.items()))
               + f"; faults injected: {len(faults)} ({Counter(faults).most_common()})")
-    # (locust's own CSV writer races its shutdown: "I/O operation on closed file", harmless)
     errors = [line for line in (workdir / "locust.log").read_text().splitlines()
-              if ("Error" in line or "Exception" in line) and "closed file" not in line
-              and "StatsCSVFileWriter" not in line and not line.startswith("# occurrences")]
+              if ("Error" in line or "Exception" in line)
+              and not line.startswith("# occurrences")]
     if errors:
         print("\nlocust said:\n" + "\n".join(errors[-20:]))
     logs = [workdir / "gunicorn.log", *sorted((workdir / "cluster").glob("web-*.log"))]
@@ -312,6 +332,12 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
                       if "CRITICAL" in line or "WORKER TIMEOUT" in line or "Traceback" in line]
     if worker_trouble:
         print("\ngunicorn said:\n" + "\n".join(worker_trouble[-20:]))
+    for url, seconds in (checks or {}).items():
+        if seconds:
+            ordered = sorted(seconds)
+            print(f"/healthz of {url}: {len(ordered)} checks, median "
+                  f"{ordered[len(ordered) // 2] * 1000:.0f} ms, slowest "
+                  f"{ordered[-1] * 1000:.0f} ms, over 1 s: {sum(s > 1 for s in ordered)}")
     haproxy = workdir / "cluster" / "haproxy.log"
     if haproxy.exists():
         downs = [line.strip() for line in haproxy.read_text(errors="replace").splitlines()
@@ -319,12 +345,8 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args) -> int:
         if downs:
             print(f"\nHAProxy took instances out and back {len(downs)} times:\n"
                   + "\n".join(downs[:12]))
-    failures = workdir / "stats_failures.csv"
-    if failures.exists():
-        with open(failures) as listed:
-            for row in csv.DictReader(listed):
-                print(f"failed: {row['Method']} {row['Name']}: {row['Error']} "
-                      f"× {row['Occurrences']}")
+    for method, name, error, occurrences in data["failures"]:
+        print(f"failed: {method} {name}: {error} × {occurrences}")
     return 0 if own_500 == 0 and duplicates == 0 else 1
 
 

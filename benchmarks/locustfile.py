@@ -8,9 +8,11 @@ LOAD_USERS="name:password,..." to log in through the form.
 A dashboard answer counts as failed when it is a 500 (ours must never be one) or any other
 4xx/5xx, except: 409 (an edit met someone else's, the form says so) and, under upstream
 faults (LOAD_FAULTS=1), 502/503/504 *with our problem page* (the page says what happened).
+HAProxy's own 503 counts as failed even with our page for it (it is not flinkey's fault).
 Status counts per page go to LOAD_STATUS_FILE (JSON) at the end.
 """
 
+import html
 import itertools
 import json
 import os
@@ -21,6 +23,7 @@ from collections import Counter
 from html.parser import HTMLParser
 
 from locust import HttpUser, between, events, task
+from locust.stats import StatsError
 
 choice = random.Random().choice  # noqa: S311 - a load mix, not secrets
 
@@ -31,13 +34,20 @@ STATUS_FILE = os.environ.get("LOAD_STATUS_FILE")
 CREATE_PREFIX = os.environ.get("LOAD_CREATE_PREFIX", "load-")
 SEARCHES = ["golf", "m-ab", "tesla", "bmw", "passat", "no-such-car", "e-"]
 HTMX_TABLE = {"HX-Request": "true", "HX-Target": "car-table"}
+# The timeline's sentinel row: htmx asks for its hx-get (the next page, by cursor) when the
+# row scrolls into view, aimed at the row itself.
+MORE = re.compile(r'<tr id="timeline-more"[^>]* hx-get="([^"]+)"')
 PROBLEM = ('role="alert"', '"problem": {"headline"')  # our page, or the map's JSON
+# HAProxy's own 503 (no instance took the request in time), with our page: it says what
+# happened, but it is a failure of ours to serve, not flinkey's, and is counted as failed.
+LB_PAGE = 'id="lb-unavailable"'
 TIMEOUT = 40
 
 _accounts = itertools.cycle(USERS or [("demo", "flinkey-demo")])
 _sessions = itertools.cycle(SESSIONS)
 statuses: Counter = Counter()  # (page, status) -> count
 problem_pages: Counter = Counter()  # status -> answers that carried our problem page
+lb_pages: Counter = Counter()  # status -> answers that were HAProxy's page (LB_PAGE)
 creates_sent = Counter()
 
 
@@ -81,7 +91,10 @@ def judge(response, page: str, ok=(200, 302, 409)) -> None:
     problem = any(mark in (response.text or "") for mark in PROBLEM)
     if problem and status >= 400:
         problem_pages[status] += 1
-    if status in ok or (FAULTS and status in (502, 503, 504) and problem):
+    if LB_PAGE in (response.text or ""):
+        lb_pages[status] += 1
+        response.failure(f"{status} from the load balancer (our page)")
+    elif status in ok or (FAULTS and status in (502, 503, 504) and problem):
         response.success()
     else:
         reason = f" ({type(response.error).__name__})" if status == 0 and response.error else ""
@@ -143,6 +156,24 @@ class FleetManager(HttpUser):
     def car_map(self):
         self._get(f"/cars/{self._car()}/map/", "car map panel")
 
+    @task(2)
+    def timeline(self):
+        """A car's events as a browser loads them, and the next page when scrolled to."""
+        car_id = self._car()
+        if choice([True, False]):
+            # The timeline page: the car's name and the first page (two upstream calls).
+            first = self._get(f"/cars/{car_id}/events/", "timeline")
+        else:
+            # The car page's events section, fetched when it scrolls into view (one call).
+            first = self._get(f"/cars/{car_id}/events/", "car events",
+                              headers={"HX-Request": "true", "HX-Target": "car-events"})
+        more = MORE.search(first.text or "") if first.status_code == 200 else None
+        if more and choice([True, False]):
+            # Half the readers scroll past the first 50 events: the sentinel row loads the
+            # next page, older than the last row shown (`before=<time>_<id>`).
+            self._get(html.unescape(more.group(1)), "timeline more",
+                      headers={"HX-Request": "true", "HX-Target": "timeline-more"})
+
     @task(1)
     def fleet_map(self):
         self._get("/map/", "fleet map")
@@ -175,13 +206,31 @@ class FleetManager(HttpUser):
             judge(response, "create save")
 
 
+def _page_stats(entry) -> dict:
+    return {
+        "name": entry.name, "requests": entry.num_requests, "failures": entry.num_failures,
+        "p50": entry.get_response_time_percentile(0.5),
+        "p95": entry.get_response_time_percentile(0.95),
+        "max": entry.max_response_time or 0, "rps": entry.total_rps,
+    }
+
+
 @events.test_stop.add_listener
-def _write_statuses(**_kwargs):
+def _write_statuses(environment, **_kwargs):
     if not STATUS_FILE:
         return
+    # The final numbers, after every user finished: locust's --csv file is a snapshot it
+    # rewrites once a second, and misses what the last second answered (failures too).
+    stats = environment.stats
     with open(STATUS_FILE, "w") as out:
         json.dump({
+            "pages": [_page_stats(entry) for _key, entry in sorted(stats.entries.items())],
+            "total": _page_stats(stats.total),
+            "failures": [[error.method, error.name, StatsError.parse_error(error.error),
+                          error.occurrences]
+                         for error in stats.errors.values()],
             "statuses": [[page, status, count] for (page, status), count in statuses.items()],
             "problem_pages": {str(status): count for status, count in problem_pages.items()},
+            "lb_pages": {str(status): count for status, count in lb_pages.items()},
             "creates_sent": creates_sent["sent"],
         }, out)

@@ -2,7 +2,7 @@
 
 Starts the real thing (benchmarks/cluster.py): two gunicorn instances on loopback ports
 sharing a PostgreSQL database of this test's own and a Redis database, HAProxy in front
-with round robin and health checks. Skipped, with the reason, when haproxy, PostgreSQL or
+with least connections and health checks. Skipped, with the reason, when haproxy, PostgreSQL or
 Redis is missing; CI installs haproxy (scripts/setup --lb) and runs it.
 """
 
@@ -102,3 +102,23 @@ def test_a_session_and_a_token_serve_both_instances(cluster, sandbox):
     assert sandbox.request_count(method="GET", path_prefix="/cars") >= 6
     for url in cluster.instance_urls:
         assert requests.get(f"{url}/readyz", timeout=5).json() == {"status": "ok"}
+
+
+def test_an_instance_going_away_costs_no_request_and_none_left_is_our_page(cluster):
+    browser = requests.Session()
+    assert log_in(browser, cluster.url).status_code == 302
+    cluster.stop_instance("web-1")
+    # HAProxy has not noticed yet (checks every 2 s, out after 4 misses): a refused
+    # connection is retried on the other instance, the POST of a sign-in included.
+    assert log_in(requests.Session(), cluster.url).status_code == 302
+    for _ in range(4):
+        page = browser.get(f"{cluster.url}/cars/", timeout=20, allow_redirects=False)
+        assert page.status_code == 200, page.text[:500]
+        assert page.headers["X-Fleetadmin-Instance"] == "web-2"
+
+    cluster.stop_instance("web-2")
+    page = browser.get(f"{cluster.url}/cars/", timeout=20, allow_redirects=False)
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "10"
+    assert 'id="lb-unavailable"' in page.text  # our page, not HAProxy's
+    assert "nothing was saved or changed" in page.text

@@ -49,3 +49,27 @@ def test_when_even_the_500_page_fails_a_plain_one_answers(signed_in, monkeypatch
     response = error_pages.server_error(Client().get("/").wsgi_request)
     assert response.status_code == 500
     assert b"Something went wrong in fleetadmin" in response.content
+
+
+def test_the_load_balancers_503_is_our_page_in_every_language(tmp_path):
+    from django.core.management import call_command
+
+    from fleetadmin.management.commands.lb_errorfile import MAX_BYTES
+
+    path = tmp_path / "503.http"
+    call_command("lb_errorfile", str(path), retry_after=7)
+    raw = path.read_bytes()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    assert lines[0] == "HTTP/1.1 503 Service Unavailable"
+    assert int(headers["Content-Length"]) == len(body)  # HAProxy sends the file as is
+    assert headers["Retry-After"] == "7"
+    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert len(raw) <= MAX_BYTES
+    html = body.decode()
+    assert 'id="lb-unavailable"' in html and 'role="alert"' in html
+    assert 'lang="en"' in html and "nothing was saved or changed" in html
+    assert 'lang="de"' in html and "Es wurde nichts gespeichert oder geändert" in html
+    # No instance is there to serve anything the page would load.
+    assert "src=" not in html and "stylesheet" not in html

@@ -23,7 +23,7 @@ from accounts.access import write_access_required
 from cars import services, unsettled
 from cars.forms import CarForm
 from cars.services import ListParams
-from fleetadmin.errors import is_missing, problem_of
+from fleetadmin.errors import Problem, is_missing, problem_of
 from fleetadmin.flinkey import SetupNeeded, client_for
 from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from flinkey import Ahead, BadRequestError, FlinkeyError, Page
@@ -98,7 +98,7 @@ class Listing:
     """
 
     def __init__(self, params: ListParams, call: Ahead | None, *, created=None,
-                 problem=None) -> None:
+                 problem: Problem | None = None) -> None:
         self.params = params
         self.created = created
         self._call = call
@@ -114,7 +114,7 @@ class Listing:
                    created=created)
 
     @cached_property
-    def _answer(self) -> tuple[Page | None, object]:
+    def _answer(self) -> tuple[Page | None, Problem | None]:
         if self._call is None:
             return None, self._problem
         try:
@@ -127,7 +127,7 @@ class Listing:
         return self._answer[0]
 
     @property
-    def problem(self):
+    def problem(self) -> Problem | None:
         return self._answer[1]
 
     @property
@@ -163,9 +163,10 @@ class Listing:
 
 def _list_context(request, params: ListParams, *, created=None) -> dict:
     """The list's context; its `listing` is on its way (`listing.status` waits for it)."""
+    listing = Listing.start(request, params, created=created)  # first: the call leaves now
     return {
         **_link_context(params),
-        "listing": Listing.start(request, params, created=created),
+        "listing": listing,
         "created": created,
         "page_sizes": services.PAGE_SIZES,
         "sort_choices": _sort_choices(),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .errors import UpstreamTimeout
+from .sessions import on_request_sent
 
 __all__ = ["Ahead", "Outcome", "fan_out"]
 
@@ -152,7 +153,7 @@ class Ahead[R]:
     """
 
     def __init__(self, fn: Callable[..., R], /, *args, **kwargs) -> None:
-        self._started = threading.Event()
+        self._sent = threading.Event()
         self._done = threading.Event()
         self._value: R | None = None
         self._error: BaseException | None = None
@@ -161,18 +162,23 @@ class Ahead[R]:
         threading.Thread(
             target=self._run, args=(context, fn, args, kwargs), name="flinkey-ahead", daemon=True
         ).start()
-        # Wait until the new thread runs: it then keeps the GIL until its request is on the
-        # wire (a socket write lets go of it). Else the caller's own work would keep the GIL
-        # for a whole switch interval (5 ms) and the call would leave that much later.
-        self._started.wait()
+        # Wait until the request is on the wire (or the call is over without one). Going on
+        # at once, the caller's own work would take the GIL at the first system call the
+        # new thread makes, and keep it for a switch interval (5 ms): the call would leave
+        # that much later.
+        self._sent.wait()
 
     def _run(self, context: contextvars.Context, fn: Callable[..., R], args, kwargs) -> None:
-        self._started.set()
+        def call() -> R:
+            on_request_sent.set(self._sent.set)
+            return fn(*args, **kwargs)
+
         try:
-            self._value = context.run(fn, *args, **kwargs)
+            self._value = context.run(call)
         except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
             self._error = exc
         finally:
+            self._sent.set()
             self._done.set()
 
     def result(self) -> R:

@@ -224,3 +224,85 @@ def test_https_with_an_own_ca_is_trusted_when_given_its_bundle(own_ca, https_rec
 
     trusting = FlinkeyClient(url, **kwargs, verify=own_ca[0], **FAST)
     assert [car.name for car in trusting.list_cars()] == ["Golf"]
+
+
+# --- on_request_sent: flinkey.Ahead's caller goes on once the request has left --------------
+
+
+def test_on_request_sent_is_told_once_each_request_is_written(https_recorder, own_ca):
+    from flinkey.sessions import on_request_sent
+
+    url, server = https_recorder
+    kwargs = {"api_key": "recorder-api-key", "username": "m", "password": "p", "customer_id": 7}
+    seen: list[int] = []
+    token = on_request_sent.set(lambda: seen.append(len(server.records)))
+    try:
+        FlinkeyClient(url, **kwargs, verify=own_ca[0], **FAST).list_cars()
+    finally:
+        on_request_sent.reset(token)
+    assert len(seen) == 2  # the token request, then the cars: over HTTPS too
+
+
+def test_ahead_returns_once_the_request_is_out_not_when_the_answer_is(make_slow_client):
+    client, server, release = make_slow_client()
+    ahead = flinkey.Ahead(client.list_cars)  # returns although the answer is held back
+    assert not ahead._done.is_set()
+    release.set()
+    assert [car.name for car in ahead.result()] == ["Golf"]
+    assert [r.path for r in server.records][-1] == "/v3/cars"
+
+
+def test_ahead_lets_its_caller_go_on_only_once_the_request_is_out(make_slow_client):
+    import time
+
+    client, _server, release = make_slow_client()
+
+    def call():
+        time.sleep(0.3)  # whatever comes before the request: the caller waits for it
+        return client.list_cars()
+
+    started = time.monotonic()
+    ahead = flinkey.Ahead(call)
+    assert time.monotonic() - started >= 0.3
+    assert not ahead._done.is_set()  # but not for the answer
+    release.set()
+    assert len(ahead.result()) == 1
+
+
+def test_ahead_without_a_request_does_not_hold_its_caller():
+    def no_request():
+        raise ValueError("failed before sending anything")
+
+    ahead = flinkey.Ahead(no_request)
+    with pytest.raises(ValueError, match="before sending"):
+        ahead.result()
+
+
+@pytest.fixture
+def make_slow_client():
+    """A client whose server holds back its /cars answer until the returned event is set."""
+    releases: list[threading.Event] = []
+    servers: list[Recorder] = []
+
+    def make():
+        release = threading.Event()
+        releases.append(release)
+
+        def respond(request):
+            if request.path == "/v3/cars":
+                release.wait(10)
+                return json_answer([{"id": 1, "name": "Golf"}])
+            return json_answer(TOKEN_BODY)
+
+        server = Recorder(respond).__enter__()
+        servers.append(server)
+        client = FlinkeyClient(server.url, api_key="k", username="m", password="p",
+                               customer_id=7, **FAST)
+        client.authenticate()
+        return client, server, release
+
+    yield make
+    for release in releases:
+        release.set()
+    for server in servers:
+        server.__exit__(None, None, None)

@@ -7,6 +7,7 @@ FlinkeyError and SetupNeeded; a fan-out never raises for one car, it reports it.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from folium.utilities import camelize
 
 from cars.services import ListParams, list_query, search_filter
 from fleetadmin.dates import in_range
-from fleetadmin.fanout import fan_out_cached, location_ttl
+from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
 from fleetadmin.flinkey import client_for
 from flinkey import Car, Location, NotFoundError, Product, Query
 
@@ -120,18 +121,11 @@ def _ttl(key, _value):
     return location_ttl(key[1])
 
 
-def positions(*, user, car_ids, at: datetime | None = None, client=None,
-              timeout: float | None = None) -> tuple[dict[int, Position], int]:
-    """Return ({car id: Position}, upstream calls made) for the cars at `at` (None: now).
+def _locations(car_ids, at: datetime | None) -> Reads:
+    return Reads("location", [(car_id, at) for car_id in car_ids], _fetch_location, _ttl)
 
-    A car whose call fails is FAILED with its error; others are unaffected. A car without
-    products is NO_DEVICE; an all-null answer is NO_POSITION (a Box-only car answers that
-    too: `car_position` tells them apart with the car's products).
-    """
-    results = fan_out_cached(
-        user=user, kind="location", keys=[(car_id, at) for car_id in car_ids],
-        fetch=_fetch_location, ttl=_ttl, client=client, timeout=timeout,
-    )
+
+def _positions_of(results, at: datetime | None) -> dict[int, Position]:
     found = {}
     for (car_id, _at), outcome in results.items():
         if not outcome.ok:
@@ -142,7 +136,20 @@ def positions(*, user, car_ids, at: datetime | None = None, client=None,
             found[car_id] = Position(car_id, NO_POSITION, outcome.value, asked_at=at)
         else:
             found[car_id] = Position(car_id, LOCATED, outcome.value, asked_at=at)
-    return found, results.fetched
+    return found
+
+
+def positions(*, user, car_ids, at: datetime | None = None, client=None,
+              timeout: float | None = None) -> tuple[dict[int, Position], int]:
+    """Return ({car id: Position}, upstream calls made) for the cars at `at` (None: now).
+
+    A car whose call fails is FAILED with its error; others are unaffected. A car without
+    products is NO_DEVICE; an all-null answer is NO_POSITION (a Box-only car answers that
+    too: `car_position` tells them apart with the car's products).
+    """
+    (results,) = fan_out_together(user=user, reads=[_locations(car_ids, at)], client=client,
+                                  timeout=timeout)
+    return _positions_of(results, at), results.fetched
 
 
 def car_position(*, user, car_id: int, at: datetime | None = None) -> Position:
@@ -188,21 +195,53 @@ def fleet_batch(*, user, search: str = "", page: int = 1, at: datetime | None = 
                 size: int | None = None) -> FleetBatch:
     """Return page `page` of the cars matching `search` and where they are (or were at `at`).
 
-    The list call (and, on page 1, a count call) raise FlinkeyError; the location calls
-    never do: a failed car is FAILED in `positions`.
+    The list call raises FlinkeyError; the location calls never do: a failed car is FAILED
+    in `positions`. List pages and the count are cached like current positions.
     """
     size = size or settings.FLEETADMIN_MAP_BATCH_SIZE
-    client = client_for(user)
-    params = ListParams(search=search, page=page, page_size=size)
-    cars = client.page_cars(list_query(params), page=page, page_size=size)
-    calls = 1
-    total = None
-    if page == 1:
-        total = len(cars.items) if not cars.has_next else count_cars(client=client, search=search)
-        calls += int(cars.has_next)
-    found, fetched = positions(user=user, car_ids=[car.id for car in cars.items], at=at,
-                               client=client)
-    return FleetBatch(cars.items, found, page, cars.has_next, total, calls + fetched)
+    (listed,) = fan_out_together(user=user, reads=[_car_page(search, page, size)])
+    (outcome,) = listed.values()
+    if not outcome.ok:
+        raise outcome.error
+    cars = outcome.value
+    # The positions first; in the same fan-out the count (page 1), then the next page, which
+    # the browser asks for next: they fill slots the last round of positions leaves idle,
+    # where calls of their own would cost each batch one more round trip.
+    counting = page == 1 and cars.has_next
+    ahead = [_car_count(search)] if counting else []
+    ahead += [_car_page(search, page + 1, size)] if cars.has_next else []
+    located, *extra = fan_out_together(
+        user=user, reads=[_locations([car.id for car in cars.items], at), *ahead])
+    total = len(cars.items) if page == 1 and not cars.has_next else None
+    if counting:
+        (counted,) = extra[0].values()
+        total = counted.value if counted.ok else None  # no count: the map fills all the same
+    calls = listed.fetched + located.fetched + sum(result.fetched for result in extra)
+    return FleetBatch(cars.items, _positions_of(located, at), page, cars.has_next, total, calls)
+
+
+def _car_page(search: str, page: int, size: int) -> Reads:
+    """The map's list page `page`: cached as briefly as a current position (kind map-cars)."""
+    query = list_query(ListParams(search=search, page_size=size))
+    return Reads("map-cars", [(_search_key(search), page, size)],
+                 lambda client, key: client.page_cars(query, page=key[1], page_size=key[2]),
+                 _now_ttl)
+
+
+def _car_count(search: str) -> Reads:
+    """How many cars match `search`, cached like the list pages (kind map-count)."""
+    return Reads("map-count", [_search_key(search)],
+                 lambda client, _key: count_cars(client=client, search=search), _now_ttl)
+
+
+def _search_key(search: str) -> str:
+    # Hashed: a search of any length and any characters makes a short cache key of safe ones.
+    return hashlib.sha256(search.encode()).hexdigest()[:32]
+
+
+def _now_ttl(_key, _value) -> int:
+    # The car list is "now", even for a map of a past moment: kept as briefly as a position.
+    return settings.FLEETADMIN_LOCATION_CACHE_SECONDS
 
 
 def count_cars(*, client, search: str = "") -> int:

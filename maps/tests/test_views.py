@@ -175,7 +175,8 @@ def test_fleet_at_a_past_moment_is_cached(manager_client, flinkey_api, settings)
     flinkey_api.clear_requests()
     again = manager_client.get(f"/map/cars.json?page=1&at={at}").json()
     assert again["cars"] == body["cars"]
-    assert flinkey_api.request_count(path_prefix="/cars/") == 0  # only the list call remains
+    # The list page too: the car list is "now" even for a past moment, cached as briefly.
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
 
 
 def test_fleet_batch_failure_is_a_problem(manager_client, flinkey_api):
@@ -183,3 +184,79 @@ def test_fleet_batch_failure_is_a_problem(manager_client, flinkey_api):
     response = manager_client.get("/map/cars.json?page=1")
     assert response.status_code == 502
     assert response.json()["problem"]["headline"] == "flinkey had an internal error."
+
+
+def list_calls(sandbox) -> int:
+    """GET /cars calls (list pages and counts), not the calls about one car."""
+    return sandbox.request_count(path_prefix="/cars") - sandbox.request_count(path_prefix="/cars/")
+
+
+def all_batches(client, query=""):
+    bodies = [client.get(f"/map/cars.json?page=1{query}").json()]
+    while bodies[-1]["has_next"]:
+        bodies.append(client.get(f"/map/cars.json?page={len(bodies) + 1}{query}").json())
+    return bodies
+
+
+def test_each_batch_lists_the_next_page_and_a_reload_asks_nothing(manager_client, flinkey_api,
+                                                                  settings):
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 25
+    flinkey_api.clear_requests()
+    first = all_batches(manager_client)
+    assert [len(body["cars"]) for body in first] == [25, 25, 12]
+    # Page 1 lists itself, counts and lists page 2; page 2 lists page 3; page 3 lists none.
+    assert list_calls(flinkey_api) == 4
+    assert [body["upstream_calls"] for body in first] == [3 + 25, 1 + 25, 12]
+
+    flinkey_api.clear_requests()
+    again = all_batches(manager_client)
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
+    assert [body["upstream_calls"] for body in again] == [0, 0, 0]
+    assert again[0]["total"] == 62
+    assert [car["id"] for body in again for car in body["cars"]] == \
+        [car["id"] for body in first for car in body["cars"]]
+
+
+def test_customers_and_searches_never_share_cached_car_lists(manager_client, flinkey_api,
+                                                             settings):
+    from fleetadmin.testing import logged_in, make_user
+
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 25
+    munich = {car["id"] for car in manager_client.get("/map/cars.json?page=1").json()["cars"]}
+    hamburg_user = make_user("hamburg")
+    hamburg_user.flinkey_credentials.customer_id = DEMO.other_customer_id
+    hamburg_user.flinkey_credentials.save()
+    flinkey_api.clear_requests()
+    hamburg = logged_in(hamburg_user).get("/map/cars.json?page=1").json()
+    assert hamburg["total"] == 12 and not munich & {car["id"] for car in hamburg["cars"]}
+    assert list_calls(flinkey_api) == 1  # asked for its own customer, not taken from the cache
+    golfs = manager_client.get("/map/cars.json?page=1&q=golf").json()
+    assert golfs["total"] < 62 and golfs["cars"] != all_batches(manager_client)[0]["cars"]
+
+
+def test_a_batch_answers_when_the_count_or_the_next_page_fails(manager_client, flinkey_api,
+                                                               settings, monkeypatch):
+    from flinkey import FlinkeyClient, ServerError
+    from maps import services
+
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 25
+    page_cars = FlinkeyClient.page_cars
+
+    def second_page_fails(client, query=None, *, page=1, page_size=25):
+        if page == 2:
+            raise ServerError("Internal server error.", 500)
+        return page_cars(client, query, page=page, page_size=page_size)
+
+    def count_fails(**kwargs):
+        raise ServerError("Internal server error.", 500)
+
+    monkeypatch.setattr(FlinkeyClient, "page_cars", second_page_fails)
+    monkeypatch.setattr(services, "count_cars", count_fails)
+    body = manager_client.get("/map/cars.json?page=1").json()
+    assert len(body["cars"]) == 25 and body["has_next"] and body["total"] is None
+    assert any(car["state"] == "located" for car in body["cars"])
+    # Errors are not cached: page 2 is asked again when the browser asks for it.
+    monkeypatch.setattr(FlinkeyClient, "page_cars", page_cars)
+    flinkey_api.clear_requests()
+    second = manager_client.get("/map/cars.json?page=2").json()
+    assert len(second["cars"]) == 25 and list_calls(flinkey_api) == 2  # page 2, then page 3

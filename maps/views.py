@@ -10,12 +10,13 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
+from cars.templatetags.car_rows import car_url
 from cars.views import UPSTREAM_ERRORS, car_problem
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment
@@ -30,7 +31,10 @@ MAX_RETRY_IDS = 1000
 
 def local_time(moment) -> str:
     """Return `moment` in the user's zone, e.g. "2025-03-04 16:05 CET"."""
-    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i T")
+    # What formats.date_format(..., "Y-m-d H:i T") gives, in a tenth of its time: the format
+    # needs no locale, and the fleet map formats one moment per car of every batch.
+    local = timezone.localtime(moment)
+    return f"{local.year:04d}-{local:%m-%d %H:%M} {local.tzname()}"
 
 
 def age_text(moment, now=None) -> str:
@@ -239,7 +243,7 @@ def _car_json(car, position, at) -> dict:
     item = {
         "id": car.id if car else position.car_id,
         "state": position.state,
-        "url": reverse("cars:detail", args=[position.car_id]),
+        "url": car_url(position.car_id, "cars:detail"),  # reversed once, not per car
     }
     if car is not None:
         item.update(name=car.name, plate=car.license_plate or "")

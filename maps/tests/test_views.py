@@ -260,3 +260,19 @@ def test_a_batch_answers_when_the_count_or_the_next_page_fails(manager_client, f
     flinkey_api.clear_requests()
     second = manager_client.get("/map/cars.json?page=2").json()
     assert len(second["cars"]) == 25 and list_calls(flinkey_api) == 2  # page 2, then page 3
+
+
+def test_local_time_is_what_date_format_gives():
+    from datetime import UTC, datetime
+
+    from django.utils import formats
+
+    from maps.views import local_time
+
+    for zone in ("Europe/Berlin", "America/New_York", "UTC"):
+        with timezone.override(zone):
+            for moment in (datetime(2025, 3, 4, 15, 5, 9, tzinfo=UTC),
+                           datetime(2025, 7, 4, 23, 59, tzinfo=UTC),
+                           datetime(987, 1, 2, 3, 4, tzinfo=UTC)):
+                expected = formats.date_format(timezone.localtime(moment), "Y-m-d H:i T")
+                assert local_time(moment) == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import folium
@@ -179,52 +179,68 @@ def get_car(*, user, car_id: int) -> Car:
 # --- the fleet ----------------------------------------------------------------------------
 
 
+# The first batch is small so the first markers show soon: the cars that fit in this many
+# rounds of the fan-out, next to the count and the next batch's list call.
+FIRST_BATCH_ROUNDS = 5
+
+
 @dataclass(frozen=True)
 class FleetBatch:
-    """One page of the customer's cars with their positions."""
+    """Cars `start`, `start + 1`, ... of the customer's cars, with their positions."""
 
     cars: tuple[Car, ...]
     positions: dict[int, Position]
-    page: int
-    has_next: bool
-    total: int | None  # counted on the first page only
+    start: int
+    next_start: int | None  # None: this was the last batch
+    total: int | None  # counted on the first batch only
     upstream_calls: int
 
 
-def fleet_batch(*, user, search: str = "", page: int = 1, at: datetime | None = None,
-                size: int | None = None) -> FleetBatch:
-    """Return page `page` of the cars matching `search` and where they are (or were at `at`).
+def batch_size(start: int) -> int:
+    """Return how many cars the batch from `start` holds (the first one fewer)."""
+    size = settings.FLEETADMIN_MAP_BATCH_SIZE
+    if start:
+        return size
+    first = settings.FLEETADMIN_FANOUT_CONCURRENCY * FIRST_BATCH_ROUNDS - 2
+    return max(1, min(size, first))
+
+
+def fleet_batch(*, user, search: str = "", start: int = 0,
+                at: datetime | None = None) -> FleetBatch:
+    """Return the batch of cars from `start` matching `search`, where they are (or were at `at`).
 
     The list call raises FlinkeyError; the location calls never do: a failed car is FAILED
     in `positions`. List pages and the count are cached like current positions.
     """
-    size = size or settings.FLEETADMIN_MAP_BATCH_SIZE
-    (listed,) = fan_out_together(user=user, reads=[_car_page(search, page, size)])
+    size = batch_size(start)
+    (listed,) = fan_out_together(user=user, reads=[_car_rows(search, start, size)])
     (outcome,) = listed.values()
     if not outcome.ok:
         raise outcome.error
-    cars = outcome.value
-    # The positions first; in the same fan-out the count (page 1), then the next page, which
-    # the browser asks for next: they fill slots the last round of positions leaves idle,
-    # where calls of their own would cost each batch one more round trip.
-    counting = page == 1 and cars.has_next
+    cars, more = outcome.value[:size], len(outcome.value) > size
+    next_start = start + size if more else None
+    # The positions first; in the same fan-out the count (first batch), then the next
+    # batch's cars, which the browser asks for next: they fill slots the last round of
+    # positions leaves idle, where calls of their own would cost a round trip each.
+    counting = start == 0 and more
     ahead = [_car_count(search)] if counting else []
-    ahead += [_car_page(search, page + 1, size)] if cars.has_next else []
+    ahead += [_car_rows(search, next_start, batch_size(next_start))] if more else []
     located, *extra = fan_out_together(
-        user=user, reads=[_locations([car.id for car in cars.items], at), *ahead])
-    total = len(cars.items) if page == 1 and not cars.has_next else None
+        user=user, reads=[_locations([car.id for car in cars], at), *ahead])
+    total = len(cars) if start == 0 and not more else None
     if counting:
         (counted,) = extra[0].values()
         total = counted.value if counted.ok else None  # no count: the map fills all the same
     calls = listed.fetched + located.fetched + sum(result.fetched for result in extra)
-    return FleetBatch(cars.items, _positions_of(located, at), page, cars.has_next, total, calls)
+    return FleetBatch(cars, _positions_of(located, at), start, next_start, total, calls)
 
 
-def _car_page(search: str, page: int, size: int) -> Reads:
-    """The map's list page `page`: cached as briefly as a current position (kind map-cars)."""
-    query = list_query(ListParams(search=search, page_size=size))
-    return Reads("map-cars", [(_search_key(search), page, size)],
-                 lambda client, key: client.page_cars(query, page=key[1], page_size=key[2]),
+def _car_rows(search: str, start: int, size: int) -> Reads:
+    """Cars `start` to `start + size` and one more (is there a next batch?), cached briefly."""
+    query = list_query(ListParams(search=search))
+    return Reads("map-cars", [(_search_key(search), start, size)],
+                 lambda client, key: tuple(client.list_cars(
+                     replace(query, skip=key[1], top=key[2] + 1))),
                  _now_ttl)
 
 

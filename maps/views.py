@@ -24,6 +24,7 @@ from maps import services
 from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION
 
 MAX_RETRY_IDS = 1000
+MAX_START_DIGITS = 9  # a batch start beyond any fleet is an empty batch, not an error
 
 
 # --- wording ------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ def fleet_map(request):
         "at_invalid": bool(request.GET.get("at")) and at is None,
         "at_text": local_time(at) if at else "",
         "zone": _zone_name(),
-        "batch_url": reverse("maps:fleet-batch") + "?" + urlencode(query),
+        "batch_url": reverse("maps:fleet-batch") + (f"?{urlencode(query)}" if query else ""),
         "fleet_data": {
             "config": services.map_config(zoom=11),
             # Sentences the script fills in; %(name)s placeholders as in our catalogues.
@@ -261,7 +262,10 @@ def _car_json(car, position, at) -> dict:
 @login_required
 @require_GET
 def fleet_batch(request):
-    """JSON: one page of cars and where they are (?page=, ?q=, ?at=), or the cars ?ids=."""
+    """JSON: a batch of cars and where they are (?start=, ?q=, ?at=), or the cars ?ids=.
+
+    Each answer says where the next batch starts (`next`); the first batch is the smaller.
+    """
     at = services.parse_moment(request.GET.get("at"))
     ids = request.GET.get("ids")
     try:
@@ -272,16 +276,19 @@ def fleet_batch(request):
                 "cars": [_car_json(None, found[i], at) for i in car_ids],
                 "has_next": False, "upstream_calls": calls,
             })
-        page = services.ListParams.from_query({"page": request.GET.get("page")}).page
+        start = request.GET.get("start", "")
+        digits = start.isascii() and start.isdigit() and len(start) <= MAX_START_DIGITS
+        start = int(start) if digits else 0
         search = " ".join(request.GET.get("q", "").split())[:100]
-        batch = services.fleet_batch(user=request.user, search=search, page=page, at=at)
+        batch = services.fleet_batch(user=request.user, search=search, start=start, at=at)
     except UPSTREAM_ERRORS as error:
         problem = problem_of(error)
         return JsonResponse({"problem": {"headline": problem.headline, "advice": problem.advice,
                                          "detail": problem.detail}}, status=problem.status)
     return JsonResponse({
-        "page": batch.page,
-        "has_next": batch.has_next,
+        "start": batch.start,
+        "next": batch.next_start,  # where the next batch starts; null after the last
+        "has_next": batch.next_start is not None,
         "total": batch.total,
         "cars": [_car_json(car, batch.positions[car.id], at) for car in batch.cars],
         "upstream_calls": batch.upstream_calls,

@@ -259,6 +259,11 @@ def _car_json(car, position, at) -> dict:
     return item
 
 
+def _digits(text: str) -> bool:
+    # ASCII only: str.isdigit() also accepts "²", which int() refuses.
+    return text.isascii() and text.isdigit()
+
+
 @login_required
 @require_GET
 def fleet_batch(request):
@@ -270,15 +275,14 @@ def fleet_batch(request):
     ids = request.GET.get("ids")
     try:
         if ids is not None:
-            car_ids = [int(i) for i in ids.split(",") if i.strip().isdigit()][:MAX_RETRY_IDS]
+            car_ids = [int(i) for i in ids.split(",") if _digits(i.strip())][:MAX_RETRY_IDS]
             found, calls = services.positions(user=request.user, car_ids=car_ids, at=at)
             return JsonResponse({
                 "cars": [_car_json(None, found[i], at) for i in car_ids],
                 "has_next": False, "upstream_calls": calls,
             })
         start = request.GET.get("start", "")
-        digits = start.isascii() and start.isdigit() and len(start) <= MAX_START_DIGITS
-        start = int(start) if digits else 0
+        start = int(start) if _digits(start) and len(start) <= MAX_START_DIGITS else 0
         search = " ".join(request.GET.get("q", "").split())[:100]
         batch = services.fleet_batch(user=request.user, search=search, start=start, at=at)
     except UPSTREAM_ERRORS as error:

@@ -176,7 +176,8 @@ def test_fleet_batch_partial_failure_and_retry(manager_client, flinkey_api, sett
     failed = [car for car in cars if car["state"] == "failed"]
     assert [car["id"] for car in failed] == [DEMO.car_id]
     assert failed[0]["reason"] == "flinkey had an internal error."
-    retry = manager_client.get(f"/map/cars.json?ids={DEMO.car_id}").json()
+    retry = manager_client.get(f"/map/cars.json?ids={DEMO.car_id},²,x").json()
+    assert [car["id"] for car in retry["cars"]] == [DEMO.car_id]  # what is no id is left out
     assert retry["cars"][0]["state"] == "located" and retry["upstream_calls"] == 1
 
 

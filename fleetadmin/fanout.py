@@ -30,6 +30,10 @@ What it does, and why:
 - Setting up the client may raise `fleetadmin.flinkey.SetupNeeded` (no credentials, no
   customer); that is raised, not put in the outcomes: nothing can be asked then.
 
+`fan_out_together(user=..., reads=[Reads(kind, keys, fetch, ttl), ...])` does the same for
+several kinds at once, in one fan-out: a few calls of another kind (the fleet map's next
+list page) take the slots the last round of the first leaves idle, not a round of their own.
+
 `location_ttl(at)` is the policy for location samples: "now" for
 `FLEETADMIN_LOCATION_CACHE_SECONDS`; a moment older than `FLEETADMIN_LOCATION_SETTLED_SECONDS`
 never changes (the nearest stored sample to it is fixed once later samples exist), so for
@@ -39,6 +43,7 @@ never changes (the nearest stored sample to it is fixed once later samples exist
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -48,7 +53,8 @@ from django.utils.crypto import salted_hmac
 from fleetadmin.flinkey import CredentialsMissing, api_base_url, client_for, credentials_of
 from flinkey import FlinkeyClient, Outcome, fan_out
 
-__all__ = ["FanOutResult", "fan_out_cached", "location_ttl", "moment_text"]
+__all__ = ["FanOutResult", "Reads", "fan_out_cached", "fan_out_together", "location_ttl",
+           "moment_text"]
 
 
 class FanOutResult[K: Hashable, V](dict[K, Outcome]):
@@ -65,6 +71,16 @@ class FanOutResult[K: Hashable, V](dict[K, Outcome]):
     def failed(self) -> list[K]:
         """Return the keys whose call failed (or did not finish by the deadline)."""
         return [key for key, outcome in self.items() if not outcome.ok]
+
+
+@dataclass(frozen=True)
+class Reads[K: Hashable, V]:
+    """One kind of read for `fan_out_together`: what `fan_out_cached` takes, as one value."""
+
+    kind: str
+    keys: Iterable[K]
+    fetch: Callable[[FlinkeyClient, K], V]
+    ttl: Callable[[K, V], float | None]
 
 
 def fan_out_cached[K: Hashable, V](
@@ -84,58 +100,104 @@ def fan_out_cached[K: Hashable, V](
     `concurrency` and `timeout` default to the FLEETADMIN_FANOUT_* settings. Raises
     SetupNeeded when the user cannot call flinkey and a key is not cached.
     """
-    keys = list(dict.fromkeys(keys))  # distinct, order kept
-    result: FanOutResult[K, V] = FanOutResult()
-    if not keys:
-        return result
-    prefix = _scope(user, kind)
-    cache_keys = {key: f"{prefix}:{_key_text(key)}" for key in keys}
-    cached = cache.get_many(list(cache_keys.values()))
-    missing = []
-    found: dict[K, Outcome] = {}
-    for key in keys:
-        stored = cached.get(cache_keys[key], _ABSENT)
-        if stored is _ABSENT:
-            missing.append(key)
-        else:
-            found[key] = Outcome(key, value=stored[0])  # wrapped: a cached None is a value
-    result.hits = len(found)
-    fetched: dict[K, Outcome] = {}
+    (result,) = fan_out_together(user=user, reads=[Reads(kind, keys, fetch, ttl)],
+                                 client=client, concurrency=concurrency, timeout=timeout)
+    return result
+
+
+def fan_out_together(
+    *,
+    user,
+    reads: Iterable[Reads],
+    client: FlinkeyClient | None = None,
+    concurrency: int | None = None,
+    timeout: float | None = None,
+) -> list[FanOutResult]:
+    """Return a FanOutResult per `Reads`, as `fan_out_cached` would, from one fan-out.
+
+    Several kinds of reads share the concurrency slots and the deadline: a short one (say,
+    the next page of a list) fills slots the last round of a long one leaves idle instead
+    of costing a round trip of its own. Calls start in the order given: what the answer
+    needs most goes first, since the deadline leaves the last ones out first.
+    """
+    plans = [_Plan(read) for read in reads]
+    if not any(plan.keys for plan in plans):
+        return [plan.result() for plan in plans]  # nothing to ask: no credentials needed
+    scope = _scope(user)
+    for plan in plans:
+        plan.name_keys(f"fanout:{plan.read.kind}:{scope}")
+    cached = cache.get_many([text for plan in plans for text in plan.cache_keys.values()])
+    missing = [(plan, key) for plan in plans for key in plan.take_cached(cached)]
     if missing:
         client = client or client_for(user)
         outcomes = fan_out(
-            lambda key: fetch(client, key),
+            lambda item: item[0].read.fetch(client, item[1]),
             missing,
             concurrency=concurrency or settings.FLEETADMIN_FANOUT_CONCURRENCY,
             timeout=timeout if timeout is not None else settings.FLEETADMIN_FANOUT_TIMEOUT,
             deadline=client.deadline,
         )
-        result.fetched = len(missing)
         by_ttl: dict[int, dict[str, tuple]] = {}
-        for outcome in outcomes:
-            fetched[outcome.item] = outcome
-            if not outcome.ok:
-                continue  # errors are never cached: the next load asks again
-            seconds = ttl(outcome.item, outcome.value)
-            if seconds is not None and seconds > 0:
-                by_ttl.setdefault(int(seconds), {})[cache_keys[outcome.item]] = (outcome.value,)
+        for (plan, key), outcome in zip(missing, outcomes, strict=True):
+            seconds = plan.keep(key, Outcome(key, outcome.value, outcome.error))
+            if seconds:  # errors are never cached: the next load asks again
+                by_ttl.setdefault(seconds, {})[plan.cache_keys[key]] = (outcome.value,)
         for seconds, values in by_ttl.items():
             cache.set_many(values, timeout=seconds)
-    for key in keys:
-        result[key] = found[key] if key in found else fetched[key]
-    return result
+    return [plan.result() for plan in plans]
+
+
+class _Plan:
+    """One `Reads` on its way through `fan_out_together`: its cache keys and outcomes."""
+
+    def __init__(self, read: Reads) -> None:
+        self.read = read
+        self.keys = list(dict.fromkeys(read.keys))  # distinct, order kept
+        self.cache_keys: dict = {}
+        self.outcomes: dict = {}
+        self.hits = 0
+
+    def name_keys(self, prefix: str) -> None:
+        self.cache_keys = {key: f"{prefix}:{_key_text(key)}" for key in self.keys}
+
+    def take_cached(self, cached: dict) -> list:
+        """Keep the answers found in `cached`; return the keys still to fetch."""
+        missing = []
+        for key, text in self.cache_keys.items():
+            stored = cached.get(text, _ABSENT)
+            if stored is _ABSENT:
+                missing.append(key)
+            else:
+                self.outcomes[key] = Outcome(key, value=stored[0])  # a cached None is a value
+        self.hits = len(self.outcomes)
+        return missing
+
+    def keep(self, key, outcome: Outcome) -> int:
+        """Keep a fetched outcome; return the seconds to cache its value (0: not at all)."""
+        self.outcomes[key] = outcome
+        if not outcome.ok:
+            return 0
+        seconds = self.read.ttl(key, outcome.value)
+        return int(seconds) if seconds is not None and seconds > 0 else 0
+
+    def result(self) -> FanOutResult:
+        result = FanOutResult((key, self.outcomes[key]) for key in self.keys)
+        result.hits = self.hits
+        result.fetched = len(result) - self.hits
+        return result
 
 
 _ABSENT = object()
 
 
-def _scope(user, kind: str) -> str:
+def _scope(user) -> str:
+    """Return the part of a cache key that names the API, the account and the customer."""
     credentials = credentials_of(user)
     if credentials is None or not credentials.is_complete:
         raise CredentialsMissing
     account = "\0".join([api_base_url(), credentials.api_key, credentials.username])
     digest = salted_hmac("fleetadmin-fanout", account, algorithm="sha256").hexdigest()[:32]
-    return f"fanout:{kind}:{digest}:{credentials.customer_id}"
+    return f"{digest}:{credentials.customer_id}"
 
 
 def moment_text(moment: datetime | None) -> str:

@@ -392,7 +392,8 @@ FLEETADMIN_PAST_LOCATION_CACHE_SECONDS = env.int("FLEETADMIN_PAST_LOCATION_CACHE
                                                  default=2 * 86400)
 # Most location calls one route may cost (the sampling interval grows with the period).
 FLEETADMIN_ROUTE_MAX_CALLS = env.int("FLEETADMIN_ROUTE_MAX_CALLS", default=300)
-# Cars per request of the fleet map (one list call plus one location call per car).
+# Cars per request of the fleet map (one location call per car; the next batch's list call
+# rides along). The first request takes fewer (maps.services.batch_size).
 FLEETADMIN_MAP_BATCH_SIZE = env.int("FLEETADMIN_MAP_BATCH_SIZE", default=100)
 # Map tiles: URL template and attribution (HTML as the tile provider requires it).
 FLEETADMIN_TILE_URL = env.str("FLEETADMIN_TILE_URL",

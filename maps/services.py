@@ -7,8 +7,9 @@ FlinkeyError and SetupNeeded; a fan-out never raises for one car, it reports it.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import folium
@@ -18,7 +19,7 @@ from folium.utilities import camelize
 
 from cars.services import ListParams, list_query, search_filter
 from fleetadmin.dates import in_range
-from fleetadmin.fanout import fan_out_cached, location_ttl
+from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
 from fleetadmin.flinkey import client_for
 from flinkey import Car, Location, NotFoundError, Product, Query
 
@@ -120,18 +121,11 @@ def _ttl(key, _value):
     return location_ttl(key[1])
 
 
-def positions(*, user, car_ids, at: datetime | None = None, client=None,
-              timeout: float | None = None) -> tuple[dict[int, Position], int]:
-    """Return ({car id: Position}, upstream calls made) for the cars at `at` (None: now).
+def _locations(car_ids, at: datetime | None) -> Reads:
+    return Reads("location", [(car_id, at) for car_id in car_ids], _fetch_location, _ttl)
 
-    A car whose call fails is FAILED with its error; others are unaffected. A car without
-    products is NO_DEVICE; an all-null answer is NO_POSITION (a Box-only car answers that
-    too: `car_position` tells them apart with the car's products).
-    """
-    results = fan_out_cached(
-        user=user, kind="location", keys=[(car_id, at) for car_id in car_ids],
-        fetch=_fetch_location, ttl=_ttl, client=client, timeout=timeout,
-    )
+
+def _positions_of(results, at: datetime | None) -> dict[int, Position]:
     found = {}
     for (car_id, _at), outcome in results.items():
         if not outcome.ok:
@@ -142,7 +136,20 @@ def positions(*, user, car_ids, at: datetime | None = None, client=None,
             found[car_id] = Position(car_id, NO_POSITION, outcome.value, asked_at=at)
         else:
             found[car_id] = Position(car_id, LOCATED, outcome.value, asked_at=at)
-    return found, results.fetched
+    return found
+
+
+def positions(*, user, car_ids, at: datetime | None = None, client=None,
+              timeout: float | None = None) -> tuple[dict[int, Position], int]:
+    """Return ({car id: Position}, upstream calls made) for the cars at `at` (None: now).
+
+    A car whose call fails is FAILED with its error; others are unaffected. A car without
+    products is NO_DEVICE; an all-null answer is NO_POSITION (a Box-only car answers that
+    too: `car_position` tells them apart with the car's products).
+    """
+    (results,) = fan_out_together(user=user, reads=[_locations(car_ids, at)], client=client,
+                                  timeout=timeout)
+    return _positions_of(results, at), results.fetched
 
 
 def car_position(*, user, car_id: int, at: datetime | None = None) -> Position:
@@ -172,37 +179,85 @@ def get_car(*, user, car_id: int) -> Car:
 # --- the fleet ----------------------------------------------------------------------------
 
 
+# The first batch is small so the first markers show soon: the cars that fit in this many
+# rounds of the fan-out, next to the count and the next batch's list call.
+FIRST_BATCH_ROUNDS = 5
+
+
 @dataclass(frozen=True)
 class FleetBatch:
-    """One page of the customer's cars with their positions."""
+    """Cars `start`, `start + 1`, ... of the customer's cars, with their positions."""
 
     cars: tuple[Car, ...]
     positions: dict[int, Position]
-    page: int
-    has_next: bool
-    total: int | None  # counted on the first page only
+    start: int
+    next_start: int | None  # None: this was the last batch
+    total: int | None  # counted on the first batch only
     upstream_calls: int
 
 
-def fleet_batch(*, user, search: str = "", page: int = 1, at: datetime | None = None,
-                size: int | None = None) -> FleetBatch:
-    """Return page `page` of the cars matching `search` and where they are (or were at `at`).
+def batch_size(start: int) -> int:
+    """Return how many cars the batch from `start` holds (the first one fewer)."""
+    size = settings.FLEETADMIN_MAP_BATCH_SIZE
+    if start:
+        return size
+    first = settings.FLEETADMIN_FANOUT_CONCURRENCY * FIRST_BATCH_ROUNDS - 2
+    return max(1, min(size, first))
 
-    The list call (and, on page 1, a count call) raise FlinkeyError; the location calls
-    never do: a failed car is FAILED in `positions`.
+
+def fleet_batch(*, user, search: str = "", start: int = 0,
+                at: datetime | None = None) -> FleetBatch:
+    """Return the batch of cars from `start` matching `search`, where they are (or were at `at`).
+
+    The list call raises FlinkeyError; the location calls never do: a failed car is FAILED
+    in `positions`. List pages and the count are cached like current positions.
     """
-    size = size or settings.FLEETADMIN_MAP_BATCH_SIZE
-    client = client_for(user)
-    params = ListParams(search=search, page=page, page_size=size)
-    cars = client.page_cars(list_query(params), page=page, page_size=size)
-    calls = 1
-    total = None
-    if page == 1:
-        total = len(cars.items) if not cars.has_next else count_cars(client=client, search=search)
-        calls += int(cars.has_next)
-    found, fetched = positions(user=user, car_ids=[car.id for car in cars.items], at=at,
-                               client=client)
-    return FleetBatch(cars.items, found, page, cars.has_next, total, calls + fetched)
+    size = batch_size(start)
+    (listed,) = fan_out_together(user=user, reads=[_car_rows(search, start, size)])
+    (outcome,) = listed.values()
+    if not outcome.ok:
+        raise outcome.error
+    cars, more = outcome.value[:size], len(outcome.value) > size
+    next_start = start + size if more else None
+    # The positions first; in the same fan-out the count (first batch), then the next
+    # batch's cars, which the browser asks for next: they fill slots the last round of
+    # positions leaves idle, where calls of their own would cost a round trip each.
+    counting = start == 0 and more
+    ahead = [_car_count(search)] if counting else []
+    ahead += [_car_rows(search, next_start, batch_size(next_start))] if more else []
+    located, *extra = fan_out_together(
+        user=user, reads=[_locations([car.id for car in cars], at), *ahead])
+    total = len(cars) if start == 0 and not more else None
+    if counting:
+        (counted,) = extra[0].values()
+        total = counted.value if counted.ok else None  # no count: the map fills all the same
+    calls = listed.fetched + located.fetched + sum(result.fetched for result in extra)
+    return FleetBatch(cars, _positions_of(located, at), start, next_start, total, calls)
+
+
+def _car_rows(search: str, start: int, size: int) -> Reads:
+    """Cars `start` to `start + size` and one more (is there a next batch?), cached briefly."""
+    query = list_query(ListParams(search=search))
+    return Reads("map-cars", [(_search_key(search), start, size)],
+                 lambda client, key: tuple(client.list_cars(
+                     replace(query, skip=key[1], top=key[2] + 1))),
+                 _now_ttl)
+
+
+def _car_count(search: str) -> Reads:
+    """How many cars match `search`, cached like the list pages (kind map-count)."""
+    return Reads("map-count", [_search_key(search)],
+                 lambda client, _key: count_cars(client=client, search=search), _now_ttl)
+
+
+def _search_key(search: str) -> str:
+    # Hashed: a search of any length and any characters makes a short cache key of safe ones.
+    return hashlib.sha256(search.encode()).hexdigest()[:32]
+
+
+def _now_ttl(_key, _value) -> int:
+    # The car list is "now", even for a map of a past moment: kept as briefly as a position.
+    return settings.FLEETADMIN_LOCATION_CACHE_SECONDS
 
 
 def count_cars(*, client, search: str = "") -> int:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleetadmin.fanout import fan_out_cached, location_ttl, moment_text
+from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl, moment_text
 from fleetadmin.testing import make_user
 from flinkey import UpstreamTimeout
 from flinkey_sandbox import DEMO
@@ -88,6 +88,23 @@ def test_customers_and_accounts_never_share_answers(manager, flinkey_api):
     locations(manager, [(DEMO.car_id, None)])
     result = locations(other, [(DEMO.car_id, None)])
     assert result.hits == 0 and not result[(DEMO.car_id, None)].ok  # not this customer's car
+
+
+def test_kinds_fanned_out_together_keep_their_own_answers(manager, flinkey_api):
+    def reads(kind, fetch):
+        return Reads(kind, [DEMO.car_id], lambda client, key: fetch(client, key),
+                     lambda key, value: 60)
+
+    car = reads("car", lambda client, key: client.get_car(key).name)
+    where = reads("where", lambda client, key: client.get_location(key).latitude)
+    cars, places = fan_out_together(user=manager, reads=[car, where])
+    assert isinstance(cars[DEMO.car_id].value, str) and isinstance(places[DEMO.car_id].value, float)
+    assert (cars.fetched, places.fetched) == (1, 1)
+    flinkey_api.clear_requests()
+    # The same key in another kind is another answer: cached apart, never mixed up.
+    again, nothing = fan_out_together(user=manager, reads=[where, Reads("x", [], None, None)])
+    assert again[DEMO.car_id].value == places[DEMO.car_id].value and again.hits == 1
+    assert nothing == {} and flinkey_api.request_count() == 0
 
 
 def test_moment_text_is_the_apis_utc_format():

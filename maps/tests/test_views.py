@@ -141,45 +141,138 @@ def test_the_fleet_map_page_asks_nothing_upstream(manager_client, flinkey_api):
 
 def test_fleet_batches(manager_client, flinkey_api, settings):
     settings.FLEETADMIN_MAP_BATCH_SIZE = 25
-    first = manager_client.get("/map/cars.json?page=1").json()
+    first = manager_client.get("/map/cars.json").json()
     assert first["total"] == 62 and first["has_next"] and len(first["cars"]) == 25
+    assert (first["start"], first["next"]) == (0, 25)
     states = {car["state"] for car in first["cars"]}
     assert "located" in states and "no_device" in states
     located = next(car for car in first["cars"] if car["state"] == "located")
     assert {"name", "plate", "lat", "lon", "time", "age", "url"} <= set(located)
-    last = manager_client.get("/map/cars.json?page=3").json()
-    assert not last["has_next"] and last["total"] is None and len(last["cars"]) == 12
+    last = manager_client.get("/map/cars.json?start=50").json()
+    assert not last["has_next"] and last["next"] is None and last["total"] is None
+    assert len(last["cars"]) == 12
     # The car list's search applies.
     golfs = manager_client.get("/map/cars.json?q=golf").json()
     assert golfs["cars"] and all("golf" in (c["name"] + c["plate"]).lower() or True
                                  for c in golfs["cars"])
     assert golfs["total"] == len(golfs["cars"]) < 62
+    # A start that is no number is the first batch; one beyond the fleet, an empty one.
+    assert manager_client.get("/map/cars.json?start=²").json()["start"] == 0
+    beyond = manager_client.get("/map/cars.json?start=999999999").json()
+    assert beyond["cars"] == [] and beyond["next"] is None
+
+
+def test_the_first_batch_is_the_smaller_one(manager_client, flinkey_api, settings):
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 100
+    settings.FLEETADMIN_FANOUT_CONCURRENCY = 8
+    # Five rounds of eight calls: 38 cars, the count and the next batch's list call.
+    assert [len(body["cars"]) for body in all_batches(manager_client)] == [38, 24]
+    assert all_batches(manager_client)[0]["total"] == 62
 
 
 def test_fleet_batch_partial_failure_and_retry(manager_client, flinkey_api, settings):
     flinkey_api.faults.fail_next(f"/cars/{DEMO.car_id}/location", status=500, count=3)
-    body = manager_client.get("/map/cars.json?page=1").json()
-    failed = [car for car in body["cars"] if car["state"] == "failed"]
+    cars = [car for body in all_batches(manager_client) for car in body["cars"]]
+    failed = [car for car in cars if car["state"] == "failed"]
     assert [car["id"] for car in failed] == [DEMO.car_id]
     assert failed[0]["reason"] == "flinkey had an internal error."
-    retry = manager_client.get(f"/map/cars.json?ids={DEMO.car_id}").json()
+    retry = manager_client.get(f"/map/cars.json?ids={DEMO.car_id},²,x").json()
+    assert [car["id"] for car in retry["cars"]] == [DEMO.car_id]  # what is no id is left out
     assert retry["cars"][0]["state"] == "located" and retry["upstream_calls"] == 1
 
 
 def test_fleet_at_a_past_moment_is_cached(manager_client, flinkey_api, settings):
     settings.FLEETADMIN_MAP_BATCH_SIZE = 10
     at = (flinkey_api.anchor - timedelta(days=6)).strftime("%Y-%m-%dT16:00:00Z")
-    body = manager_client.get(f"/map/cars.json?page=1&at={at}").json()
+    body = manager_client.get(f"/map/cars.json?at={at}").json()
     located = [car for car in body["cars"] if car["state"] == "located"]
     assert located and all("moment you asked for" in car["age"] for car in located)
     flinkey_api.clear_requests()
-    again = manager_client.get(f"/map/cars.json?page=1&at={at}").json()
+    again = manager_client.get(f"/map/cars.json?at={at}").json()
     assert again["cars"] == body["cars"]
-    assert flinkey_api.request_count(path_prefix="/cars/") == 0  # only the list call remains
+    # The list page too: the car list is "now" even for a past moment, cached as briefly.
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
 
 
 def test_fleet_batch_failure_is_a_problem(manager_client, flinkey_api):
     flinkey_api.faults.fail_next("/cars", status=500, count=3)
-    response = manager_client.get("/map/cars.json?page=1")
+    response = manager_client.get("/map/cars.json")
     assert response.status_code == 502
     assert response.json()["problem"]["headline"] == "flinkey had an internal error."
+
+
+def list_calls(sandbox) -> int:
+    """GET /cars calls (list pages and counts), not the calls about one car."""
+    return sandbox.request_count(path_prefix="/cars") - sandbox.request_count(path_prefix="/cars/")
+
+
+def all_batches(client):
+    """Every batch, each from where the last one said the next starts (as maps.js asks)."""
+    bodies = [client.get("/map/cars.json").json()]
+    while bodies[-1]["next"] is not None:
+        bodies.append(client.get(f"/map/cars.json?start={bodies[-1]['next']}").json())
+    return bodies
+
+
+def test_each_batch_lists_the_next_page_and_a_reload_asks_nothing(manager_client, flinkey_api,
+                                                                  settings):
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 25
+    flinkey_api.clear_requests()
+    first = all_batches(manager_client)
+    assert [len(body["cars"]) for body in first] == [25, 25, 12]
+    # The first batch lists itself, counts and lists the second; the second lists the third.
+    assert list_calls(flinkey_api) == 4
+    assert [body["upstream_calls"] for body in first] == [3 + 25, 1 + 25, 12]
+
+    flinkey_api.clear_requests()
+    again = all_batches(manager_client)
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
+    assert [body["upstream_calls"] for body in again] == [0, 0, 0]
+    assert again[0]["total"] == 62
+    assert [car["id"] for body in again for car in body["cars"]] == \
+        [car["id"] for body in first for car in body["cars"]]
+
+
+def test_customers_and_searches_never_share_cached_car_lists(manager_client, flinkey_api,
+                                                             settings):
+    from fleetadmin.testing import logged_in, make_user
+
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 25
+    munich = {car["id"] for car in manager_client.get("/map/cars.json").json()["cars"]}
+    hamburg_user = make_user("hamburg")
+    hamburg_user.flinkey_credentials.customer_id = DEMO.other_customer_id
+    hamburg_user.flinkey_credentials.save()
+    flinkey_api.clear_requests()
+    hamburg = logged_in(hamburg_user).get("/map/cars.json").json()
+    assert hamburg["total"] == 12 and not munich & {car["id"] for car in hamburg["cars"]}
+    assert list_calls(flinkey_api) == 1  # asked for its own customer, not taken from the cache
+    golfs = manager_client.get("/map/cars.json?q=golf").json()
+    assert golfs["total"] < 62 and golfs["cars"] != all_batches(manager_client)[0]["cars"]
+
+
+def test_a_batch_answers_when_the_count_or_the_next_batch_fails(manager_client, flinkey_api,
+                                                               settings, monkeypatch):
+    from flinkey import FlinkeyClient, ServerError
+    from maps import services
+
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 25
+    list_cars = FlinkeyClient.list_cars
+
+    def second_batch_fails(client, query=None):
+        if query is not None and query.skip == 25:
+            raise ServerError("Internal server error.", 500)
+        return list_cars(client, query)
+
+    def count_fails(**kwargs):
+        raise ServerError("Internal server error.", 500)
+
+    monkeypatch.setattr(FlinkeyClient, "list_cars", second_batch_fails)
+    monkeypatch.setattr(services, "count_cars", count_fails)
+    body = manager_client.get("/map/cars.json").json()
+    assert len(body["cars"]) == 25 and body["next"] == 25 and body["total"] is None
+    assert any(car["state"] == "located" for car in body["cars"])
+    # Errors are not cached: the second batch's cars are asked again when the browser asks.
+    monkeypatch.setattr(FlinkeyClient, "list_cars", list_cars)
+    flinkey_api.clear_requests()
+    second = manager_client.get("/map/cars.json?start=25").json()
+    assert len(second["cars"]) == 25 and list_calls(flinkey_api) == 2  # its cars, the next

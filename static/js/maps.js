@@ -206,7 +206,7 @@
     var located = 0;
     var unlocated = 0;
     var fitted = false;
-    var failedPage = null;
+    var failedStart = null;  // where the batch that could not be loaded starts
 
     function status() {
       var failedIds = Object.keys(failed);
@@ -217,8 +217,8 @@
         ? fill(labels.progress, { done: number(done), total: number(count) })
         : fill(labels.finished, { located: number(located), total: number(count) });
       element.setAttribute("data-located", String(located));
-      failedBox.hidden = failedIds.length === 0 && failedPage === null;
-      if (failedPage !== null) {
+      failedBox.hidden = failedIds.length === 0 && failedStart === null;
+      if (failedStart !== null) {
         failedText.textContent = labels.batch_failed;
       } else if (failedIds.length) {
         failedText.textContent = fill(failedIds.length === 1 ? labels.failed_one : labels.failed,
@@ -287,16 +287,21 @@
       return base + (base.indexOf("?") >= 0 ? "&" : "?") + name + "=" + encodeURIComponent(value);
     }
 
-    function loadPage(page) {
+    // The first batch is the batch URL as it is; each answer says where the next one starts.
+    function batchUrl(start) {
+      return start ? withParam("start", start) : element.dataset.batchUrl;
+    }
+
+    function loadBatch(start) {
       element.setAttribute("aria-busy", "true");
-      get(withParam("page", page)).then(function (body) {
+      get(batchUrl(start)).then(function (body) {
         if (body.total !== null && body.total !== undefined) total = body.total;
-        failedPage = null;
+        failedStart = null;
         done += body.cars.length;
         addCars(body.cars);
         status();
-        if (body.has_next) {
-          loadPage(page + 1);
+        if (body.next !== null && body.next !== undefined) {
+          loadBatch(body.next);
         } else {
           total = done;
           status();
@@ -304,18 +309,18 @@
           element.setAttribute("data-loaded", "true");
         }
       }).catch(function () {
-        failedPage = page;
+        failedStart = start;
         status();
         element.setAttribute("aria-busy", "false");
       });
     }
 
     retry.addEventListener("click", function () {
-      if (failedPage !== null) {
-        var page = failedPage;
-        failedPage = null;
+      if (failedStart !== null) {
+        var start = failedStart;
+        failedStart = null;
         status();
-        loadPage(page);
+        loadBatch(start);
         return;
       }
       var ids = Object.keys(failed);
@@ -330,7 +335,7 @@
     });
 
     status();
-    loadPage(1);
+    loadBatch(0);
   }
 
   // --- start every map on the page, and those htmx swaps in --------------------------------

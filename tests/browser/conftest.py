@@ -2,21 +2,16 @@
 
 import os
 import re
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
+
+from tests.browser.chromium import CHROMIUM_FLAGS, chromium_path
 
 # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from
 # a thread with a running loop unless told otherwise. Only ever set for browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 
 def pytest_collection_modifyitems(items):
@@ -27,15 +22,10 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
-    finder = ROOT / "scripts" / "find-chromium"
-    found = subprocess.run([finder], capture_output=True, text=True)  # noqa: S603 - our script
-    if found.returncode != 0:
+    executable = chromium_path()
+    if executable is None:
         pytest.fail("Chromium not found: run scripts/setup --browser (or set CHROMIUM_PATH).")
-    return {
-        **browser_type_launch_args,
-        "executable_path": found.stdout.strip(),
-        "args": CHROMIUM_FLAGS,
-    }
+    return {**browser_type_launch_args, "executable_path": executable, "args": CHROMIUM_FLAGS}
 
 
 @pytest.fixture(scope="session")

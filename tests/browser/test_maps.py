@@ -125,6 +125,28 @@ def test_the_fleet_map_fills_in_batches(map_page, dashboard, settings, console_p
     assert violations(page) == [] and unexpected(console_problems) == []
 
 
+def test_a_batch_that_failed_is_retried_from_where_it_starts(map_page, dashboard, settings,
+                                                             console_problems):
+    settings.FLEETADMIN_MAP_BATCH_SIZE = 20  # 62 cars: batches from 0, 20, 40 and 60
+    page = map_page
+    second = re.compile(r"/map/cars\.json\?start=20$")
+    problem = '{"problem": {"headline": "flinkey had an internal error."}}'
+    page.route(second, lambda route: route.fulfill(status=502, content_type="application/json",
+                                                   body=problem))
+    page.goto(f"{dashboard}/map/")
+    expect(page.locator("#fleet-failed-text")).to_have_text(
+        "Part of the fleet could not be loaded.")
+    expect(page.locator("#fleet-progress-text")).to_have_text("20 of 62 cars located")
+    page.unroute(second)
+    page.get_by_role("button", name="Retry").click()
+    expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
+    expect(page.locator("#fleet-progress-text")).to_have_text(
+        re.compile(r"^\d+ of 62 cars on the map$"))
+    expect(page.locator("#fleet-failed")).to_be_hidden()
+    assert violations(page) == []
+    assert [p for p in unexpected(console_problems) if "status of 502" not in p] == []
+
+
 def test_hostile_names_stay_text(map_page, dashboard, console_problems):
     page = map_page
     # Each hostile car alone on the fleet map (the list's search applies), its popup opened.

@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -129,12 +130,15 @@ def fan_out_together(
     cached = cache.get_many([text for plan in plans for text in plan.cache_keys.values()])
     missing = [(plan, key) for plan in plans for key in plan.take_cached(cached)]
     if missing:
-        client = client or client_for(user)
+        timeout = timeout if timeout is not None else settings.FLEETADMIN_FANOUT_TIMEOUT
+        # Bound by the deadline too, so a call the fan-out gave up on does not go on retrying
+        # (or start another) after the page has its answer.
+        client = client or client_for(user, within=timeout)
         outcomes = fan_out(
             lambda item: item[0].read.fetch(client, item[1]),
             missing,
             concurrency=concurrency or settings.FLEETADMIN_FANOUT_CONCURRENCY,
-            timeout=timeout if timeout is not None else settings.FLEETADMIN_FANOUT_TIMEOUT,
+            timeout=timeout,
             deadline=client.deadline,
         )
         by_ttl: dict[int, dict[str, tuple]] = {}
@@ -210,13 +214,18 @@ def moment_text(moment: datetime | None) -> str:
 
 
 def _key_text(key) -> str:
+    # One text per key and one key per text: each part says its type (5 and "5" differ) and
+    # a str is percent-encoded whole, so no part can contain the ":" between parts (and
+    # every cache backend accepts the result).
     parts = key if isinstance(key, tuple) else (key,)
     texts = []
     for part in parts:
         if part is None or isinstance(part, datetime):
-            texts.append(moment_text(part))
-        elif isinstance(part, int | str):
-            texts.append(str(part).replace(":", "%3A").replace(" ", "%20"))
+            texts.append("t" + moment_text(part))
+        elif isinstance(part, int) and not isinstance(part, bool):
+            texts.append(f"i{part}")
+        elif isinstance(part, str):
+            texts.append("s" + quote(part, safe=""))
         else:
             raise TypeError(f"fan-out keys hold int, str, datetime or None, not {type(part)}")
     return ":".join(texts)

@@ -80,19 +80,27 @@ def credentials_of(user) -> FlinkeyCredentials | None:
     return credentials
 
 
-def client_for(user, *, customer_required: bool = True) -> FlinkeyClient:
-    """Return a client for `user`; raise SetupNeeded (CredentialsMissing, CustomerNotChosen…)."""
+def client_for(user, *, customer_required: bool = True,
+               within: float | None = None) -> FlinkeyClient:
+    """Return a client for `user`; raise SetupNeeded (CredentialsMissing, CustomerNotChosen…).
+
+    `within`: its calls (retries included) end within that many seconds, or sooner if the
+    request's budget does.
+    """
     credentials = credentials_of(user)
     if credentials is None or not credentials.is_complete:
         raise CredentialsMissing
     if customer_required and credentials.customer_id is None:
         raise CustomerNotChosen
-    return client_from(credentials)
+    return client_from(credentials, within=within)
 
 
 @sensitive_variables("credentials")
-def client_from(credentials: FlinkeyCredentials) -> FlinkeyClient:
+def client_from(credentials: FlinkeyCredentials, *, within: float | None = None) -> FlinkeyClient:
     """Return a client for stored credentials, sharing its token through the cache."""
+    seconds = budget.time_left()
+    if within is not None:
+        seconds = within if seconds is None else min(seconds, within)
     base_url = api_base_url()
     cache_key = _token_cache_key(base_url, credentials)
     return FlinkeyClient(
@@ -106,7 +114,7 @@ def client_from(credentials: FlinkeyCredentials) -> FlinkeyClient:
         token_guard=lambda fetch, usable: _guarded_fetch(cache_key, fetch, usable),
         on_call=logs.record_upstream_call,
         timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
-        budget=budget.time_left(),
+        budget=seconds,
         verify=ca_bundle(),
     )
 

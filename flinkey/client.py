@@ -110,8 +110,10 @@ class FlinkeyClient:
             raise ValueError("get_retries must be a non-negative int")
         if not _seconds_or_none(backoff_factor, allow_zero=True) or backoff_factor is None:
             raise ValueError("backoff_factor must be seconds >= 0")
-        if not _seconds_or_none(budget, allow_zero=False):
-            raise ValueError("budget must be None or seconds > 0")
+        # 0 is a budget already spent (a web request's last seconds gone): every call then
+        # raises UpstreamTimeout without sending anything.
+        if not _seconds_or_none(budget, allow_zero=True):
+            raise ValueError("budget must be None or seconds >= 0")
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._username = username

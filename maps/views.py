@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from cars.templatetags.car_rows import car_url
+from cars.links import car_url
 from cars.views import UPSTREAM_ERRORS, car_problem
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment

@@ -6,9 +6,9 @@ and the list page is the page whose cost next to its single upstream call is mea
 (`benchmarks/round_trips.py`). Here every value from the car or the catalogue still goes
 through `html.escape` (what Django's `escape` does underneath), once.
 
-What every row repeats is made once per render (`_Kit`): `{% url %}` and `{% translate %}`
-cost a URL resolver walk and a catalogue lookup each time; a car's URLs differ only in its
-id, and a row's labels only by language.
+What every row repeats is made once per language and URLconf (`_kit`): `{% url %}` and
+`{% translate %}` cost a URL resolver walk and a catalogue lookup each time; a car's URLs
+differ only in its id (cars.links), and a row's labels only by language.
 """
 
 from __future__ import annotations
@@ -18,25 +18,16 @@ from functools import lru_cache
 from html import escape
 
 from django import template
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from cars.links import url_parts
+
 register = template.Library()
 
-# Stands in for the car id in the one reversed URL per name; digits, so <int:...> accepts it.
-_PLACEHOLDER = "918273645"
 _NONE = "—"  # an empty field
-
-
-@lru_cache(maxsize=64)
-def _url_parts(name: str, prefix: str, urlconf: object) -> tuple[str, str]:
-    url = reverse(name, args=[int(_PLACEHOLDER)], urlconf=urlconf)
-    head, found, tail = url.partition(_PLACEHOLDER)
-    if not found or _PLACEHOLDER in tail:
-        raise ValueError(f"cannot template the URL of {name!r}")
-    return head, tail
 
 
 @lru_cache(maxsize=16)
@@ -72,7 +63,7 @@ class _Kit:
 def _kit(language: str | None, prefix: str, urlconf: object) -> _Kit:
     return _Kit(
         labels={key: escape(text) for key, text in _labels(language).items()},
-        urls={name: tuple(escape(part) for part in _url_parts(name, prefix, urlconf))
+        urls={name: tuple(escape(part) for part in url_parts(name, prefix, urlconf))
               for name in ("cars:detail", "cars:edit", "cars:delete")},
     )
 

@@ -1,5 +1,6 @@
 """fleetadmin.fanout against the sandbox: cached answers, partial results, nothing stale."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -81,6 +82,18 @@ def test_a_slow_car_never_holds_the_batch(manager, flinkey_api):
     assert result[(DEMO.iq_only_car_id, None)].ok
 
 
+def test_a_call_given_up_on_does_not_retry_after_the_deadline(manager, flinkey_api):
+    # The call hangs past the fan-out's deadline, then meets a 500 that a GET would retry:
+    # the page has its answer by then, so flinkey must not be asked again.
+    path = f"/cars/{DEMO.car_id}/location"
+    flinkey_api.faults.hang_next(path, seconds=1.0)
+    flinkey_api.faults.fail_next(path, status=500, count=3)
+    result = locations(manager, [(DEMO.car_id, None)], timeout=0.5)
+    assert isinstance(result[(DEMO.car_id, None)].error, UpstreamTimeout)
+    time.sleep(1.5)  # the hang is over and a retry, if any, would have been sent
+    assert flinkey_api.request_count(path_prefix=path) == 1
+
+
 def test_customers_and_accounts_never_share_answers(manager, flinkey_api):
     other = make_user("hamburg")
     other.flinkey_credentials.customer_id = DEMO.other_customer_id
@@ -113,3 +126,15 @@ def test_moment_text_is_the_apis_utc_format():
     assert moment_text(berlin).endswith("Z") and moment_text(None) == "now"
     with pytest.raises(ValueError):
         moment_text(datetime(2025, 3, 4))
+
+
+def test_distinct_keys_never_share_a_cache_entry():
+    from fleetadmin.fanout import _key_text
+
+    keys = [5, "5", "a:b", "a%3Ab", ("a", "b"), "a b", "now", None, "True",
+            (1, None), (1, "now")]
+    texts = [_key_text(key) for key in keys]
+    assert len(set(texts)) == len(texts)
+    assert all(" " not in text for text in texts)
+    with pytest.raises(TypeError):
+        _key_text(True)

@@ -90,6 +90,19 @@ def test_every_call_of_a_request_shares_one_time_budget(manager_client, flinkey_
     assert elapsed < 2  # the budget, not the 5 s read timeout, nor three tries of it
 
 
+def test_a_request_whose_budget_is_spent_says_so_and_sends_nothing(
+    manager_client, flinkey_api, monkeypatch
+):
+    # A client built after the request's budget ran out (time_left() == 0) was a ValueError,
+    # so a 500: it is the timeout page, and nothing goes upstream.
+    from fleetadmin import flinkey as fleetadmin_flinkey
+
+    monkeypatch.setattr(fleetadmin_flinkey.budget, "time_left", lambda: 0.0)
+    response = manager_client.get(reverse("cars:list"))
+    assert response.status_code == 504
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
+
+
 def test_pages_of_a_signed_in_person_are_not_stored(manager_client):
     response = manager_client.get(reverse("cars:list"))
     assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]

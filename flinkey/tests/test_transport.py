@@ -504,6 +504,15 @@ def test_budget_bookkeeping(make_client):
     limited = make_client(budget=5)
     assert 4 < limited.time_left() <= 5
     assert limited.deadline == pytest.approx(time.monotonic() + limited.time_left(), abs=0.05)
-    for bad in (0, -1, True, "5", float("nan")):
+    for bad in (-1, True, "5", float("nan")):
         with pytest.raises(ValueError, match="budget"):
             make_client(budget=bad)
+
+
+def test_a_budget_of_zero_is_spent_from_the_start(make_client, sandbox):
+    # What a web request whose upstream budget is used up builds: a client that says so.
+    client = make_client(budget=0)
+    assert client.time_left() == 0
+    with pytest.raises(UpstreamTimeout):
+        client.list_cars()
+    assert sandbox.requests == []

@@ -77,8 +77,7 @@ def main(argv=None) -> int:
                         help="FLINKEY_READ_TIMEOUT for the dashboard (hangs last longer)")
     args = parser.parse_args(argv)
 
-    from benchmarks.netdelay import DelayProxy
-    from benchmarks.round_trips import address_of
+    from benchmarks.netdelay import DelayProxy, address_of
     from flinkey_sandbox import DEMO, Sandbox
     from flinkey_sandbox.tls import make_certificates
 
@@ -86,7 +85,7 @@ def main(argv=None) -> int:
     workdir = Path(work.name)
     tls = make_certificates(workdir / "tls")
     sandbox = Sandbox(tls=(tls.cert, tls.key)).start()
-    proxy = DelayProxy(address_of(sandbox), rtt=args.rtt).start()
+    proxy = DelayProxy(address_of(sandbox.url), rtt=args.rtt).start()
     from cryptography.fernet import Fernet
 
     env = {

@@ -22,7 +22,15 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["DelayProxy"]
+__all__ = ["DelayProxy", "address_of"]
+
+
+def address_of(url: str) -> tuple[str, int]:
+    """(host, port) of a server's base URL, e.g. a sandbox's: what DelayProxy forwards to."""
+    from urllib.parse import urlsplit
+
+    split = urlsplit(url)
+    return split.hostname, split.port
 
 
 @dataclass

@@ -21,14 +21,11 @@ __all__ = ["RemoteUpstream"]
 
 def _serve(conn, rtt: float, extra_cars: int, tls: tuple[str, str] | None) -> None:
     """The child: start the sandbox and its proxy, say where, then answer questions."""
-    from urllib.parse import urlsplit
-
-    from benchmarks.netdelay import DelayProxy
+    from benchmarks.netdelay import DelayProxy, address_of
     from flinkey_sandbox import Sandbox
 
     sandbox = Sandbox(extra_cars=extra_cars, tls=tls).start()
-    split = urlsplit(sandbox.url)
-    proxy = DelayProxy((split.hostname, split.port), rtt=rtt).start()
+    proxy = DelayProxy(address_of(sandbox.url), rtt=rtt).start()
     conn.send(("https" if tls else "http", proxy.port))
     try:
         while True:

@@ -38,20 +38,27 @@ def page_size() -> int:
 
 # --- cursor and filters -------------------------------------------------------------------
 
-_CURSOR = re.compile(r"(\d{8}T\d{6}\.\d{6})Z_(\d{1,10})")
+# UTC to the microsecond, and the API's seventh fraction digit when it has one; then the id.
+_CURSOR = re.compile(r"(\d{8}T\d{6}\.\d{6})(\d?)Z_(\d{1,10})")
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a page starts: events older than `utc`, or as old with an id below `id`."""
+    """Where a page starts: events older than `utc`, or as old with an id below `id`.
+
+    `ticks`: the seventh fraction digit of the last event's utcDateTime (.NET keeps 100 ns),
+    which `utc` cannot hold. Without it, an event in the same microsecond as the page's
+    last one, or tied with it at a lower id, would fall between the two pages.
+    """
 
     utc: datetime
     id: int
+    ticks: int = 0
 
     @classmethod
     def after(cls, event: Event) -> "Cursor":
         """Return the cursor of the page following `event`."""
-        return cls(event.utc_date_time.astimezone(UTC), event.id)
+        return cls(event.utc_date_time.astimezone(UTC), event.id, event.utc_ticks)
 
     @classmethod
     def parse(cls, text: object) -> "Cursor | None":
@@ -63,16 +70,18 @@ class Cursor:
             moment = datetime.strptime(match[1], "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
         except ValueError:
             return None
-        return cls(moment, int(match[2]))
+        return cls(moment, int(match[3]), int(match[2] or 0))
 
     def token(self) -> str:
-        """Return the cursor as the URL's `before` value (UTC, microseconds, id)."""
-        return f"{self.utc.astimezone(UTC):%Y%m%dT%H%M%S.%f}Z_{self.id}"
+        """Return the cursor as the URL's `before` value (UTC to 100 ns, id)."""
+        ticks = str(self.ticks) if self.ticks else ""
+        return f"{self.utc.astimezone(UTC):%Y%m%dT%H%M%S.%f}{ticks}Z_{self.id}"
 
     def expression(self) -> odata.Expr:
         """Return `utcDateTime lt T or (utcDateTime eq T and id lt N)`."""
-        return odata.lt("utc_date_time", self.utc) | (
-            odata.eq("utc_date_time", self.utc) & odata.lt("id", self.id)
+        moment = odata.Instant(self.utc, self.ticks) if self.ticks else self.utc
+        return odata.lt("utc_date_time", moment) | (
+            odata.eq("utc_date_time", moment) & odata.lt("id", self.id)
         )
 
 

@@ -87,6 +87,8 @@ def map_url(event: Event) -> str | None:
     """Return the car's map at the event's moment, or None for an event without position."""
     if event.latitude is None or event.longitude is None:
         return None
+    if event.latitude == 0 and event.longitude == 0:
+        return None  # "0, 0" is what an app without a location fix sends; no car is there
     at = event.utc_date_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return reverse("maps:car", args=[event.car_id]) + "?" + urlencode({"at": at})
 

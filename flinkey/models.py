@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from .errors import ProtocolError
+from .odata import Instant
 
 __all__ = ["Car", "Customer", "Event", "Location", "Page", "Product"]
 
@@ -124,6 +125,9 @@ class Event:
     user_agent: str | None
     latitude: float | None
     longitude: float | None
+    # utcDateTime's seventh fraction digit (100 ns), which `utc_date_time` cannot hold: a
+    # timeline's cursor needs the exact moment (odata.Instant).
+    utc_ticks: int = 0
 
     @classmethod
     def from_api(cls, data: object) -> Event:
@@ -142,7 +146,13 @@ class Event:
             user_agent=_str(d, "userAgent"),
             latitude=_float(d, "latitude"),
             longitude=_float(d, "longitude"),
+            utc_ticks=_seventh_digit(d["utcDateTime"]),
         )
+
+    @property
+    def utc_instant(self) -> Instant:
+        """`utc_date_time` to the 100 ns the API keeps, for comparing with its values."""
+        return Instant(self.utc_date_time, self.utc_ticks)
 
 
 @dataclass(frozen=True)
@@ -260,6 +270,15 @@ def _local(d: dict[str, Any], key: str) -> datetime | None:
     except ValueError:
         raise ProtocolError(f"{key!r} is not a date-time: {value!r}", 200) from None
     return None if parsed.year <= 1 else parsed.replace(tzinfo=None)
+
+
+_FRACTION = re.compile(r"T\d{2}:\d{2}:\d{2}[.,](\d+)")
+
+
+def _seventh_digit(value: str) -> int:
+    # An offset is whole minutes, so converting to UTC leaves the fraction's digits as they are.
+    match = _FRACTION.search(value)
+    return int(match[1][6]) if match and len(match[1]) > 6 else 0
 
 
 def _fromiso(value: str) -> datetime:

@@ -16,6 +16,7 @@ from decimal import Decimal
 
 __all__ = [
     "Expr",
+    "Instant",
     "Query",
     "Term",
     "contains",
@@ -57,6 +58,26 @@ def field_name(name: str) -> str:
     return first + "".join(part.capitalize() for part in rest)
 
 
+@dataclass(frozen=True)
+class Instant:
+    """A UTC moment to 100 ns, as .NET keeps it; a datetime stops at the microsecond.
+
+    `ticks` is the seventh fraction digit (0–9 hundreds of nanoseconds beyond `moment`'s
+    microsecond). Comparing with the API's own value needs it: `lt` a moment cut to the
+    microsecond would leave out what lies in the same microsecond.
+    """
+
+    moment: datetime
+    ticks: int = 0
+
+    def __post_init__(self) -> None:
+        if self.moment.tzinfo is None:
+            raise ValueError("an Instant must be timezone-aware")
+        ticks = self.ticks
+        if isinstance(ticks, bool) or not isinstance(ticks, int) or not 0 <= ticks <= 9:
+            raise ValueError("ticks must be an int from 0 to 9")
+
+
 def literal(value: object) -> str:
     """Return `value` as an OData literal; raises TypeError/ValueError for what has none."""
     if value is None:
@@ -73,6 +94,8 @@ def literal(value: object) -> str:
         # repr() is the shortest exact form, but it switches to exponents (1e-07); OData
         # wants a plain decimal, which Decimal formats exactly.
         return format(Decimal(repr(value)) if isinstance(value, float) else value, "f")
+    if isinstance(value, Instant):
+        return value.moment.astimezone(UTC).strftime(f"%Y-%m-%dT%H:%M:%S.%f{value.ticks}Z")
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("a datetime in a filter must be timezone-aware")

@@ -27,9 +27,11 @@ def test_an_event_with_its_car_map_and_day(manager_client, flinkey_api, clean_ca
     assert "2026-03-10 22:30:00 UTC" in html
 
 
-def test_without_a_position(manager_client, flinkey_api, clean_car):
-    event_id = add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC), latitude=None,
-                         longitude=None)
+@pytest.mark.parametrize(("latitude", "longitude"), [(None, None), (0, 0), (0.0, 0.0)])
+def test_without_a_position(manager_client, flinkey_api, clean_car, latitude, longitude):
+    # 0, 0 is what an app without a location fix sends: not a place to show on a map.
+    event_id = add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC),
+                         latitude=latitude, longitude=longitude)
     html = manager_client.get(f"/events/{event_id}/").content.decode()
     assert "no position" in html and "event-map" not in html
 

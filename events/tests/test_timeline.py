@@ -258,3 +258,32 @@ def test_the_demo_car(manager_client, flinkey_api):
     response = manager_client.get(f"/cars/{DEMO.car_id}/events/")
     assert response.status_code == 200
     assert len(event_ids(response.content.decode())) == 50
+
+
+def test_the_cursor_keeps_the_seventh_digit_the_api_sends():
+    # .NET keeps 100 ns; a cursor cut to the microsecond would drop the events that share
+    # the page's last microsecond (or its moment, at a lower id) between two pages.
+    from events.services import Cursor
+    from flinkey import Event
+
+    last = Event.from_api({"id": 41, "carId": CAR, "type": "CarOpened",
+                           "utcDateTime": "2026-03-10T12:00:01.2345678Z"})
+    cursor = Cursor.after(last)
+    assert cursor.token() == "20260310T120001.2345678Z_41"
+    assert Cursor.parse(cursor.token()) == cursor
+    assert str(cursor.expression()) == (
+        "utcDateTime lt 2026-03-10T12:00:01.2345678Z or "
+        "utcDateTime eq 2026-03-10T12:00:01.2345678Z and id lt 41")
+    whole = Event.from_api({"id": 42, "carId": CAR, "type": "CarOpened",
+                            "utcDateTime": "2026-03-10T12:00:01.234567Z"})
+    assert Cursor.after(whole).token() == "20260310T120001.234567Z_42"  # as before
+
+
+def test_a_cursor_in_100_ns_is_sent_as_such(manager_client, flinkey_api, clean_car):
+    add_event(flinkey_api, at=T0)
+    response = manager_client.get(URL + "?before=20260310T120000.0000005Z_5",
+                                  headers=hx("timeline-more"))
+    assert response.status_code == 200
+    assert flinkey_api.requests[-1].query["$filter"] == (
+        "utcDateTime lt 2026-03-10T12:00:00.0000005Z or "
+        "utcDateTime eq 2026-03-10T12:00:00.0000005Z and id lt 5")

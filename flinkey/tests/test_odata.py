@@ -295,3 +295,15 @@ def test_sandbox_contains_round_trip(client, all_cars, needle):
     assert [car.id for car in found] == [
         car.id for car in all_cars if needle.lower() in car.name.lower()
     ]
+
+
+def test_an_instant_keeps_the_seventh_fraction_digit():
+    Instant, literal = odata.Instant, odata.literal
+    moment = datetime(2026, 3, 10, 13, 0, 1, 234567, tzinfo=timezone(timedelta(hours=1)))
+    assert literal(Instant(moment, 8)) == "2026-03-10T12:00:01.2345678Z"
+    assert literal(Instant(moment.astimezone(UTC))) == "2026-03-10T12:00:01.2345670Z"
+    for bad in (-1, 10, True, 1.5):
+        with pytest.raises(ValueError, match="ticks"):
+            Instant(moment, bad)
+    with pytest.raises(ValueError, match="aware"):
+        Instant(datetime(2026, 3, 10))

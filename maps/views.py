@@ -93,13 +93,14 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
         context["map_problem"] = car_problem(error)
         return context, context["map_problem"].status
     context["position"] = position
+    loc = position.location
+    # An answer without a position may still carry the odometer (each field may be null).
+    if loc is not None and loc.odometer_recorded_at:
+        context["odometer_time"] = local_time(loc.odometer_recorded_at)
     if position.state == LOCATED:
-        loc = position.location
         context.update(
             fix_time=local_time(loc.recorded_at) if loc.recorded_at else "",
             fix_age=age_text(loc.recorded_at) if loc.recorded_at else "",
-            odometer_time=local_time(loc.odometer_recorded_at)
-            if loc.odometer_recorded_at else "",
             offset=offset_text(position.offset),
             map_data={
                 "config": services.map_config(center=(loc.latitude, loc.longitude), zoom=14),

@@ -276,3 +276,56 @@ def test_a_batch_answers_when_the_count_or_the_next_batch_fails(manager_client, 
     flinkey_api.clear_requests()
     second = manager_client.get("/map/cars.json?start=25").json()
     assert len(second["cars"]) == 25 and list_calls(flinkey_api) == 2  # its cars, the next
+
+
+# No GPS fix, but an odometer: the API's types allow each field to be null on its own.
+NO_FIX = {"latitude": None, "longitude": None, "date": None,
+          "odometerDate": "2026-11-28T10:00:00Z", "odometer": "37772.3"}
+
+
+def answer_with(monkeypatch, body):
+    """Every location call answers `body` (parsed as the client parses the API's answer)."""
+    from flinkey import FlinkeyClient, Location
+
+    monkeypatch.setattr(FlinkeyClient, "get_location",
+                        lambda client, car_id, at=None: Location.from_api(body))
+
+
+def test_an_odometer_without_a_position_is_shown(manager_client, flinkey_api, monkeypatch):
+    answer_with(monkeypatch, NO_FIX)
+    response = manager_client.get(car_map(DEMO.iq_only_car_id, "panel=1"), headers=hx("car-map"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No position reported yet." in html
+    # 10:00 UTC is 11:00 in Berlin (the user's zone), in winter CET.
+    assert re.search(r'id="odometer">37,772.3 km <span class="hint">\(2026-11-28 11:00 CET\)',
+                     html), html
+    assert 'data-map="car"' not in html  # no position: no map
+
+
+def test_an_odometer_without_a_position_at_a_moment(manager_client, flinkey_api, monkeypatch):
+    answer_with(monkeypatch, NO_FIX)
+    html = manager_client.get(
+        car_map(DEMO.iq_only_car_id, "at=2026-11-28T10:05:00Z")).content.decode()
+    assert "No position stored near this moment." in html
+    assert "37,772.3 km" in html and "2026-11-28 11:00 CET" in html
+
+
+def test_the_route_counts_odometer_readings_without_a_position(manager_client, flinkey_api):
+    from flinkey_sandbox.state import History
+
+    # Every 10 minutes; the first and last samples have no fix but an odometer: the
+    # odometer counted 20 km, the located samples alone only 10.
+    end = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    first = int((end - timedelta(hours=3)).timestamp())
+    history = History()
+    for i in range(19):
+        fixed = 0 < i < 18  # 1005.0 to 1015.0 km; without a fix 1000.0 and 1020.0
+        odometer = 1005.0 + (i - 1) * 10 / 16 if fixed else 1000.0 + i * 20 / 18
+        history.append(first + 600 * i, 48.1 + i / 1000 if fixed else None,
+                       11.5 if fixed else None, odometer)
+    flinkey_api.store.locations[DEMO.iq_only_car_id] = history
+    html = manager_client.get(car_map(DEMO.iq_only_car_id, "period=24h"),
+                              headers=hx("car-route")).content.decode()
+    assert "17 positions" in html
+    assert "20.0 km driven (odometer)" in html, html

@@ -329,3 +329,43 @@ def test_the_route_counts_odometer_readings_without_a_position(manager_client, f
                               headers=hx("car-route")).content.decode()
     assert "17 positions" in html
     assert "20.0 km driven (odometer)" in html, html
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "2026-11-28 20:10 CET"),
+                                                     ("de", "28.11.2026 20:10 CET")])
+def test_local_time_is_how_the_app_writes_times(language, expected):
+    from datetime import UTC, datetime
+
+    from django.utils import formats, translation
+
+    from maps.views import local_time
+
+    with translation.override(language):
+        with timezone.override("Europe/Berlin"):
+            assert local_time(datetime(2026, 11, 28, 19, 10, tzinfo=UTC)) == expected
+        for zone in ("Europe/Berlin", "America/New_York", "UTC"):
+            with timezone.override(zone):
+                for moment in (datetime(2025, 3, 4, 15, 5, 9, tzinfo=UTC),
+                               datetime(2025, 7, 4, 23, 59, tzinfo=UTC),
+                               datetime(987, 1, 2, 3, 4, tzinfo=UTC)):
+                    local = timezone.localtime(moment)
+                    assert local_time(moment) == (
+                        formats.date_format(local, "SHORT_DATETIME_FORMAT") + " "
+                        + formats.date_format(local, "T"))
+
+
+def test_local_time_falls_back_to_django_for_other_formats(monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.utils import dateformat, formats
+
+    from maps import views
+
+    assert views._fast_pattern("d.m.Y H:i") == "{0:%d}.{0:%m}.{1:04d} {0:%H}:{0:%M}"
+    moment = datetime(2026, 11, 28, 19, 10, tzinfo=UTC)
+    for other in ("j. N Y, P", r"Y-m-d \a\t H:i"):
+        assert views._fast_pattern(other) is None
+        monkeypatch.setattr(formats, "get_format", lambda name, other=other: other)
+        with timezone.override("Europe/Berlin"):
+            expected = dateformat.format(timezone.localtime(moment), other) + " CET"
+            assert views.local_time(moment) == expected

@@ -6,6 +6,7 @@ every popup with textContent: names are data, never markup or code.
 """
 
 import functools
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
@@ -83,6 +84,39 @@ def offset_text(offset) -> str:
     if seconds > 0:
         return _("sample %(span)s after the moment you asked for") % {"span": span}
     return _("sample %(span)s before the moment you asked for") % {"span": span}
+
+
+def replay_clock(start, end) -> dict:
+    """Return what the replay needs to write any moment from `start` to `end` as local_time does.
+
+    `format`: the language's SHORT_DATETIME_FORMAT if it uses only d, m, Y, H and i (else
+    None: the replay shows the samples' own times); `zones`: [from epoch ms, UTC offset in
+    ms, abbreviation] for each offset the user's zone has in the period (two across a
+    daylight-saving change). The browser's Intl cannot do this: it writes its own locale's
+    format, and "GMT+1" where Django writes "CET".
+    """
+    django_format = formats.get_format("SHORT_DATETIME_FORMAT")
+    zone = timezone.get_current_timezone()
+
+    def offset_at(moment):
+        local = moment.astimezone(zone)
+        return int(local.utcoffset().total_seconds() * 1000), local.tzname()
+
+    zones = [[int(start.timestamp() * 1000), *offset_at(start)]]
+    step = timedelta(minutes=15)  # zones change offsets on quarter hours (UTC)
+    moment = start
+    while moment < end:
+        following = min(moment + step, end)
+        if offset_at(following) != tuple(zones[-1][1:]):
+            # The change lies in (low, high]; zones change on whole seconds.
+            low, high = moment.replace(microsecond=0), following
+            while high - low > timedelta(seconds=1):
+                middle = low + timedelta(seconds=(high - low).total_seconds() // 2)
+                low, high = (middle, high) if offset_at(middle) == tuple(zones[-1][1:]) \
+                    else (low, middle)
+            zones.append([int(high.timestamp() * 1000), *offset_at(high)])
+        moment = following
+    return {"format": django_format if _fast_pattern(django_format) else None, "zones": zones}
 
 
 def _zone_name() -> str:
@@ -170,8 +204,10 @@ def _route_context(request, car_id: int) -> tuple[dict, int]:
 
 
 def _route_json(route) -> dict:
-    points = [[p.latitude, p.longitude, int(p.recorded_at.timestamp() * 1000), p.odometer]
-              for p in route.points]
+    # Each sample's time as the page writes times (the user's zone, the language's format):
+    # the replay shows these, the browser's Intl would write its own locale's format.
+    points = [[p.latitude, p.longitude, int(p.recorded_at.timestamp() * 1000), p.odometer,
+               local_time(p.recorded_at)] for p in route.points]
     return {
         "config": services.map_config(
             center=(points[0][0], points[0][1]) if points else (48.137, 11.576)),
@@ -183,7 +219,8 @@ def _route_json(route) -> dict:
                   for s in route.stops],
         "start_label": _("Start"),
         "end_label": _("End"),
-        "zone": _zone_name(),
+        "clock": replay_clock(route.points[0].recorded_at, route.points[-1].recorded_at)
+        if route.points else None,
     }
 
 

@@ -369,3 +369,48 @@ def test_local_time_falls_back_to_django_for_other_formats(monkeypatch):
         with timezone.override("Europe/Berlin"):
             expected = dateformat.format(timezone.localtime(moment), other) + " CET"
             assert views.local_time(moment) == expected
+
+
+@pytest.mark.parametrize(("language", "zone", "written"), [
+    ("en", "Europe/Berlin", r"\d{4}-\d\d-\d\d \d\d:\d\d CES?T"),
+    ("de", "America/New_York", r"\d\d\.\d\d\.\d{4} \d\d:\d\d E[SD]T"),
+])
+def test_route_samples_carry_their_time_as_the_app_writes_it(manager, flinkey_api, language,
+                                                             zone, written):
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from fleetadmin import services as fleet_services
+    from fleetadmin.testing import logged_in
+    from maps.views import local_time
+
+    fleet_services.save_preferences(user=manager, language=language, time_zone=zone)
+    html = logged_in(manager).get(car_map(DEMO.car_id, "period=24h"),
+                                  headers=hx("car-route")).content.decode()
+    points = data_of(html, "car-route-data")["points"]
+    assert points
+    with translation.override(language), timezone.override(zone):
+        for point in points:
+            assert point[4] == local_time(datetime.fromtimestamp(point[2] / 1000, UTC))
+            assert re.fullmatch(written, point[4]), point[4]
+
+
+def test_the_replay_clock_knows_the_zones_offsets_and_the_format():
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from maps.views import replay_clock
+
+    # Berlin leaves summer time at 01:00 UTC on 25 October 2026.
+    start, end = datetime(2026, 10, 24, 12, 7, tzinfo=UTC), datetime(2026, 10, 26, tzinfo=UTC)
+    change = datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+    with translation.override("de"), timezone.override("Europe/Berlin"):
+        clock = replay_clock(start, end)
+        assert clock["format"] == "d.m.Y H:i"
+        assert clock["zones"] == [[int(start.timestamp() * 1000), 7_200_000, "CEST"],
+                                  [int(change.timestamp() * 1000), 3_600_000, "CET"]]
+    with translation.override("en"), timezone.override("Asia/Kolkata"):
+        assert replay_clock(start, end) == {
+            "format": "Y-m-d H:i", "zones": [[int(start.timestamp() * 1000), 19_800_000, "IST"]]}

@@ -89,10 +89,31 @@
     var car = L.circleMarker(path[0], { radius: 7, className: "map-car", weight: 3, fillOpacity: 1 })
       .addTo(map);
     var controls = document.querySelector('[data-replay="' + element.id + '"]');
-    if (controls) replay(controls, map, car, points, data.zone);
+    if (controls) replay(controls, map, car, points, data.clock);
   }
 
-  function replay(controls, map, car, points, zone) {
+  function pad(value, width) {
+    var text = String(value);
+    while (text.length < width) text = "0" + text;
+    return text;
+  }
+
+  // Moment t (epoch ms) as the server writes times (maps.views.replay_clock): its format's
+  // d, m, Y, H and i, in the user's zone at t, and the zone's abbreviation.
+  function clockText(clock, t) {
+    var zone = clock.zones[0];
+    clock.zones.forEach(function (z) { if (z[0] <= t) zone = z; });
+    var wall = new Date(t + zone[1]);  // read with the UTC getters: the zone's wall clock
+    var parts = {
+      d: pad(wall.getUTCDate(), 2), m: pad(wall.getUTCMonth() + 1, 2),
+      Y: pad(wall.getUTCFullYear(), 4), H: pad(wall.getUTCHours(), 2),
+      i: pad(wall.getUTCMinutes(), 2),
+    };
+    return clock.format.replace(/[dmYHi]/g, function (c) { return parts[c]; }) + " " + zone[2];
+  }
+
+  // points: [lat, lon, epoch ms, odometer, the sample's time as the server writes times].
+  function replay(controls, map, car, points, clock) {
     var play = controls.querySelector("#replay-play");
     var speed = controls.querySelector("#replay-speed");
     var scrub = controls.querySelector("#replay-scrub");
@@ -103,32 +124,35 @@
     var now = start;
     var playing = false;
     var last = null;
-    var format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
-    });
     scrub.max = String(Math.ceil(span / 60000));  // one step per minute of the route
 
-    function positionAt(t) {
+    // The index of the last sample at or before t (0 before the first).
+    function sampleAt(t) {
       var lo = 0;
       var hi = points.length - 1;
-      if (t <= points[0][2]) return [points[0][0], points[0][1]];
-      if (t >= points[hi][2]) return [points[hi][0], points[hi][1]];
+      if (t >= points[hi][2]) return hi;
       while (hi - lo > 1) {
         var mid = (lo + hi) >> 1;
         if (points[mid][2] <= t) lo = mid; else hi = mid;
       }
-      var a = points[lo];
-      var b = points[hi];
-      var f = (t - a[2]) / Math.max(b[2] - a[2], 1);
+      return lo;
+    }
+
+    function positionAt(t, i) {
+      var a = points[i];
+      var b = points[Math.min(i + 1, points.length - 1)];
+      var f = Math.min(Math.max((t - a[2]) / Math.max(b[2] - a[2], 1), 0), 1);
       return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f];
     }
 
     function show(follow) {
-      var latlng = positionAt(now);
+      var i = sampleAt(now);
+      var latlng = positionAt(now, i);
       car.setLatLng(latlng);
       scrub.value = String(Math.round((now - start) / 60000));
-      output.textContent = format.format(new Date(now));
+      // In the user's zone and the app's format, never the browser's; without a clock (a
+      // format the script cannot write) the time of the sample last passed.
+      output.textContent = clock && clock.format ? clockText(clock, now) : points[i][4];
       // The map follows the car when it leaves the middle of the view.
       if (follow && !map.getBounds().pad(-0.2).contains(latlng)) map.panTo(latlng);
     }

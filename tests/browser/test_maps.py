@@ -64,6 +64,12 @@ def test_the_car_page_shows_where_it_is(map_page, dashboard, console_problems):
     assert violations(page) == [] and unexpected(console_problems) == []
 
 
+def first_sample_time(page):
+    """The route's first sample's time as the server wrote it (where the replay starts)."""
+    return page.evaluate(
+        "JSON.parse(document.getElementById('car-route-data').textContent).points[0][4]")
+
+
 def test_where_was_it_and_the_route_replay(map_page, dashboard, flinkey_api, console_problems):
     page = map_page
     page.goto(f"{dashboard}/cars/{DEMO.car_id}/map/")
@@ -85,8 +91,11 @@ def test_where_was_it_and_the_route_replay(map_page, dashboard, flinkey_api, con
     expect(page.locator("#car-route-canvas path.map-path")).to_have_count(1)
     expect(page.locator("#car-route-canvas path.map-start")).to_have_count(1)
     expect(page.locator("#car-route-canvas path.map-end")).to_have_count(1)
+    # Times as the app writes them, in the user's zone (not the browser's locale or zone).
+    written = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d CES?T$")
+    expect(page.locator("#replay-time")).to_have_text(first_sample_time(page))
+    expect(page.locator("#replay-time")).to_have_text(written)
     time_before = page.locator("#replay-time").text_content()
-    assert re.search(r"\d\d:\d\d", time_before)
     page.get_by_label("Speed").select_option("20")
     page.get_by_role("button", name="Play").click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
@@ -99,6 +108,29 @@ def test_where_was_it_and_the_route_replay(map_page, dashboard, flinkey_api, con
     page.keyboard.press("ArrowRight")
     assert int(page.locator("#replay-scrub").input_value()) > value
     assert page.locator("#replay-time").text_content() != time_before
+    expect(page.locator("#replay-time")).to_have_text(written)
+    assert violations(page) == [] and unexpected(console_problems) == []
+
+
+def test_the_replay_writes_times_in_the_users_language_and_zone(map_page, dashboard,
+                                                                console_problems):
+    from django.contrib.auth import get_user_model
+
+    from fleetadmin import services
+
+    # The browser is American English in Berlin's zone or the machine's; the user is not.
+    services.save_preferences(user=get_user_model().objects.get(username="fm"), language="de",
+                              time_zone="America/New_York")
+    page = map_page
+    page.goto(f"{dashboard}/cars/{DEMO.car_id}/map/?period=24h")
+    expect(page.locator("#replay[data-ready=true]")).to_be_visible()
+    expect(page.locator("#replay-time")).to_have_text(first_sample_time(page))
+    expect(page.locator("#replay-time")).to_have_text(
+        re.compile(r"^\d\d\.\d\d\.\d{4} \d\d:\d\d E[SD]T$"))
+    page.locator("#replay").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#replay-time")).to_have_text(
+        re.compile(r"^\d\d\.\d\d\.\d{4} \d\d:\d\d E[SD]T$"))
     assert violations(page) == [] and unexpected(console_problems) == []
 
 

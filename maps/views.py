@@ -296,6 +296,7 @@ def fleet_map(request):
                 "open": _("Open the car"),
                 "plate": _("Licence plate"),
                 "batch_failed": _("Part of the fleet could not be loaded."),
+                "first_batch_failed": _("The cars could not be loaded."),
                 "retry": _("Retry"),
             },
         },
@@ -320,6 +321,19 @@ def _car_json(car, position, at) -> dict:
     elif position.state == FAILED:
         item["reason"] = problem_of(position.error).headline
     return item
+
+
+def problem_json(problem) -> dict:
+    """Return what includes/problem.html shows of `problem`, for the fleet map's script."""
+    return {
+        "headline": problem.headline,
+        "advice": problem.advice,
+        "detail": problem.detail,  # flinkey's own sentence, shown as "flinkey said: ..."
+        "setup_needed": problem.setup_needed,  # fixed on the Settings page
+        "missing": problem.missing,
+        # Retrying cannot fix the set-up or bring back what does not exist (as problem.html).
+        "retry": not (problem.setup_needed or problem.missing),
+    }
 
 
 def _digits(text: str) -> bool:
@@ -350,8 +364,7 @@ def fleet_batch(request):
         batch = services.fleet_batch(user=request.user, search=search, start=start, at=at)
     except UPSTREAM_ERRORS as error:
         problem = problem_of(error)
-        return JsonResponse({"problem": {"headline": problem.headline, "advice": problem.advice,
-                                         "detail": problem.detail}}, status=problem.status)
+        return JsonResponse({"problem": problem_json(problem)}, status=problem.status)
     return JsonResponse({
         "start": batch.start,
         "next": batch.next_start,  # where the next batch starts; null after the last

@@ -414,3 +414,26 @@ def test_the_replay_clock_knows_the_zones_offsets_and_the_format():
     with translation.override("en"), timezone.override("Asia/Kolkata"):
         assert replay_clock(start, end) == {
             "format": "Y-m-d H:i", "zones": [[int(start.timestamp() * 1000), 19_800_000, "IST"]]}
+
+
+def test_a_fleet_batch_problem_says_what_the_car_list_says(manager, flinkey_api):
+    from fleetadmin.testing import logged_in
+
+    # A customer the API manager cannot reach: flinkey's 404 is a set-up problem (409).
+    manager.flinkey_credentials.customer_id = 987654
+    manager.flinkey_credentials.save()
+    response = logged_in(manager).get("/map/cars.json")
+    assert response.status_code == 409
+    assert response.json()["problem"] == {
+        "headline": "Your API manager cannot reach this customer.",
+        "advice": "Choose a customer on the Settings page.",
+        "detail": "Unable to find a manager for the given OAuth ID claim data.",
+        "setup_needed": True, "missing": False, "retry": False,
+    }
+
+
+def test_a_fleet_batch_failure_that_a_retry_may_fix(manager_client, flinkey_api):
+    flinkey_api.faults.fail_next("/cars", status=500, count=3)
+    problem = manager_client.get("/map/cars.json").json()["problem"]
+    assert problem["detail"] == "Internal server error."
+    assert problem["retry"] is True and problem["setup_needed"] is False

@@ -220,6 +220,9 @@
     var failedBox = document.getElementById("fleet-failed");
     var failedText = document.getElementById("fleet-failed-text");
     var retry = document.getElementById("fleet-retry");
+    var failedDetail = document.getElementById("fleet-failed-detail");
+    var failedSaid = document.getElementById("fleet-failed-said");
+    var failedSettings = document.getElementById("fleet-failed-settings");
     var unlocatedBox = document.getElementById("fleet-unlocated");
     var unlocatedText = document.getElementById("fleet-unlocated-text");
     var unlocatedList = document.getElementById("fleet-unlocated-list");
@@ -231,6 +234,7 @@
     var unlocated = 0;
     var fitted = false;
     var failedStart = null;  // where the batch that could not be loaded starts
+    var failedProblem = null;  // the batch's problem as the server described it, if it did
 
     function status() {
       var failedIds = Object.keys(failed);
@@ -242,12 +246,23 @@
         : fill(labels.finished, { located: number(located), total: number(count) });
       element.setAttribute("data-located", String(located));
       failedBox.hidden = failedIds.length === 0 && failedStart === null;
+      // A batch's problem says what includes/problem.html says: what happened, what to do,
+      // flinkey's sentence, and Settings or Retry (not both: a retry cannot fix the set-up).
+      var problem = failedStart !== null ? failedProblem : null;
       if (failedStart !== null) {
-        failedText.textContent = labels.batch_failed;
+        failedText.textContent = [failedStart ? labels.batch_failed : labels.first_batch_failed,
+                                  problem && problem.headline, problem && problem.advice]
+          .filter(Boolean).join(" ");
       } else if (failedIds.length) {
         failedText.textContent = fill(failedIds.length === 1 ? labels.failed_one : labels.failed,
                                       { count: number(failedIds.length) });
       }
+      failedSaid.textContent = (problem && problem.detail) || "";
+      failedDetail.hidden = !failedSaid.textContent;
+      failedSettings.hidden = !(problem && problem.setup_needed);
+      retry.hidden = Boolean(problem && problem.retry === false);
+      failedBox.className = "alert " +
+        (problem && (problem.setup_needed || problem.missing) ? "info" : "error");
       unlocatedBox.hidden = unlocated === 0;
       unlocatedText.textContent = fill(unlocated === 1 ? labels.unlocated_one : labels.unlocated,
                                        { count: number(unlocated) });
@@ -300,7 +315,11 @@
       return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) {
           return response.json().then(function (body) {
-            if (!response.ok) throw new Error((body.problem && body.problem.headline) || "");
+            if (!response.ok) {
+              var error = new Error((body.problem && body.problem.headline) || "");
+              error.problem = body.problem || null;
+              throw error;
+            }
             return body;
           });
         });
@@ -332,8 +351,10 @@
           element.setAttribute("aria-busy", "false");
           element.setAttribute("data-loaded", "true");
         }
-      }).catch(function () {
+      }).catch(function (error) {
         failedStart = start;
+        // No problem for an answer that is not ours (a proxy's page, the network): Retry.
+        failedProblem = (error && error.problem) || null;
         status();
         element.setAttribute("aria-busy", "false");
       });

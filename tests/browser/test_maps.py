@@ -162,12 +162,17 @@ def test_a_batch_that_failed_is_retried_from_where_it_starts(map_page, dashboard
     settings.FLEETADMIN_MAP_BATCH_SIZE = 20  # 62 cars: batches from 0, 20, 40 and 60
     page = map_page
     second = re.compile(r"/map/cars\.json\?start=20$")
-    problem = '{"problem": {"headline": "flinkey had an internal error."}}'
+    problem = ('{"problem": {"headline": "flinkey had an internal error.", "advice": "Try '
+               'again in a moment.", "detail": "Internal server error.", "setup_needed": false,'
+               ' "missing": false, "retry": true}}')
     page.route(second, lambda route: route.fulfill(status=502, content_type="application/json",
                                                    body=problem))
     page.goto(f"{dashboard}/map/")
     expect(page.locator("#fleet-failed-text")).to_have_text(
-        "Part of the fleet could not be loaded.")
+        "Part of the fleet could not be loaded. flinkey had an internal error. "
+        "Try again in a moment.")
+    expect(page.locator("#fleet-failed-said")).to_have_text("Internal server error.")
+    expect(page.locator("#fleet-failed-settings")).to_be_hidden()
     expect(page.locator("#fleet-progress-text")).to_have_text("20 of 62 cars located")
     page.unroute(second)
     page.get_by_role("button", name="Retry").click()
@@ -177,6 +182,31 @@ def test_a_batch_that_failed_is_retried_from_where_it_starts(map_page, dashboard
     expect(page.locator("#fleet-failed")).to_be_hidden()
     assert violations(page) == []
     assert [p for p in unexpected(console_problems) if "status of 502" not in p] == []
+
+
+def test_a_fleet_flinkey_refuses_says_why_and_where_to_fix_it(map_page, dashboard,
+                                                               console_problems):
+    from django.contrib.auth import get_user_model
+
+    # The manager picked a customer the API manager cannot reach: GET /cars answers 404.
+    credentials = get_user_model().objects.get(username="fm").flinkey_credentials
+    credentials.customer_id = 987654
+    credentials.save()
+    page = map_page
+    page.goto(f"{dashboard}/map/")
+    failed = page.locator("#fleet-failed")
+    expect(failed).to_be_visible()
+    expect(page.locator("#fleet-failed-text")).to_have_text(
+        "The cars could not be loaded. Your API manager cannot reach this customer. "
+        "Choose a customer on the Settings page.")
+    expect(failed.locator(".detail")).to_have_text(
+        "flinkey said: Unable to find a manager for the given OAuth ID claim data.")
+    expect(failed.get_by_role("link", name="Open Settings")).to_have_attribute("href",
+                                                                             "/settings/")
+    # Retrying cannot fix the set-up: no Retry, as on the car list.
+    expect(page.locator("#fleet-retry")).to_be_hidden()
+    assert violations(page) == []
+    assert [p for p in unexpected(console_problems) if "status of 409" not in p] == []
 
 
 def test_hostile_names_stay_text(map_page, dashboard, console_problems):

@@ -317,10 +317,13 @@ class Route:
     failed: int  # moments whose call failed
     step: timedelta | None
     errors: tuple = field(default=(), repr=False)
+    # The samples with an odometer reading, with or without a position fix: the IQ may
+    # count kilometres while it has no GPS fix (each field of the answer may be null).
+    odometers: tuple[Location, ...] = ()
 
     @property
     def odometer_km(self) -> float | None:
-        return odometer_distance(self.points)
+        return odometer_distance(self.odometers)
 
     @property
     def path_km(self) -> float:
@@ -334,6 +337,19 @@ def dedupe(samples) -> list[Location]:
     for sample in samples:
         if _located(sample) and sample.recorded_at is not None:
             seen.setdefault(sample.recorded_at, sample)
+    return [seen[moment] for moment in sorted(seen)]
+
+
+def odometer_samples(samples) -> list[Location]:
+    """Return the distinct samples having an odometer reading, in the order they were read.
+
+    Unlike `dedupe`, a sample without a position counts: its reading is as good.
+    """
+    seen = {}
+    for sample in samples:
+        if (sample is not None and sample.odometer is not None
+                and sample.odometer_recorded_at is not None):
+            seen.setdefault(sample.odometer_recorded_at, sample)
     return [seen[moment] for moment in sorted(seen)]
 
 
@@ -383,11 +399,13 @@ def route(*, user, car_id: int, start: datetime, end: datetime) -> Route:
     errors = [outcome.error for outcome in results.values() if not outcome.ok]
     if errors and len(errors) == len(results):
         raise errors[0]
-    points = dedupe(outcome.value for outcome in results.values() if outcome.ok)
-    points = [p for p in points if start <= p.recorded_at <= end]
+    answers = [outcome.value for outcome in results.values() if outcome.ok]
+    points = [p for p in dedupe(answers) if start <= p.recorded_at <= end]
+    odometers = [s for s in odometer_samples(answers)
+                 if start <= s.odometer_recorded_at <= end]
     step = moments[1] - moments[0] if len(moments) > 1 else None
     return Route(start, end, tuple(points), tuple(find_stops(points)), len(moments),
-                 results.fetched, len(errors), step, tuple(errors))
+                 results.fetched, len(errors), step, tuple(errors), tuple(odometers))
 
 
 def period_of(*, preset: str = "", start: datetime | None = None, end: datetime | None = None,

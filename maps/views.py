@@ -5,12 +5,14 @@ Built like every screen (fleetadmin.htmx, fleetadmin.errors). Map data travels a
 every popup with textContent: names are data, never markup or code.
 """
 
+import functools
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, formats, timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -30,12 +32,36 @@ MAX_START_DIGITS = 9  # a batch start beyond any fleet is an empty batch, not an
 # --- wording ------------------------------------------------------------------------------
 
 
+# Django date format characters a str.format pattern can write as fast as an f-string.
+_FAST_FORMAT = {"d": "{0:%d}", "m": "{0:%m}", "Y": "{1:04d}", "H": "{0:%H}", "i": "{0:%M}"}
+
+
+@functools.lru_cache(maxsize=16)
+def _fast_pattern(django_format: str) -> str | None:
+    """Return a str.format pattern writing `django_format`, or None if it uses more."""
+    parts = []
+    for char in django_format:
+        if char in _FAST_FORMAT:
+            parts.append(_FAST_FORMAT[char])
+        elif char.isalpha() or char == "\\":
+            return None  # a character Django formats (or escapes): dateformat does it
+        else:
+            parts.append(char.replace("{", "{{").replace("}", "}}"))
+    return "".join(parts)
+
+
 def local_time(moment) -> str:
-    """Return `moment` in the user's zone, e.g. "2025-03-04 16:05 CET"."""
-    # What formats.date_format(..., "Y-m-d H:i T") gives, in a tenth of its time: the format
-    # needs no locale, and the fleet map formats one moment per car of every batch.
+    """Return `moment` in the user's zone as the app writes times: "2025-03-04 16:05 CET",
+    in German "04.03.2025 16:05 CET" (SHORT_DATETIME_FORMAT and the zone's abbreviation).
+    """
+    # What date_format(SHORT_DATETIME_FORMAT) + T gives, in a fraction of its time for the
+    # formats we use: the fleet map formats one moment per car of every batch.
     local = timezone.localtime(moment)
-    return f"{local.year:04d}-{local:%m-%d %H:%M} {local.tzname()}"
+    django_format = formats.get_format("SHORT_DATETIME_FORMAT")
+    pattern = _fast_pattern(django_format)
+    text = (pattern.format(local, local.year) if pattern
+            else dateformat.format(local, django_format))
+    return f"{text} {local.tzname()}"
 
 
 def age_text(moment, now=None) -> str:
@@ -58,6 +84,39 @@ def offset_text(offset) -> str:
     if seconds > 0:
         return _("sample %(span)s after the moment you asked for") % {"span": span}
     return _("sample %(span)s before the moment you asked for") % {"span": span}
+
+
+def replay_clock(start, end) -> dict:
+    """Return what the replay needs to write any moment from `start` to `end` as local_time does.
+
+    `format`: the language's SHORT_DATETIME_FORMAT if it uses only d, m, Y, H and i (else
+    None: the replay shows the samples' own times); `zones`: [from epoch ms, UTC offset in
+    ms, abbreviation] for each offset the user's zone has in the period (two across a
+    daylight-saving change). The browser's Intl cannot do this: it writes its own locale's
+    format, and "GMT+1" where Django writes "CET".
+    """
+    django_format = formats.get_format("SHORT_DATETIME_FORMAT")
+    zone = timezone.get_current_timezone()
+
+    def offset_at(moment):
+        local = moment.astimezone(zone)
+        return int(local.utcoffset().total_seconds() * 1000), local.tzname()
+
+    zones = [[int(start.timestamp() * 1000), *offset_at(start)]]
+    step = timedelta(minutes=15)  # zones change offsets on quarter hours (UTC)
+    moment = start
+    while moment < end:
+        following = min(moment + step, end)
+        if offset_at(following) != tuple(zones[-1][1:]):
+            # The change lies in (low, high]; zones change on whole seconds.
+            low, high = moment.replace(microsecond=0), following
+            while high - low > timedelta(seconds=1):
+                middle = low + timedelta(seconds=(high - low).total_seconds() // 2)
+                low, high = (middle, high) if offset_at(middle) == tuple(zones[-1][1:]) \
+                    else (low, middle)
+            zones.append([int(high.timestamp() * 1000), *offset_at(high)])
+        moment = following
+    return {"format": django_format if _fast_pattern(django_format) else None, "zones": zones}
 
 
 def _zone_name() -> str:
@@ -93,13 +152,14 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
         context["map_problem"] = car_problem(error)
         return context, context["map_problem"].status
     context["position"] = position
+    loc = position.location
+    # An answer without a position may still carry the odometer (each field may be null).
+    if loc is not None and loc.odometer_recorded_at:
+        context["odometer_time"] = local_time(loc.odometer_recorded_at)
     if position.state == LOCATED:
-        loc = position.location
         context.update(
             fix_time=local_time(loc.recorded_at) if loc.recorded_at else "",
             fix_age=age_text(loc.recorded_at) if loc.recorded_at else "",
-            odometer_time=local_time(loc.odometer_recorded_at)
-            if loc.odometer_recorded_at else "",
             offset=offset_text(position.offset),
             map_data={
                 "config": services.map_config(center=(loc.latitude, loc.longitude), zoom=14),
@@ -144,8 +204,10 @@ def _route_context(request, car_id: int) -> tuple[dict, int]:
 
 
 def _route_json(route) -> dict:
-    points = [[p.latitude, p.longitude, int(p.recorded_at.timestamp() * 1000), p.odometer]
-              for p in route.points]
+    # Each sample's time as the page writes times (the user's zone, the language's format):
+    # the replay shows these, the browser's Intl would write its own locale's format.
+    points = [[p.latitude, p.longitude, int(p.recorded_at.timestamp() * 1000), p.odometer,
+               local_time(p.recorded_at)] for p in route.points]
     return {
         "config": services.map_config(
             center=(points[0][0], points[0][1]) if points else (48.137, 11.576)),
@@ -157,7 +219,8 @@ def _route_json(route) -> dict:
                   for s in route.stops],
         "start_label": _("Start"),
         "end_label": _("End"),
-        "zone": _zone_name(),
+        "clock": replay_clock(route.points[0].recorded_at, route.points[-1].recorded_at)
+        if route.points else None,
     }
 
 
@@ -233,6 +296,7 @@ def fleet_map(request):
                 "open": _("Open the car"),
                 "plate": _("Licence plate"),
                 "batch_failed": _("Part of the fleet could not be loaded."),
+                "first_batch_failed": _("The cars could not be loaded."),
                 "retry": _("Retry"),
             },
         },
@@ -257,6 +321,19 @@ def _car_json(car, position, at) -> dict:
     elif position.state == FAILED:
         item["reason"] = problem_of(position.error).headline
     return item
+
+
+def problem_json(problem) -> dict:
+    """Return what includes/problem.html shows of `problem`, for the fleet map's script."""
+    return {
+        "headline": problem.headline,
+        "advice": problem.advice,
+        "detail": problem.detail,  # flinkey's own sentence, shown as "flinkey said: ..."
+        "setup_needed": problem.setup_needed,  # fixed on the Settings page
+        "missing": problem.missing,
+        # Retrying cannot fix the set-up or bring back what does not exist (as problem.html).
+        "retry": not (problem.setup_needed or problem.missing),
+    }
 
 
 def _digits(text: str) -> bool:
@@ -287,8 +364,7 @@ def fleet_batch(request):
         batch = services.fleet_batch(user=request.user, search=search, start=start, at=at)
     except UPSTREAM_ERRORS as error:
         problem = problem_of(error)
-        return JsonResponse({"problem": {"headline": problem.headline, "advice": problem.advice,
-                                         "detail": problem.detail}}, status=problem.status)
+        return JsonResponse({"problem": problem_json(problem)}, status=problem.status)
     return JsonResponse({
         "start": batch.start,
         "next": batch.next_start,  # where the next batch starts; null after the last

@@ -276,3 +276,164 @@ def test_a_batch_answers_when_the_count_or_the_next_batch_fails(manager_client, 
     flinkey_api.clear_requests()
     second = manager_client.get("/map/cars.json?start=25").json()
     assert len(second["cars"]) == 25 and list_calls(flinkey_api) == 2  # its cars, the next
+
+
+# No GPS fix, but an odometer: the API's types allow each field to be null on its own.
+NO_FIX = {"latitude": None, "longitude": None, "date": None,
+          "odometerDate": "2026-11-28T10:00:00Z", "odometer": "37772.3"}
+
+
+def answer_with(monkeypatch, body):
+    """Every location call answers `body` (parsed as the client parses the API's answer)."""
+    from flinkey import FlinkeyClient, Location
+
+    monkeypatch.setattr(FlinkeyClient, "get_location",
+                        lambda client, car_id, at=None: Location.from_api(body))
+
+
+def test_an_odometer_without_a_position_is_shown(manager_client, flinkey_api, monkeypatch):
+    answer_with(monkeypatch, NO_FIX)
+    response = manager_client.get(car_map(DEMO.iq_only_car_id, "panel=1"), headers=hx("car-map"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No position reported yet." in html
+    # 10:00 UTC is 11:00 in Berlin (the user's zone), in winter CET.
+    assert re.search(r'id="odometer">37,772.3 km <span class="hint">\(2026-11-28 11:00 CET\)',
+                     html), html
+    assert 'data-map="car"' not in html  # no position: no map
+
+
+def test_an_odometer_without_a_position_at_a_moment(manager_client, flinkey_api, monkeypatch):
+    answer_with(monkeypatch, NO_FIX)
+    html = manager_client.get(
+        car_map(DEMO.iq_only_car_id, "at=2026-11-28T10:05:00Z")).content.decode()
+    assert "No position stored near this moment." in html
+    assert "37,772.3 km" in html and "2026-11-28 11:00 CET" in html
+
+
+def test_the_route_counts_odometer_readings_without_a_position(manager_client, flinkey_api):
+    from flinkey_sandbox.state import History
+
+    # Every 10 minutes; the first and last samples have no fix but an odometer: the
+    # odometer counted 20 km, the located samples alone only 10.
+    end = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    first = int((end - timedelta(hours=3)).timestamp())
+    history = History()
+    for i in range(19):
+        fixed = 0 < i < 18  # 1005.0 to 1015.0 km; without a fix 1000.0 and 1020.0
+        odometer = 1005.0 + (i - 1) * 10 / 16 if fixed else 1000.0 + i * 20 / 18
+        history.append(first + 600 * i, 48.1 + i / 1000 if fixed else None,
+                       11.5 if fixed else None, odometer)
+    flinkey_api.store.locations[DEMO.iq_only_car_id] = history
+    html = manager_client.get(car_map(DEMO.iq_only_car_id, "period=24h"),
+                              headers=hx("car-route")).content.decode()
+    assert "17 positions" in html
+    assert "20.0 km driven (odometer)" in html, html
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", "2026-11-28 20:10 CET"),
+                                                     ("de", "28.11.2026 20:10 CET")])
+def test_local_time_is_how_the_app_writes_times(language, expected):
+    from datetime import UTC, datetime
+
+    from django.utils import formats, translation
+
+    from maps.views import local_time
+
+    with translation.override(language):
+        with timezone.override("Europe/Berlin"):
+            assert local_time(datetime(2026, 11, 28, 19, 10, tzinfo=UTC)) == expected
+        for zone in ("Europe/Berlin", "America/New_York", "UTC"):
+            with timezone.override(zone):
+                for moment in (datetime(2025, 3, 4, 15, 5, 9, tzinfo=UTC),
+                               datetime(2025, 7, 4, 23, 59, tzinfo=UTC),
+                               datetime(987, 1, 2, 3, 4, tzinfo=UTC)):
+                    local = timezone.localtime(moment)
+                    assert local_time(moment) == (
+                        formats.date_format(local, "SHORT_DATETIME_FORMAT") + " "
+                        + formats.date_format(local, "T"))
+
+
+def test_local_time_falls_back_to_django_for_other_formats(monkeypatch):
+    from datetime import UTC, datetime
+
+    from django.utils import dateformat, formats
+
+    from maps import views
+
+    assert views._fast_pattern("d.m.Y H:i") == "{0:%d}.{0:%m}.{1:04d} {0:%H}:{0:%M}"
+    moment = datetime(2026, 11, 28, 19, 10, tzinfo=UTC)
+    for other in ("j. N Y, P", r"Y-m-d \a\t H:i"):
+        assert views._fast_pattern(other) is None
+        monkeypatch.setattr(formats, "get_format", lambda name, other=other: other)
+        with timezone.override("Europe/Berlin"):
+            expected = dateformat.format(timezone.localtime(moment), other) + " CET"
+            assert views.local_time(moment) == expected
+
+
+@pytest.mark.parametrize(("language", "zone", "written"), [
+    ("en", "Europe/Berlin", r"\d{4}-\d\d-\d\d \d\d:\d\d CES?T"),
+    ("de", "America/New_York", r"\d\d\.\d\d\.\d{4} \d\d:\d\d E[SD]T"),
+])
+def test_route_samples_carry_their_time_as_the_app_writes_it(manager, flinkey_api, language,
+                                                             zone, written):
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from fleetadmin import services as fleet_services
+    from fleetadmin.testing import logged_in
+    from maps.views import local_time
+
+    fleet_services.save_preferences(user=manager, language=language, time_zone=zone)
+    html = logged_in(manager).get(car_map(DEMO.car_id, "period=24h"),
+                                  headers=hx("car-route")).content.decode()
+    points = data_of(html, "car-route-data")["points"]
+    assert points
+    with translation.override(language), timezone.override(zone):
+        for point in points:
+            assert point[4] == local_time(datetime.fromtimestamp(point[2] / 1000, UTC))
+            assert re.fullmatch(written, point[4]), point[4]
+
+
+def test_the_replay_clock_knows_the_zones_offsets_and_the_format():
+    from datetime import UTC, datetime
+
+    from django.utils import translation
+
+    from maps.views import replay_clock
+
+    # Berlin leaves summer time at 01:00 UTC on 25 October 2026.
+    start, end = datetime(2026, 10, 24, 12, 7, tzinfo=UTC), datetime(2026, 10, 26, tzinfo=UTC)
+    change = datetime(2026, 10, 25, 1, 0, tzinfo=UTC)
+    with translation.override("de"), timezone.override("Europe/Berlin"):
+        clock = replay_clock(start, end)
+        assert clock["format"] == "d.m.Y H:i"
+        assert clock["zones"] == [[int(start.timestamp() * 1000), 7_200_000, "CEST"],
+                                  [int(change.timestamp() * 1000), 3_600_000, "CET"]]
+    with translation.override("en"), timezone.override("Asia/Kolkata"):
+        assert replay_clock(start, end) == {
+            "format": "Y-m-d H:i", "zones": [[int(start.timestamp() * 1000), 19_800_000, "IST"]]}
+
+
+def test_a_fleet_batch_problem_says_what_the_car_list_says(manager, flinkey_api):
+    from fleetadmin.testing import logged_in
+
+    # A customer the API manager cannot reach: flinkey's 404 is a set-up problem (409).
+    manager.flinkey_credentials.customer_id = 987654
+    manager.flinkey_credentials.save()
+    response = logged_in(manager).get("/map/cars.json")
+    assert response.status_code == 409
+    assert response.json()["problem"] == {
+        "headline": "Your API manager cannot reach this customer.",
+        "advice": "Choose a customer on the Settings page.",
+        "detail": "Unable to find a manager for the given OAuth ID claim data.",
+        "setup_needed": True, "missing": False, "retry": False,
+    }
+
+
+def test_a_fleet_batch_failure_that_a_retry_may_fix(manager_client, flinkey_api):
+    flinkey_api.faults.fail_next("/cars", status=500, count=3)
+    problem = manager_client.get("/map/cars.json").json()["problem"]
+    assert problem["detail"] == "Internal server error."
+    assert problem["retry"] is True and problem["setup_needed"] is False

@@ -89,10 +89,31 @@
     var car = L.circleMarker(path[0], { radius: 7, className: "map-car", weight: 3, fillOpacity: 1 })
       .addTo(map);
     var controls = document.querySelector('[data-replay="' + element.id + '"]');
-    if (controls) replay(controls, map, car, points, data.zone);
+    if (controls) replay(controls, map, car, points, data.clock);
   }
 
-  function replay(controls, map, car, points, zone) {
+  function pad(value, width) {
+    var text = String(value);
+    while (text.length < width) text = "0" + text;
+    return text;
+  }
+
+  // Moment t (epoch ms) as the server writes times (maps.views.replay_clock): its format's
+  // d, m, Y, H and i, in the user's zone at t, and the zone's abbreviation.
+  function clockText(clock, t) {
+    var zone = clock.zones[0];
+    clock.zones.forEach(function (z) { if (z[0] <= t) zone = z; });
+    var wall = new Date(t + zone[1]);  // read with the UTC getters: the zone's wall clock
+    var parts = {
+      d: pad(wall.getUTCDate(), 2), m: pad(wall.getUTCMonth() + 1, 2),
+      Y: pad(wall.getUTCFullYear(), 4), H: pad(wall.getUTCHours(), 2),
+      i: pad(wall.getUTCMinutes(), 2),
+    };
+    return clock.format.replace(/[dmYHi]/g, function (c) { return parts[c]; }) + " " + zone[2];
+  }
+
+  // points: [lat, lon, epoch ms, odometer, the sample's time as the server writes times].
+  function replay(controls, map, car, points, clock) {
     var play = controls.querySelector("#replay-play");
     var speed = controls.querySelector("#replay-speed");
     var scrub = controls.querySelector("#replay-scrub");
@@ -103,32 +124,35 @@
     var now = start;
     var playing = false;
     var last = null;
-    var format = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-      timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-      hour: "2-digit", minute: "2-digit", timeZoneName: "short",
-    });
     scrub.max = String(Math.ceil(span / 60000));  // one step per minute of the route
 
-    function positionAt(t) {
+    // The index of the last sample at or before t (0 before the first).
+    function sampleAt(t) {
       var lo = 0;
       var hi = points.length - 1;
-      if (t <= points[0][2]) return [points[0][0], points[0][1]];
-      if (t >= points[hi][2]) return [points[hi][0], points[hi][1]];
+      if (t >= points[hi][2]) return hi;
       while (hi - lo > 1) {
         var mid = (lo + hi) >> 1;
         if (points[mid][2] <= t) lo = mid; else hi = mid;
       }
-      var a = points[lo];
-      var b = points[hi];
-      var f = (t - a[2]) / Math.max(b[2] - a[2], 1);
+      return lo;
+    }
+
+    function positionAt(t, i) {
+      var a = points[i];
+      var b = points[Math.min(i + 1, points.length - 1)];
+      var f = Math.min(Math.max((t - a[2]) / Math.max(b[2] - a[2], 1), 0), 1);
       return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f];
     }
 
     function show(follow) {
-      var latlng = positionAt(now);
+      var i = sampleAt(now);
+      var latlng = positionAt(now, i);
       car.setLatLng(latlng);
       scrub.value = String(Math.round((now - start) / 60000));
-      output.textContent = format.format(new Date(now));
+      // In the user's zone and the app's format, never the browser's; without a clock (a
+      // format the script cannot write) the time of the sample last passed.
+      output.textContent = clock && clock.format ? clockText(clock, now) : points[i][4];
       // The map follows the car when it leaves the middle of the view.
       if (follow && !map.getBounds().pad(-0.2).contains(latlng)) map.panTo(latlng);
     }
@@ -196,6 +220,9 @@
     var failedBox = document.getElementById("fleet-failed");
     var failedText = document.getElementById("fleet-failed-text");
     var retry = document.getElementById("fleet-retry");
+    var failedDetail = document.getElementById("fleet-failed-detail");
+    var failedSaid = document.getElementById("fleet-failed-said");
+    var failedSettings = document.getElementById("fleet-failed-settings");
     var unlocatedBox = document.getElementById("fleet-unlocated");
     var unlocatedText = document.getElementById("fleet-unlocated-text");
     var unlocatedList = document.getElementById("fleet-unlocated-list");
@@ -207,6 +234,7 @@
     var unlocated = 0;
     var fitted = false;
     var failedStart = null;  // where the batch that could not be loaded starts
+    var failedProblem = null;  // the batch's problem as the server described it, if it did
 
     function status() {
       var failedIds = Object.keys(failed);
@@ -218,12 +246,23 @@
         : fill(labels.finished, { located: number(located), total: number(count) });
       element.setAttribute("data-located", String(located));
       failedBox.hidden = failedIds.length === 0 && failedStart === null;
+      // A batch's problem says what includes/problem.html says: what happened, what to do,
+      // flinkey's sentence, and Settings or Retry (not both: a retry cannot fix the set-up).
+      var problem = failedStart !== null ? failedProblem : null;
       if (failedStart !== null) {
-        failedText.textContent = labels.batch_failed;
+        failedText.textContent = [failedStart ? labels.batch_failed : labels.first_batch_failed,
+                                  problem && problem.headline, problem && problem.advice]
+          .filter(Boolean).join(" ");
       } else if (failedIds.length) {
         failedText.textContent = fill(failedIds.length === 1 ? labels.failed_one : labels.failed,
                                       { count: number(failedIds.length) });
       }
+      failedSaid.textContent = (problem && problem.detail) || "";
+      failedDetail.hidden = !failedSaid.textContent;
+      failedSettings.hidden = !(problem && problem.setup_needed);
+      retry.hidden = Boolean(problem && problem.retry === false);
+      failedBox.className = "alert " +
+        (problem && (problem.setup_needed || problem.missing) ? "info" : "error");
       unlocatedBox.hidden = unlocated === 0;
       unlocatedText.textContent = fill(unlocated === 1 ? labels.unlocated_one : labels.unlocated,
                                        { count: number(unlocated) });
@@ -276,7 +315,11 @@
       return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) {
           return response.json().then(function (body) {
-            if (!response.ok) throw new Error((body.problem && body.problem.headline) || "");
+            if (!response.ok) {
+              var error = new Error((body.problem && body.problem.headline) || "");
+              error.problem = body.problem || null;
+              throw error;
+            }
             return body;
           });
         });
@@ -308,8 +351,10 @@
           element.setAttribute("aria-busy", "false");
           element.setAttribute("data-loaded", "true");
         }
-      }).catch(function () {
+      }).catch(function (error) {
         failedStart = start;
+        // No problem for an answer that is not ours (a proxy's page, the network): Retry.
+        failedProblem = (error && error.problem) || null;
         status();
         element.setAttribute("aria-busy", "false");
       });

@@ -64,6 +64,12 @@ def test_the_car_page_shows_where_it_is(map_page, dashboard, console_problems):
     assert violations(page) == [] and unexpected(console_problems) == []
 
 
+def first_sample_time(page):
+    """The route's first sample's time as the server wrote it (where the replay starts)."""
+    return page.evaluate(
+        "JSON.parse(document.getElementById('car-route-data').textContent).points[0][4]")
+
+
 def test_where_was_it_and_the_route_replay(map_page, dashboard, flinkey_api, console_problems):
     page = map_page
     page.goto(f"{dashboard}/cars/{DEMO.car_id}/map/")
@@ -85,8 +91,11 @@ def test_where_was_it_and_the_route_replay(map_page, dashboard, flinkey_api, con
     expect(page.locator("#car-route-canvas path.map-path")).to_have_count(1)
     expect(page.locator("#car-route-canvas path.map-start")).to_have_count(1)
     expect(page.locator("#car-route-canvas path.map-end")).to_have_count(1)
+    # Times as the app writes them, in the user's zone (not the browser's locale or zone).
+    written = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d CES?T$")
+    expect(page.locator("#replay-time")).to_have_text(first_sample_time(page))
+    expect(page.locator("#replay-time")).to_have_text(written)
     time_before = page.locator("#replay-time").text_content()
-    assert re.search(r"\d\d:\d\d", time_before)
     page.get_by_label("Speed").select_option("20")
     page.get_by_role("button", name="Play").click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
@@ -99,6 +108,29 @@ def test_where_was_it_and_the_route_replay(map_page, dashboard, flinkey_api, con
     page.keyboard.press("ArrowRight")
     assert int(page.locator("#replay-scrub").input_value()) > value
     assert page.locator("#replay-time").text_content() != time_before
+    expect(page.locator("#replay-time")).to_have_text(written)
+    assert violations(page) == [] and unexpected(console_problems) == []
+
+
+def test_the_replay_writes_times_in_the_users_language_and_zone(map_page, dashboard,
+                                                                console_problems):
+    from django.contrib.auth import get_user_model
+
+    from fleetadmin import services
+
+    # The browser is American English in Berlin's zone or the machine's; the user is not.
+    services.save_preferences(user=get_user_model().objects.get(username="fm"), language="de",
+                              time_zone="America/New_York")
+    page = map_page
+    page.goto(f"{dashboard}/cars/{DEMO.car_id}/map/?period=24h")
+    expect(page.locator("#replay[data-ready=true]")).to_be_visible()
+    expect(page.locator("#replay-time")).to_have_text(first_sample_time(page))
+    expect(page.locator("#replay-time")).to_have_text(
+        re.compile(r"^\d\d\.\d\d\.\d{4} \d\d:\d\d E[SD]T$"))
+    page.locator("#replay").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#replay-time")).to_have_text(
+        re.compile(r"^\d\d\.\d\d\.\d{4} \d\d:\d\d E[SD]T$"))
     assert violations(page) == [] and unexpected(console_problems) == []
 
 
@@ -130,12 +162,17 @@ def test_a_batch_that_failed_is_retried_from_where_it_starts(map_page, dashboard
     settings.FLEETADMIN_MAP_BATCH_SIZE = 20  # 62 cars: batches from 0, 20, 40 and 60
     page = map_page
     second = re.compile(r"/map/cars\.json\?start=20$")
-    problem = '{"problem": {"headline": "flinkey had an internal error."}}'
+    problem = ('{"problem": {"headline": "flinkey had an internal error.", "advice": "Try '
+               'again in a moment.", "detail": "Internal server error.", "setup_needed": false,'
+               ' "missing": false, "retry": true}}')
     page.route(second, lambda route: route.fulfill(status=502, content_type="application/json",
                                                    body=problem))
     page.goto(f"{dashboard}/map/")
     expect(page.locator("#fleet-failed-text")).to_have_text(
-        "Part of the fleet could not be loaded.")
+        "Part of the fleet could not be loaded. flinkey had an internal error. "
+        "Try again in a moment.")
+    expect(page.locator("#fleet-failed-said")).to_have_text("Internal server error.")
+    expect(page.locator("#fleet-failed-settings")).to_be_hidden()
     expect(page.locator("#fleet-progress-text")).to_have_text("20 of 62 cars located")
     page.unroute(second)
     page.get_by_role("button", name="Retry").click()
@@ -145,6 +182,31 @@ def test_a_batch_that_failed_is_retried_from_where_it_starts(map_page, dashboard
     expect(page.locator("#fleet-failed")).to_be_hidden()
     assert violations(page) == []
     assert [p for p in unexpected(console_problems) if "status of 502" not in p] == []
+
+
+def test_a_fleet_flinkey_refuses_says_why_and_where_to_fix_it(map_page, dashboard,
+                                                               console_problems):
+    from django.contrib.auth import get_user_model
+
+    # The manager picked a customer the API manager cannot reach: GET /cars answers 404.
+    credentials = get_user_model().objects.get(username="fm").flinkey_credentials
+    credentials.customer_id = 987654
+    credentials.save()
+    page = map_page
+    page.goto(f"{dashboard}/map/")
+    failed = page.locator("#fleet-failed")
+    expect(failed).to_be_visible()
+    expect(page.locator("#fleet-failed-text")).to_have_text(
+        "The cars could not be loaded. Your API manager cannot reach this customer. "
+        "Choose a customer on the Settings page.")
+    expect(failed.locator(".detail")).to_have_text(
+        "flinkey said: Unable to find a manager for the given OAuth ID claim data.")
+    expect(failed.get_by_role("link", name="Open Settings")).to_have_attribute("href",
+                                                                             "/settings/")
+    # Retrying cannot fix the set-up: no Retry, as on the car list.
+    expect(page.locator("#fleet-retry")).to_be_hidden()
+    assert violations(page) == []
+    assert [p for p in unexpected(console_problems) if "status of 409" not in p] == []
 
 
 def test_hostile_names_stay_text(map_page, dashboard, console_problems):

@@ -95,6 +95,15 @@ class Position:
     error: BaseException | None = None
 
     @property
+    def from_an_iq(self) -> bool:
+        """True when the answer proves a flinkey IQ: it holds something (an odometer, a
+        date). An all-null answer may also be a Box without an IQ (`car_position` asks the
+        products to tell; a fleet map cannot afford that call per car)."""
+        loc = self.location
+        return loc is not None and any(value is not None for value in (
+            loc.latitude, loc.longitude, loc.recorded_at, loc.odometer, loc.odometer_recorded_at))
+
+    @property
     def offset(self) -> timedelta | None:
         """Return how far the sample is from the asked moment (positive: after it)."""
         if self.asked_at is None or self.location is None or self.location.recorded_at is None:

@@ -293,6 +293,7 @@ def fleet_map(request):
                                       "%(count)s cars without a position", 2),
                 "no_device": _("no flinkey IQ"),
                 "no_position": _("no position reported"),
+                "no_answer": _("no position (no flinkey IQ, or none reported yet)"),
                 "open": _("Open the car"),
                 "plate": _("Licence plate"),
                 "batch_failed": _("Part of the fleet could not be loaded."),
@@ -320,6 +321,8 @@ def _car_json(car, position, at) -> dict:
                         age=offset_text(position.offset) if at else age_text(loc.recorded_at))
     elif position.state == FAILED:
         item["reason"] = problem_of(position.error).headline
+    elif position.state == NO_POSITION and not position.from_an_iq:
+        item["state"] = "no_answer"  # no IQ, or one that has not reported: can't tell here
     return item
 
 

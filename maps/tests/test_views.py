@@ -437,3 +437,30 @@ def test_a_fleet_batch_failure_that_a_retry_may_fix(manager_client, flinkey_api)
     problem = manager_client.get("/map/cars.json").json()["problem"]
     assert problem["detail"] == "Internal server error."
     assert problem["retry"] is True and problem["setup_needed"] is False
+
+
+def test_the_fleet_map_says_what_it_can_tell_of_a_car_without_a_position(manager_client,
+                                                                        flinkey_api):
+    # No products: no IQ. All null: a Box without an IQ or an IQ that has not reported, which
+    # only a products call per car could tell apart. An odometer alone proves an IQ.
+    from flinkey_sandbox import DEMO
+
+    flinkey_api.store.locations.pop(DEMO.iq_only_car_id)
+    ids = f"{DEMO.bare_car_id},{DEMO.box_only_car_id},{DEMO.iq_only_car_id}"
+    cars = manager_client.get(f"/map/cars.json?ids={ids}").json()["cars"]
+    assert [car["state"] for car in cars] == ["no_device", "no_answer", "no_answer"]
+    assert flinkey_api.request_count(path_prefix="/cars/2002/products") == 0
+    html = manager_client.get("/map/").content.decode()
+    assert "no position (no flinkey IQ, or none reported yet)" in html  # the script's label
+
+
+def test_an_odometer_alone_proves_an_iq():
+    from datetime import UTC, datetime
+
+    from flinkey import Location
+    from maps.services import NO_POSITION, Position
+
+    odometer_only = Location(None, None, None, 37772.3, datetime(2026, 11, 28, tzinfo=UTC))
+    assert Position(1, NO_POSITION, odometer_only).from_an_iq
+    assert not Position(1, NO_POSITION, Location(None, None, None, None, None)).from_an_iq
+    assert not Position(1, NO_POSITION).from_an_iq

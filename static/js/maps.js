@@ -299,8 +299,8 @@
           a.href = car.url;
           a.textContent = car.name;
           li.appendChild(a);
-          li.appendChild(document.createTextNode(
-            " — " + (car.state === "no_device" ? labels.no_device : labels.no_position)));
+          var why = { no_device: labels.no_device, no_answer: labels.no_answer }[car.state];
+          li.appendChild(document.createTextNode(" — " + (why || labels.no_position)));
           unlocatedList.appendChild(li);
         }
       });

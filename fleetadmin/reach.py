@@ -111,7 +111,9 @@ def prove(user) -> Proof:
 
 def forget_proof(user) -> None:
     """Drop the proof of the user's current credentials (call before they change)."""
-    credentials = credentials_of(user)
+    # Read without credentials_of, which would also put the old values on `user` for the
+    # rest of the request (the caller is about to save new ones).
+    credentials = FlinkeyCredentials.objects.filter(user=user).first()
     if credentials is None or not credentials.is_complete or credentials.customer_id is None:
         return
     try:

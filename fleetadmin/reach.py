@@ -94,6 +94,7 @@ def proven_fleet(user) -> Fleet:
     return prove(user).fleet
 
 
+@sensitive_variables("credentials")
 def prove(user) -> Proof:
     """Return the Proof for the user's stored credentials and customer (read once, here)."""
     credentials = credentials_of(user)

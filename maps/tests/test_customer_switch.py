@@ -50,3 +50,28 @@ def test_switching_customer_while_a_batch_loads(manager, flinkey_api, monkeypatc
                              (hamburg_user, hamburg, 0), (manager, hamburg, 0)):
         cars = {car.id for car in services.fleet_batch(user=user, start=start).cars}
         assert cars and cars <= own, (user.username, start)
+
+
+def test_an_answer_is_filed_under_the_customer_it_came_from(manager, flinkey_api, monkeypatch):
+    from fleetadmin.fanout import fan_out_cached
+    from fleetadmin.reach import Fleet, Proof
+
+    build = Proof.client
+
+    def client_then_switch(proof, **options):
+        client = build(proof, **options)
+        # The client exists; the user now picks Hamburg before the answer is cached.
+        FlinkeyCredentials.objects.filter(user=manager).update(
+            customer_id=DEMO.other_customer_id)
+        return client
+
+    monkeypatch.setattr(Proof, "client", client_then_switch)
+    result = fan_out_cached(user=manager, kind="switch-test", keys=["all"],
+                            fetch=lambda client, _key: {car.id for car in client.list_cars()},
+                            ttl=lambda key, value: 60)
+    munich = set(flinkey_api.store.cars[DEMO.customer_id])
+    assert result["all"].value == munich
+    munich_key = Fleet(flinkey_api.url, DEMO.customer_id).key
+    hamburg_key = Fleet(flinkey_api.url, DEMO.other_customer_id).key
+    assert fanout.cache.get(f"fanout:switch-test:{munich_key}:sall") == (munich,)
+    assert fanout.cache.get(f"fanout:switch-test:{hamburg_key}:sall") is None

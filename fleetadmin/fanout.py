@@ -21,14 +21,22 @@ What it does, and why:
 - A deadline (`timeout`, default `FLEETADMIN_FANOUT_TIMEOUT` seconds) bounds the whole
   batch: a car that has not answered by then gets an `UpstreamTimeout` outcome and the page
   is answered with the others (partial results), never held by one slow car.
-- Values are cached for `ttl(key, value)` seconds; errors are never cached (the next load
-  asks again). Values must be picklable (the client's frozen dataclasses are).
-- The cache key holds the API's base URL, the API account (an HMAC: nothing readable),
-  the customer, `kind` and the key: two customers, or two API managers who may see
-  different customers, never share an answer. With `CACHE_URL` pointing at Redis, every
-  instance shares them.
-- Setting up the client may raise `fleetadmin.flinkey.SetupNeeded` (no credentials, no
-  customer); that is raised, not put in the outcomes: nothing can be asked then.
+- Values are cached for `ttl(key, value)` seconds; errors are not cached (the next load
+  asks again), except flinkey's "not found" for the thing asked, kept for
+  `FLEETADMIN_NOT_FOUND_CACHE_SECONDS`: asking again would only cost the same 404. Values
+  must be picklable (the client's frozen dataclasses are).
+- Nothing is taken from the cache before `fleetadmin.reach.prove(user)` has shown that the
+  user's OWN credentials reach the customer (a token obtained with exactly them, and the
+  customer among its `/customers`; remembered for `FLEETADMIN_REACH_RECHECK_SECONDS`): a
+  wrong password for a cached fleet reads nothing. `prove` raises SetupNeeded (no
+  credentials, no customer, a customer out of reach), AuthenticationError (refused) or
+  another FlinkeyError; that is raised, not put in the outcomes.
+- The cache key holds the proven `Fleet` (API URL + customer, as an HMAC), `kind` and the
+  key: everyone working for that customer shares the answers (across instances with
+  `CACHE_URL` on Redis); two customers never do. The client that fetches is built from the
+  very credentials the proof was made of (`proof.client()`), never read again, and an answer
+  is stored under the customer of that client: a customer switched while a page loads
+  cannot file one customer's answers under the other's key.
 
 `fan_out_together(user=..., reads=[Reads(kind, keys, fetch, ttl), ...])` does the same for
 several kinds at once, in one fan-out: a few calls of another kind (the fleet map's next
@@ -49,10 +57,10 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils.crypto import salted_hmac
 
-from fleetadmin.flinkey import CredentialsMissing, api_base_url, client_for, credentials_of
-from flinkey import FlinkeyClient, Outcome, fan_out
+from fleetadmin.errors import is_missing
+from fleetadmin.reach import Fleet, Proof, prove
+from flinkey import FlinkeyClient, NotFoundError, Outcome, fan_out
 
 __all__ = ["FanOutResult", "Reads", "fan_out_cached", "fan_out_together", "location_ttl",
            "moment_text"]
@@ -91,18 +99,19 @@ def fan_out_cached[K: Hashable, V](
     keys: Iterable[K],
     fetch: Callable[[FlinkeyClient, K], V],
     ttl: Callable[[K, V], float | None],
-    client: FlinkeyClient | None = None,
+    proof: Proof | None = None,
     concurrency: int | None = None,
     timeout: float | None = None,
 ) -> FanOutResult[K, V]:
     """Return an Outcome per distinct key: cached, or `fetch(client, key)` run concurrently.
 
-    `client` defaults to `client_for(user)` (built only when something must be fetched);
-    `concurrency` and `timeout` default to the FLEETADMIN_FANOUT_* settings. Raises
-    SetupNeeded when the user cannot call flinkey and a key is not cached.
+    `proof` defaults to `fleetadmin.reach.prove(user)` (a caller making several reads for one
+    answer passes one proof to all, so they are of one customer); the client is built from
+    it only when something must be fetched. `concurrency` and `timeout` default to the
+    FLEETADMIN_FANOUT_* settings. Raises what `prove` raises.
     """
     (result,) = fan_out_together(user=user, reads=[Reads(kind, keys, fetch, ttl)],
-                                 client=client, concurrency=concurrency, timeout=timeout)
+                                 proof=proof, concurrency=concurrency, timeout=timeout)
     return result
 
 
@@ -110,7 +119,7 @@ def fan_out_together(
     *,
     user,
     reads: Iterable[Reads],
-    client: FlinkeyClient | None = None,
+    proof: Proof | None = None,
     concurrency: int | None = None,
     timeout: float | None = None,
 ) -> list[FanOutResult]:
@@ -124,16 +133,18 @@ def fan_out_together(
     plans = [_Plan(read) for read in reads]
     if not any(plan.keys for plan in plans):
         return [plan.result() for plan in plans]  # nothing to ask: no credentials needed
-    scope = _scope(user)
+    # Before anything is read from the cache: this request's own credentials must reach
+    # the fleet (raises otherwise), and the keys name that fleet.
+    proof = proof or prove(user)
     for plan in plans:
-        plan.name_keys(f"fanout:{plan.read.kind}:{scope}")
+        plan.name_keys(proof.fleet)
     cached = cache.get_many([text for plan in plans for text in plan.cache_keys.values()])
     missing = [(plan, key) for plan in plans for key in plan.take_cached(cached)]
     if missing:
         timeout = timeout if timeout is not None else settings.FLEETADMIN_FANOUT_TIMEOUT
         # Bound by the deadline too, so a call the fan-out gave up on does not go on retrying
         # (or start another) after the page has its answer.
-        client = client or client_for(user, within=timeout)
+        client = proof.client(within=timeout)
         outcomes = fan_out(
             lambda item: item[0].read.fetch(client, item[1]),
             missing,
@@ -141,11 +152,14 @@ def fan_out_together(
             timeout=timeout,
             deadline=client.deadline,
         )
+        # Filed under the customer the answers came from: the client's (the proof's, as it
+        # was built from the proof's credentials), never the one stored for the user now.
+        source = Fleet(proof.fleet.api_url, client.customer_id)
         by_ttl: dict[int, dict[str, tuple]] = {}
         for (plan, key), outcome in zip(missing, outcomes, strict=True):
-            seconds = plan.keep(key, Outcome(key, outcome.value, outcome.error))
-            if seconds:  # errors are never cached: the next load asks again
-                by_ttl.setdefault(seconds, {})[plan.cache_keys[key]] = (outcome.value,)
+            seconds, stored = plan.keep(key, Outcome(key, outcome.value, outcome.error))
+            if seconds:
+                by_ttl.setdefault(seconds, {})[plan.key_in(source, key)] = stored
         for seconds, values in by_ttl.items():
             cache.set_many(values, timeout=seconds)
     return [plan.result() for plan in plans]
@@ -161,8 +175,11 @@ class _Plan:
         self.outcomes: dict = {}
         self.hits = 0
 
-    def name_keys(self, prefix: str) -> None:
-        self.cache_keys = {key: f"{prefix}:{_key_text(key)}" for key in self.keys}
+    def key_in(self, fleet: Fleet, key) -> str:
+        return f"fanout:{self.read.kind}:{fleet.key}:{_key_text(key)}"
+
+    def name_keys(self, fleet: Fleet) -> None:
+        self.cache_keys = {key: self.key_in(fleet, key) for key in self.keys}
 
     def take_cached(self, cached: dict) -> list:
         """Keep the answers found in `cached`; return the keys still to fetch."""
@@ -171,18 +188,25 @@ class _Plan:
             stored = cached.get(text, _ABSENT)
             if stored is _ABSENT:
                 missing.append(key)
+            elif len(stored) == 2:  # (_NOT_FOUND, flinkey's sentence)
+                self.outcomes[key] = Outcome(key, error=NotFoundError(stored[1], 404))
             else:
                 self.outcomes[key] = Outcome(key, value=stored[0])  # a cached None is a value
         self.hits = len(self.outcomes)
         return missing
 
-    def keep(self, key, outcome: Outcome) -> int:
-        """Keep a fetched outcome; return the seconds to cache its value (0: not at all)."""
+    def keep(self, key, outcome: Outcome) -> tuple[int, tuple]:
+        """Keep a fetched outcome; return the seconds to cache it (0: not at all) and what."""
         self.outcomes[key] = outcome
         if not outcome.ok:
-            return 0
+            # flinkey's "not found" for the thing asked is an answer, kept briefly so that
+            # asking again costs nothing; any other failure is asked again next time.
+            if is_missing(outcome.error):
+                return settings.FLEETADMIN_NOT_FOUND_CACHE_SECONDS, (_NOT_FOUND,
+                                                                     outcome.error.message)
+            return 0, ()
         seconds = self.read.ttl(key, outcome.value)
-        return int(seconds) if seconds is not None and seconds > 0 else 0
+        return (int(seconds) if seconds is not None and seconds > 0 else 0), (outcome.value,)
 
     def result(self) -> FanOutResult:
         result = FanOutResult((key, self.outcomes[key]) for key in self.keys)
@@ -192,16 +216,8 @@ class _Plan:
 
 
 _ABSENT = object()
-
-
-def _scope(user) -> str:
-    """Return the part of a cache key that names the API, the account and the customer."""
-    credentials = credentials_of(user)
-    if credentials is None or not credentials.is_complete:
-        raise CredentialsMissing
-    account = "\0".join([api_base_url(), credentials.api_key, credentials.username])
-    digest = salted_hmac("fleetadmin-fanout", account, algorithm="sha256").hexdigest()[:32]
-    return f"{digest}:{credentials.customer_id}"
+# A cached "not found" is (_NOT_FOUND, message); a cached value is (value,).
+_NOT_FOUND = "not-found"
 
 
 def moment_text(moment: datetime | None) -> str:

@@ -12,6 +12,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from fleetadmin.flinkey import client_for, credentials_of
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
+from fleetadmin.reach import forget_proof
 from fleetadmin.signals import settings_changed
 from flinkey import Customer
 
@@ -46,6 +47,13 @@ def save_credentials(*, user, values: Mapping[str, str], by=None) -> list[str]:
         if value and value != getattr(credentials, name):
             setattr(credentials, name, value)
             changed.append(name)
+    if changed:
+        # New credentials are checked at once anyway: a proof is keyed by an HMAC of the
+        # whole account, password included. Forgetting the OLD account's proof makes
+        # everyone still using it be checked again at once too (a password rotated at
+        # flinkey is the usual reason to save new credentials). Read from the database,
+        # so before the new values are saved.
+        forget_proof(user)
     with transaction.atomic():
         credentials.save()
         if changed:

@@ -383,6 +383,11 @@ FLINKEY_REQUEST_BUDGET = env.float("FLINKEY_REQUEST_BUDGET", default=25.0)
 # with what it has (the cars still outstanding are reported as not located, to retry).
 FLEETADMIN_FANOUT_CONCURRENCY = env.int("FLEETADMIN_FANOUT_CONCURRENCY", default=8)
 FLEETADMIN_FANOUT_TIMEOUT = env.float("FLEETADMIN_FANOUT_TIMEOUT", default=10.0)
+# Seconds a proof that a user's own credentials reach their customer is remembered
+# (fleetadmin.reach): nothing cached from flinkey is served without one.
+FLEETADMIN_REACH_RECHECK_SECONDS = env.int("FLEETADMIN_REACH_RECHECK_SECONDS", default=300)
+# Seconds flinkey's "not found" for a car is remembered (asking again costs the same 404).
+FLEETADMIN_NOT_FOUND_CACHE_SECONDS = env.int("FLEETADMIN_NOT_FOUND_CACHE_SECONDS", default=30)
 # Seconds a car's current position is reused (map reloads within this time ask no one).
 FLEETADMIN_LOCATION_CACHE_SECONDS = env.int("FLEETADMIN_LOCATION_CACHE_SECONDS", default=60)
 # A moment older than this has its nearest sample fixed: cached for the long time below.

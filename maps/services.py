@@ -1,8 +1,13 @@
 """Where cars are and were: keyword-only functions the map views call.
 
 Every location call goes through `fleetadmin.fanout.fan_out_cached` (one call per car or per
-route sample, concurrently, cached: a past moment for long, "now" briefly). Reads raise
+route sample, concurrently, cached: a past moment for long, "now" briefly), and so only
+for someone whose own credentials reach the fleet (`fleetadmin.reach`). Reads raise
 FlinkeyError and SetupNeeded; a fan-out never raises for one car, it reports it.
+
+Before a fan-out about one car (a route, a car's map) the car is looked up once
+(`get_car`, cached like the car list, a "not found" for FLEETADMIN_NOT_FOUND_CACHE_SECONDS):
+a car that is not the customer's ends there, not after hundreds of 404s.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from django.conf import settings
 from django.utils import timezone
 from folium.utilities import camelize
 
+from cars.fleet_list import fleet_car_ids
 from cars.services import ListParams, list_query, search_filter
 from fleetadmin.dates import in_range
 from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
-from fleetadmin.flinkey import client_for
+from fleetadmin.reach import Proof, prove
 from flinkey import Car, Location, NotFoundError, Product, Query
 
 # The API's 404 sentence for a car without any device: not an error on a map.
@@ -148,7 +154,7 @@ def _positions_of(results, at: datetime | None) -> dict[int, Position]:
     return found
 
 
-def positions(*, user, car_ids, at: datetime | None = None, client=None,
+def positions(*, user, car_ids, at: datetime | None = None, proof: Proof | None = None,
               timeout: float | None = None) -> tuple[dict[int, Position], int]:
     """Return ({car id: Position}, upstream calls made) for the cars at `at` (None: now).
 
@@ -156,9 +162,27 @@ def positions(*, user, car_ids, at: datetime | None = None, client=None,
     products is NO_DEVICE; an all-null answer is NO_POSITION (a Box-only car answers that
     too: `car_position` tells them apart with the car's products).
     """
-    (results,) = fan_out_together(user=user, reads=[_locations(car_ids, at)], client=client,
+    (results,) = fan_out_together(user=user, reads=[_locations(car_ids, at)], proof=proof,
                                   timeout=timeout)
     return _positions_of(results, at), results.fetched
+
+
+def fleet_positions(*, user, car_ids, at: datetime | None = None
+                    ) -> tuple[list[int], dict[int, Position], int]:
+    """Return (the fleet's cars among `car_ids`, their positions, upstream calls made).
+
+    Ids that are not the customer's cars are left out before anything is asked about them
+    (the fleet's car list: one call, shared, `cars.fleet_list`): asking positions of
+    arbitrary ids would cost a 404 each.
+    """
+    proof = prove(user)
+    ids = list(dict.fromkeys(car_ids))
+    if not ids:
+        return [], {}, 0
+    fleet_ids = fleet_car_ids(user=user, proof=proof)
+    ids = [car_id for car_id in ids if car_id in fleet_ids]
+    found, calls = positions(user=user, car_ids=ids, at=at, proof=proof) if ids else ({}, 0)
+    return ids, found, calls
 
 
 def car_position(*, user, car_id: int, at: datetime | None = None) -> Position:
@@ -167,22 +191,31 @@ def car_position(*, user, car_id: int, at: datetime | None = None) -> Position:
     "No flinkey IQ" and "no position yet" are states, not errors; a car unknown to the
     customer raises NotFoundError.
     """
-    client = client_for(user)
-    found, _calls = positions(user=user, car_ids=[car_id], at=at, client=client)
+    proof = prove(user)
+    found, _calls = positions(user=user, car_ids=[car_id], at=at, proof=proof)
     position = found[car_id]
     if position.state == FAILED:
         raise position.error
     # All null: a Box without an IQ, or an IQ that has not reported yet (one more call).
     if position.state == NO_POSITION and not any(
-        p.type == Product.IQ for p in client.list_products(car_id)
+        p.type == Product.IQ for p in proof.client().list_products(car_id)
     ):
         return Position(car_id, NO_DEVICE, asked_at=at)
     return position
 
 
-def get_car(*, user, car_id: int) -> Car:
-    """Return the car; raise NotFoundError, FlinkeyError."""
-    return client_for(user).get_car(car_id)
+def get_car(*, user, car_id: int, proof: Proof | None = None) -> Car:
+    """Return the car (cached as briefly as the car list; "not found" as briefly as
+    FLEETADMIN_NOT_FOUND_CACHE_SECONDS); raise NotFoundError, FlinkeyError, SetupNeeded.
+
+    The one call that tells whether the car is the customer's before a fan-out about it.
+    """
+    result = fan_out_cached(user=user, proof=proof, kind="car", keys=[car_id],
+                            fetch=lambda client, key: client.get_car(key), ttl=_now_ttl)
+    outcome = result[car_id]
+    if not outcome.ok:
+        raise outcome.error
+    return outcome.value
 
 
 # --- the fleet ----------------------------------------------------------------------------
@@ -222,7 +255,10 @@ def fleet_batch(*, user, search: str = "", start: int = 0,
     in `positions`. List pages and the count are cached like current positions.
     """
     size = batch_size(start)
-    (listed,) = fan_out_together(user=user, reads=[_car_rows(search, start, size)])
+    # One proof for the whole batch: the list and the positions are of one customer, even
+    # if the user switches customer meanwhile.
+    proof = prove(user)
+    (listed,) = fan_out_together(user=user, proof=proof, reads=[_car_rows(search, start, size)])
     (outcome,) = listed.values()
     if not outcome.ok:
         raise outcome.error
@@ -235,7 +271,7 @@ def fleet_batch(*, user, search: str = "", start: int = 0,
     ahead = [_car_count(search)] if counting else []
     ahead += [_car_rows(search, next_start, batch_size(next_start))] if more else []
     located, *extra = fan_out_together(
-        user=user, reads=[_locations([car.id for car in cars], at), *ahead])
+        user=user, proof=proof, reads=[_locations([car.id for car in cars], at), *ahead])
     total = len(cars) if start == 0 and not more else None
     if counting:
         (counted,) = extra[0].values()
@@ -397,12 +433,15 @@ def odometer_distance(points) -> float | None:
 def route(*, user, car_id: int, start: datetime, end: datetime) -> Route:
     """Return the car's route from `start` to `end`, from samples asked concurrently.
 
-    Failed samples are left out (counted in `failed`); raises SetupNeeded, and FlinkeyError
-    only when every sample failed the same way (the car is not there, credentials refused).
+    The car is looked up first (one call, cached): a car that is not the customer's raises
+    NotFoundError before any sample is asked. Failed samples are left out (counted in
+    `failed`); raises SetupNeeded, and FlinkeyError when every sample failed.
     """
+    proof = prove(user)
+    get_car(user=user, car_id=car_id, proof=proof)
     moments = sample_plan(start=start, end=end)
     results = fan_out_cached(
-        user=user, kind="location", keys=[(car_id, moment) for moment in moments],
+        user=user, proof=proof, kind="location", keys=[(car_id, moment) for moment in moments],
         fetch=_fetch_location, ttl=_ttl,
     )
     errors = [outcome.error for outcome in results.values() if not outcome.ok]

@@ -236,21 +236,25 @@ def car_map(request, car_id: int):
         context, status = _route_context(request, car_id)
         return render_screen(request, "maps/car_map.html", context, regions=["car-route"],
                              status=status)
-    context, status = _car_map_context(request, car_id)
     if wants_fragment(request, "car-map"):
+        context, status = _car_map_context(request, car_id)
         context["panel"] = request.GET.get("panel") == "1"
         context["retry_url"] = context["page_url"] + ("?panel=1" if context["panel"] else "")
         return render_screen(request, "maps/car_map.html", context, regions=["car-map"],
                              status=status)
+    # The car first (one call, cached): a car that is not the customer's (or a refused
+    # password) ends here, before its position and route are asked.
+    try:
+        car = services.get_car(user=request.user, car_id=car_id)
+    except UPSTREAM_ERRORS as error:
+        problem = car_problem(error)
+        return render_screen(request, "maps/car_map.html",
+                             {"car_id": car_id, "car": None, "problem": problem},
+                             status=problem.status)
+    context, status = _car_map_context(request, car_id)
     route_context, route_status = _route_context(request, car_id)
     context.update(route_context)
-    context.update(car=None, problem=None)
-    try:
-        context["car"] = services.get_car(user=request.user, car_id=car_id)
-    except UPSTREAM_ERRORS as error:
-        context["problem"] = car_problem(error)
-        return render_screen(request, "maps/car_map.html", context,
-                             status=context["problem"].status)
+    context.update(car=car, problem=None)
     return render_screen(request, "maps/car_map.html", context,
                          status=max(status, route_status))
 
@@ -356,7 +360,9 @@ def fleet_batch(request):
     try:
         if ids is not None:
             car_ids = [int(i) for i in ids.split(",") if _digits(i.strip())][:MAX_RETRY_IDS]
-            found, calls = services.positions(user=request.user, car_ids=car_ids, at=at)
+            # Only the fleet's own cars are asked about; other ids are left out.
+            car_ids, found, calls = services.fleet_positions(user=request.user,
+                                                             car_ids=car_ids, at=at)
             return JsonResponse({
                 "cars": [_car_json(None, found[i], at) for i in car_ids],
                 "has_next": False, "upstream_calls": calls,

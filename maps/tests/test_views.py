@@ -419,17 +419,21 @@ def test_the_replay_clock_knows_the_zones_offsets_and_the_format():
 def test_a_fleet_batch_problem_says_what_the_car_list_says(manager, flinkey_api):
     from fleetadmin.testing import logged_in
 
-    # A customer the API manager cannot reach: flinkey's 404 is a set-up problem (409).
+    # A customer the API manager cannot reach: a set-up problem (409). fleetadmin.reach
+    # finds it in the manager's /customers before any car call (which flinkey would answer
+    # with its 404 "Unable to find a manager ...", told in the same words).
     manager.flinkey_credentials.customer_id = 987654
     manager.flinkey_credentials.save()
+    flinkey_api.clear_requests()
     response = logged_in(manager).get("/map/cars.json")
     assert response.status_code == 409
     assert response.json()["problem"] == {
         "headline": "Your API manager cannot reach this customer.",
         "advice": "Choose a customer on the Settings page.",
-        "detail": "Unable to find a manager for the given OAuth ID claim data.",
+        "detail": "",
         "setup_needed": True, "missing": False, "retry": False,
     }
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
 
 
 def test_a_fleet_batch_failure_that_a_retry_may_fix(manager_client, flinkey_api):

@@ -109,6 +109,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # in-memory test database is one connection shared by them all, which SQLite cannot
     # serve from several threads at once.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # Concurrent requests (threads, gunicorn workers) write the same file. A transaction
+    # that began by reading and then writes cannot wait for another writer (SQLite
+    # answers "database is locked" at once, to avoid a deadlock): IMMEDIATE takes the
+    # write lock at BEGIN, where waiting is safe, and `timeout` is how long it waits
+    # (below gunicorn's 30 s). Concurrent failed sign-ins failed without this.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"})
 # Per-process memory by default; room for a fleet map's positions (one entry per car and
 # moment: the default 300 entries would evict a 1,000-car map before its reload).
 CACHES = {"default": env.cache_url("CACHE_URL",

@@ -7,6 +7,7 @@ fleetadmin.signals.settings_changed, which the core sends without knowing the au
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.utils.module_loading import import_string
 
+from accounts.lockouts import refused_while_locked_out
 from audit.models import AuditEntry
 from audit.recording import record
 
@@ -51,6 +52,9 @@ def recordable_username(tried) -> str:
 
 
 def record_login_failed(sender, credentials, request=None, **kwargs):
+    if request is not None and refused_while_locked_out(request):
+        # No password was checked; the lock itself is on record once (accounts.lockouts).
+        return
     # Only the name that was tried: never the password, nor an SSO nonce or verifier
     # (Django masks passwords in `credentials`, but not those).
     tried = credentials.get("username") or credentials.get("remote_user") or ""

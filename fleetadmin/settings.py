@@ -156,6 +156,13 @@ OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
 # remembered before the provider is asked again.
 OIDC_DISCOVERY_TIMEOUT = env.float("OIDC_DISCOVERY_TIMEOUT", default=3.0)
 OIDC_DISCOVERY_FAILURE_SECONDS = env.int("OIDC_DISCOVERY_FAILURE_SECONDS", default=30)
+# Likewise for the token, keys and user-info endpoints: after one of them did not answer
+# (timeout, refused connection, 502/503/504), callbacks are told at once for this long
+# instead of each holding a worker for OIDC_TIMEOUT (shared through the cache).
+OIDC_PROVIDER_FAILURE_SECONDS = env.int("OIDC_PROVIDER_FAILURE_SECONDS", default=30)
+# How long a sign-in may stay at the provider (the user typing a password, a second
+# factor) before its callback is refused; its state travels in a cookie that long.
+OIDC_SIGN_IN_SECONDS = env.int("OIDC_SIGN_IN_SECONDS", default=600)
 # How long a single sign-on stays valid before it is silently renewed with the provider.
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
 OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")

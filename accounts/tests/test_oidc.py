@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from accounts import oidc_state
 from accounts.access import (
     ROLE_ADMIN,
     ROLE_FLEET_MANAGER,
@@ -89,9 +90,9 @@ def test_the_authorization_request_carries_state_nonce_and_a_pkce_challenge(clie
     assert "openid" in params["scope"][0].split()
     assert params["code_challenge_method"] == ["S256"]
     state = params["state"][0]
-    stored = client.session["oidc_states"][state]
-    assert params["nonce"] == [stored["nonce"]]
-    assert params["code_challenge"] == [s256(stored["code_verifier"])]
+    stored = oidc_state.pending_sign_ins(client.get("/").wsgi_request)[state]
+    assert params["nonce"] == [stored.nonce]
+    assert params["code_challenge"] == [s256(stored.code_verifier)]
     assert params["redirect_uri"] == ["http://testserver/oidc/callback/"]
 
 

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: request id in and out, instance name, one log line per request.
     "fleetadmin.logs.RequestLogMiddleware",
+    # Permissions-Policy on every answer, also those of the middleware below.
+    "fleetadmin.permissions_policy.PermissionsPolicyMiddleware",
     # /healthz and /readyz for load balancers: before the HTTPS redirect, sessions, login
     # and CSRF (fleetadmin.health).
     "fleetadmin.health.HealthCheckMiddleware",
@@ -322,6 +324,14 @@ X_FRAME_OPTIONS = "DENY"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fleetadmin.error_pages.SecretsHidingReporterFilter"
 CSRF_FAILURE_VIEW = "accounts.access.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Browser features no page uses, denied by Permissions-Policy on every answer
+# (fleetadmin.permissions_policy). The maps never ask the browser where it is.
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+    "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone",
+    "midi", "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+    "serial", "usb", "xr-spatial-tracking",
+]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

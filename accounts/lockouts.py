@@ -23,17 +23,6 @@ from audit.models import AuditEntry
 from audit.recording import record
 
 
-def refused_while_locked_out(request) -> bool:
-    """True for a sign-in django-axes refused because of a lock, checking no password.
-
-    Its backend marks such a request `axes_locked_out` before any password is checked;
-    the failure that reaches the limit is marked only after axes counted it, and then
-    carries the count (`axes_failures_since_start`), which a refused attempt never has.
-    """
-    return bool(getattr(request, "axes_locked_out", False)) and (
-        getattr(request, "axes_failures_since_start", None) is None)
-
-
 def _lock_ends_at(username: str, ip_address: str):
     """When the pair's lock expires: its last counted failure plus the cool-off.
 

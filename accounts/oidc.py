@@ -506,8 +506,14 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
     def login_failure(self):
         request = self.request
         if request.GET.get("error"):
-            reason = f"identity provider: {provider_error(request.GET['error'])}"
-        elif getattr(self, "user", None) is not None and not self.user.is_active:
+            # Only logged: `error=` is what the browser brings, and anyone can bring one
+            # after a start of their own; an audit entry per such request would let a
+            # script fill the log. (A signed-in user whose renewal fails is signed out,
+            # which the log records.)
+            LOGGER.warning("single sign-on refused: identity provider: %s",
+                           provider_error(request.GET["error"]))
+            return super().login_failure()
+        if getattr(self, "user", None) is not None and not self.user.is_active:
             reason = "account deactivated"
         else:
             reason = "single sign-on refused"

@@ -134,3 +134,15 @@ def test_a_callback_of_another_browser_is_refused(client, idp):
     assert response["Location"] == "/login/?sso=failed"
     assert signed_in_user(other) is None
     assert not AuditEntry.objects.exists()
+
+
+def test_an_error_callback_a_client_sends_itself_writes_nothing(idp):
+    # `error=` comes from the browser, not from the provider (anyone can send it after a
+    # start of their own): it is logged, never a session or an audit entry.
+    for _visitor in range(20):
+        client = Client()
+        state = state_of(start(client))
+        response = client.get(reverse(CALLBACK), {"state": state, "error": "access_denied"})
+        assert response["Location"] == "/login/?sso=failed"
+    assert Session.objects.count() == 0
+    assert AuditEntry.objects.count() == 0

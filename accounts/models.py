@@ -47,3 +47,28 @@ class Access(models.Model):
 
     def __str__(self):
         return str(self._meta.verbose_name)
+
+
+class SignInLockout(models.Model):
+    """A lock-out of failed password sign-ins that is on record (accounts.lockouts).
+
+    One row per (username, address) pair while its lock lasts: whoever inserts it writes
+    the audit entry, so a lock is recorded once however many instances refuse how many
+    attempts at once. The row goes when the pair's attempts are reset (a successful
+    sign-in, an unlock, expired attempts cleaned up); `until` ends it otherwise.
+    """
+
+    # As django-axes names the pair: the account's username or "unknown user", and the
+    # client's address (accounts.throttle).
+    username = models.CharField(max_length=255)
+    ip_address = models.CharField(max_length=64, blank=True)
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["username", "ip_address"],
+                                    name="sign_in_lockout_unique_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.username} from {self.ip_address or '?'} until {self.until:%Y-%m-%d %H:%M}"

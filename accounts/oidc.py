@@ -15,22 +15,27 @@ What is added to the library's defaults, and why:
 import hashlib
 import logging
 import threading
+import time
 from urllib.parse import urlencode
 
 import jwt
 from django.conf import settings
+from django.contrib import auth
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django_htmx.http import HttpResponseClientRedirect
 from mozilla_django_oidc import middleware as oidc_middleware
 from mozilla_django_oidc import views as oidc_views
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.utils import absolutify, generate_code_challenge
 
-from accounts import oidc_discovery
+from accounts import oidc_discovery, oidc_state
 from accounts.identities import free_username
 from accounts.middleware import page_path
 from accounts.models import SSOIdentity
@@ -69,19 +74,27 @@ def discovery_failure_key() -> str:
     return _discovery_key() + ":failed"
 
 
-# One fetch per process at a time: while it runs, other requests fail at once instead of
-# each waiting for a provider that may hang (eight of them held every worker for 10 s).
+def provider_failure_key() -> str:
+    """The cache key under which a token, keys or user-info endpoint's failure is remembered."""
+    return _discovery_key() + ":endpoint-failed"
+
+
+# One fetch per process at a time: the others wait for it (no longer than its own
+# timeout) and take its document or its failure, instead of each asking a provider that
+# may hang (eight of them held every worker for 10 s) or being told it failed while it
+# was merely being fetched (6 of 8 simultaneous clicks on a cold cache were).
 _FETCHING = threading.Lock()
 
 
 class ProviderUnreachable(DiscoveryError):
-    """The provider's discovery failed recently, or is being fetched by another request."""
+    """The provider failed recently (remembered), or a fetch in flight did not finish in time."""
 
 
 def provider_recently_unreachable() -> bool:
-    """True while a failed discovery is remembered (the login page says so)."""
-    return bool(settings.OIDC_ENABLED and settings.OIDC_OP_ISSUER
-                and cache.get(discovery_failure_key()) is not None)
+    """True while a failure of the provider is remembered (the login page says so)."""
+    return bool(settings.OIDC_ENABLED and settings.OIDC_OP_ISSUER and (
+        cache.get(discovery_failure_key()) is not None
+        or cache.get(provider_failure_key()) is not None))
 
 
 def discovery() -> dict:
@@ -97,12 +110,16 @@ def discovery() -> dict:
     failed = cache.get(discovery_failure_key())
     if failed is not None:
         raise ProviderUnreachable(f"discovery failed recently: {failed}")
-    if not _FETCHING.acquire(blocking=False):
-        raise ProviderUnreachable("discovery is being fetched by another request")
+    # The fetch in flight (if any) ends within its timeout; a little more for the caching.
+    if not _FETCHING.acquire(timeout=settings.OIDC_DISCOVERY_TIMEOUT + 1):
+        raise ProviderUnreachable("discovery by another request did not finish in time")
     try:
         document = cache.get(key)  # fetched meanwhile by the request that held the lock
         if document is not None:
             return document
+        failed = cache.get(discovery_failure_key())  # or failed meanwhile
+        if failed is not None:
+            raise ProviderUnreachable(f"discovery failed recently: {failed}")
         try:
             document = _fetch_discovery()
         except DiscoveryError as error:
@@ -169,6 +186,34 @@ def _from_settings(setting: str, default=None):
     return property(lambda self: getattr(settings, setting, default), lambda self, value: None)
 
 
+def provider_failed_recently() -> bool:
+    """True while a token, keys or user-info endpoint's failure to answer is remembered."""
+    return cache.get(provider_failure_key()) is not None
+
+
+def _asking_provider(call):
+    """Run `call` (one request to the provider); remember the provider's failure to answer.
+
+    Remembered for OIDC_PROVIDER_FAILURE_SECONDS in the shared cache, as discovery's
+    failures are: meanwhile no request of any instance waits OIDC_TIMEOUT for it again.
+    """
+    if provider_failed_recently():
+        raise ProviderUnreachable("the identity provider failed to answer recently")
+    try:
+        return call()
+    except OSError as error:  # the HTTP client's errors
+        if oidc_discovery.provider_is_down(error):
+            _remember_provider_failure(error)
+        raise
+
+
+def _remember_provider_failure(error) -> None:
+    reason = f"{type(error).__name__}"[:200]
+    LOGGER.error("the identity provider did not answer (%s); single sign-on is paused for "
+                 "%s s", reason, settings.OIDC_PROVIDER_FAILURE_SECONDS)
+    cache.set(provider_failure_key(), reason, settings.OIDC_PROVIDER_FAILURE_SECONDS)
+
+
 class OIDCBackend(OIDCAuthenticationBackend):
     """Authorization code flow with PKCE; users keyed by (issuer, subject); roles from groups."""
 
@@ -207,6 +252,18 @@ class OIDCBackend(OIDCAuthenticationBackend):
             LOGGER.warning("single sign-on refused: %s", reason)
             request._fleetadmin_login_failure = reason
             return None
+
+    # -- the provider's endpoints (a failure to answer is remembered) ----------------
+
+    def get_token(self, payload):
+        return _asking_provider(lambda: super(OIDCBackend, self).get_token(payload))
+
+    def get_userinfo(self, access_token, id_token, payload):
+        return _asking_provider(lambda: super(OIDCBackend, self).get_userinfo(
+            access_token, id_token, payload))
+
+    def retrieve_matching_jwk(self, token):
+        return _asking_provider(lambda: super(OIDCBackend, self).retrieve_matching_jwk(token))
 
     # -- the ID token ----------------------------------------------------------------
 
@@ -319,16 +376,52 @@ def _enabled():
         raise Http404("Single sign-on is not configured.")
 
 
+def start_sign_in(request, authorization_endpoint: str, *, next_url: str | None,
+                  prompt: str | None = None) -> tuple[str, oidc_state.PendingSignIn]:
+    """Return the provider's authorization URL for a new sign-in, and what to remember of it.
+
+    State, nonce and PKCE (S256) as mozilla-django-oidc makes them, but kept by the caller
+    in the browser's cookie (accounts.oidc_state), never in a session.
+    """
+    state = get_random_string(32)
+    nonce = get_random_string(32)
+    code_verifier = get_random_string(64) if settings.OIDC_USE_PKCE else None
+    params = {
+        "response_type": "code",
+        "scope": settings.OIDC_RP_SCOPES,
+        "client_id": settings.OIDC_RP_CLIENT_ID,
+        "redirect_uri": absolutify(request, reverse(settings.OIDC_AUTHENTICATION_CALLBACK_URL)),
+        "state": state,
+        "nonce": nonce,
+    }
+    if code_verifier:
+        params["code_challenge"] = generate_code_challenge(code_verifier, "S256")
+        params["code_challenge_method"] = "S256"
+    if prompt:
+        params["prompt"] = prompt
+    params.update(getattr(settings, "OIDC_AUTH_REQUEST_EXTRA_PARAMS", {}))
+    separator = "&" if "?" in authorization_endpoint else "?"
+    pending = oidc_state.PendingSignIn(state=state, nonce=nonce, code_verifier=code_verifier,
+                                       next_url=next_url, started=oidc_state._now())
+    return authorization_endpoint + separator + urlencode(params), pending
+
+
 class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
-    """Sends the browser to the identity provider (with state, nonce and PKCE challenge)."""
+    """Sends the browser to the identity provider (with state, nonce and PKCE challenge).
+
+    Writes nothing on our side: no session, no audit entry (anyone can click this, or a
+    script call it a thousand times); what the callback needs goes into a cookie.
+    """
 
     OIDC_OP_AUTH_ENDPOINT = _lazy("OIDC_OP_AUTHORIZATION_ENDPOINT")
     OIDC_RP_CLIENT_ID = _from_settings("OIDC_RP_CLIENT_ID")
 
     def get(self, request):
         _enabled()
+        if provider_failed_recently():
+            return redirect(PROVIDER_UNREACHABLE_URL)
         try:
-            endpoint("OIDC_OP_AUTHORIZATION_ENDPOINT")
+            authorization_endpoint = endpoint("OIDC_OP_AUTHORIZATION_ENDPOINT")
         except ProviderUnreachable:
             # Already recorded when the fetch failed; anonymous visitors add nothing.
             return redirect(PROVIDER_UNREACHABLE_URL)
@@ -337,7 +430,12 @@ class AuthenticationRequestView(oidc_views.OIDCAuthenticationRequestView):
             record(user=None, action="auth.login_failed",
                    outcome=AuditEntry.Outcome.FAILURE, message=str(error)[:200])
             return redirect(settings.LOGIN_REDIRECT_URL_FAILURE)
-        return super().get(request)
+        url, pending = start_sign_in(
+            request, authorization_endpoint,
+            next_url=oidc_views.get_next_url(request, "next"))
+        response = HttpResponseRedirect(url)
+        oidc_state.remember(response, request, pending)
+        return response
 
 
 # The error codes an authorization response may carry (RFC 6749 4.1.2.1, OpenID Connect
@@ -359,30 +457,63 @@ def provider_error(code: str) -> str:
 class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
     """Where the identity provider sends the browser back with the code.
 
-    Only a callback whose `state` names a sign-in this browser started (kept in its
-    session) is acted on. Anyone can send a link to this URL: a callback without such a
-    state writes no audit entry (or the log could be filled by anyone, with any text) and
-    logs nobody out (or a link could end a signed-in user's session).
+    Only a callback whose `state` names a sign-in this browser started (in its sign-on
+    cookie, accounts.oidc_state) is acted on, once. Anyone can send a link to this URL: a
+    callback without such a state writes no audit entry (or the log could be filled by
+    anyone, with any text), starts no session and logs nobody out (or a link could end a
+    signed-in user's session). The session starts when the sign-in succeeds.
     """
 
     def get(self, request):
         _enabled()
         state = request.GET.get("state", "")
-        if state not in (request.session.get("oidc_states") or {}):
-            # A forged or replayed callback, or a stale tab: nothing happens.
+        self.pending = oidc_state.take(request, state)
+        if self.pending is None:
+            # A forged or replayed callback, a stale tab, or one left too long at the
+            # provider: nothing happens.
             LOGGER.info("ignored a single sign-on callback that no sign-in in this "
-                        "session started")
+                        "browser started")
             return redirect(self.failure_url)
+        response = self._answer(request)
+        oidc_state.forget(response, request, state)
+        return response
+
+    def _answer(self, request):
+        if request.GET.get("error"):
+            # As the library does: a failed renewal (prompt=none) ends the session.
+            if request.user.is_authenticated:
+                auth.logout(request)
+            return self.login_failure()
+        if "code" not in request.GET:
+            return self.login_failure()
+        if provider_failed_recently():
+            # Told at once, as the failure that started the pause was recorded.
+            return redirect(PROVIDER_UNREACHABLE_URL)
         try:
-            return super().get(request)
+            self.user = auth.authenticate(request=request, nonce=self.pending.nonce,
+                                          code_verifier=self.pending.code_verifier)
         except SuspiciousOperation as error:
             return self._refused(str(error))
+        if self.user and self.user.is_active:
+            return self.login_success()
+        return self.login_failure()
+
+    @property
+    def success_url(self):
+        return (self.pending.next_url if self.pending and self.pending.next_url
+                else super().success_url)
 
     def login_failure(self):
         request = self.request
         if request.GET.get("error"):
-            reason = f"identity provider: {provider_error(request.GET['error'])}"
-        elif getattr(self, "user", None) is not None and not self.user.is_active:
+            # Only logged: `error=` is what the browser brings, and anyone can bring one
+            # after a start of their own; an audit entry per such request would let a
+            # script fill the log. (A signed-in user whose renewal fails is signed out,
+            # which the log records.)
+            LOGGER.warning("single sign-on refused: identity provider: %s",
+                           provider_error(request.GET["error"]))
+            return super().login_failure()
+        if getattr(self, "user", None) is not None and not self.user.is_active:
             reason = "account deactivated"
         else:
             reason = "single sign-on refused"
@@ -395,24 +526,45 @@ class CallbackView(oidc_views.OIDCAuthenticationCallbackView):
             record(user=None, action="auth.login_failed",
                    outcome=AuditEntry.Outcome.FAILURE, message=reason[:200])
             self.request._fleetadmin_failure_recorded = True
+        if not self.request.user.is_authenticated:
+            # The backend may have stored the refused sign-in's tokens: no session for them.
+            for key in ("oidc_id_token", "oidc_access_token"):
+                self.request.session.pop(key, None)
         return super().login_failure()
 
 
 class SessionRefresh(oidc_middleware.SessionRefresh):
-    """Renews the sign-on with the provider; htmx requests navigate instead of swapping."""
+    """Renews the sign-on with the provider; htmx requests navigate instead of swapping.
+
+    As the library's, but the renewal's state goes into the sign-on cookie like every
+    other sign-in's (the callback knows no other place).
+    """
 
     OIDC_OP_AUTHORIZATION_ENDPOINT = _lazy("OIDC_OP_AUTHORIZATION_ENDPOINT")
     OIDC_RP_CLIENT_ID = _from_settings("OIDC_RP_CLIENT_ID")
 
     def process_request(self, request):
+        if not self.is_refreshable_url(request):
+            return None
+        if request.session.get("oidc_id_token_expiration", 0) > time.time():
+            return None
         try:
-            response = super().process_request(request)
+            authorization_endpoint = endpoint("OIDC_OP_AUTHORIZATION_ENDPOINT")
         except DiscoveryError as error:
             # The provider is unreachable: keep the session until it is back.
             LOGGER.error("single sign-on renewal unavailable: %s", error)
             return None
-        if response is None or not getattr(request, "htmx", False):
-            return response
-        # The library remembered the fragment's URL; come back to the page instead.
-        request.session["oidc_login_next"] = page_path(request)
-        return HttpResponseClientRedirect(response.get("refresh_url") or response["Location"])
+        htmx = getattr(request, "htmx", False)
+        # An htmx fragment's URL is no place to come back to: its page is.
+        next_url = page_path(request) if htmx else request.get_full_path()
+        url, pending = start_sign_in(request, authorization_endpoint, next_url=next_url,
+                                     prompt="none")
+        if htmx:
+            response = HttpResponseClientRedirect(url)
+        elif request.headers.get("x-requested-with") == "XMLHttpRequest":
+            response = JsonResponse({"refresh_url": url}, status=403)
+            response["refresh_url"] = url
+        else:
+            response = HttpResponseRedirect(url)
+        oidc_state.remember(response, request, pending)
+        return response

@@ -19,6 +19,7 @@ ACTIONS = {
     "event.create": _("event created"),
     "auth.login": _("signed in"),
     "auth.login_failed": _("sign-in failed"),
+    "auth.locked_out": _("sign-in locked out"),
     "auth.logout": _("signed out"),
     "auth.unlock": _("sign-in unlocked"),
     "credentials.change": _("flinkey credentials changed"),

@@ -50,7 +50,22 @@ def recordable_username(tried) -> str:
     return UNKNOWN_USER
 
 
+def refused_while_locked_out(request) -> bool:
+    """True for a sign-in django-axes refused because of a lock, checking no password.
+
+    Its backend marks such a request `axes_locked_out` before any password is checked;
+    the failure that reaches the limit is marked only after axes counted it, and then
+    carries the count (`axes_failures_since_start`), which a refused attempt never has.
+    """
+    return bool(getattr(request, "axes_locked_out", False)) and (
+        getattr(request, "axes_failures_since_start", None) is None)
+
+
 def record_login_failed(sender, credentials, request=None, **kwargs):
+    if request is not None and refused_while_locked_out(request):
+        # No password was checked, and the lock itself is on record once per episode
+        # (accounts.lockouts): a script trying a locked account adds nothing.
+        return
     # Only the name that was tried: never the password, nor an SSO nonce or verifier
     # (Django masks passwords in `credentials`, but not those).
     tried = credentials.get("username") or credentials.get("remote_user") or ""

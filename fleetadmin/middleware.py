@@ -116,13 +116,21 @@ class PartitionedCookiesMiddleware:
         response = self.get_response(request)
         for name in (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME,
                      settings.LANGUAGE_COOKIE_NAME):
-            morsel = response.cookies.get(name)
-            if morsel is None or isinstance(morsel, _PartitionedMorsel):
-                continue
-            if str(morsel["samesite"]).lower() != "none" or not morsel["secure"]:
-                continue
-            partitioned = _PartitionedMorsel()
-            partitioned.update(morsel)
-            partitioned.set(morsel.key, morsel.value, morsel.coded_value)
-            response.cookies[name] = partitioned
+            mark_partitioned(response, name)
         return response
+
+
+def mark_partitioned(response, name: str) -> None:
+    """Send the cookie `name` set on `response` Partitioned if it is SameSite=None; Secure.
+
+    For cookies set outside the three above (the single sign-on cookie, accounts.oidc_state).
+    """
+    morsel = response.cookies.get(name)
+    if morsel is None or isinstance(morsel, _PartitionedMorsel):
+        return
+    if str(morsel["samesite"]).lower() != "none" or not morsel["secure"]:
+        return
+    partitioned = _PartitionedMorsel()
+    partitioned.update(morsel)
+    partitioned.set(morsel.key, morsel.value, morsel.coded_value)
+    response.cookies[name] = partitioned

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: request id in and out, instance name, one log line per request.
     "fleetadmin.logs.RequestLogMiddleware",
+    # Permissions-Policy on every answer, also those of the middleware below.
+    "fleetadmin.permissions_policy.PermissionsPolicyMiddleware",
     # /healthz and /readyz for load balancers: before the HTTPS redirect, sessions, login
     # and CSRF (fleetadmin.health).
     "fleetadmin.health.HealthCheckMiddleware",
@@ -109,6 +111,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # in-memory test database is one connection shared by them all, which SQLite cannot
     # serve from several threads at once.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+    # Concurrent requests (threads, gunicorn workers) write the same file. A transaction
+    # that began by reading and then writes cannot wait for another writer (SQLite
+    # answers "database is locked" at once, to avoid a deadlock): IMMEDIATE takes the
+    # write lock at BEGIN, where waiting is safe, and `timeout` is how long it waits
+    # (below gunicorn's 30 s). Concurrent failed sign-ins failed without this.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"})
 # Per-process memory by default; room for a fleet map's positions (one entry per car and
 # moment: the default 300 entries would evict a 1,000-car map before its reload).
 CACHES = {"default": env.cache_url("CACHE_URL",
@@ -149,6 +158,13 @@ OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=10.0)
 # remembered before the provider is asked again.
 OIDC_DISCOVERY_TIMEOUT = env.float("OIDC_DISCOVERY_TIMEOUT", default=3.0)
 OIDC_DISCOVERY_FAILURE_SECONDS = env.int("OIDC_DISCOVERY_FAILURE_SECONDS", default=30)
+# Likewise for the token, keys and user-info endpoints: after one of them did not answer
+# (timeout, refused connection, 502/503/504), callbacks are told at once for this long
+# instead of each holding a worker for OIDC_TIMEOUT (shared through the cache).
+OIDC_PROVIDER_FAILURE_SECONDS = env.int("OIDC_PROVIDER_FAILURE_SECONDS", default=30)
+# How long a sign-in may stay at the provider (the user typing a password, a second
+# factor) before its callback is refused; its state travels in a cookie that long.
+OIDC_SIGN_IN_SECONDS = env.int("OIDC_SIGN_IN_SECONDS", default=600)
 # How long a single sign-on stays valid before it is silently renewed with the provider.
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS", default=15 * 60)
 OIDC_USERNAME_CLAIM = env.str("OIDC_USERNAME_CLAIM", default="preferred_username")
@@ -308,6 +324,14 @@ X_FRAME_OPTIONS = "DENY"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "fleetadmin.error_pages.SecretsHidingReporterFilter"
 CSRF_FAILURE_VIEW = "accounts.access.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Browser features no page uses, denied by Permissions-Policy on every answer
+# (fleetadmin.permissions_policy). The maps never ask the browser where it is.
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
+    "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone",
+    "midi", "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
+    "serial", "usb", "xr-spatial-tracking",
+]
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True

@@ -170,3 +170,43 @@ def test_same_site_cookies_are_left_alone(client):
     header = client.get(reverse("login")).cookies["csrftoken"].output()
     assert "SameSite=Lax" in header
     assert "Partitioned" not in header
+
+
+# -- Permissions-Policy: what no page of ours uses is denied --------------------------------
+
+DENIED_FEATURES = ("camera", "microphone", "geolocation", "payment", "usb", "serial", "hid",
+                   "display-capture")
+
+
+def permissions_policy(response) -> dict[str, str]:
+    header = response["Permissions-Policy"]
+    return dict(part.strip().split("=", 1) for part in header.split(","))
+
+
+def test_every_answer_denies_the_browser_features_the_app_does_not_use(
+        admin_client, admin, client):
+    answers = [admin_client.get(url) for url in main_screens(admin.pk)]
+    answers += [
+        client.get(reverse("login")),
+        client.get(reverse("oidc_authentication_init")),  # a 404 without SSO
+        client.get("/no/such/page/"),
+        client.get("/healthz"),
+        client.get("/static/js/app.js"),
+        Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "x"}),
+        admin_client.get(reverse("cars:list"), headers={"HX-Request": "true"}),
+    ]
+    for response in answers:
+        policy_ = permissions_policy(response)
+        for feature in DENIED_FEATURES:
+            assert policy_.get(feature) == "()", (response.status_code, feature, policy_)
+
+
+def test_the_maps_never_ask_where_the_browser_is():
+    # geolocation is denied above: no script of ours may need it (Leaflet's map.locate()
+    # would; we never call it).
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parents[1] / "static" / "js"
+    for script in static.glob("*.js"):
+        text = script.read_text()
+        assert "geolocation" not in text and ".locate(" not in text, script.name

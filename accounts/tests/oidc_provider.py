@@ -62,6 +62,7 @@ class TestIdentityProvider:
         self.sign_with_foreign_key = False
         self.token_lifetime = 300
         self.token_delay = 0.0  # seconds /token waits before answering (client timeouts)
+        self.discovery_delay = 0.0  # seconds discovery waits before answering
         self.discovery_overrides: dict = {}
         self.requests: list[tuple[str, str]] = []  # (method, path)
         self._grants: dict[str, _Grant] = {}
@@ -111,6 +112,7 @@ class TestIdentityProvider:
         self.id_token_overrides = {}
         self.sign_with_foreign_key = False
         self.token_delay = 0.0
+        self.discovery_delay = 0.0
         self.discovery_overrides = {}
         self.requests.clear()
         with self._lock:
@@ -256,6 +258,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.idp.requests.append(("GET", parts.path))
         params = {name: values[0] for name, values in parse_qs(parts.query).items()}
         if parts.path == "/.well-known/openid-configuration":
+            if self.idp.discovery_delay:
+                time.sleep(self.idp.discovery_delay)
             return self._send_json(200, self.idp.discovery())
         if parts.path == "/jwks":
             return self._send_json(200, self.idp.jwks())

@@ -103,3 +103,37 @@ def test_the_violation_detector_works(watched, dashboard):
     page.collect_violations()
     assert page.evaluate("window.__ran === undefined")
     assert any("script-src" in violation for violation in page.csp_violations)
+
+
+ASKED = ["camera", "microphone", "geolocation", "payment", "usb", "serial"]
+
+
+def console_lines(page):
+    """Every console line of the page, whatever its level (Chromium warns of unknown features)."""
+    lines = []
+    page.on("console", lambda message: lines.append(f"{message.type}: {message.text}"))
+    return lines
+
+
+def test_chromium_applies_the_permissions_policy(page, dashboard):
+    lines = console_lines(page)
+    page.goto(dashboard + "/login/")
+    page.wait_for_load_state("networkidle")
+    allowed = page.evaluate("features => features.map(f => document.featurePolicy"
+                            ".allowsFeature(f))", ASKED)
+    assert allowed == [False] * len(ASKED)
+    # Asking where the browser is fails at once (1: PERMISSION_DENIED), with no prompt.
+    code = page.evaluate("""() => new Promise(done => navigator.geolocation
+        .getCurrentPosition(() => done("granted"), error => done(error.code)))""")
+    assert code == 1
+    # Chromium knows every feature we name: an unknown one is reported on the console.
+    assert [line for line in lines if "Permissions-Policy" in line] == []
+
+
+def test_an_unknown_feature_would_be_reported(page, dashboard, settings):
+    # A control for the last assertion above.
+    settings.PERMISSIONS_POLICY_DENIED = ["camera", "no-such-feature"]
+    lines = console_lines(page)
+    page.goto(dashboard + "/login/")
+    page.wait_for_load_state("networkidle")
+    assert any("no-such-feature" in line for line in lines), lines

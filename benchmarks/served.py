@@ -302,7 +302,8 @@ def main(argv=None) -> int:
     parser.add_argument("--no-raw", action="store_true",
                         help="no raw GET (pages that make more than one list call)")
     parser.add_argument("--database-url", default=None,
-                        help="the dashboard's database (default: a SQLite file, removed after)")
+                        help="a PostgreSQL URL: the run makes (and drops) a database named "
+                             "like it plus _served_<hex> (default: a SQLite file, removed after)")
     parser.add_argument("--cache-url", default=None,
                         help="the dashboard's cache (default: each worker's own memory)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
@@ -317,6 +318,10 @@ def main(argv=None) -> int:
     tls = make_certificates(workdir / "tls") if args.scheme == "https" else None
     processes: list[subprocess.Popen] = []
     upstream = None
+    # A PostgreSQL database of this run's own (its secrets are encrypted with this run's
+    # key), dropped afterwards: `--database-url` names the server and the name's prefix.
+    database_url = (f"{args.database_url}_served_{secrets.token_hex(4)}"
+                    if args.database_url else None)
     try:
         started = time.perf_counter()
         upstream = RemoteUpstream(rtt=args.rtt, extra_cars=args.cars,
@@ -326,13 +331,13 @@ def main(argv=None) -> int:
         ca_bundle = str(tls.ca) if tls else ""
         env = dashboard_environment(
             upstream.url, ca_bundle,
-            args.database_url or f"sqlite:///{workdir / 'db.sqlite3'}", args.cache_url,
+            database_url or f"sqlite:///{workdir / 'db.sqlite3'}", args.cache_url,
             dict(item.split("=", 1) for item in args.env),
         )
-        if args.database_url:
+        if database_url:
             from benchmarks.cluster import ensure_database
 
-            ensure_database(args.database_url)
+            ensure_database(database_url)
         session_key = signed_in_session(env, ROOT)
         trees = [("this code", ROOT)] + [
             (f"at {rev}", code_at(rev, workdir / f"tree-{number}"))
@@ -370,6 +375,10 @@ def main(argv=None) -> int:
             stop(process)
         if upstream is not None:
             upstream.stop()
+        if database_url:
+            from benchmarks.load import drop_database
+
+            drop_database(database_url)
         with contextlib.suppress(OSError):
             work.cleanup()
     return 0

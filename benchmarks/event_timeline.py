@@ -26,7 +26,7 @@ import sys
 import time
 import tracemalloc
 
-from benchmarks.car_list import configure_django, percentile, signed_in_client
+from benchmarks.car_list import configure_django, load_average, percentile, signed_in_client
 
 DEPTHS = (1, 10, 100, 1000)
 
@@ -133,7 +133,8 @@ def main(argv=None) -> int:
         print(f"Event timeline benchmark: car {car} with {args.events:,} extra events, "
               f"customer {DEMO.customer_id} with {fleet:,} cars (sandbox in its own process, "
               f"started in {seeded:.1f} s), {args.latency * 1000:.0f} ms round trip "
-              f"(delaying proxy), {size} events per page, {args.runs} runs per row.\n")
+              f"(delaying proxy), {size} events per page, {args.runs} runs per row; load "
+              f"average {load_average()}.\n")
         header = f"{'request':40} {'median ms':>9} {'p95 ms':>8} {'calls':>6} {'rows':>5}"
         print(header)
         print("-" * len(header))
@@ -191,6 +192,7 @@ def main(argv=None) -> int:
         opened = len(re.findall(r'<tr id="left-open-', html))
         print(f"  {total:.1f} s in {batches} batch requests, {meter.calls() - before} upstream "
               f"calls; {progress[0] if progress else '?'}, {opened} left open")
+        print(f"\nload average at the end {load_average()}")
     finally:
         upstream.stop()
     return 0

@@ -29,14 +29,13 @@ import argparse
 import inspect
 import json
 import math
-import os
 import re
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from benchmarks.car_list import configure_django, signed_in_client
+from benchmarks.car_list import configure_django, load_average, signed_in_client
 
 HTMX = {"HX-Request": "true", "HX-Target": "car-route"}
 
@@ -165,10 +164,6 @@ def fan_out_rounds(batch_calls: list[int], concurrency: int) -> int:
         alone = 1 if number == 0 and calls else 0
         rounds += alone + math.ceil((calls - alone) / concurrency)
     return rounds
-
-
-def load_average() -> str:
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 def serve_dashboard():

@@ -44,6 +44,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.car_list import load_average
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKERS, THREADS = 2, 4  # scripts/demo's and the README's production flags on 2 cores
 PAYS = 0.98  # a trick pays when its page is at least 2 % faster (median, CI below 1)
@@ -76,10 +78,6 @@ def verdict(ratios: list[float]) -> str:
     if median >= 1 / PAYS and low > 1:
         return "costs"
     return "no difference that pays"
-
-
-def load_average() -> str:
-    return " ".join(f"{value:.1f}" for value in os.getloadavg())
 
 
 # --- the dashboard as production runs it ----------------------------------------------------

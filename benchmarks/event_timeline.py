@@ -169,13 +169,17 @@ def main(argv=None) -> int:
         response = client.get(url, secure=True)
         size_bytes = 0
         lines = 0
+        tail = b""
         for chunk in response.streaming_content:
             size_bytes += len(chunk)
             lines += chunk.count(b"\n")
+            tail = (tail + chunk)[-300:]
         _current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(f"  {lines - 1:,} rows, {size_bytes / 1e6:.1f} MB of CSV; peak memory allocated "
               f"while streaming (tracemalloc): {peak / 1e6:.1f} MB")
+        # A cut export says why in its last line (the row cap, the request's time budget).
+        print(f"  its last line: {tail.rstrip().splitlines()[-1].decode(errors='replace')[:200]}")
 
         # --- left open ----------------------------------------------------------------
         print(f"\n\"Cars left open\" over {fleet:,} cars, batch by batch as the browser asks:")

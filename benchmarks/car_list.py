@@ -80,6 +80,11 @@ def _dotenv_has(name: str) -> bool:
     )
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages: every run prints them (it is shared)."""
+    return " ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def percentile(values: list[float], share: float) -> float:
     """Return the nearest-rank percentile of `values` (share in 0..1)."""
     ordered = sorted(values)

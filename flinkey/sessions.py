@@ -11,21 +11,16 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Callable
-from contextvars import ContextVar
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 __all__ = [
     "POOL_MAXSIZE",
     "USER_AGENT",
     "Verify",
     "close_sessions",
-    "on_request_sent",
     "session_for",
 ]
 
@@ -36,12 +31,6 @@ USER_AGENT = "fleetadmin/0.1"
 POOL_MAXSIZE = 32
 
 Verify = bool | str
-
-# Called once a request is on the wire, before its answer is awaited (flinkey.Ahead: the
-# caller goes on with its own work from then on, not before).
-on_request_sent: ContextVar[Callable[[], None] | None] = ContextVar(
-    "flinkey_on_request_sent", default=None
-)
 
 _sessions: dict[tuple[str, Verify], requests.Session] = {}
 _lock = threading.Lock()
@@ -87,45 +76,10 @@ def _new_session(verify: Verify) -> requests.Session:
     session.verify = verify
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # accept none
     # No urllib3 retries here: the client retries GETs itself, within its time budget.
-    adapter = _Adapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=0)
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
-
-
-class _Sent:
-    """Connection mix-in: reports `on_request_sent` when the request has been written."""
-
-    def getresponse(self, *args, **kwargs):
-        sent = on_request_sent.get()
-        if sent is not None:
-            sent()
-        return super().getresponse(*args, **kwargs)
-
-
-class _HTTPConnection(_Sent, HTTPConnection):
-    pass
-
-
-class _HTTPSConnection(_Sent, HTTPSConnection):
-    pass
-
-
-class _HTTPConnectionPool(HTTPConnectionPool):
-    ConnectionCls = _HTTPConnection
-
-
-class _HTTPSConnectionPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
-class _Adapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _HTTPConnectionPool,
-            "https": _HTTPSConnectionPool,
-        }
 
 
 atexit.register(close_sessions)

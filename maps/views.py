@@ -5,14 +5,13 @@ Built like every screen (fleetadmin.htmx, fleetadmin.errors). Map data travels a
 every popup with textContent: names are data, never markup or code.
 """
 
-import functools
 from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.urls import reverse
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -32,36 +31,23 @@ MAX_START_DIGITS = 9  # a batch start beyond any fleet is an empty batch, not an
 # --- wording ------------------------------------------------------------------------------
 
 
-# Django date format characters a str.format pattern can write as fast as an f-string.
-_FAST_FORMAT = {"d": "{0:%d}", "m": "{0:%m}", "Y": "{1:04d}", "H": "{0:%H}", "i": "{0:%M}"}
-
-
-@functools.lru_cache(maxsize=16)
-def _fast_pattern(django_format: str) -> str | None:
-    """Return a str.format pattern writing `django_format`, or None if it uses more."""
-    parts = []
-    for char in django_format:
-        if char in _FAST_FORMAT:
-            parts.append(_FAST_FORMAT[char])
-        elif char.isalpha() or char == "\\":
-            return None  # a character Django formats (or escapes): dateformat does it
-        else:
-            parts.append(char.replace("{", "{{").replace("}", "}}"))
-    return "".join(parts)
+# What the route replay's JavaScript can write itself (static/js/maps.js): a format of only
+# these (and punctuation) is handed to it, any other leaves it the samples' own times.
+_REPLAY_FORMAT_CHARACTERS = frozenset("dmYHi")
 
 
 def local_time(moment) -> str:
     """Return `moment` in the user's zone as the app writes times: "2025-03-04 16:05 CET",
     in German "04.03.2025 16:05 CET" (SHORT_DATETIME_FORMAT and the zone's abbreviation).
     """
-    # What date_format(SHORT_DATETIME_FORMAT) + T gives, in a fraction of its time for the
-    # formats we use: the fleet map formats one moment per car of every batch.
     local = timezone.localtime(moment)
-    django_format = formats.get_format("SHORT_DATETIME_FORMAT")
-    pattern = _fast_pattern(django_format)
-    text = (pattern.format(local, local.year) if pattern
-            else dateformat.format(local, django_format))
-    return f"{text} {local.tzname()}"
+    return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
+
+
+def _replay_format(django_format: str) -> str | None:
+    """`django_format` if the replay can write it, else None."""
+    special = {char for char in django_format if char.isalpha() or char == "\\"}
+    return django_format if special <= _REPLAY_FORMAT_CHARACTERS else None
 
 
 def age_text(moment, now=None) -> str:
@@ -116,7 +102,7 @@ def replay_clock(start, end) -> dict:
                     else (low, middle)
             zones.append([int(high.timestamp() * 1000), *offset_at(high)])
         moment = following
-    return {"format": django_format if _fast_pattern(django_format) else None, "zones": zones}
+    return {"format": _replay_format(django_format), "zones": zones}
 
 
 def _zone_name() -> str:

@@ -1,10 +1,11 @@
 """The car list's rows, written by one tag in Python rather than by template nodes.
 
 A row is ~30 values; in Django's template engine each costs a context lookup, a filter
-call and a lazy-aware escape, so 25 rows were most of the list's render time (4 of 5 ms),
-and the list page is the page whose cost next to its single upstream call is measured
-(`benchmarks/round_trips.py`). Here every value from the car or the catalogue still goes
-through `html.escape` (what Django's `escape` does underneath), once.
+call and a lazy-aware escape, so 25 rows were most of the list's render time (4 of 5 ms).
+Measured end to end (`benchmarks/served.py`: gunicorn over TCP, 10,000 cars, 50 ms; see
+docs/benchmarks.md), the list page with this tag takes 0.85–0.88 of its time with the plain
+template partial: it pays, so it stays. Every value from the car or the catalogue still
+goes through `html.escape` (what Django's `escape` does underneath), once.
 
 What every row repeats is made once per language and URLconf (`_kit`): `{% url %}` and
 `{% translate %}` cost a URL resolver walk and a catalogue lookup each time; a car's URLs

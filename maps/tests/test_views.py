@@ -354,23 +354,6 @@ def test_local_time_is_how_the_app_writes_times(language, expected):
                         + formats.date_format(local, "T"))
 
 
-def test_local_time_falls_back_to_django_for_other_formats(monkeypatch):
-    from datetime import UTC, datetime
-
-    from django.utils import dateformat, formats
-
-    from maps import views
-
-    assert views._fast_pattern("d.m.Y H:i") == "{0:%d}.{0:%m}.{1:04d} {0:%H}:{0:%M}"
-    moment = datetime(2026, 11, 28, 19, 10, tzinfo=UTC)
-    for other in ("j. N Y, P", r"Y-m-d \a\t H:i"):
-        assert views._fast_pattern(other) is None
-        monkeypatch.setattr(formats, "get_format", lambda name, other=other: other)
-        with timezone.override("Europe/Berlin"):
-            expected = dateformat.format(timezone.localtime(moment), other) + " CET"
-            assert views.local_time(moment) == expected
-
-
 @pytest.mark.parametrize(("language", "zone", "written"), [
     ("en", "Europe/Berlin", r"\d{4}-\d\d-\d\d \d\d:\d\d CES?T"),
     ("de", "America/New_York", r"\d\d\.\d\d\.\d{4} \d\d:\d\d E[SD]T"),
@@ -414,6 +397,19 @@ def test_the_replay_clock_knows_the_zones_offsets_and_the_format():
     with translation.override("en"), timezone.override("Asia/Kolkata"):
         assert replay_clock(start, end) == {
             "format": "Y-m-d H:i", "zones": [[int(start.timestamp() * 1000), 19_800_000, "IST"]]}
+
+
+@pytest.mark.parametrize("other", ["j. N Y, P", r"Y-m-d \a\t H:i"])
+def test_the_replay_clock_leaves_a_format_it_cannot_write_to_the_samples(monkeypatch, other):
+    from datetime import UTC, datetime
+
+    from django.utils import formats
+
+    from maps.views import replay_clock
+
+    monkeypatch.setattr(formats, "get_format", lambda name: other)
+    start = datetime(2026, 10, 24, 12, 7, tzinfo=UTC)
+    assert replay_clock(start, start)["format"] is None
 
 
 def test_a_fleet_batch_problem_says_what_the_car_list_says(manager, flinkey_api):

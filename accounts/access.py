@@ -56,6 +56,11 @@ def role_of(user) -> str | None:
     return next((role for role in ROLES if role in names), None)
 
 
+def has_access(user) -> bool:
+    """True when `user` is signed in with a role (or is a Django superuser, who sets roles)."""
+    return user.is_authenticated and (user.is_superuser or role_of(user) is not None)
+
+
 def forbidden(request, message=None):
     """A 403 with a page, or for htmx a fragment that names what is not allowed."""
     message = message or _("Your role allows looking, not changing. Ask an administrator "
@@ -107,6 +112,8 @@ def access(request):
     return {
         "can_write": bool(signed_in and can_write(user)),
         "can_manage_users": bool(signed_in and can_manage_users(user)),
+        # No role yet: the header shows no menu (AccessMiddleware shows "no access yet").
+        "has_access": bool(signed_in and (user.is_superuser or role is not None)),
         # Shown beside the user's name in the header.
         "user_role_label": ROLE_LABELS.get(role, ""),
     }

@@ -1,11 +1,13 @@
-"""Middleware for signing in under htmx: a session that ended sends the browser to log in."""
+"""Middleware of signing in: a session that ended under htmx goes to log in; who may enter."""
 
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.shortcuts import resolve_url
+from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model, logout
+from django.shortcuts import render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
+
+from accounts.access import ROLE_ADMIN, has_access
 
 
 def login_url_for(request, next_url: str) -> str:
@@ -42,3 +44,46 @@ class HtmxLoginRedirectMiddleware:
         if getattr(request, "user", None) is not None and request.user.is_authenticated:
             return response
         return HttpResponseClientRedirect(login_url_for(request, page_path(request)))
+
+
+# Pages an account without a role may still open: signing out, the language, setting a
+# password from a reset link.
+OPEN_WITHOUT_ROLE = frozenset({
+    "login", "logout", "set_language", "password-reset-confirm", "password-reset-complete",
+})
+
+
+class AccessMiddleware:
+    """Signs deactivated accounts out; shows accounts without a role "no access yet".
+
+    Deactivating an account deletes its sessions (accounts.user_admin), but a session kept
+    elsewhere (a cache, a backend whose get_user does not check is_active, like
+    mozilla-django-oidc's) must end too: checked on every request. An account with no role
+    (new, or its role taken away) sees one page naming whom to ask, not the menu.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not user.is_active:
+            logout(request)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        user = getattr(request, "user", None)
+        if user is None or not has_access(user):
+            match = request.resolver_match
+            if user is not None and user.is_authenticated and (
+                    match is None or match.url_name not in OPEN_WITHOUT_ROLE):
+                return no_access(request)
+        return None
+
+
+def no_access(request):
+    """The "no access yet" page (403), naming the administrators to ask."""
+    administrators = (get_user_model().objects.filter(groups__name=ROLE_ADMIN, is_active=True)
+                      .order_by("username"))
+    template = "accounts/no_access.html#no-access" if request.htmx else "accounts/no_access.html"
+    return render(request, template, {"administrators": administrators}, status=403)

@@ -26,19 +26,21 @@ def ensure_role_groups(**kwargs) -> None:
         group.permissions.set(Permission.objects.filter(wanted))
 
 
-def assign_role(user, role: str) -> None:
-    """Make `role` the user's only role."""
-    if role not in ROLE_PERMISSIONS:
+def assign_role(user, role: str | None) -> None:
+    """Make `role` the user's only role; None takes every role away."""
+    if role is not None and role not in ROLE_PERMISSIONS:
         raise ValueError(f"Unknown role {role!r}")
     user.groups.remove(*Group.objects.filter(name__in=ROLE_PERMISSIONS))
-    user.groups.add(Group.objects.get(name=role))
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role))
     # Django caches permissions on the instance; the new role must count at once.
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
 
 
-def change_role(user, role: str, *, by, how: str = "") -> bool:
-    """Give `user` the role `role` and record it (by `by`, None for the system); True if changed."""
+def change_role(user, role: str | None, *, by, how: str = "") -> bool:
+    """Give `user` the role `role` (None: no role) and record it (by `by`, None for the
+    system); True if changed."""
     before = role_of(user)
     if before == role:
         return False

@@ -26,6 +26,11 @@ ACTIONS = {
     "customer.choose": _("customer chosen"),
     "preferences.change": _("preferences changed"),
     "role.change": _("role changed"),
+    "user.create": _("account created"),
+    "user.deactivate": _("account deactivated"),
+    "user.reactivate": _("account reactivated"),
+    "user.password_reset": _("password link sent"),
+    "user.password_set": _("password set from a link"),
     "audit.prune": _("old audit entries deleted"),
 }
 
@@ -48,6 +53,8 @@ FIELD_LABELS = {
     "language": _("language"),
     "role": _("role"),
     "method": _("signed in with"),
+    "email": _("e-mail address"),
+    "sessions_ended": _("sessions ended"),
 }
 SIGN_IN_METHODS = {
     "password": _("password"),

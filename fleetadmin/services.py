@@ -120,10 +120,11 @@ def _customer_label(customer_id, name) -> str | None:
     return None if customer_id is None else f"{name} ({customer_id})"
 
 
-def choose_customer(*, user, customer_id: int) -> Customer:
+def choose_customer(*, user, customer_id: int, by=None) -> Customer:
     """Store the customer the user works for, after checking the manager reaches it.
 
-    Raises CredentialsMissing, a FlinkeyError, or CustomerUnreachable.
+    `by` is the administrator choosing for `user` (None: the user themself). Raises
+    CredentialsMissing, a FlinkeyError, or CustomerUnreachable.
     """
     customers = list_customers(user=user)
     chosen = next((c for c in customers if c.id == customer_id), None)
@@ -136,8 +137,8 @@ def choose_customer(*, user, customer_id: int) -> Customer:
     with transaction.atomic():
         credentials.save(update_fields=["customer_id", "customer_name", "updated_at"])
         settings_changed.send(
-            sender=FlinkeyCredentials, user=user, action="customer.choose",
-            customer_id=chosen.id,
+            sender=FlinkeyCredentials, user=by or user, action="customer.choose",
+            target=user.get_username() if by is not None else "", customer_id=chosen.id,
             changes={"customer": {"before": before, "after": after}} if before != after else {},
         )
     return chosen

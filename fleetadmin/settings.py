@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "cars",
     "events",
     "maps",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,9 @@ MIDDLEWARE = [
     # After MessageMiddleware (so it sees the messages before they are stored).
     "fleetadmin.htmx.HtmxMessagesMiddleware",
     "accounts.middleware.HtmxLoginRedirectMiddleware",
+    # Inside the one above (its sign-out becomes the login page for htmx too): deactivated
+    # accounts are signed out, accounts without a role see "no access yet".
+    "accounts.middleware.AccessMiddleware",
     "fleetadmin.middleware.PortalFramingMiddleware",
     # The signed-in user's language (over LocaleMiddleware's choice) and time zone.
     "fleetadmin.middleware.UserLanguageMiddleware",
@@ -290,6 +294,32 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # The zone a user sees until they choose their own on the settings page.
 FLEETADMIN_DEFAULT_TIME_ZONE = env.str("FLEETADMIN_DEFAULT_TIME_ZONE", default="Europe/Berlin")
+
+# ------------------------------------------------------------------------------
+# E-mail: password-reset links now, alerts later. EMAIL_URL=outbox (the default) keeps every
+# message on the Outbox page instead of sending it: the demo needs no mail server, and a
+# production deployment that forgot to configure mail loses nothing (check --deploy warns).
+# Otherwise django-environ's e-mail URL, e.g. smtp+tls://user:password@mail.example.com:587.
+# ------------------------------------------------------------------------------
+EMAIL_URL = env.str("EMAIL_URL", default="outbox")
+# Seconds every SMTP connection may take (without it: wait forever).
+_EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+if EMAIL_URL == "outbox":
+    MAILERS = {"default": {"BACKEND": "outbox.backends.OutboxEmailBackend"}}
+else:
+    _email = env.email_url_config(EMAIL_URL)
+    MAILERS = {"default": {"BACKEND": _email["EMAIL_BACKEND"], "OPTIONS": {
+        "host": _email.get("EMAIL_HOST") or "localhost",
+        "port": _email.get("EMAIL_PORT") or 25,
+        "username": _email.get("EMAIL_HOST_USER", ""),
+        "password": _email.get("EMAIL_HOST_PASSWORD", ""),
+        "use_tls": bool(_email.get("EMAIL_USE_TLS")),
+        "use_ssl": bool(_email.get("EMAIL_USE_SSL")),
+        "timeout": _EMAIL_TIMEOUT,
+    }}}
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="fleetadmin@localhost")
+# How long a password-reset link works (Django's setting, in seconds).
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3 * 24 * 3600)
 
 # ------------------------------------------------------------------------------
 # Static files: served by WhiteNoise from our own files; no CDN in any page.

@@ -19,6 +19,8 @@ urlpatterns = [
     # A car's timeline (/cars/<id>/events/…), one event (/events/<id>/), the "left open" report.
     path("", include("events.urls")),
     path("audit/", include("audit.urls")),
+    # What fleetadmin would have e-mailed (EMAIL_URL=outbox), for administrators.
+    path("outbox/", include("outbox.urls")),
     # The header's language switcher: Django's set_language, also saved for the user.
     path("i18n/setlang/", views.set_language, name="set_language"),
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.

@@ -102,3 +102,41 @@ def test_sqlite_refuses_a_concurrent_role_change_with_a_message(two_admins, monk
     assert response.status_code == 409
     assert "nothing was changed" in response.content.decode()
     assert _admins() == {"ada", "bob"}
+
+
+def test_two_admins_deactivating_each_other_leave_one_active_admin(two_admins, monkeypatch):
+    # The same guard as for roles: the check and the change under one lock.
+    from accounts import user_admin
+
+    if connection.vendor == "sqlite":
+        pytest.skip("needs PostgreSQL's row locks (see _race)")
+    ada, bob = two_admins
+    barrier = threading.Barrier(2)
+    real_switch = user_admin._switch_active
+
+    def switch_after_everyone_checked(*args, **kwargs):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=2)
+        return real_switch(*args, **kwargs)
+
+    monkeypatch.setattr(user_admin, "_switch_active", switch_after_everyone_checked)
+    answers = {}
+
+    def deactivate(actor, target):
+        try:
+            client = Client()
+            client.force_login(actor)
+            answers[actor.username] = client.post(reverse("user-active", args=[target.pk]),
+                                                  {"active": "0", "confirm": "yes"})
+        finally:
+            from django.db import connections
+            connections.close_all()
+
+    threads = [threading.Thread(target=deactivate, args=pair) for pair in [(ada, bob), (bob, ada)]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    active_admins = Group.objects.get(name=ROLE_ADMIN).user_set.filter(is_active=True).count()
+    assert active_admins == 1
+    assert sorted(answer.status_code for answer in answers.values()) == [302, 409]

@@ -19,10 +19,11 @@ PRODUCTION = {
     "DJANGO_SECRET_KEY": "x" * 20 + "-production-like-secret-key-with-enough-entropy-0123456789",
     "DJANGO_ALLOWED_HOSTS": "fleetadmin.example.com",
     "FLINKEY_API_URL": "https://api.flinkey.de/v3",
+    "EMAIL_URL": "smtp+tls://fleetadmin@mail.example.com:587",
 }
 # Variables of ours that must not leak from the test run's environment into a case.
 OURS = ("DJANGO_", "OIDC_", "PROXY_AUTH_", "FRAME_ANCESTORS", "LOCAL_LOGIN", "SESSION_COOKIE",
-        "FLINKEY_", "DATABASE_URL", "CACHE_URL")
+        "FLINKEY_", "DATABASE_URL", "CACHE_URL", "EMAIL_")
 
 
 def _env(**overrides) -> dict:
@@ -92,6 +93,16 @@ def test_an_unset_flinkey_api_url_is_an_error_not_the_sandbox():
     assert done.returncode != 0
     assert "fleetadmin.E001" in done.stderr
     assert run(["manage.py", "check"], FLINKEY_API_URL="sandbox").returncode == 0
+
+
+def test_check_deploy_warns_when_mail_stays_in_the_outbox():
+    done = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], EMAIL_URL=None)
+    assert done.returncode != 0
+    assert "outbox.W001" in done.stderr
+
+
+def test_the_ci_deploy_check_configures_mail():
+    assert "EMAIL_URL=smtp" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_check_deploy_is_not_silenced_wholesale():

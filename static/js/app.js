@@ -3,6 +3,7 @@
 // - The one dialog (#dialog, templates/includes/dialog.html) opens when it arrives with
 //   data-open, focuses its first useful field, and gives focus back to what opened it.
 // - A form marked data-confirm-discard asks before Escape or Cancel throws away what was typed.
+// - Phones: the header's "Menu" toggle folds the menu open and shut.
 // Served from our static files under the nonce CSP: no inline handlers, no eval.
 (function () {
   "use strict";
@@ -56,6 +57,17 @@
     if (target) target.focus();
     openerId = null;
   }
+
+  // The header's menu toggle (phones): open and shut in place, and say so to screen readers.
+  // Without script its link opens the menu through :target instead.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".menu-toggle");
+    if (!toggle) return;
+    event.preventDefault();
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
+  });
 
   // Remember who asked for the dialog's content.
   document.addEventListener("htmx:beforeRequest", function (event) {

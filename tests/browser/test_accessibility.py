@@ -1,0 +1,72 @@
+"""axe-core over every main screen, at desktop and phone width: no serious or critical finding.
+
+axe-core (tests/browser/vendor/axe-core, from npm) is injected into each page the test
+drives; the page's own script runs under its CSP as usual, only this test's context lets the
+injected tool in (`bypass_csp`).
+"""
+
+from pathlib import Path
+
+import pytest
+
+from accounts.access import ROLE_ADMIN
+from fleetadmin.testing import make_user
+from flinkey_sandbox import DEMO
+from tests.browser.conftest import settled
+
+AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
+WIDTHS = {"desktop": 1440, "phone": 390}
+SCREENS = [
+    "/cars/",
+    f"/cars/{DEMO.car_id}/",
+    f"/cars/{DEMO.car_id}/map/",
+    f"/cars/{DEMO.car_id}/events/",
+    "/map/",
+    "/left-open/",
+    "/settings/",
+    "/audit/",
+    "/users/",
+    "/users/new/",
+    "/outbox/",
+]
+BLOCKING = {"serious", "critical"}
+# WCAG 2.2 A and AA, axe's best practices, and its experimental rules (among them
+# label-content-name-mismatch: a control's accessible name contains its visible text).
+RULE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice",
+             "experimental"]
+
+
+def findings(page) -> list[str]:
+    """Run axe on the page as it stands; return its serious and critical findings, described."""
+    page.evaluate(AXE)
+    result = page.evaluate("""() => axe.run(document, {resultTypes: ["violations"], runOnly:
+        {type: "tag", values: RULE_TAGS}})""".replace("RULE_TAGS", str(RULE_TAGS)))
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} — "
+        + "; ".join(node["html"][:120] for node in violation["nodes"][:3])
+        for violation in result["violations"] if violation["impact"] in BLOCKING
+    ]
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_main_screens_have_no_serious_accessibility_findings(browser, dashboard, width,
+                                                               language):
+    make_user("ada", role=ROLE_ADMIN)
+    context = browser.new_context(bypass_csp=True, locale=language,
+                                  viewport={"width": WIDTHS[width], "height": 900})
+    page = context.new_page()
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    page.goto(f"{dashboard}/login/")
+    problems = {"/login/": findings(page)}
+    page.locator("input[name=username]").fill("ada")
+    page.locator("input[name=password]").fill("pw-for-tests-1")
+    page.locator("main form[method=post] button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+    for screen in SCREENS:
+        page.goto(f"{dashboard}{screen}")
+        settled(page)
+        problems[screen] = findings(page)
+    context.close()
+    found = {screen: found for screen, found in problems.items() if found}
+    assert not found, found

@@ -170,7 +170,9 @@ def _guarded_fetch(cache_key: str, fetch, usable) -> Token:
     The process that takes the lock (`cache.add`, atomic in Redis) fetches and stores the
     token; the others poll the cache until it appears. If the lock holder dies or the lock
     outlives its time (or the request's budget), a waiter fetches by itself. A failing cache
-    never blocks a fetch.
+    never blocks a fetch. With Redis unreachable (fleetadmin.cache_backend) the cache is a
+    stand-in of this process's own: the same lock is then a per-process lock, and the token
+    is shared by this process's requests until Redis answers again.
     """
     lock_key = cache_key + ":lock"
     lock_seconds = _token_lock_seconds()

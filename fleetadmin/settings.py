@@ -8,6 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from fleetadmin.cache_backend import cache_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -111,8 +113,14 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 # Per-process memory by default; room for a fleet map's positions (one entry per car and
 # moment: the default 300 entries would evict a 1,000-car map before its reload).
-CACHES = {"default": env.cache_url("CACHE_URL",
-                                   default="locmemcache://fleetadmin?max_entries=20000")}
+# Redis is an optimisation: unreachable, each process goes on with a stand-in of its own
+# (fleetadmin.cache_backend), so short timeouts, and Redis is asked again after a pause.
+CACHES = {"default": cache_config(
+    env.str("CACHE_URL", default="locmemcache://fleetadmin?max_entries=20000"),
+    connect_timeout=env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+    read_timeout=env.float("CACHE_READ_TIMEOUT", default=2.0),
+    retry_seconds=env.float("CACHE_RETRY_SECONDS", default=5.0),
+)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ------------------------------------------------------------------------------

@@ -250,8 +250,23 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
 # The header a load balancer puts the client's address in (its last entry is used), e.g.
-# X-Forwarded-For; empty: the connection's peer address.
-LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="")
+# X-Forwarded-For; empty: the connection's peer address. Behind a balancer every request
+# comes from its address: without the header, five wrong passwords from anyone would lock
+# the account out for everyone (`check --deploy` warns). The header is believed only on
+# requests from LOGIN_CLIENT_IP_TRUSTED_PROXIES (the balancers' IPs/CIDRs; required with
+# the header): a client reaching an instance directly cannot pick its address to escape.
+LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="").strip()
+LOGIN_CLIENT_IP_TRUSTED_PROXIES = env.list("LOGIN_CLIENT_IP_TRUSTED_PROXIES", default=[])
+if LOGIN_CLIENT_IP_HEADER:
+    import ipaddress
+
+    try:
+        if not [ipaddress.ip_network(entry, strict=False)
+                for entry in LOGIN_CLIENT_IP_TRUSTED_PROXIES]:
+            raise ValueError("required with LOGIN_CLIENT_IP_HEADER: the load balancers' "
+                             "addresses, whose header is believed")
+    except ValueError as error:
+        raise ImproperlyConfigured(f"LOGIN_CLIENT_IP_TRUSTED_PROXIES: {error}") from error
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -392,6 +407,12 @@ FLINKEY_REQUEST_BUDGET = env.float("FLINKEY_REQUEST_BUDGET", default=25.0)
 FLEETADMIN_FANOUT_CONCURRENCY = env.int("FLEETADMIN_FANOUT_CONCURRENCY", default=8)
 FLEETADMIN_FANOUT_TIMEOUT = env.float("FLEETADMIN_FANOUT_TIMEOUT", default=10.0)
 # Seconds a car's current position is reused (map reloads within this time ask no one).
+# Budgets of flinkey calls per minute (fleetadmin.call_budget), shared by every instance:
+# one user's, and one fleet's (API URL + customer: all its users together). A user's heavy
+# use passes (a 1,000-car fleet map is ~1,010 calls, a 7-day route ~255); a runaway client
+# does not. 0: no limit.
+FLEETADMIN_USER_CALLS_PER_MINUTE = env.int("FLEETADMIN_USER_CALLS_PER_MINUTE", default=3000)
+FLEETADMIN_FLEET_CALLS_PER_MINUTE = env.int("FLEETADMIN_FLEET_CALLS_PER_MINUTE", default=10000)
 FLEETADMIN_LOCATION_CACHE_SECONDS = env.int("FLEETADMIN_LOCATION_CACHE_SECONDS", default=60)
 # A moment older than this has its nearest sample fixed: cached for the long time below.
 FLEETADMIN_LOCATION_SETTLED_SECONDS = env.int("FLEETADMIN_LOCATION_SETTLED_SECONDS",

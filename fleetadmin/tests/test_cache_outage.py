@@ -121,10 +121,10 @@ def own_redis(tmp_path):
         process = None
 
         def start(self):
+            command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                       "--save", "", "--appendonly", "no", "--dir", str(tmp_path)]
             self.process = subprocess.Popen(  # noqa: S603 - Debian's redis-server
-                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-                 "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_for_port(self.port)
 
         def stop(self):

@@ -31,6 +31,8 @@ Public API (for anything else that calls flinkey, e.g. a sync of the fleet store
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from dataclasses import dataclass
 
@@ -41,6 +43,8 @@ from django.utils.crypto import salted_hmac
 from flinkey import FlinkeyError
 
 __all__ = ["WINDOW_SECONDS", "CallBudgetSpent", "Meter", "fleet", "meter"]
+
+log = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 # A window's counter outlives its minute a little (clocks of instances differ slightly).
@@ -120,8 +124,7 @@ class Meter:
     def left(self) -> int | None:
         """Return the calls left in this window (the smaller budget), or None: unlimited."""
         window, _seconds = _window()
-        lefts = [max(0, budget.limit - (cache.get(_key(budget, window)) or 0))
-                 for budget in self._budgets]
+        lefts = [max(0, budget.limit - _read(_key(budget, window))) for budget in self._budgets]
         return min(lefts) if lefts else None
 
     def __call__(self, method: str, path: str) -> None:
@@ -142,6 +145,19 @@ def _key(budget: _Budget, window: int) -> str:
 def _count(key: str, calls: int) -> int:
     """Add `calls` to the counter `key` (made if missing); return its new value."""
     try:
+        return _count_in_cache(key, calls)
+    except Exception:
+        # A cache backend that raises when its server is down (fleetadmin's Redis backend
+        # does not: it has a stand-in of its own): count in this process instead.
+        if not _local_fallback_logged.is_set():
+            _local_fallback_logged.set()
+            log.warning("call budget: the cache failed; counting in this process",
+                        exc_info=True)
+        return _count_locally(key, calls)
+
+
+def _count_in_cache(key: str, calls: int) -> int:
+    try:
         return cache.incr(key, calls)
     except ValueError:  # no counter yet in this window
         pass
@@ -154,3 +170,25 @@ def _count(key: str, calls: int) -> int:
         # Gone again (evicted, or the cache failed over to its stand-in between the two):
         # count this call alone rather than refuse it.
         return calls
+
+
+def _read(key: str) -> int:
+    try:
+        return cache.get(key) or 0
+    except Exception:  # a backend that raises while down: the count of this process
+        with _local_lock:
+            return _local_counts.get(key, 0)
+
+
+_local_counts: dict[str, int] = {}
+_local_lock = threading.Lock()
+_local_fallback_logged = threading.Event()
+
+
+def _count_locally(key: str, calls: int) -> int:
+    window = key.rsplit(":", 1)[1]
+    with _local_lock:
+        for old in [name for name in _local_counts if not name.endswith(":" + window)]:
+            del _local_counts[old]  # past minutes: their counts are of no use any more
+        _local_counts[key] = _local_counts.get(key, 0) + calls
+        return _local_counts[key]

@@ -205,3 +205,16 @@ def test_two_instances_share_the_count(settings, fresh_window):
     with pytest.raises(call_budget.CallBudgetSpent):
         here.charge()
     cache.clear()
+
+
+def test_a_cache_backend_that_raises_while_down_still_gets_a_per_process_budget(settings,
+                                                                              fresh_window):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}
+    settings.FLEETADMIN_USER_CALLS_PER_MINUTE = 10
+    meter = call_budget.meter(user_id=987654, fleet=None)
+    for _ in range(10):
+        meter.charge()
+    assert meter.left() == 0
+    with pytest.raises(call_budget.CallBudgetSpent):
+        meter.charge()

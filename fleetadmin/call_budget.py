@@ -127,6 +127,17 @@ class Meter:
         lefts = [max(0, budget.limit - _read(_key(budget, window))) for budget in self._budgets]
         return min(lefts) if lefts else None
 
+    def refusal(self) -> CallBudgetSpent | None:
+        """Return what `charge` would raise now that a budget is used up, else None.
+
+        For a screen that fanned out and wants to say why calls failed.
+        """
+        window, left = _window()
+        for budget in self._budgets:
+            if _read(_key(budget, window)) >= budget.limit:
+                return CallBudgetSpent(budget.scope, left)
+        return None
+
     def __call__(self, method: str, path: str) -> None:
         """The client's `before_call` hook: one charge per HTTP request."""
         self.charge()

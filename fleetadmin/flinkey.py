@@ -125,6 +125,19 @@ def client_from(credentials: FlinkeyCredentials, *, within: float | None = None)
     )
 
 
+def call_budget_refusal(user) -> call_budget.CallBudgetSpent | None:
+    """Return the refusal of `user`'s (or their fleet's) spent call budget, else None.
+
+    What a screen that fanned out says when some of its calls failed because of it.
+    """
+    credentials = credentials_of(user)
+    if credentials is None:
+        return None
+    return call_budget.meter(
+        user_id=user.pk, fleet=call_budget.fleet(api_base_url(), credentials.customer_id),
+    ).refusal()
+
+
 def ca_bundle() -> bool | str:
     """FLINKEY_CA_BUNDLE as the client's `verify`: the path, or True (system CAs) if empty."""
     return settings.FLINKEY_CA_BUNDLE.strip() or True

@@ -218,3 +218,14 @@ def test_a_cache_backend_that_raises_while_down_still_gets_a_per_process_budget(
     assert meter.left() == 0
     with pytest.raises(call_budget.CallBudgetSpent):
         meter.charge()
+
+
+def test_left_open_says_the_budget_stopped_it(small_budgets, support_user, flinkey_api):
+    small_budgets.FLEETADMIN_USER_CALLS_PER_MINUTE = 30  # the list, then 29 of 62 cars
+    support = logged_in(support_user)
+    response = support.get("/left-open/?all=1")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="left-open-failed"' in html
+    assert "You have made too many requests to flinkey in the last minute." in html
+    assert flinkey_api.request_count(path_prefix="/cars") <= 30

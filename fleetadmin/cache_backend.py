@@ -87,17 +87,6 @@ def cache_status(alias: str = "default") -> str:
     return "ok"
 
 
-def is_shared(alias: str = "default") -> bool:
-    """False while the cache `alias` is a ResilientRedisCache in a remembered outage.
-
-    What is stored meanwhile stays in this process (the stand-in). Any other backend: True.
-    """
-    from django.core.cache import caches
-
-    backend = caches[alias]
-    return not isinstance(backend, ResilientRedisCache) or backend.shared
-
-
 def where(location: str) -> str:
     """Return host:port/db of a Redis URL, for log lines: never the password it may hold."""
     parts = urlsplit(location)
@@ -170,10 +159,6 @@ class _Outage:
         if self.standin is not None:
             self.standin.clear()
 
-    @property
-    def down(self) -> bool:
-        return self.since is not None
-
 
 _OUTAGES: dict[str, _Outage] = {}
 _OUTAGES_LOCK = threading.Lock()
@@ -232,11 +217,6 @@ class ResilientRedisCache(RedisCache):
             return False
         outage.answered(started)
         return True
-
-    @property
-    def shared(self) -> bool:
-        """False while an outage is remembered: what is stored now stays in this process."""
-        return not self._outage.down
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._either("add", key, value, timeout, version)

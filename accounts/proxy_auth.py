@@ -40,24 +40,30 @@ def meta_key(header: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _networks(entries: tuple[str, ...]):
+def _networks(entries: tuple[str, ...], setting: str):
     try:
         return tuple(
             ipaddress.ip_network(entry.strip(), strict=False) for entry in entries if entry.strip()
         )
     except ValueError as error:
-        raise ImproperlyConfigured(f"PROXY_AUTH_TRUSTED_PROXIES: {error}") from error
+        raise ImproperlyConfigured(f"{setting}: {error}") from error
 
 
-def is_trusted_proxy(address: str) -> bool:
-    """True when `address` is one of the configured proxies (IPs or CIDR networks)."""
+def address_in(address: str, setting: str) -> bool:
+    """True when `address` is among the IPs or CIDR networks of the list setting `setting`."""
     try:
         ip = ipaddress.ip_address((address or "").strip())
     except ValueError:
         return False
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
-    return any(ip in network for network in _networks(tuple(settings.PROXY_AUTH_TRUSTED_PROXIES)))
+    return any(ip in network
+               for network in _networks(tuple(getattr(settings, setting)), setting))
+
+
+def is_trusted_proxy(address: str) -> bool:
+    """True when `address` is one of the configured proxies (IPs or CIDR networks)."""
+    return address_in(address, "PROXY_AUTH_TRUSTED_PROXIES")
 
 
 class ProxyAuthMiddleware(RemoteUserMiddleware):

@@ -12,6 +12,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from accounts.proxy_auth import address_in, meta_key
 from audit.signals import UNKNOWN_USER, recordable_username
 
 
@@ -46,15 +47,17 @@ def client_address(request) -> str:
 
     Behind a load balancer every request comes from the balancer; it appends the real
     client to X-Forwarded-For. Only the last entry is the balancer's own: earlier ones are
-    whatever the client sent.
+    whatever the client sent. And the header is believed only when the request comes from
+    one of LOGIN_CLIENT_IP_TRUSTED_PROXIES: anyone else could write any address into it.
     """
+    peer = request.META.get("REMOTE_ADDR", "")
     header = settings.LOGIN_CLIENT_IP_HEADER
-    if header:
-        key = "HTTP_" + header.strip().upper().replace("-", "_")
-        entries = [item.strip() for item in request.META.get(key, "").split(",") if item.strip()]
+    if header and address_in(peer, "LOGIN_CLIENT_IP_TRUSTED_PROXIES"):
+        entries = [item.strip() for item in request.META.get(meta_key(header), "").split(",")
+                   if item.strip()]
         if entries:
             return entries[-1][:64]
-    return request.META.get("REMOTE_ADDR", "")
+    return peer
 
 
 def locked_out(request, original_response=None, credentials=None):

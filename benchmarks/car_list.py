@@ -45,6 +45,10 @@ def configure_django(api_url: str) -> None:
     os.environ["CACHE_URL"] = "locmemcache://benchmark"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    # Benchmarks measure time and calls, not the call budgets (fleetadmin/call_budget.py):
+    # a 10,000-car map or a "left open" over 1,000 cars is more than one user's minute.
+    os.environ["FLEETADMIN_USER_CALLS_PER_MINUTE"] = "0"
+    os.environ["FLEETADMIN_FLEET_CALLS_PER_MINUTE"] = "0"
     if not os.environ.get("DJANGO_SECRET_KEY") and not _dotenv_has("DJANGO_SECRET_KEY"):
         os.environ["DJANGO_SECRET_KEY"] = "benchmark-only-" + os.urandom(16).hex()
     if not os.environ.get("FLINKEY_ENCRYPTION_KEYS") and not _dotenv_has("FLINKEY_ENCRYPTION_KEYS"):

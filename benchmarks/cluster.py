@@ -9,8 +9,10 @@ demo login against the shared PostgreSQL database (DATABASE_URL, default a datab
 redis://127.0.0.1:6379/9), starts the instances as gunicorn processes on loopback ports
 (each names itself in the X-Fleetadmin-Instance header: web-1, web-2, ...), and HAProxy in
 front: least connections, at most as many requests per instance as it has threads (more wait
-in HAProxy's queue), health checks on /healthz, an X-Request-ID set on every request, our
-own page for HAProxy's 503 (`manage.py lb_errorfile`). Prints
+in HAProxy's queue), health checks on /healthz, an X-Request-ID set on every request, the
+client's address in X-Forwarded-For (replacing the client's own; the instances believe it
+only from HAProxy's source address, 127.0.0.2, for counting failed sign-ins per client),
+our own page for HAProxy's 503 (`manage.py lb_errorfile`). Prints
 the URL and waits; Ctrl-C stops everything. Plain HTTP on loopback: not a production
 configuration for TLS, cookies or hosts.
 
@@ -36,6 +38,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/fleetadmin_cluster"
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/9"
+# HAProxy's source address towards the instances (all of 127.0.0.0/8 is loopback on Linux).
+PROXY_ADDRESS = "127.0.0.2"
 
 HAPROXY_CONFIG = """\
 global
@@ -66,6 +70,10 @@ defaults
     retries 2
     retry-on conn-failure
     option redispatch 1
+    # The client's address for the instances (LOGIN_CLIENT_IP_HEADER): without it every
+    # request comes from HAProxy, and five wrong passwords from anyone lock an account
+    # out for everyone. The frontend first drops what the client sent, so the header holds
+    # exactly one address, HAProxy's view of the client.
     option forwardfor
     # HAProxy's own 503 (queue timeout, no instance up): our page, in both languages,
     # written by `manage.py lb_errorfile` when the cluster starts.
@@ -75,6 +83,8 @@ frontend fleetadmin
     bind 127.0.0.1:{port}
     # Always set here (a client's own X-Request-ID is overwritten): the instances trust it.
     http-request set-header X-Request-ID %[uuid()]
+    # Replaced, not appended to: a client cannot put an address of its choice in front.
+    http-request del-header X-Forwarded-For
     default_backend instances
 
 backend instances
@@ -85,6 +95,10 @@ backend instances
     http-check expect status 200
     # Not `observe layer7`: our 502/504 pages for flinkey's failures are 5xx answers, and
     # counting them would take healthy instances out whenever flinkey has trouble.
+    # HAProxy connects from an address of its own ({proxy_address}), the one address whose
+    # X-Forwarded-For the instances believe (LOGIN_CLIENT_IP_TRUSTED_PROXIES): a client
+    # reaching an instance's port directly, from 127.0.0.1, cannot choose its address.
+    source {proxy_address}
 {servers}
 """
 
@@ -203,7 +217,8 @@ class Cluster:
         self._manage("lb_errorfile", str(errorfile))
         config = self._dir / "haproxy.cfg"
         config.write_text(HAPROXY_CONFIG.format(port=self.port, servers="\n".join(servers),
-                                                errorfile=errorfile))
+                                                errorfile=errorfile,
+                                                proxy_address=PROXY_ADDRESS))
         self._spawn("haproxy", ["haproxy", "-db", "-f", str(config)])
         self._wait(f"HAProxy on {self.url}", lambda: http_status(f"{self.url}/healthz") == 200)
 
@@ -245,6 +260,10 @@ class Cluster:
             "DJANGO_SECURE_COOKIES": "false",
             "DJANGO_HSTS_SECONDS": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Failed sign-ins counted per client (HAProxy's X-Forwarded-For), believed only
+            # from HAProxy's own address.
+            "LOGIN_CLIENT_IP_HEADER": "X-Forwarded-For",
+            "LOGIN_CLIENT_IP_TRUSTED_PROXIES": PROXY_ADDRESS,
             "PYTHONUNBUFFERED": "1",
         })
         env.update(self.extra_env)

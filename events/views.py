@@ -32,7 +32,7 @@ from events.forms import EventForm, LeftOpenForm, TimelineFilterForm
 from events.services import Cursor, Filters
 from fleetadmin.csv_export import Echo, cell
 from fleetadmin.errors import problem_of
-from fleetadmin.flinkey import SetupNeeded
+from fleetadmin.flinkey import SetupNeeded, call_budget_refusal
 from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.models import UserPreferences
 from flinkey import BadRequestError, Event, FlinkeyError, NotFoundError
@@ -509,6 +509,9 @@ def left_open(request):
         status = problem.status
     else:
         checked_upto = report.checked
+        if report.failed and (spent := call_budget_refusal(request.user)):
+            # The failed cars were not asked at all: say why, not "flinkey did not answer".
+            context["budget_problem"] = problem_of(spent)
         context.update(
             report=report, now=timezone.now(),
             rows=[(state, timeline_url(state.car.id)) for state in

@@ -46,3 +46,31 @@ def flinkey_ca_bundle_exists(app_configs, **kwargs):
              "certificate chains to, or leave it empty for the system's CAs.",
         id="fleetadmin.E010",
     )]
+
+
+@checks.register(deploy=True)
+def client_address_known_behind_a_proxy(app_configs, **kwargs):
+    """Behind a proxy, failed sign-ins must be counted per client, not per proxy.
+
+    Every request then comes from the proxy's address: without LOGIN_CLIENT_IP_HEADER, a
+    few wrong passwords from anyone lock the account out for everyone.
+    """
+    behind_a_proxy = [name for name, value in (
+        ("SECURE_PROXY_SSL_HEADER", settings.SECURE_PROXY_SSL_HEADER),
+        ("USE_X_FORWARDED_HOST", settings.USE_X_FORWARDED_HOST),
+        ("USE_X_FORWARDED_PORT", settings.USE_X_FORWARDED_PORT),
+        ("PROXY_AUTH_TRUSTED_PROXIES", settings.PROXY_AUTH_ENABLED
+         and settings.PROXY_AUTH_TRUSTED_PROXIES),
+    ) if value]
+    if (not behind_a_proxy or not settings.LOCAL_LOGIN_ENABLED
+            or settings.LOGIN_CLIENT_IP_HEADER):
+        return []
+    return [checks.Warning(
+        f"fleetadmin runs behind a proxy ({', '.join(behind_a_proxy)} is set), but "
+        "LOGIN_CLIENT_IP_HEADER is not: failed sign-ins are counted per proxy address, so a "
+        "few wrong passwords from anyone lock an account out for every user.",
+        hint="Let the load balancer set X-Forwarded-For (replacing what the client sent), "
+             "then set LOGIN_CLIENT_IP_HEADER=X-Forwarded-For and "
+             "LOGIN_CLIENT_IP_TRUSTED_PROXIES to the balancers' addresses.",
+        id="fleetadmin.W020",
+    )]

@@ -9,7 +9,9 @@ fleet manager), and how the audit log records a write that ended this way.
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from fleetadmin.call_budget import CallBudgetSpent
 from fleetadmin.flinkey import SetupNeeded
 from flinkey import (
     AuthenticationError,
@@ -67,6 +69,20 @@ def problem_of(error: Exception, *, not_found: str | None = None) -> Problem:
     """
     if isinstance(error, SetupNeeded):
         return Problem(SETUP_STATUS, str(error.headline), str(error.advice), setup_needed=True)
+    if isinstance(error, CallBudgetSpent):
+        # Ours, not flinkey's: nothing was sent (no "flinkey said"), a write included.
+        if error.scope == "user":
+            headline = _("You have made too many requests to flinkey in the last minute.")
+        else:
+            headline = _("Your team has made too many requests to flinkey for this customer "
+                         "in the last minute.")
+        advice = ngettext(
+            "Nothing was sent or changed. Try again in %(seconds)d second. The limit keeps "
+            "flinkey working for everyone who shares this flinkey account.",
+            "Nothing was sent or changed. Try again in %(seconds)d seconds. The limit keeps "
+            "flinkey working for everyone who shares this flinkey account.",
+            error.retry_after) % {"seconds": error.retry_after}
+        return Problem(429, headline, advice)
     detail = error.message.strip() if isinstance(error, FlinkeyError) else ""
     if isinstance(error, UnavailableError):
         if error.write_outcome_unknown:

@@ -12,7 +12,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin import budget, crypto, embedded_sandbox, logs
+from fleetadmin import budget, call_budget, crypto, embedded_sandbox, logs
 from fleetadmin.models import FlinkeyCredentials
 from flinkey import FlinkeyClient, Token
 
@@ -97,7 +97,11 @@ def client_for(user, *, customer_required: bool = True,
 
 @sensitive_variables("credentials")
 def client_from(credentials: FlinkeyCredentials, *, within: float | None = None) -> FlinkeyClient:
-    """Return a client for stored credentials, sharing its token through the cache."""
+    """Return a client for stored credentials, sharing its token through the cache.
+
+    Every HTTP request it sends is charged to its user's and its fleet's call budgets
+    (fleetadmin.call_budget) first; a spent budget raises CallBudgetSpent instead.
+    """
     seconds = budget.time_left()
     if within is not None:
         seconds = within if seconds is None else min(seconds, within)
@@ -113,10 +117,25 @@ def client_from(credentials: FlinkeyCredentials, *, within: float | None = None)
         # The guard stores each token it fetches (before other processes stop waiting).
         token_guard=lambda fetch, usable: _guarded_fetch(cache_key, fetch, usable),
         on_call=logs.record_upstream_call,
+        before_call=call_budget.meter(user_id=credentials.user_id,
+                                      fleet=call_budget.fleet(base_url, credentials.customer_id)),
         timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
         budget=seconds,
         verify=ca_bundle(),
     )
+
+
+def call_budget_refusal(user) -> call_budget.CallBudgetSpent | None:
+    """Return the refusal of `user`'s (or their fleet's) spent call budget, else None.
+
+    What a screen that fanned out says when some of its calls failed because of it.
+    """
+    credentials = credentials_of(user)
+    if credentials is None:
+        return None
+    return call_budget.meter(
+        user_id=user.pk, fleet=call_budget.fleet(api_base_url(), credentials.customer_id),
+    ).refusal()
 
 
 def ca_bundle() -> bool | str:
@@ -170,7 +189,9 @@ def _guarded_fetch(cache_key: str, fetch, usable) -> Token:
     The process that takes the lock (`cache.add`, atomic in Redis) fetches and stores the
     token; the others poll the cache until it appears. If the lock holder dies or the lock
     outlives its time (or the request's budget), a waiter fetches by itself. A failing cache
-    never blocks a fetch.
+    never blocks a fetch. With Redis unreachable (fleetadmin.cache_backend) the cache is a
+    stand-in of this process's own: the same lock is then a per-process lock, and the token
+    is shared by this process's requests until Redis answers again.
     """
     lock_key = cache_key + ":lock"
     lock_seconds = _token_lock_seconds()

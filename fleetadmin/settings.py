@@ -8,6 +8,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
+from fleetadmin.cache_backend import cache_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -124,8 +126,14 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         {"timeout": 20, "transaction_mode": "IMMEDIATE"})
 # Per-process memory by default; room for a fleet map's positions (one entry per car and
 # moment: the default 300 entries would evict a 1,000-car map before its reload).
-CACHES = {"default": env.cache_url("CACHE_URL",
-                                   default="locmemcache://fleetadmin?max_entries=20000")}
+# Redis is an optimisation: unreachable, each process goes on with a stand-in of its own
+# (fleetadmin.cache_backend), so short timeouts, and Redis is asked again after a pause.
+CACHES = {"default": cache_config(
+    env.str("CACHE_URL", default="locmemcache://fleetadmin?max_entries=20000"),
+    connect_timeout=env.float("CACHE_CONNECT_TIMEOUT", default=0.5),
+    read_timeout=env.float("CACHE_READ_TIMEOUT", default=2.0),
+    retry_seconds=env.float("CACHE_RETRY_SECONDS", default=5.0),
+)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ------------------------------------------------------------------------------
@@ -262,8 +270,23 @@ AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
 AXES_LOCKOUT_CALLABLE = "accounts.throttle.locked_out"
 AXES_SENSITIVE_PARAMETERS = ["username", "password", "ip_address"]
 # The header a load balancer puts the client's address in (its last entry is used), e.g.
-# X-Forwarded-For; empty: the connection's peer address.
-LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="")
+# X-Forwarded-For; empty: the connection's peer address. Behind a balancer every request
+# comes from its address: without the header, five wrong passwords from anyone would lock
+# the account out for everyone (`check --deploy` warns). The header is believed only on
+# requests from LOGIN_CLIENT_IP_TRUSTED_PROXIES (the balancers' IPs/CIDRs; required with
+# the header): a client reaching an instance directly cannot pick its address to escape.
+LOGIN_CLIENT_IP_HEADER = env.str("LOGIN_CLIENT_IP_HEADER", default="").strip()
+LOGIN_CLIENT_IP_TRUSTED_PROXIES = env.list("LOGIN_CLIENT_IP_TRUSTED_PROXIES", default=[])
+if LOGIN_CLIENT_IP_HEADER:
+    import ipaddress
+
+    try:
+        if not [ipaddress.ip_network(entry, strict=False)
+                for entry in LOGIN_CLIENT_IP_TRUSTED_PROXIES]:
+            raise ValueError("required with LOGIN_CLIENT_IP_HEADER: the load balancers' "
+                             "addresses, whose header is believed")
+    except ValueError as error:
+        raise ImproperlyConfigured(f"LOGIN_CLIENT_IP_TRUSTED_PROXIES: {error}") from error
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -443,6 +466,12 @@ FLEETADMIN_REACH_RECHECK_SECONDS = env.int("FLEETADMIN_REACH_RECHECK_SECONDS", d
 # Seconds flinkey's "not found" for a car is remembered (asking again costs the same 404).
 FLEETADMIN_NOT_FOUND_CACHE_SECONDS = env.int("FLEETADMIN_NOT_FOUND_CACHE_SECONDS", default=30)
 # Seconds a car's current position is reused (map reloads within this time ask no one).
+# Budgets of flinkey calls per minute (fleetadmin.call_budget), shared by every instance:
+# one user's, and one fleet's (API URL + customer: all its users together). A user's heavy
+# use passes (a 1,000-car fleet map is ~1,010 calls, a 7-day route ~255); a runaway client
+# does not. 0: no limit.
+FLEETADMIN_USER_CALLS_PER_MINUTE = env.int("FLEETADMIN_USER_CALLS_PER_MINUTE", default=3000)
+FLEETADMIN_FLEET_CALLS_PER_MINUTE = env.int("FLEETADMIN_FLEET_CALLS_PER_MINUTE", default=10000)
 FLEETADMIN_LOCATION_CACHE_SECONDS = env.int("FLEETADMIN_LOCATION_CACHE_SECONDS", default=60)
 # A moment older than this has its nearest sample fixed: cached for the long time below.
 FLEETADMIN_LOCATION_SETTLED_SECONDS = env.int("FLEETADMIN_LOCATION_SETTLED_SECONDS",

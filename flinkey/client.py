@@ -86,6 +86,7 @@ class FlinkeyClient:
         token_guard: Callable[[Callable[[], Token], Callable[[Token | None], bool]], Token]
         | None = None,
         on_call: Callable[[str, str, int | None, float], object] | None = None,
+        before_call: Callable[[str, str], object] | None = None,
         timeout: float | tuple[float, float] = (3.05, 15.0),
         get_retries: int = 2,
         backoff_factor: float = 0.2,
@@ -102,7 +103,8 @@ class FlinkeyClient:
         if token is not None and not isinstance(token, Token):
             raise ValueError("token must be a flinkey.Token")
         for name, value in (
-            ("on_token", on_token), ("token_guard", token_guard), ("on_call", on_call)
+            ("on_token", on_token), ("token_guard", token_guard), ("on_call", on_call),
+            ("before_call", before_call),
         ):
             if value is not None and not callable(value):
                 raise ValueError(f"{name} must be callable")
@@ -125,6 +127,7 @@ class FlinkeyClient:
         self._on_token = on_token
         self._token_guard = token_guard
         self._on_call = on_call
+        self._before_call = before_call
         self._timeout = _timeout(timeout)
         self._get_retries = get_retries
         self._backoff_factor = float(backoff_factor)
@@ -503,6 +506,10 @@ class FlinkeyClient:
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         if self._credentials_error is not None:
             raise copy.copy(self._credentials_error).with_traceback(None)
+        if self._before_call is not None:
+            # May refuse the request (a FlinkeyError, e.g. a spent call budget): nothing is
+            # sent, so not even a write can have happened. Every attempt passes here.
+            self._before_call(method, path)
         connect_timeout, read_timeout = self._timeout
         left = self.time_left()
         if left is not None:

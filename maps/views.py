@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from cars.links import car_url
 from cars.views import UPSTREAM_ERRORS, car_problem
+from fleetadmin.call_budget import CallBudgetSpent
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment
 from maps import services
@@ -180,6 +181,9 @@ def _route_context(request, car_id: int) -> tuple[dict, int]:
         return context, context["route_problem"].status
     context.update(
         route=route,
+        # Samples the call budget refused: the partial route says why.
+        route_budget=next((problem_of(error) for error in route.errors
+                           if isinstance(error, CallBudgetSpent)), None),
         route_start=local_time(route.start),
         route_end=local_time(route.end),
         stops=[{"stop": stop, "start": local_time(stop.start), "end": local_time(stop.end),
@@ -329,6 +333,13 @@ def problem_json(problem) -> dict:
     }
 
 
+def _budget_spent(positions) -> CallBudgetSpent | None:
+    """Return the call budget's refusal if it stopped any car's call, else None."""
+    return next((position.error for position in positions
+                 if position.state == FAILED and isinstance(position.error, CallBudgetSpent)),
+                None)
+
+
 def _digits(text: str) -> bool:
     # ASCII only: str.isdigit() also accepts "²", which int() refuses.
     return text.isascii() and text.isdigit()
@@ -349,6 +360,8 @@ def fleet_batch(request):
             # Only the fleet's own cars are asked about; other ids are left out.
             car_ids, found, calls = services.fleet_positions(user=request.user,
                                                              car_ids=car_ids, at=at)
+            if spent := _budget_spent(found.values()):
+                raise spent
             return JsonResponse({
                 "cars": [_car_json(None, found[i], at) for i in car_ids],
                 "has_next": False, "upstream_calls": calls,
@@ -357,6 +370,10 @@ def fleet_batch(request):
         start = int(start) if _digits(start) and len(start) <= MAX_START_DIGITS else 0
         search = " ".join(request.GET.get("q", "").split())[:100]
         batch = services.fleet_batch(user=request.user, search=search, start=start, at=at)
+        # The batch is answered whole or not at all: the cars located before the budget ran
+        # out are cached, so the retry (after the wait the page names) asks only the rest.
+        if spent := _budget_spent(batch.positions.values()):
+            raise spent
     except UPSTREAM_ERRORS as error:
         problem = problem_of(error)
         return JsonResponse({"problem": problem_json(problem)}, status=problem.status)

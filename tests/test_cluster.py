@@ -1,4 +1,5 @@
-"""Two instances behind HAProxy: sessions, the flinkey token and the cache are shared.
+"""Two instances behind HAProxy: sessions, the flinkey token and the cache are shared; a
+lock-out after wrong passwords is per client, not per HAProxy.
 
 Starts the real thing (benchmarks/cluster.py): two gunicorn instances on loopback ports
 sharing a PostgreSQL database of this test's own and a Redis database, HAProxy in front
@@ -122,3 +123,46 @@ def test_an_instance_going_away_costs_no_request_and_none_left_is_our_page(clust
     assert page.headers["Retry-After"] == "10"
     assert 'id="lb-unavailable"' in page.text  # our page, not HAProxy's
     assert "nothing was saved or changed" in page.text
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections from one loopback address: a client of its own, as HAProxy sees it."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def browser_from(address: str) -> requests.Session:
+    browser = requests.Session()
+    browser.mount("http://", FromAddress(address))
+    return browser
+
+
+def sign_in(browser: requests.Session, url: str, password: str, **headers) -> int:
+    form = browser.get(f"{url}/login/", timeout=10)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+    return browser.post(f"{url}/login/", timeout=10, allow_redirects=False, headers=headers,
+                        data={"csrfmiddlewaretoken": token, "username": "demo",
+                              "password": password}).status_code
+
+
+def test_a_client_locked_out_through_haproxy_does_not_lock_out_the_others(cluster):
+    guesser, colleague = browser_from("127.0.0.3"), browser_from("127.0.0.4")
+    # Five wrong passwords: the fifth locks this client out (the form again before that).
+    assert [sign_in(guesser, cluster.url, "wrong") for _ in range(5)] == [200] * 4 + [429]
+    assert sign_in(guesser, cluster.url, "flinkey-demo") == 429
+    # Naming another address does not help: HAProxy replaces the client's X-Forwarded-For.
+    assert sign_in(guesser, cluster.url, "flinkey-demo", **{"X-Forwarded-For": "127.0.0.4"}) == 429
+    # Nor does going around HAProxy to an instance (which believes the header only from
+    # HAProxy's own 127.0.0.2): a new made-up address per try is still counted as one.
+    direct = browser_from("127.0.0.5")
+    tries = [sign_in(direct, cluster.instance_urls[0], "wrong",
+                     **{"X-Forwarded-For": f"10.0.0.{attempt}"}) for attempt in range(5)]
+    assert tries == [200] * 4 + [429]
+    # Everyone else still signs in, through HAProxy.
+    assert sign_in(colleague, cluster.url, "flinkey-demo") == 302

@@ -132,3 +132,47 @@ def test_a_failed_sign_in_of_a_real_user_names_them(client, flinkey_api):
     make_user("pat", with_credentials=False)
     log_in(client, "pat", "wrong")
     assert AuditEntry.objects.get(action="auth.login_failed").username == "pat"
+
+
+# --- behind a load balancer: the client's address from its header, from it alone -----------
+
+BALANCER = "10.0.0.5"
+
+
+@pytest.fixture
+def behind_balancer(throttle):
+    throttle.LOGIN_CLIENT_IP_HEADER = "X-Forwarded-For"
+    throttle.LOGIN_CLIENT_IP_TRUSTED_PROXIES = [BALANCER, "fd00::/8"]
+    return throttle
+
+
+def through_balancer(client, username, password, client_address, peer=BALANCER):
+    return client.post(reverse("login"), {"username": username, "password": password},
+                       REMOTE_ADDR=peer, headers={"x-forwarded-for": client_address})
+
+
+def test_behind_the_balancer_one_client_locked_out_does_not_lock_out_another(
+        client, flinkey_api, behind_balancer):
+    make_user("pat", with_credentials=False)
+    for _attempt in range(6):
+        through_balancer(client, "pat", "wrong", "198.51.100.7")
+    assert through_balancer(client, "pat", PASSWORD, "198.51.100.7").status_code == 429
+    # Every request comes from the balancer's address; the other client is not locked out.
+    assert through_balancer(Client(), "pat", PASSWORD, "203.0.113.20").status_code == 302
+
+
+def test_the_header_is_believed_only_from_the_balancer(client, flinkey_api, behind_balancer):
+    make_user("pat", with_credentials=False)
+    # Straight to the instance, a new made-up address for every try: counted by the peer.
+    for attempt in range(6):
+        through_balancer(client, "pat", "wrong", f"192.0.2.{attempt}", peer="10.7.7.7")
+    assert through_balancer(client, "pat", PASSWORD, "192.0.2.99",
+                            peer="10.7.7.7").status_code == 429
+    # An address the client put in front of the balancer's own entry changes nothing.
+    for _attempt in range(6):
+        through_balancer(client, "pat", "wrong", "198.51.100.7")
+    assert through_balancer(Client(), "pat", PASSWORD,
+                            "203.0.113.20, 198.51.100.7").status_code == 429
+    # The balancer over IPv6 (a network of them) is believed too.
+    assert through_balancer(Client(), "pat", PASSWORD, "203.0.113.21",
+                            peer="fd00::17").status_code == 302

@@ -23,7 +23,7 @@ PRODUCTION = {
 }
 # Variables of ours that must not leak from the test run's environment into a case.
 OURS = ("DJANGO_", "OIDC_", "PROXY_AUTH_", "FRAME_ANCESTORS", "LOCAL_LOGIN", "SESSION_COOKIE",
-        "FLINKEY_", "DATABASE_URL", "CACHE_URL", "EMAIL_")
+        "LOGIN_", "FLINKEY_", "DATABASE_URL", "CACHE_URL", "EMAIL_")
 
 
 def _env(**overrides) -> dict:
@@ -244,3 +244,25 @@ def test_the_ci_deploy_check_runs_the_same_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "check --deploy --fail-level WARNING" in ci
     assert "DJANGO_DEBUG=false" in ci
+
+
+@pytest.mark.parametrize("proxy", [
+    {"DJANGO_SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https"},
+    {"PROXY_AUTH_ENABLED": "true", "PROXY_AUTH_TRUSTED_PROXIES": "10.0.0.1"},
+])
+def test_check_deploy_warns_behind_a_proxy_without_the_client_address_header(proxy):
+    done = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **proxy)
+    assert done.returncode != 0
+    assert "fleetadmin.W020" in done.stderr and "LOGIN_CLIENT_IP_HEADER" in done.stderr
+    configured = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **proxy,
+                     LOGIN_CLIENT_IP_HEADER="X-Forwarded-For",
+                     LOGIN_CLIENT_IP_TRUSTED_PROXIES="10.0.0.1")
+    assert configured.returncode == 0, configured.stdout + configured.stderr
+
+
+@pytest.mark.parametrize("proxies", ["", "10.0.0.300", "somehost"])
+def test_the_client_address_header_without_valid_proxy_addresses_refuses_to_start(proxies):
+    done = run(["manage.py", "check"], LOGIN_CLIENT_IP_HEADER="X-Forwarded-For",
+               LOGIN_CLIENT_IP_TRUSTED_PROXIES=proxies)
+    assert done.returncode != 0
+    assert "LOGIN_CLIENT_IP_TRUSTED_PROXIES" in done.stderr

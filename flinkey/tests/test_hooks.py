@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from flinkey import FlinkeyClient, UnavailableError
+from flinkey import FlinkeyClient, FlinkeyError, UnavailableError
 from flinkey_sandbox import DEMO
 
 
@@ -75,7 +75,27 @@ def test_a_token_the_guard_hands_in_is_used_without_a_token_request(make_client,
 
 
 def test_hooks_must_be_callable(sandbox):
-    for name in ("on_call", "token_guard"):
+    for name in ("on_call", "token_guard", "before_call"):
         with pytest.raises(ValueError, match=name):
             FlinkeyClient(sandbox.url, api_key="k", username="u", password="p",
                           **{name: "not callable"})
+
+
+def test_before_call_hears_every_attempt_and_may_refuse_it(make_client, sandbox):
+    asked = []
+    client = make_client(before_call=lambda method, path: asked.append((method, path)))
+    sandbox.faults.fail_next("/cars", status=503, count=1)  # one GET retried
+    client.list_cars()
+    assert asked == [("POST", "/oauth2/token"), ("GET", "/cars"), ("GET", "/cars")]
+
+    class Refused(FlinkeyError):
+        pass
+
+    def refuse(method, path):
+        raise Refused("no more calls", status=429)
+
+    sandbox.clear_requests()
+    refusing = make_client(before_call=refuse, token=client.token)
+    with pytest.raises(Refused):
+        refusing.delete_car(DEMO.car_id)
+    assert sandbox.requests == []  # nothing was sent

@@ -96,12 +96,17 @@ def client_for(user, *, customer_required: bool = True,
 
 
 @sensitive_variables("credentials")
-def client_from(credentials: FlinkeyCredentials, *, within: float | None = None) -> FlinkeyClient:
-    """Return a client for stored credentials, sharing its token through the cache."""
+def client_from(credentials: FlinkeyCredentials, *, within: float | None = None,
+                base_url: str | None = None) -> FlinkeyClient:
+    """Return a client for stored credentials, sharing its token through the cache.
+
+    `credentials`: anything with api_key, username, password and customer_id (a fleet's
+    sync credential too); `base_url`: another API than FLINKEY_API_URL's (a stored fleet's).
+    """
     seconds = budget.time_left()
     if within is not None:
         seconds = within if seconds is None else min(seconds, within)
-    base_url = api_base_url()
+    base_url = base_url or api_base_url()
     cache_key = _token_cache_key(base_url, credentials)
     return FlinkeyClient(
         base_url,

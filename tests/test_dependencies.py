@@ -1,5 +1,8 @@
 """Dependencies between the packages run one way (docs/architecture.md).
 
+fleetstore (the store and its background jobs) may use the core, audit and accounts; the
+screens may use fleetstore; none of the core, audit or accounts may use it.
+
 The screens (cars, events) and accounts may use audit and the core (fleetadmin); audit
 uses only the core; the core uses none of them, except settings.py and urls.py, which
 assemble the project, and testing.py, the fixtures of the assembled project. Tests of a
@@ -12,13 +15,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "audit", "cars", "events")
+APPS = ("accounts", "audit", "cars", "events", "fleetstore")
 
 # package → the packages its modules must never import
 FORBIDDEN = {
     "fleetadmin": APPS,
-    "audit": ("accounts", "cars", "events"),
-    "accounts": ("cars", "events"),
+    "audit": ("accounts", "cars", "events", "fleetstore"),
+    "accounts": ("cars", "events", "fleetstore"),
+    "fleetstore": ("cars", "events", "maps"),
     "flinkey": ("django", "fleetadmin", *APPS),
     "flinkey_sandbox": ("django", "flinkey", "fleetadmin", *APPS),
 }

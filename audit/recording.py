@@ -26,6 +26,10 @@ ACTIONS = {
     "preferences.change": _("preferences changed"),
     "role.change": _("role changed"),
     "audit.prune": _("old audit entries deleted"),
+    "fleetsync.enable": _("fleet sync turned on"),
+    "fleetsync.rotate": _("sync credential replaced"),
+    "fleetsync.disable": _("fleet sync turned off"),
+    "fleetsync.refresh": _("fleet sync asked for"),
 }
 
 
@@ -47,6 +51,7 @@ FIELD_LABELS = {
     "language": _("language"),
     "role": _("role"),
     "method": _("signed in with"),
+    "sync_credential": _("sync credential"),
 }
 SIGN_IN_METHODS = {
     "password": _("password"),

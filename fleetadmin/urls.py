@@ -19,6 +19,8 @@ urlpatterns = [
     # A car's timeline (/cars/<id>/events/…), one event (/events/<id>/), the "left open" report.
     path("", include("events.urls")),
     path("audit/", include("audit.urls")),
+    # The fleet store's sync page (fleetstore: background sync of a fleet).
+    path("fleet-sync/", include("fleetstore.urls")),
     # The header's language switcher: Django's set_language, also saved for the user.
     path("i18n/setlang/", views.set_language, name="set_language"),
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.

@@ -1,0 +1,165 @@
+"""The store filled by REAL background processes: `manage.py db_worker` and `manage.py crontask`.
+
+The worker is a subprocess on the test database (a file on SQLite, or PostgreSQL), so these
+tests commit for real (`transaction=True`). It is killed with SIGKILL in the middle of a
+sync; a restarted worker finishes the fleet, and nothing is lost or stored twice.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from fleetadmin.testing import wait_until
+from fleetstore.models import PeriodClaim, StoredCar, StoredEvent, SyncRun
+from fleetstore.tasks import sync_fleet
+from fleetstore.tests.conftest import make_fleet
+from fleetstore.tests.test_sync import all_events, api
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The URL of the database this test runs on, for a subprocess to open it too."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        name = str(db["NAME"])
+        if name == ":memory:" or name.startswith("file:"):
+            pytest.skip("the test database is in memory: a worker process cannot open it")
+        return f"sqlite:///{Path(name).resolve()}"
+    if connection.vendor == "postgresql":
+        user = db.get("USER") or "postgres"
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        return (f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:"
+                f"{db.get('PORT') or 5432}/{db['NAME']}")
+    pytest.skip(f"no worker test for {connection.vendor}")
+
+
+def process_env(sandbox, **extra) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url(), "FLINKEY_API_URL": sandbox.url,
+           "DJANGO_SETTINGS_MODULE": "fleetadmin.settings", "DJANGO_DEBUG": "false",
+           "DJANGO_LOG_FORMAT": "plain", "PYTHONUNBUFFERED": "1"}
+    env.update({key: str(value) for key, value in extra.items()})
+    return env
+
+
+def start(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "manage.py", *command], cwd=ROOT, env=env,  # noqa: S603
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+def start_worker(env: dict, log: Path) -> subprocess.Popen:
+    return start(["db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"],
+                 env, log)
+
+
+def stop(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+
+@pytest.fixture
+def processes():
+    started = []
+    yield started
+    for process in started:
+        stop(process, signal.SIGKILL)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(180)
+def test_a_worker_killed_mid_sync_loses_and_duplicates_nothing(flinkey_api, processes, tmp_path):
+    fleet = make_fleet(flinkey_api.url)
+    # Slow enough (~150 calls of 40 ms) to be caught in the middle.
+    flinkey_api.faults.latency = 0.04
+    env = process_env(flinkey_api, FLEETSTORE_CALLS_PER_MINUTE=100000,
+                      FLEETSTORE_LEASE_SECONDS=3)
+    log = tmp_path / "worker.log"
+    sync_fleet.enqueue(fleet.pk, True)
+    worker = start_worker(env, log)
+    processes.append(worker)
+
+    run = wait_until(lambda: SyncRun.objects.filter(fleet=fleet, cars_done__gt=5).first(),
+                     timeout=60, what="the sync's progress")
+    stop(worker, signal.SIGKILL)
+    run.refresh_from_db()
+    assert run.outcome == SyncRun.Outcome.RUNNING and run.cars_done < run.cars_total, \
+        "the worker was not killed mid-sync"
+    half = StoredCar.objects.filter(fleet=fleet).count()
+
+    # A new worker; the fleet's lease of the dead one runs out, then the next run takes over
+    # (as the scheduler's next due dispatch would enqueue it).
+    flinkey_api.faults.latency = 0
+    worker = start_worker(env, log)
+    processes.append(worker)
+    time.sleep(3.5)
+    sync_fleet.enqueue(fleet.pk, True)
+    wait_until(lambda: SyncRun.objects.filter(fleet=fleet, outcome=SyncRun.Outcome.SUCCESS)
+               .exists(), timeout=90, what="a finished sync; log: " + log.read_text()[-2000:])
+
+    run.refresh_from_db()
+    assert (run.outcome, run.error) == (SyncRun.Outcome.FAILED, SyncRun.Error.INTERRUPTED)
+    upstream = api(fleet).list_cars()
+    stored = list(StoredCar.objects.filter(fleet=fleet).values_list("car_id", flat=True))
+    assert sorted(stored) == sorted(car.id for car in upstream) and half <= len(stored)
+    since = datetime.now(UTC) - timedelta(days=90)
+    expected = set()
+    for car in upstream:
+        expected |= {event.id for event in all_events(fleet, car.id, since)}
+    stored_events = list(StoredEvent.objects.filter(fleet=fleet)
+                         .values_list("event_id", flat=True))
+    assert len(stored_events) == len(set(stored_events))
+    assert expected <= set(stored_events)
+
+
+def next_minute_wait() -> float:
+    now = datetime.now(UTC)
+    return 60 - now.second - now.microsecond / 1e6
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(240)
+def test_two_schedulers_run_each_periodic_job_once(flinkey_api, processes, tmp_path):
+    fleet = make_fleet(flinkey_api.url)
+    # No Redis lock (as in the demo): both schedulers enqueue every job; the period claim
+    # lets one of each pair work. With Redis one scheduler would not even start.
+    env = process_env(flinkey_api, FLEETSTORE_SCHEDULER_LOCK_URL="", CACHE_URL="locmemcache://",
+                      FLEETSTORE_CALLS_PER_MINUTE=100000)
+    if next_minute_wait() < 8:  # start well before a minute boundary
+        time.sleep(next_minute_wait() + 1)
+    schedulers = [start(["crontask", "--no-heartbeat"], env, tmp_path / f"scheduler-{n}.log")
+                  for n in (1, 2)]
+    processes.extend(schedulers)
+    worker = start_worker(env, tmp_path / "worker.log")
+    processes.append(worker)
+
+    from django_tasks_db.models import DBTaskResult
+
+    path = "fleetstore.tasks.dispatch_due_syncs"
+    wait_until(lambda: DBTaskResult.objects.filter(task_path=path, status="SUCCESSFUL")
+               .count() >= 2, timeout=next_minute_wait() + 40,
+               what="both schedulers' dispatch; logs: " + "; ".join(
+                   (tmp_path / f"scheduler-{n}.log").read_text()[-500:] for n in (1, 2)))
+    for process in schedulers:
+        stop(process)
+
+    dispatches = DBTaskResult.objects.filter(task_path=path)
+    results = sorted(str(row.return_value) for row in dispatches)
+    assert len(results) == 2, results
+    assert results == sorted([f"full:{fleet.pk}", "period already claimed"]), results
+    assert PeriodClaim.objects.filter(job="dispatch_due_syncs").count() == 1
+    wait_until(lambda: SyncRun.objects.filter(fleet=fleet).exclude(
+        outcome=SyncRun.Outcome.RUNNING).exists(), timeout=60, what="the dispatched sync")
+    assert DBTaskResult.objects.filter(task_path="fleetstore.tasks.sync_fleet").count() == 1

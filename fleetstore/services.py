@@ -52,6 +52,23 @@ def stored_fleet(user) -> FleetSync | None:
     return enabled_sync(fleet_of(user))
 
 
+def store_for(user) -> FleetSync | None:
+    """The store a fleet-wide screen reads for `user`, or None: ask flinkey live.
+
+    None also when the user's reach cannot be proven now (set-up missing, flinkey refusing
+    or down): the live path then says what is wrong, in its own words. A store that has
+    never finished a full sync is not read either.
+    """
+    from fleetadmin.flinkey import SetupNeeded
+    from flinkey import FlinkeyError
+
+    try:
+        found = stored_fleet(user)
+    except (SetupNeeded, FlinkeyError):
+        return None
+    return found if found is not None and found.synced_at is not None else None
+
+
 @dataclass(frozen=True)
 class Credential:
     """A sync credential as typed into the form (never stored like this)."""

@@ -1,0 +1,62 @@
+"""Fleet-wide answers from the store, as the flinkey client's own types.
+
+Callers get the FleetSync from fleetstore.services.stored_fleet(user) (the fleet the user's
+own credentials reach now) and pass it here: nothing here checks who asks.
+"""
+
+from datetime import UTC, datetime
+
+from django.db.models import OuterRef, Subquery
+
+from fleetstore.models import FleetSync, StoredCar, StoredEvent
+from flinkey import Car, Event, Location
+
+_NEWEST_FIRST = ("-utc_date_time", "-utc_ticks", "-event_id")
+
+
+def stored_car(row: StoredCar) -> Car:
+    """The stored row as the client's Car."""
+    return Car(id=row.car_id, name=row.name, description=row.description, vin=row.vin,
+               license_plate=row.license_plate, brand=row.brand, model=row.model)
+
+
+def stored_event(row: StoredEvent, car_id: int) -> Event:
+    """The stored row as the client's Event (utc_ticks kept)."""
+    local = row.local_date_time.replace(tzinfo=None) if row.local_date_time else None
+    return Event(id=row.event_id, car_id=car_id, user_id=row.user_id, type=row.type,
+                 utc_date_time=row.utc_date_time.astimezone(UTC), local_date_time=local,
+                 user_agent=row.user_agent, latitude=row.latitude, longitude=row.longitude,
+                 utc_ticks=row.utc_ticks)
+
+
+def cars_with_last_event(fleet: FleetSync) -> list[tuple[Car, Event | None]]:
+    """Every current car of the fleet (by name, id) with its newest stored event, or None."""
+    newest = (StoredEvent.objects.filter(car=OuterRef("pk")).order_by(*_NEWEST_FIRST)
+              .values("pk")[:1])
+    rows = list(StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True)
+                .annotate(last_event_pk=Subquery(newest)).order_by("name", "car_id"))
+    events = StoredEvent.objects.in_bulk([row.last_event_pk for row in rows
+                                          if row.last_event_pk is not None])
+    return [(stored_car(row), stored_event(events[row.last_event_pk], row.car_id)
+             if row.last_event_pk is not None else None) for row in rows]
+
+
+def cars_with_location(fleet: FleetSync, *, search: str = "") -> list[tuple[Car, Location | None]]:
+    """Every current car of the fleet (by name, id) with its latest stored location."""
+    rows = StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True).order_by("name", "car_id")
+    if search:
+        rows = rows.filter(name__icontains=search) | rows.filter(
+            license_plate__icontains=search) | rows.filter(vin__icontains=search)
+    return [(stored_car(row), _location(row)) for row in rows]
+
+
+def _location(row: StoredCar) -> Location | None:
+    if row.location_learnt_at is None:
+        return None
+    return Location(latitude=row.latitude, longitude=row.longitude, recorded_at=row.fix_at,
+                    odometer=row.odometer, odometer_recorded_at=row.odometer_at)
+
+
+def as_of(fleet: FleetSync) -> datetime | None:
+    """When the fleet's events and cars were last synced in full."""
+    return fleet.synced_at

@@ -1,0 +1,49 @@
+"""Fleet-wide screens read the store when sync is on: no call per car, and the same answer."""
+
+import re
+
+from fleetadmin.testing import hx
+from fleetstore import sync
+from fleetstore.models import FleetSync
+from fleetstore.tests.conftest import make_fleet
+
+
+def left_open_ids(html: str) -> list[str]:
+    return re.findall(r'<tr id="left-open-(\d+)"', html)
+
+
+def test_left_open_reads_the_store_and_finds_what_the_live_report_finds(
+        manager_client, flinkey_api, fast_sync):
+    live = manager_client.get("/left-open/?hours=1&all=1").content.decode()
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    flinkey_api.clear_requests()
+
+    stored = manager_client.get("/left-open/?hours=1", headers=hx("left-open"))
+
+    html = stored.content.decode()
+    assert stored.status_code == 200
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
+    assert left_open_ids(html) and left_open_ids(html) == left_open_ids(live)
+    assert "From the fleet store, as of" in html and "/fleet-sync/refresh/" in html
+    assert "62 of 62 cars checked" in html
+
+
+def test_without_sync_or_before_its_first_sync_left_open_asks_flinkey(
+        manager_client, flinkey_api, fast_sync):
+    make_fleet(flinkey_api.url)  # on, but never synced
+
+    html = manager_client.get("/left-open/?hours=1&all=1").content.decode()
+
+    assert "From the fleet store" not in html
+    assert flinkey_api.request_count(path_prefix="/cars") > 60
+
+
+def test_a_store_turned_off_is_not_read(manager_client, flinkey_api, fast_sync):
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    FleetSync.objects.filter(pk=fleet.pk).update(enabled=False)
+
+    html = manager_client.get("/left-open/?hours=1&all=1").content.decode()
+
+    assert "From the fleet store" not in html

@@ -6,7 +6,7 @@ own credentials reach now) and pass it here: nothing here checks who asks.
 
 from datetime import UTC, datetime
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 
 from fleetstore.models import FleetSync, StoredCar, StoredEvent
 from flinkey import Car, Event, Location
@@ -41,13 +41,38 @@ def cars_with_last_event(fleet: FleetSync) -> list[tuple[Car, Event | None]]:
              if row.last_event_pk is not None else None) for row in rows]
 
 
-def cars_with_location(fleet: FleetSync, *, search: str = "") -> list[tuple[Car, Location | None]]:
-    """Every current car of the fleet (by name, id) with its latest stored location."""
-    rows = StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True).order_by("name", "car_id")
+def cars_with_location(fleet: FleetSync, *, search: str = "", start: int = 0,
+                       size: int | None = None) -> tuple[list[tuple[Car, bool | None,
+                                                              Location | None]], bool]:
+    """Current cars of the fleet (by name, id) from `start`, `size` of them (None: all),
+    each with whether it has an IQ and its latest stored location; and whether more follow.
+
+    `search` matches name, licence plate, VIN, brand or model (case-insensitive), as the car
+    list's search does.
+    """
+    rows = StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True)
     if search:
-        rows = rows.filter(name__icontains=search) | rows.filter(
-            license_plate__icontains=search) | rows.filter(vin__icontains=search)
-    return [(stored_car(row), _location(row)) for row in rows]
+        rows = rows.filter(_matching(search))
+    rows = rows.order_by("name", "car_id")
+    window = list(rows[start:] if size is None else rows[start:start + size + 1])
+    more = size is not None and len(window) > size
+    return [(stored_car(row), row.has_iq, _location(row))
+            for row in window[:size]], more
+
+
+def count_cars(fleet: FleetSync, *, search: str = "") -> int:
+    """How many current cars of the fleet match `search`."""
+    rows = StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True)
+    if search:
+        rows = rows.filter(_matching(search))
+    return rows.count()
+
+
+def _matching(search: str) -> Q:
+    condition = Q()
+    for name in ("name", "license_plate", "vin", "brand", "model"):
+        condition |= Q(**{f"{name}__icontains": search.strip()})
+    return condition
 
 
 def _location(row: StoredCar) -> Location | None:

@@ -47,3 +47,42 @@ def test_a_store_turned_off_is_not_read(manager_client, flinkey_api, fast_sync):
     html = manager_client.get("/left-open/?hours=1&all=1").content.decode()
 
     assert "From the fleet store" not in html
+
+
+def test_the_fleet_map_now_reads_the_store_in_big_batches_and_says_how_old(
+        manager_client, flinkey_api, fast_sync):
+    live = manager_client.get("/map/cars.json").json()
+    live_golf = manager_client.get("/map/cars.json?q=golf").json()
+    assert live_golf["next"] is None
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    flinkey_api.clear_requests()
+
+    stored = manager_client.get("/map/cars.json").json()
+
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
+    assert stored["upstream_calls"] == 0 and stored["next"] is None and stored["total"] == 62
+    assert "From the fleet store, as of" in stored["as_of"]
+    by_id = {car["id"]: car for car in stored["cars"]}
+    live_cars = list(live["cars"])
+    while live["next"] is not None:
+        live = manager_client.get(f"/map/cars.json?start={live['next']}").json()
+        live_cars += live["cars"]
+    assert set(by_id) == {car["id"] for car in live_cars}
+    for car in live_cars:
+        if car["state"] == "located":
+            assert (by_id[car["id"]]["lat"], by_id[car["id"]]["lon"]) == (car["lat"], car["lon"])
+    searched = manager_client.get("/map/cars.json?q=golf").json()
+    assert searched["cars"]
+    assert [car["id"] for car in searched["cars"]] == [car["id"] for car in live_golf["cars"]]
+
+
+def test_a_past_moment_on_the_fleet_map_is_still_asked_live(manager_client, flinkey_api,
+                                                              fast_sync):
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    flinkey_api.clear_requests()
+
+    past = manager_client.get("/map/cars.json?at=2026-12-01T10:00:00Z").json()
+
+    assert "as_of" not in past and past["upstream_calls"] > 0

@@ -91,7 +91,7 @@ def django_now():
 
 
 def fill_directly(fleet, count: int) -> None:
-    """`count` stored cars around Munich, each with a position and an opening 1–48 h ago."""
+    """`count` stored cars around Munich, each with a position and a last event 1–48 h ago."""
     import random
     from datetime import timedelta
 
@@ -106,10 +106,16 @@ def fill_directly(fleet, count: int) -> None:
                   location_learnt_at=now)
         for n in range(count)], batch_size=2000)
     cars = StoredCar.objects.filter(fleet=fleet).values_list("pk", "car_id")
+    # One in fifty cars was last opened (1–48 h ago), the others closed: a fleet's usual day.
     StoredEvent.objects.bulk_create([
-        StoredEvent(fleet=fleet, car_id=pk, event_id=5_000_000 + car_id, type="CarOpened",
+        StoredEvent(fleet=fleet, car_id=pk, event_id=5_000_000 + car_id,
+                    type="CarOpened" if rng.random() < 0.02 else "CarClosed",
                     utc_date_time=now - timedelta(hours=rng.randint(1, 48)), learnt_at=now)
         for pk, car_id in cars], batch_size=2000)
+    from django.db.models import OuterRef, Subquery
+
+    StoredCar.objects.filter(fleet=fleet).update(last_event=Subquery(
+        StoredEvent.objects.filter(car=OuterRef("pk")).values("pk")[:1]))
 
 
 def measure_reads(args, sandbox, client, cars, hx) -> int:

@@ -83,6 +83,10 @@ class StoredCar(models.Model):
     # here, less the re-read window. Saved with the events it covers, never before.
     events_through = models.DateTimeField(null=True, blank=True)
     events_through_ticks = models.PositiveSmallIntegerField(default=0)
+    # The newest event stored (the one at `events_through`), so that "left open" over a
+    # whole fleet is one query, not a subquery per car. Moved with the cursor.
+    last_event = models.ForeignKey("StoredEvent", on_delete=models.SET_NULL, null=True,
+                                   blank=True, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["fleet", "car_id"],

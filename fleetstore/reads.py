@@ -6,12 +6,10 @@ own credentials reach now) and pass it here: nothing here checks who asks.
 
 from datetime import UTC, datetime
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 
 from fleetstore.models import FleetSync, StoredCar, StoredEvent
 from flinkey import Car, Event, Location
-
-_NEWEST_FIRST = ("-utc_date_time", "-utc_ticks", "-event_id")
 
 
 def stored_car(row: StoredCar) -> Car:
@@ -31,14 +29,10 @@ def stored_event(row: StoredEvent, car_id: int) -> Event:
 
 def cars_with_last_event(fleet: FleetSync) -> list[tuple[Car, Event | None]]:
     """Every current car of the fleet (by name, id) with its newest stored event, or None."""
-    newest = (StoredEvent.objects.filter(car=OuterRef("pk")).order_by(*_NEWEST_FIRST)
-              .values("pk")[:1])
-    rows = list(StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True)
-                .annotate(last_event_pk=Subquery(newest)).order_by("name", "car_id"))
-    events = StoredEvent.objects.in_bulk([row.last_event_pk for row in rows
-                                          if row.last_event_pk is not None])
-    return [(stored_car(row), stored_event(events[row.last_event_pk], row.car_id)
-             if row.last_event_pk is not None else None) for row in rows]
+    rows = (StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True)
+            .select_related("last_event").order_by("name", "car_id"))
+    return [(stored_car(row), stored_event(row.last_event, row.car_id)
+             if row.last_event is not None else None) for row in rows]
 
 
 def cars_with_location(fleet: FleetSync, *, search: str = "", start: int = 0,

@@ -401,17 +401,19 @@ def _store_events(fleet: FleetSync, stored: StoredCar, events) -> None:
     rows = [StoredEvent(fleet=fleet, car=stored, event_id=event.id, learnt_at=now,
                         **{name: _event_value(event, name) for name in EVENT_FIELDS})
             for event in events]
-    newest = max(events, key=lambda event: (event.utc_date_time, event.utc_ticks))
+    # Ties in time: the higher id is the newer (as the timelines order them).
+    newest = max(events, key=lambda event: (event.utc_date_time, event.utc_ticks, event.id))
     with transaction.atomic():
         StoredEvent.objects.bulk_create(rows, update_conflicts=True,
                                         unique_fields=["fleet", "event_id"],
                                         update_fields=[*EVENT_FIELDS, "car", "learnt_at"])
         # The cursor moves with the events it covers, in the same transaction, and never back.
-        if stored.events_through is None or (newest.utc_date_time, newest.utc_ticks) > (
+        if stored.events_through is None or (newest.utc_date_time, newest.utc_ticks) >= (
                 stored.events_through, stored.events_through_ticks):
             stored.events_through = newest.utc_date_time
             stored.events_through_ticks = newest.utc_ticks
-            stored.save(update_fields=["events_through", "events_through_ticks"])
+            stored.last_event = StoredEvent.objects.get(fleet=fleet, event_id=newest.id)
+            stored.save(update_fields=["events_through", "events_through_ticks", "last_event"])
 
 
 def _event_value(event, name: str):

@@ -196,3 +196,12 @@ def test_dispatch_enqueues_what_is_due_and_a_period_is_claimed_once(fleet):
     assert dispatch() == "nothing due"
     queued = DBTaskResult.objects.values_list("task_path", flat=True)
     assert list(queued) == ["fleetstore.tasks.sync_fleet"]
+
+
+def test_each_car_knows_its_newest_stored_event(fleet):
+    sync.full_sync(fleet.pk)
+
+    for car in StoredCar.objects.filter(fleet=fleet):
+        newest = StoredEvent.objects.filter(car=car).order_by(
+            "-utc_date_time", "-utc_ticks", "-event_id").first()
+        assert car.last_event == newest, car.car_id

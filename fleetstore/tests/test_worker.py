@@ -166,3 +166,26 @@ def test_two_schedulers_run_each_periodic_job_once(flinkey_api, processes, tmp_p
         outcome=SyncRun.Outcome.RUNNING).exists(), timeout=60, what="the dispatched sync")
     # However many minutes passed, the fleet was synced once (then it was not due).
     assert SyncRun.objects.filter(fleet=fleet, kind=SyncRun.Kind.FULL).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120)
+def test_with_the_redis_lock_a_second_scheduler_refuses(flinkey_api, processes, tmp_path):
+    cache_url = os.environ.get("CACHE_URL", "")
+    if not cache_url.startswith("redis"):
+        pytest.skip("needs Redis (CACHE_URL=redis://…): the scheduler's lock lives there")
+    env = process_env(flinkey_api, FLEETSTORE_SCHEDULER_LOCK_URL=cache_url)
+    logs = [tmp_path / f"scheduler-{n}.log" for n in (1, 2)]
+    first = start(["crontask", "--no-heartbeat"], env, logs[0])
+    processes.append(first)
+    wait_until(lambda: "Starting scheduler" in logs[0].read_text(), timeout=60,
+               what="the first scheduler")
+    second = start(["crontask", "--no-heartbeat"], env, logs[1])
+    processes.append(second)
+
+    # It waits for the lock (LOCK_BLOCKING_TIMEOUT, 15 s), then gives up and says so.
+    assert second.wait(60) == 0
+    assert "Another scheduler is already running." in logs[1].read_text()
+    assert "Starting scheduler" not in logs[1].read_text()
+    assert first.poll() is None
+    stop(first)  # SIGTERM: it releases the lock

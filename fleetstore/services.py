@@ -143,14 +143,43 @@ def turn_off(*, user, fleet: Fleet) -> bool:
     return True
 
 
-def request_refresh(*, user, fleet_sync: FleetSync, audited: bool = True) -> None:
-    """Enqueue a full sync of the fleet now ("refresh now"); the page shows its progress."""
-    FleetSync.objects.filter(pk=fleet_sync.pk).update(refresh_requested_at=timezone.now())
+def request_refresh(*, user, fleet_sync: FleetSync, audited: bool = True) -> bool:
+    """Enqueue a full sync of the fleet now ("refresh now"); the page shows its progress.
+
+    False (nothing enqueued) while a run is under way or an earlier request still waits
+    for a worker: many people pressing it at once cost one sync, not one each. The check
+    and the mark are one conditional UPDATE, so two requests at once cannot both pass.
+    """
+    from django.db.models import Q
+
+    now = timezone.now()
+    newest = fleet_sync.runs.order_by("-started_at").first()
+    if newest is not None and newest.outcome == SyncRun.Outcome.RUNNING and (
+            newest.heartbeat_at > now - timedelta(seconds=_stale_seconds())):
+        return False
+    not_waiting = Q(refresh_requested_at__isnull=True) | Q(
+        refresh_requested_at__lt=now - _WAITING_LIMIT)
+    if newest is not None:
+        not_waiting |= Q(refresh_requested_at__lt=newest.started_at)
+    if not FleetSync.objects.filter(pk=fleet_sync.pk).filter(not_waiting).update(
+            refresh_requested_at=now):
+        return False
     # Enqueued once the transaction (if any) is committed: a worker must find the row.
     transaction.on_commit(lambda: sync_fleet.enqueue(fleet_sync.pk, True))
     if audited:
         record(user=user, action="fleetsync.refresh", customer_id=fleet_sync.customer_id,
                customer_name=fleet_sync.customer_name)
+    return True
+
+
+# A "refresh now" no worker took up within this long may be asked again (workers down).
+_WAITING_LIMIT = timedelta(minutes=10)
+
+
+def _stale_seconds() -> int:
+    from django.conf import settings
+
+    return settings.FLEETSTORE_LEASE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -185,7 +214,7 @@ def status_of(fleet_sync: FleetSync | None) -> Status:
     run = fleet_sync.runs.order_by("-started_at").first()
     requested = fleet_sync.refresh_requested_at
     waiting = bool(fleet_sync.enabled and requested and (run is None or run.started_at < requested)
-                   and requested > timezone.now() - timedelta(minutes=10))
+                   and requested > timezone.now() - _WAITING_LIMIT)
     return Status(fleet_sync, run, waiting, _next(fleet_sync, SyncRun.Kind.FULL),
                   _next(fleet_sync, SyncRun.Kind.SAMPLES))
 

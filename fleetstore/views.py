@@ -103,9 +103,10 @@ def refresh(request):
     fleet_sync = services.enabled_sync(fleet)
     if fleet_sync is None:
         messages.info(request, _("Fleet sync is not on for this customer."))
-    else:
-        services.request_refresh(user=request.user, fleet_sync=fleet_sync)
+    elif services.request_refresh(user=request.user, fleet_sync=fleet_sync):
         messages.success(request, _("A sync has been asked for."))
+    else:
+        messages.info(request, _("A sync is already under way or waiting for a worker."))
     if request.htmx:
         return _page(request, fleet=fleet)
     return redirect("fleetstore:sync")

@@ -105,3 +105,20 @@ def test_the_status_is_of_the_fleet_the_users_own_credentials_reach(db, flinkey_
     page = logged_in(other).get("/fleet-sync/").content.decode()
 
     assert "Fleet sync is off for this customer" in page
+
+
+def test_refresh_pressed_again_while_waiting_or_running_queues_nothing_more(
+        manager_client, support_client, flinkey_api, fast_sync,
+        django_capture_on_commit_callbacks):
+    fleet = make_fleet(flinkey_api.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post("/fleet-sync/refresh/")
+        again = support_client.post("/fleet-sync/refresh/", follow=True)
+    assert "already under way or waiting" in again.content.decode()
+    assert DBTaskResult.objects.count() == 1
+
+    sync.full_sync(fleet.pk, force=True)  # the worker took it up and finished
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post("/fleet-sync/refresh/")
+    assert DBTaskResult.objects.count() == 2
+    assert AuditEntry.objects.filter(action="fleetsync.refresh").count() == 2

@@ -69,6 +69,40 @@ def store_for(user) -> FleetSync | None:
     return found if found is not None and found.synced_at is not None else None
 
 
+def learnt_live(*, customer_id: int | None, car=None, car_id: int | None = None,
+                location=None) -> None:
+    """Write what a single-car page just asked flinkey live back into the fleet's store.
+
+    Only a car the store already holds, only while sync is on; no check of the user's reach
+    is needed: the answer came from flinkey for `customer_id` with the user's own
+    credentials. Never raises (a page must not fail over the store); returns nothing.
+    """
+    import logging
+
+    from fleetadmin.flinkey import api_base_url
+    from fleetstore.models import StoredCar
+    from fleetstore.sync import CAR_FIELDS, store_location
+
+    try:
+        if customer_id is None:
+            return
+        fleet = enabled_sync(Fleet(api_url=api_base_url(), customer_id=customer_id))
+        if fleet is None:
+            return
+        now = timezone.now()
+        car_id = car.id if car is not None else car_id
+        if car is not None:
+            StoredCar.objects.filter(fleet=fleet, car_id=car_id).update(
+                learnt_at=now, **{name: getattr(car, name) for name in CAR_FIELDS})
+        if location is not None:
+            stored = StoredCar.objects.filter(fleet=fleet, car_id=car_id).first()
+            if stored is not None:
+                store_location(stored, location, learnt_at=now)
+    except Exception:
+        logging.getLogger(__name__).warning("fleet store: could not keep a live answer",
+                                            exc_info=True)
+
+
 @dataclass(frozen=True)
 class Credential:
     """A sync credential as typed into the form (never stored like this)."""

@@ -22,6 +22,7 @@ from fleetadmin.dates import in_range
 from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
 from fleetadmin.flinkey import client_for
 from fleetstore import reads
+from fleetstore.services import learnt_live
 from flinkey import Car, Location, NotFoundError, Product, Query
 
 # The API's 404 sentence for a car without any device: not an error on a map.
@@ -178,12 +179,18 @@ def car_position(*, user, car_id: int, at: datetime | None = None) -> Position:
         p.type == Product.IQ for p in client.list_products(car_id)
     ):
         return Position(car_id, NO_DEVICE, asked_at=at)
+    if at is None and position.location is not None:
+        # The live answer is the truth: the fleet store (if sync is on) keeps it too.
+        learnt_live(customer_id=client.customer_id, car_id=car_id, location=position.location)
     return position
 
 
 def get_car(*, user, car_id: int) -> Car:
     """Return the car; raise NotFoundError, FlinkeyError."""
-    return client_for(user).get_car(car_id)
+    client = client_for(user)
+    car = client.get_car(car_id)
+    learnt_live(customer_id=client.customer_id, car=car)
+    return car
 
 
 # --- the fleet ----------------------------------------------------------------------------

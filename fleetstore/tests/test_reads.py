@@ -86,3 +86,26 @@ def test_a_past_moment_on_the_fleet_map_is_still_asked_live(manager_client, flin
     past = manager_client.get("/map/cars.json?at=2026-12-01T10:00:00Z").json()
 
     assert "as_of" not in past and past["upstream_calls"] > 0
+
+
+def test_a_single_car_page_asks_live_and_writes_what_it_learnt_back(
+        manager_client, flinkey_api, fast_sync):
+    from datetime import UTC, datetime
+
+    from fleetstore.models import PositionSample, StoredCar
+    from flinkey_sandbox import DEMO
+
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    old = datetime(2026, 1, 1, tzinfo=UTC)
+    StoredCar.objects.filter(fleet=fleet, car_id=DEMO.car_id).update(
+        name="stale name", latitude=0.0, longitude=0.0, fix_at=old)
+    flinkey_api.clear_requests()
+
+    assert manager_client.get(f"/cars/{DEMO.car_id}/map/").status_code == 200
+
+    car = StoredCar.objects.get(fleet=fleet, car_id=DEMO.car_id)
+    live = flinkey_api.request_count(path_prefix=f"/cars/{DEMO.car_id}/location")
+    assert live >= 1  # asked live, as before
+    assert car.name != "stale name" and car.fix_at > old and car.latitude != 0.0
+    assert PositionSample.objects.filter(car=car, recorded_at=car.fix_at).count() == 1

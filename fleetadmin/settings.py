@@ -97,6 +97,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.access.access",
+                # A failing fleet sync, shown to admins on every page (base.html).
+                "fleetstore.context.sync_problem",
             ],
         },
     },

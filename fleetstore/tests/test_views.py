@@ -122,3 +122,15 @@ def test_refresh_pressed_again_while_waiting_or_running_queues_nothing_more(
         manager_client.post("/fleet-sync/refresh/")
     assert DBTaskResult.objects.count() == 2
     assert AuditEntry.objects.filter(action="fleetsync.refresh").count() == 2
+
+
+def test_a_failing_sync_reaches_the_admins_on_every_page_and_no_one_else(
+        admin_client, manager_client, flinkey_api, fast_sync):
+    fleet = make_fleet(flinkey_api.url, password="revoked")
+    sync.full_sync(fleet.pk)
+
+    assert 'id="sync-problem"' in admin_client.get("/settings/").content.decode()
+    assert 'id="sync-problem"' not in manager_client.get("/settings/").content.decode()
+
+    FleetSync.objects.filter(pk=fleet.pk).update(last_error="")
+    assert 'id="sync-problem"' not in admin_client.get("/settings/").content.decode()

@@ -32,6 +32,10 @@ ACTIONS = {
     "user.password_reset": _("password link sent"),
     "user.password_set": _("password set from a link"),
     "audit.prune": _("old audit entries deleted"),
+    "fleetsync.enable": _("fleet sync turned on"),
+    "fleetsync.rotate": _("sync credential replaced"),
+    "fleetsync.disable": _("fleet sync turned off"),
+    "fleetsync.refresh": _("fleet sync asked for"),
 }
 
 
@@ -55,6 +59,7 @@ FIELD_LABELS = {
     "method": _("signed in with"),
     "email": _("e-mail address"),
     "sessions_ended": _("sessions ended"),
+    "sync_credential": _("sync credential"),
 }
 SIGN_IN_METHODS = {
     "password": _("password"),

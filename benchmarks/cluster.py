@@ -153,6 +153,7 @@ class Cluster:
         collectstatic: bool = True,
         output: Path | None = None,
         extra_env: dict[str, str] | None = None,
+        task_workers: int = 2,
     ) -> None:
         if shutil.which("haproxy") is None:
             raise RuntimeError("haproxy is not installed (Debian: scripts/setup --lb)")
@@ -166,6 +167,9 @@ class Cluster:
         # Where the processes' output goes: a directory of log files, or (None) our stderr.
         self.output = output
         self.extra_env = extra_env or {}
+        # Background task workers (manage.py db_worker) beside the instances, and, when there
+        # are any, one scheduler (manage.py crontask, locked in Redis).
+        self.task_workers = task_workers
         self._processes: list[tuple[str, subprocess.Popen]] = []
 
     # --- start and stop ---------------------------------------------------------------------
@@ -221,6 +225,16 @@ class Cluster:
                                                 proxy_address=PROXY_ADDRESS))
         self._spawn("haproxy", ["haproxy", "-db", "-f", str(config)])
         self._wait(f"HAProxy on {self.url}", lambda: http_status(f"{self.url}/healthz") == 200)
+        self._start_background_work()
+
+    def _start_background_work(self) -> None:
+        """The fleet store's task workers and scheduler (README, "Fleet store and workers")."""
+        for number in range(1, self.task_workers + 1):
+            self._spawn(f"worker-{number}", [
+                sys.executable, "manage.py", "db_worker", "--no-reload",
+                "--worker-id", f"worker-{number}"])
+        if self.task_workers:
+            self._spawn("scheduler", [sys.executable, "manage.py", "crontask", "--no-heartbeat"])
 
     def stop(self) -> None:
         """Stop every process (newest first), killing what does not stop within 10 s."""
@@ -306,12 +320,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--instances", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per instance")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--task-workers", type=int, default=2,
+                        help="background task workers (manage.py db_worker)")
     args = parser.parse_args(argv)
     cluster = Cluster(
         database_url=os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL),
         cache_url=os.environ.get("CACHE_URL", DEFAULT_CACHE_URL),
         api_url=os.environ.get("FLINKEY_API_URL") or None,
         instances=args.instances, workers=args.workers, threads=args.threads, port=args.port,
+        task_workers=args.task_workers,
     )
     # Ctrl-C (SIGINT) and SIGTERM both end the wait below and run the clean-up.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -35,6 +35,7 @@ from fleetadmin.errors import problem_of
 from fleetadmin.flinkey import SetupNeeded, call_budget_refusal
 from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.models import UserPreferences
+from fleetstore.services import store_for
 from flinkey import BadRequestError, Event, FlinkeyError, NotFoundError
 
 UPSTREAM_ERRORS = (SetupNeeded, FlinkeyError)
@@ -497,6 +498,16 @@ def left_open(request):
         context["next_url"] = _left_open_url(hours, run=run, upto=left_open_runs.BATCH_SIZE)
         context["starting"] = True
         return render(request, "events/left_open.html", context)
+    # (The page itself asks nothing; its region, or `all=1`, reads the store.)
+    store = store_for(request.user)
+    if store is not None:
+        # Fleet sync is on: the whole fleet at once from the store, saying how old it is.
+        report = left_open_runs.stored_report(store)
+        now = timezone.now()
+        context.update(report=report, now=now, store=store,
+                       rows=[(state, timeline_url(state.car.id))
+                             for state in report.left_open(hours=hours, now=now)])
+        return render_screen(request, "events/left_open.html", context, regions=["left-open"])
     upto = None if everything else _positive_int(request.GET.get("upto"),
                                                   left_open_runs.BATCH_SIZE)
     status = 200

@@ -96,16 +96,21 @@ def client_for(user, *, customer_required: bool = True,
 
 
 @sensitive_variables("credentials")
-def client_from(credentials: FlinkeyCredentials, *, within: float | None = None) -> FlinkeyClient:
+def client_from(credentials: FlinkeyCredentials, *, within: float | None = None,
+                base_url: str | None = None, metered: bool = True) -> FlinkeyClient:
     """Return a client for stored credentials, sharing its token through the cache.
 
+    `credentials`: anything with api_key, username, password and customer_id (a fleet's
+    sync credential too); `base_url`: another API than FLINKEY_API_URL's (a stored fleet's).
     Every HTTP request it sends is charged to its user's and its fleet's call budgets
-    (fleetadmin.call_budget) first; a spent budget raises CallBudgetSpent instead.
+    (fleetadmin.call_budget) first; a spent budget raises CallBudgetSpent instead. Not
+    `metered`: the fleet store's sync, paced by its own per-fleet budget
+    (fleetstore.pacing), so background work never spends what interactive pages need.
     """
     seconds = budget.time_left()
     if within is not None:
         seconds = within if seconds is None else min(seconds, within)
-    base_url = api_base_url()
+    base_url = base_url or api_base_url()
     cache_key = _token_cache_key(base_url, credentials)
     return FlinkeyClient(
         base_url,
@@ -117,8 +122,9 @@ def client_from(credentials: FlinkeyCredentials, *, within: float | None = None)
         # The guard stores each token it fetches (before other processes stop waiting).
         token_guard=lambda fetch, usable: _guarded_fetch(cache_key, fetch, usable),
         on_call=logs.record_upstream_call,
-        before_call=call_budget.meter(user_id=credentials.user_id,
-                                      fleet=call_budget.fleet(base_url, credentials.customer_id)),
+        before_call=call_budget.meter(
+            user_id=credentials.user_id, fleet=call_budget.fleet(base_url, credentials.customer_id),
+        ) if metered else None,
         timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
         budget=seconds,
         verify=ca_bundle(),

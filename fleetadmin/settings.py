@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "events",
     "maps",
     "outbox",
+    # Background work (fleetstore): the tasks' database backend and the periodic scheduler.
+    "django_tasks_db",
+    "crontask",
+    "fleetstore",
 ]
 
 MIDDLEWARE = [
@@ -101,6 +105,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.access.access",
+                # A failing fleet sync, shown to admins on every page (base.html).
+                "fleetstore.context.sync_problem",
             ],
         },
     },
@@ -516,6 +522,41 @@ FLEETADMIN_EVENTS_PAGE_SIZE = env.int("FLEETADMIN_EVENTS_PAGE_SIZE", default=50)
 FLEETADMIN_EVENTS_EXPORT_MAX_ROWS = env.int("FLEETADMIN_EVENTS_EXPORT_MAX_ROWS", default=100_000)
 # "Left open": a car counts when its last event is an opening older than this many hours.
 FLEETADMIN_LEFT_OPEN_HOURS = env.int("FLEETADMIN_LEFT_OPEN_HOURS", default=12)
+
+# ------------------------------------------------------------------------------
+# Background work and the fleet store (fleetstore; README "Fleet store and workers")
+# ------------------------------------------------------------------------------
+# Django's tasks API on the project's database: `manage.py db_worker` runs them (as many
+# workers on as many machines as wanted: each claims a task with SELECT … FOR UPDATE SKIP
+# LOCKED on PostgreSQL). No queue, scheduler or thread pool runs inside the web workers.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    },
+}
+# django-crontask's scheduler (`manage.py crontask`) enqueues the periodic jobs. Its lock
+# lives in Redis: of several schedulers one runs and the others refuse. Without Redis
+# (the demo) there is no lock, so run exactly one; the jobs also claim their period in
+# the database (fleetstore.models.PeriodClaim), so a second one enqueues nothing twice.
+_scheduler_lock_url = env.str("FLEETSTORE_SCHEDULER_LOCK_URL", default="") or (
+    CACHES["default"].get("LOCATION", "") if "redis" in CACHES["default"]["BACKEND"].lower() else ""
+)
+CRONTASK = {"REDIS_URL": _scheduler_lock_url or None}
+# Calls per minute one fleet's sync may make (spread evenly; interactive pages are apart).
+FLEETSTORE_CALLS_PER_MINUTE = env.int("FLEETSTORE_CALLS_PER_MINUTE", default=600)
+# Minutes between full syncs (cars, products, events) and between position samples.
+FLEETSTORE_SYNC_MINUTES = env.int("FLEETSTORE_SYNC_MINUTES", default=60)
+FLEETSTORE_SAMPLE_MINUTES = env.int("FLEETSTORE_SAMPLE_MINUTES", default=15)
+# Hours of a car's products kept before they are asked again (service ends change rarely).
+FLEETSTORE_PRODUCTS_HOURS = env.int("FLEETSTORE_PRODUCTS_HOURS", default=24)
+# Every events sync re-reads this many hours before its cursor (late arrivals).
+FLEETSTORE_EVENTS_REREAD_HOURS = env.int("FLEETSTORE_EVENTS_REREAD_HOURS", default=48)
+# Days of position samples and events kept; older ones go in the daily retention job.
+FLEETSTORE_RETENTION_DAYS = env.int("FLEETSTORE_RETENTION_DAYS", default=90)
+# A sync holds its fleet for this long and renews it as it goes; a killed worker's hold
+# runs out after it, and the next due run takes over.
+FLEETSTORE_LEASE_SECONDS = env.int("FLEETSTORE_LEASE_SECONDS", default=120)
 
 # ------------------------------------------------------------------------------
 # Logging: to stderr, one JSON object per line in production (DJANGO_LOG_FORMAT=json, the

@@ -27,6 +27,8 @@ from cars.services import ListParams, list_query, search_filter
 from fleetadmin.dates import in_range
 from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
 from fleetadmin.reach import Proof, prove
+from fleetstore import reads
+from fleetstore.services import learnt_live
 from flinkey import Car, Location, NotFoundError, Product, Query
 
 # The API's 404 sentence for a car without any device: not an error on a map.
@@ -201,6 +203,10 @@ def car_position(*, user, car_id: int, at: datetime | None = None) -> Position:
         p.type == Product.IQ for p in proof.client().list_products(car_id)
     ):
         return Position(car_id, NO_DEVICE, asked_at=at)
+    if at is None and position.location is not None:
+        # The live answer is the truth: the fleet store (if sync is on) keeps it too.
+        learnt_live(customer_id=proof.fleet.customer_id, car_id=car_id,
+                    location=position.location)
     return position
 
 
@@ -209,12 +215,16 @@ def get_car(*, user, car_id: int, proof: Proof | None = None) -> Car:
     FLEETADMIN_NOT_FOUND_CACHE_SECONDS); raise NotFoundError, FlinkeyError, SetupNeeded.
 
     The one call that tells whether the car is the customer's before a fan-out about it.
+    An answer asked live (not cached) is also kept by the fleet store, if sync is on.
     """
+    proof = proof or prove(user)
     result = fan_out_cached(user=user, proof=proof, kind="car", keys=[car_id],
                             fetch=lambda client, key: client.get_car(key), ttl=_now_ttl)
     outcome = result[car_id]
     if not outcome.ok:
         raise outcome.error
+    if result.fetched:
+        learnt_live(customer_id=proof.fleet.customer_id, car=outcome.value)
     return outcome.value
 
 
@@ -278,6 +288,32 @@ def fleet_batch(*, user, search: str = "", start: int = 0,
         total = counted.value if counted.ok else None  # no count: the map fills all the same
     calls = listed.fetched + located.fetched + sum(result.fetched for result in extra)
     return FleetBatch(cars, _positions_of(located, at), start, next_start, total, calls)
+
+
+# Cars per fleet-map batch read from the fleet store (no upstream call: bigger batches; the
+# first one smaller so that markers show at once).
+STORE_FIRST_BATCH = 500
+STORE_BATCH = 2500
+
+
+def stored_batch(*, fleet_sync, search: str = "", start: int = 0) -> FleetBatch:
+    """Return the batch of cars from `start` matching `search`, where the fleet store last
+    saw them (fleet sync on): no flinkey call."""
+    size = STORE_BATCH if start else STORE_FIRST_BATCH
+    rows, more = reads.cars_with_location(fleet_sync, search=search, start=start, size=size)
+    found = {}
+    for car, has_iq, location in rows:
+        if has_iq is False:
+            found[car.id] = Position(car.id, NO_DEVICE)
+        elif location is None or not _located(location):
+            found[car.id] = Position(car.id, NO_POSITION, location)
+        else:
+            found[car.id] = Position(car.id, LOCATED, location)
+    total = None
+    if start == 0:
+        total = reads.count_cars(fleet_sync, search=search) if more else len(rows)
+    return FleetBatch(tuple(car for car, _iq, _loc in rows), found, start,
+                      start + size if more else None, total, 0)
 
 
 def _car_rows(search: str, start: int, size: int) -> Reads:

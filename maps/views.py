@@ -22,6 +22,7 @@ from cars.views import UPSTREAM_ERRORS, car_problem
 from fleetadmin.call_budget import CallBudgetSpent
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment
+from fleetstore.services import store_for
 from maps import services
 from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION
 
@@ -369,15 +370,26 @@ def fleet_batch(request):
         start = request.GET.get("start", "")
         start = int(start) if _digits(start) and len(start) <= MAX_START_DIGITS else 0
         search = " ".join(request.GET.get("q", "").split())[:100]
-        batch = services.fleet_batch(user=request.user, search=search, start=start, at=at)
-        # The batch is answered whole or not at all: the cars located before the budget ran
-        # out are cached, so the retry (after the wait the page names) asks only the rest.
-        if spent := _budget_spent(batch.positions.values()):
-            raise spent
+        # "Now" comes from the fleet store when sync is on (a past moment is asked live).
+        store = store_for(request.user) if at is None else None
+        if store is not None:
+            batch = services.stored_batch(fleet_sync=store, search=search, start=start)
+        else:
+            batch = services.fleet_batch(user=request.user, search=search, start=start, at=at)
+            # The batch is answered whole or not at all: the cars located before the budget
+            # ran out are cached, so the retry (after the wait the page names) asks only the
+            # rest.
+            if spent := _budget_spent(batch.positions.values()):
+                raise spent
     except UPSTREAM_ERRORS as error:
         problem = problem_of(error)
         return JsonResponse({"problem": problem_json(problem)}, status=problem.status)
+    extra = {}
+    if store is not None and start == 0:
+        extra["as_of"] = _("From the fleet store, as of %(ago)s ago.") % {
+            "ago": timesince(store.sampled_at or store.synced_at)}
     return JsonResponse({
+        **extra,
         "start": batch.start,
         "next": batch.next_start,  # where the next batch starts; null after the last
         "has_next": batch.next_start is not None,

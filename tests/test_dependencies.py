@@ -1,5 +1,8 @@
 """Dependencies between the packages run one way (docs/architecture.md).
 
+fleetstore (the store and its background jobs) may use the core, audit and accounts; the
+screens may use fleetstore; none of the core, audit or accounts may use it.
+
 The screens (cars, events) and accounts may use audit and the core (fleetadmin); audit
 uses only the core; the core uses none of them, except settings.py and urls.py, which
 assemble the project, and testing.py, the fixtures of the assembled project. Tests of a
@@ -12,15 +15,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "audit", "cars", "events", "outbox")
+APPS = ("accounts", "audit", "cars", "events", "outbox", "fleetstore")
 
 # package → the packages its modules must never import
 FORBIDDEN = {
     "fleetadmin": APPS,
-    "audit": ("accounts", "cars", "events", "outbox"),
-    "accounts": ("cars", "events"),
+    "audit": ("accounts", "cars", "events", "outbox", "fleetstore"),
+    "accounts": ("cars", "events", "fleetstore"),
     # The outbox keeps mail for anyone who sends it (accounts: password links).
-    "outbox": ("accounts", "audit", "cars", "events"),
+    "outbox": ("accounts", "audit", "cars", "events", "fleetstore"),
+    "fleetstore": ("cars", "events", "maps"),
     "flinkey": ("django", "fleetadmin", *APPS),
     "flinkey_sandbox": ("django", "flinkey", "fleetadmin", *APPS),
 }

@@ -339,6 +339,12 @@
       element.setAttribute("aria-busy", "true");
       get(batchUrl(start)).then(function (body) {
         if (body.total !== null && body.total !== undefined) total = body.total;
+        if (body.as_of) {
+          // From the fleet store: how old it is, and "Refresh now" (the page's own form).
+          var asOf = document.getElementById("fleet-as-of");
+          document.getElementById("fleet-as-of-text").textContent = body.as_of;
+          if (asOf) asOf.hidden = false;
+        }
         failedStart = null;
         done += body.cars.length;
         addCars(body.cars);

@@ -1,9 +1,9 @@
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from fleetadmin import crypto
 from fleetadmin.fields import EncryptedTextField
-from fleetadmin.models import FlinkeyCredentials
 
 
 class Command(BaseCommand):
@@ -13,8 +13,19 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        meta = FlinkeyCredentials._meta
-        columns = [f.column for f in meta.concrete_fields if isinstance(f, EncryptedTextField)]
+        rotated = 0
+        with transaction.atomic():
+            # Every model of every app with encrypted fields (the users' credentials, and
+            # e.g. the fleet store's sync credentials), found through the app registry so
+            # that the core needs to know none of them.
+            for model in apps.get_models():
+                columns = [f.column for f in model._meta.concrete_fields
+                           if isinstance(f, EncryptedTextField)]
+                if columns:
+                    rotated += self._rotate(model._meta, columns)
+        self.stdout.write(self.style.SUCCESS(f"Re-encrypted the secrets of {rotated} account(s)."))
+
+    def _rotate(self, meta, columns) -> int:
         quote = connection.ops.quote_name
         table, pk = quote(meta.db_table), quote(meta.pk.column)
         # Raw SQL on purpose: the ciphertext is rotated as it is stored and the plaintext
@@ -23,13 +34,13 @@ class Command(BaseCommand):
         assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
         update = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608
         rotated = 0
-        with transaction.atomic(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(select)
             for row_pk, *ciphertexts in cursor.fetchall():
                 try:
                     renewed = [crypto.rotate(value) if value else value for value in ciphertexts]
                 except crypto.DecryptionError as error:
-                    raise CommandError(f"credentials #{row_pk}: {error}") from None
+                    raise CommandError(f"{meta.label} #{row_pk}: {error}") from None
                 cursor.execute(update, [*renewed, row_pk])
                 rotated += 1
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted the secrets of {rotated} account(s)."))
+        return rotated

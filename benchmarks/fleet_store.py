@@ -1,0 +1,163 @@
+"""The fleet store, measured: the initial sync, a refresh, and fleet-wide reads from the store.
+
+    .venv/bin/python -m benchmarks.fleet_store [--cars 1000] [--latency 0.05] [--runs 5]
+
+Starts a sandbox with `--cars` extra located cars, turns fleet sync on for the demo
+customer and runs, in this process (as a worker would, without the pacing so that the
+time is the calls' own), the initial full sync, then a refresh (a sample run and a second
+full sync), with `--latency` seconds added to every upstream call. Then, with the latency
+kept, it reads the fleet map's "now" (every batch) and "left open" from the store through
+Django's test client, `--runs` times each, and prints the server times. The sync is one
+call at a time: its time at the default pacing (FLEETSTORE_CALLS_PER_MINUTE) is the calls
+divided by that rate, printed too.
+
+The reads prove the user's reach first (fleetadmin.reach); the proof is kept a few minutes
+(FLEETADMIN_REACH_RECHECK_SECONDS), so only the first read pays its calls.
+"""
+
+import argparse
+import os
+import time
+
+from benchmarks.car_list import configure_django, percentile, signed_in_client
+from benchmarks.fleet_map import located_sandbox
+
+
+def timed(fn):
+    started = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - started
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cars", type=int, default=1000, help="extra located cars")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per upstream call")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--reads-only", action="store_true",
+                        help="skip the syncs: fill the store directly with --cars cars (one "
+                             "position and one opening each) and measure only the reads")
+    args = parser.parse_args(argv)
+
+    sandbox, how = located_sandbox(args.cars)
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
+    configure_django(sandbox.url)
+    from django.conf import settings
+
+    from fleetadmin.testing import hx
+    from fleetstore import sync
+    from fleetstore.models import FleetSync, PositionSample, StoredCar, StoredEvent
+    from flinkey_sandbox import DEMO
+
+    paced = settings.FLEETSTORE_CALLS_PER_MINUTE
+    settings.FLEETSTORE_CALLS_PER_MINUTE = 10**9  # measure the calls, not the pacing
+    client, _user = signed_in_client()
+    fleet = FleetSync.objects.create(api_url=sandbox.url, customer_id=DEMO.customer_id,
+                                     api_key=DEMO.api_key, username=DEMO.username,
+                                     password=DEMO.password)
+    sandbox.faults.latency = args.latency
+    print(f"sandbox: {how}; latency {args.latency * 1000:.0f} ms per call; "
+          f"load average {os.getloadavg()[0]:.2f}")
+
+    if args.reads_only:
+        fill_directly(fleet, args.cars)
+        fleet.synced_at = fleet.sampled_at = django_now()
+        fleet.save()
+        cars = StoredCar.objects.filter(fleet=fleet).count()
+        print(f"store filled directly: {cars} cars (no sync measured)")
+        return measure_reads(args, sandbox, client, cars, hx)
+    first, seconds = timed(lambda: sync.full_sync(fleet.pk, force=True))
+    cars = StoredCar.objects.filter(fleet=fleet).count()
+    print(f"initial sync: {cars} cars, {first.calls} calls, {seconds:.1f} s "
+          f"({first.outcome}); at {paced} calls/min: {first.calls / paced:.1f} min; stored "
+          f"{StoredEvent.objects.count()} events, {PositionSample.objects.count()} samples")
+    samples, sample_seconds = timed(lambda: sync.sample_positions(fleet.pk, force=True))
+    again, again_seconds = timed(lambda: sync.full_sync(fleet.pk, force=True))
+    per_hour_full = 60 / settings.FLEETSTORE_SYNC_MINUTES
+    per_hour_samples = 60 / settings.FLEETSTORE_SAMPLE_MINUTES - per_hour_full
+    hourly = again.calls * per_hour_full + samples.calls * per_hour_samples
+    print(f"refresh: a sample run {samples.calls} calls ({sample_seconds:.1f} s), a full sync "
+          f"{again.calls} calls ({again_seconds:.1f} s); with the defaults "
+          f"({settings.FLEETSTORE_SYNC_MINUTES} / {settings.FLEETSTORE_SAMPLE_MINUTES} min) "
+          f"{hourly:,.0f} calls per hour, {hourly * 24:,.0f} per day")
+    return measure_reads(args, sandbox, client, cars, hx)
+
+
+def django_now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def fill_directly(fleet, count: int) -> None:
+    """`count` stored cars around Munich, each with a position and a last event 1–48 h ago."""
+    import random
+    from datetime import timedelta
+
+    from fleetstore.models import StoredCar, StoredEvent
+
+    rng = random.Random(7)  # noqa: S311 - benchmark data, not secrets
+    now = django_now()
+    StoredCar.objects.bulk_create([
+        StoredCar(fleet=fleet, car_id=900_000 + n, name=f"Car {n:05d}", license_plate=f"M-B {n}",
+                  learnt_at=now, has_iq=True, latitude=48.1 + rng.random() * 0.2,
+                  longitude=11.4 + rng.random() * 0.3, fix_at=now - timedelta(minutes=5),
+                  location_learnt_at=now)
+        for n in range(count)], batch_size=2000)
+    cars = StoredCar.objects.filter(fleet=fleet).values_list("pk", "car_id")
+    # One in fifty cars was last opened (1–48 h ago), the others closed: a fleet's usual day.
+    StoredEvent.objects.bulk_create([
+        StoredEvent(fleet=fleet, car_id=pk, event_id=5_000_000 + car_id,
+                    type="CarOpened" if rng.random() < 0.02 else "CarClosed",
+                    utc_date_time=now - timedelta(hours=rng.randint(1, 48)), learnt_at=now)
+        for pk, car_id in cars], batch_size=2000)
+    from django.db.models import OuterRef, Subquery
+
+    StoredCar.objects.filter(fleet=fleet).update(last_event=Subquery(
+        StoredEvent.objects.filter(car=OuterRef("pk")).values("pk")[:1]))
+
+
+def measure_reads(args, sandbox, client, cars, hx) -> int:
+
+    def customers_call():
+        return timed(lambda: sandbox.request_count(path_prefix="/customers"))[1]
+
+    def read(url, headers=None):
+        before = sandbox.request_count(path_prefix="/cars")
+        response, seconds = timed(lambda: client.get(url, headers=headers or {}, secure=True))
+        assert response.status_code == 200, (url, response.status_code)
+        assert sandbox.request_count(path_prefix="/cars") == before, "a read asked flinkey"
+        return response, seconds
+
+    batches = 0
+
+    def fleet_map():
+        nonlocal batches
+        total, url, markers, batches = 0.0, "/map/cars.json", 0, 0
+        while url:
+            response, seconds = read(url)
+            body = response.json()
+            batches += 1
+            total += seconds
+            markers += sum(1 for car in body["cars"] if car["state"] == "located")
+            url = f"/map/cars.json?start={body['next']}" if body["next"] is not None else None
+        return total, markers
+
+    map_times, markers = [], 0
+    for _ in range(args.runs):
+        seconds, markers = fleet_map()
+        map_times.append(seconds)
+    print(f"fleet map from the store: {markers} markers, {batches} batches, server time "
+          f"median {percentile(map_times, 0.5) * 1000:.0f} ms, p95 "
+          f"{percentile(map_times, 0.95) * 1000:.0f} ms")
+    left_times = [read("/left-open/?hours=12", hx("left-open"))[1] for _ in range(args.runs)]
+    print(f"left open from the store: median {percentile(left_times, 0.5) * 1000:.0f} ms, p95 "
+          f"{percentile(left_times, 0.95) * 1000:.0f} ms; 0 calls per car")
+    customers_call()
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    sandbox.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,435 @@
+"""Syncing one fleet into the store: cars, products, latest positions, samples and events.
+
+Safe to run twice and to be killed anywhere: every row is an upsert keyed by flinkey's
+ids; a car's rows are written in one transaction, its events in batches, each with the
+cursor it advances (saved with the data, never before). One run per fleet at a time
+(the fleet's lease); calls are paced by fleetstore.pacing. Failures end up on the run and
+the fleet's status in plain words, never raised to a page.
+"""
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from fleetadmin.flinkey import client_from
+from fleetstore.models import (
+    FleetSync,
+    PositionSample,
+    StoredCar,
+    StoredEvent,
+    StoredProduct,
+    SyncRun,
+)
+from fleetstore.pacing import Pacer
+from flinkey import (
+    AuthenticationError,
+    FlinkeyError,
+    NotFoundError,
+    Product,
+    Query,
+    UnavailableError,
+    odata,
+)
+from flinkey.client import MAX_PAGE_SIZE
+
+log = logging.getLogger(__name__)
+
+# Seconds one client (one car's calls, or one page of the car list) may take in all.
+_CLIENT_SECONDS = 120
+# After this many cars in a row fail for want of an answer, the run gives up (flinkey down).
+_UNAVAILABLE_IN_A_ROW = 5
+# How often a run renews its lease and shows its progress.
+_HEARTBEAT_SECONDS = 2.0
+# Events per call (the API's largest page).
+_EVENTS_PER_CALL = MAX_PAGE_SIZE
+
+
+class LeaseLost(Exception):
+    """Another run holds the fleet now (ours ran out): stop without writing more."""
+
+
+class RunFailed(Exception):
+    """The run cannot go on; `error` is a SyncRun.Error, `detail` flinkey's sentence."""
+
+    def __init__(self, error: str, detail: str = "") -> None:
+        super().__init__(error)
+        self.error = error
+        self.detail = detail
+
+
+@dataclass
+class Run:
+    """What a running sync carries: the fleet, its run row, the pacer, the lease."""
+
+    fleet: FleetSync
+    row: SyncRun
+    pacer: Pacer
+    owner: str
+    unavailable_in_a_row: int = 0
+    _beat_at: float = 0.0
+
+    def client(self):
+        """A client of the fleet's sync credential at the fleet's own API."""
+        return client_from(self.fleet, base_url=self.fleet.api_url, within=_CLIENT_SECONDS,
+                           metered=False)
+
+    def beat(self, *, force: bool = False) -> None:
+        """Renew the lease and save progress (every few seconds); raises LeaseLost."""
+        now_mono = time.monotonic()
+        if not force and now_mono - self._beat_at < _HEARTBEAT_SECONDS:
+            return
+        self._beat_at = now_mono
+        now = timezone.now()
+        held = FleetSync.objects.filter(pk=self.fleet.pk, lease_owner=self.owner).update(
+            lease_until=now + timedelta(seconds=settings.FLEETSTORE_LEASE_SECONDS))
+        if not held:
+            raise LeaseLost
+        self.row.calls = self.pacer.calls
+        self.row.heartbeat_at = now
+        self.row.save(update_fields=["calls", "heartbeat_at", "cars_total", "cars_done",
+                                     "cars_failed"])
+
+
+# --- entry points (the tasks call these) ------------------------------------------------
+
+def full_sync(fleet_id: int, *, force: bool = False) -> SyncRun | None:
+    """Sync the fleet's cars, products, positions and events; None if not due or busy."""
+    return _run(fleet_id, SyncRun.Kind.FULL, force=force)
+
+
+def sample_positions(fleet_id: int, *, force: bool = False) -> SyncRun | None:
+    """Store a position sample of every car with an IQ; None if not due or busy."""
+    return _run(fleet_id, SyncRun.Kind.SAMPLES, force=force)
+
+
+def minutes_between(fleet: FleetSync, kind: str) -> int:
+    """The fleet's interval for `kind` (its own setting, else the deployment's)."""
+    if kind == SyncRun.Kind.FULL:
+        return fleet.sync_minutes or settings.FLEETSTORE_SYNC_MINUTES
+    return fleet.sample_minutes or settings.FLEETSTORE_SAMPLE_MINUTES
+
+
+def is_due(fleet: FleetSync, kind: str, now: datetime | None = None) -> bool:
+    """True when the newest run of `kind` started at least its interval ago (or never)."""
+    now = now or timezone.now()
+    # A full sync also takes every car's latest position: it counts as a sample too.
+    kinds = [kind] if kind == SyncRun.Kind.FULL else [kind, SyncRun.Kind.FULL]
+    newest = fleet.runs.filter(kind__in=kinds).order_by("-started_at").first()
+    if newest is None:
+        return True
+    # A little slack: a run started by the scheduler a few seconds late is still on time.
+    return newest.started_at <= now - timedelta(minutes=minutes_between(fleet, kind),
+                                                 seconds=-20)
+
+
+def _run(fleet_id: int, kind: str, *, force: bool) -> SyncRun | None:
+    fleet = FleetSync.objects.filter(pk=fleet_id, enabled=True).first()
+    if fleet is None or (not force and not is_due(fleet, kind)):
+        return None
+    owner = secrets.token_hex(16)
+    if not _take_lease(fleet_id, owner):
+        return None
+    try:
+        fleet.refresh_from_db()
+        # We hold the fleet: any run still "running" is one whose worker died.
+        fleet.runs.filter(outcome=SyncRun.Outcome.RUNNING).update(
+            outcome=SyncRun.Outcome.FAILED, error=SyncRun.Error.INTERRUPTED,
+            finished_at=timezone.now())
+        if not force and not is_due(fleet, kind):  # another run finished meanwhile
+            return None
+        row = SyncRun.objects.create(fleet=fleet, kind=kind)
+        run = Run(fleet=fleet, row=row,
+                  pacer=Pacer(settings.FLEETSTORE_CALLS_PER_MINUTE), owner=owner)
+        try:
+            if kind == SyncRun.Kind.FULL:
+                _full(run)
+            else:
+                _samples(run)
+        except LeaseLost:
+            log.warning("fleet store: sync of fleet %s lost its lease; stopped", fleet_id)
+            _finish(run, SyncRun.Error.INTERRUPTED)
+        except RunFailed as failure:
+            _finish(run, failure.error, failure.detail)
+        else:
+            _finish(run)
+        return row
+    finally:
+        _release(fleet_id, owner)
+
+
+def _take_lease(fleet_id: int, owner: str) -> bool:
+    now = timezone.now()
+    return bool(FleetSync.objects.filter(pk=fleet_id).filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now)).update(
+        lease_owner=owner, lease_until=now + timedelta(seconds=settings.FLEETSTORE_LEASE_SECONDS)))
+
+
+def _release(fleet_id: int, owner: str) -> None:
+    FleetSync.objects.filter(pk=fleet_id, lease_owner=owner).update(lease_owner="",
+                                                                     lease_until=None)
+
+
+def _finish(run: Run, error: str = "", detail: str = "") -> None:
+    now = timezone.now()
+    row = run.row
+    row.calls = run.pacer.calls
+    row.finished_at = now
+    row.outcome = SyncRun.Outcome.FAILED if error else SyncRun.Outcome.SUCCESS
+    row.error, row.error_detail = error, detail[:2000]
+    row.save()
+    status = {"last_error": error, "last_error_detail": row.error_detail}
+    if error:
+        status["last_error_at"] = now
+    elif row.kind == SyncRun.Kind.FULL:
+        status["synced_at"] = now
+        status["sampled_at"] = now  # a full sync also takes every car's latest position
+    else:
+        status["sampled_at"] = now
+    FleetSync.objects.filter(pk=run.fleet.pk).update(**status)
+
+
+# --- the two kinds of run ---------------------------------------------------------------
+
+def _full(run: Run) -> None:
+    _check_reach(run)
+    cars = _all_cars(run)
+    run.row.cars_total = len(cars)
+    run.beat(force=True)
+    now = timezone.now()
+    seen = set()
+    for car in cars:
+        seen.add(car.id)
+        stored = _upsert_car(run.fleet, car, now)
+        _car_step(run, lambda stored=stored: _sync_car(run, stored))
+    # Only a complete list says which cars are gone.
+    StoredCar.objects.filter(fleet=run.fleet, gone_at__isnull=True).exclude(
+        car_id__in=seen).update(gone_at=now)
+    StoredCar.objects.filter(fleet=run.fleet, car_id__in=seen, gone_at__isnull=False).update(
+        gone_at=None)
+
+
+def _samples(run: Run) -> None:
+    cars = list(StoredCar.objects.filter(fleet=run.fleet, gone_at__isnull=True)
+                .exclude(has_iq=False).order_by("car_id"))
+    if not cars:
+        # Nothing stored yet: the first full sync learns the cars (and samples them).
+        return
+    run.row.cars_total = len(cars)
+    run.beat(force=True)
+    for stored in cars:
+        _car_step(run, lambda stored=stored: _sync_location(run, run.client(), stored))
+
+
+def _car_step(run: Run, step) -> None:
+    """Run one car's step; a car that fails is counted and left for the next run."""
+    try:
+        step()
+    except AuthenticationError as error:
+        raise RunFailed(SyncRun.Error.CREDENTIALS, error.message) from None
+    except UnavailableError as error:
+        run.row.cars_failed += 1
+        run.unavailable_in_a_row += 1
+        if run.unavailable_in_a_row >= _UNAVAILABLE_IN_A_ROW:
+            raise RunFailed(SyncRun.Error.UNAVAILABLE, error.message) from None
+    except FlinkeyError:
+        run.row.cars_failed += 1
+        run.unavailable_in_a_row = 0
+    else:
+        run.row.cars_done += 1
+        run.unavailable_in_a_row = 0
+    run.beat()
+
+
+def _check_reach(run: Run) -> None:
+    """The sync credential still reaches the fleet's customer (also: it still works)."""
+    try:
+        customers = run.pacer.call(run.client().list_customers)
+    except AuthenticationError as error:
+        raise RunFailed(SyncRun.Error.CREDENTIALS, error.message) from None
+    except UnavailableError as error:
+        raise RunFailed(SyncRun.Error.UNAVAILABLE, error.message) from None
+    except FlinkeyError as error:
+        raise RunFailed(SyncRun.Error.UPSTREAM, error.message) from None
+    if not any(customer.id == run.fleet.customer_id for customer in customers):
+        raise RunFailed(SyncRun.Error.CUSTOMER)
+
+
+def _all_cars(run: Run):
+    cars, page = [], 1
+    try:
+        while True:
+            # Ordered by id: a car added meanwhile lands at the end, not between pages.
+            answer = run.pacer.call(run.client().page_cars, Query(orderby=(("id", "asc"),)),
+                                    page=page, page_size=MAX_PAGE_SIZE - 1)
+            cars.extend(answer.items)
+            if not answer.has_next:
+                return cars
+            page += 1
+            run.beat()
+    except AuthenticationError as error:
+        raise RunFailed(SyncRun.Error.CREDENTIALS, error.message) from None
+    except UnavailableError as error:
+        raise RunFailed(SyncRun.Error.UNAVAILABLE, error.message) from None
+    except FlinkeyError as error:
+        raise RunFailed(SyncRun.Error.UPSTREAM, error.message) from None
+
+
+# --- one car ----------------------------------------------------------------------------
+
+CAR_FIELDS = ("name", "description", "vin", "license_plate", "brand", "model")
+
+
+def _upsert_car(fleet: FleetSync, car, now: datetime) -> StoredCar:
+    stored, _created = StoredCar.objects.update_or_create(
+        fleet=fleet, car_id=car.id,
+        defaults={**{name: getattr(car, name) for name in CAR_FIELDS}, "learnt_at": now})
+    return stored
+
+
+def _sync_car(run: Run, stored: StoredCar) -> None:
+    client = run.client()
+    products_due = stored.products_learnt_at is None or stored.products_learnt_at <= (
+        timezone.now() - timedelta(hours=settings.FLEETSTORE_PRODUCTS_HOURS))
+    if products_due:
+        try:
+            products = run.pacer.call(client.list_products, stored.car_id)
+        except NotFoundError:
+            return  # the car went since the list was read; the next list marks it gone
+        _store_products(stored, products)
+    if stored.has_iq is not False:
+        _sync_location(run, client, stored)
+    _sync_events(run, client, stored)
+
+
+def _store_products(stored: StoredCar, products) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        for product in products:
+            StoredProduct.objects.update_or_create(
+                car=stored, product_id=product.id,
+                defaults={"unique_id": product.unique_id, "serial_number": product.serial_number,
+                          "sap_number": product.sap_number,
+                          "service_ends_at": product.service_ends_at, "type": product.type,
+                          "learnt_at": now})
+        StoredProduct.objects.filter(car=stored).exclude(
+            product_id__in=[product.id for product in products]).delete()
+        stored.has_iq = any(product.type == Product.IQ for product in products)
+        stored.products_learnt_at = now
+        stored.save(update_fields=["has_iq", "products_learnt_at"])
+
+
+def _sync_location(run: Run, client, stored: StoredCar) -> None:
+    try:
+        location = run.pacer.call(client.get_location, stored.car_id)
+    except NotFoundError:
+        # "No products are assigned to this car." (or the car went): nothing to sample.
+        return
+    store_location(stored, location, learnt_at=timezone.now())
+
+
+def store_location(stored: StoredCar, location, *, learnt_at: datetime) -> None:
+    """Keep `location` as the car's latest and as a sample (once per recorded moment).
+
+    Also for single-car pages that ask flinkey live and write what they learn back.
+    """
+    with transaction.atomic():
+        fields = {"location_learnt_at": learnt_at}
+        newer_fix = location.recorded_at is not None and (
+            stored.fix_at is None or location.recorded_at >= stored.fix_at)
+        if newer_fix:
+            fields.update(latitude=location.latitude, longitude=location.longitude,
+                          fix_at=location.recorded_at)
+        if location.odometer is not None and (
+                stored.odometer_at is None or (location.odometer_recorded_at or learnt_at)
+                >= stored.odometer_at):
+            fields.update(odometer=location.odometer,
+                          odometer_at=location.odometer_recorded_at or location.recorded_at)
+        StoredCar.objects.filter(pk=stored.pk).update(**fields)
+        for name, value in fields.items():
+            setattr(stored, name, value)
+        moment = location.recorded_at or location.odometer_recorded_at
+        if moment is not None:
+            PositionSample.objects.bulk_create(
+                [PositionSample(car=stored, recorded_at=moment, latitude=location.latitude,
+                                longitude=location.longitude, odometer=location.odometer,
+                                learnt_at=learnt_at)],
+                update_conflicts=True, unique_fields=["car", "recorded_at"],
+                update_fields=["latitude", "longitude", "odometer", "learnt_at"])
+
+
+EVENT_FIELDS = ("user_id", "type", "utc_date_time", "utc_ticks", "local_date_time",
+                "user_agent", "latitude", "longitude")
+
+
+def _sync_events(run: Run, client, stored: StoredCar) -> None:
+    """Read the car's events from its cursor less the re-read window, in batches."""
+    if stored.events_through is not None:
+        start = stored.events_through - timedelta(hours=settings.FLEETSTORE_EVENTS_REREAD_HOURS)
+    else:
+        start = timezone.now() - timedelta(days=settings.FLEETSTORE_RETENTION_DAYS)
+    after = None  # (Instant, id) of the last event read in this run
+    while True:
+        if after is None:
+            condition = odata.ge("utc_date_time", start.astimezone(UTC))
+        else:
+            moment, event_id = after
+            condition = odata.gt("utc_date_time", moment) | (
+                odata.eq("utc_date_time", moment) & odata.gt("id", event_id))
+        query = Query(filter=condition, orderby=(("utc_date_time", "asc"), ("id", "asc")),
+                      top=_EVENTS_PER_CALL)
+        try:
+            events = run.pacer.call(client.list_events, stored.car_id, query)
+        except NotFoundError:
+            return
+        if events:
+            _store_events(run.fleet, stored, events)
+            last = events[-1]
+            after = (last.utc_instant, last.id)
+        if len(events) < _EVENTS_PER_CALL:
+            return
+        run.beat()
+
+
+def _store_events(fleet: FleetSync, stored: StoredCar, events) -> None:
+    now = timezone.now()
+    rows = [StoredEvent(fleet=fleet, car=stored, event_id=event.id, learnt_at=now,
+                        **{name: _event_value(event, name) for name in EVENT_FIELDS})
+            for event in events]
+    # Ties in time: the higher id is the newer (as the timelines order them).
+    newest = max(events, key=lambda event: (event.utc_date_time, event.utc_ticks, event.id))
+    with transaction.atomic():
+        StoredEvent.objects.bulk_create(rows, update_conflicts=True,
+                                        unique_fields=["fleet", "event_id"],
+                                        update_fields=[*EVENT_FIELDS, "car", "learnt_at"])
+        # The cursor moves with the events it covers, in the same transaction, and never back.
+        if stored.events_through is None or (newest.utc_date_time, newest.utc_ticks) >= (
+                stored.events_through, stored.events_through_ticks):
+            stored.events_through = newest.utc_date_time
+            stored.events_through_ticks = newest.utc_ticks
+            stored.last_event = StoredEvent.objects.get(fleet=fleet, event_id=newest.id)
+            stored.save(update_fields=["events_through", "events_through_ticks", "last_event"])
+
+
+def _event_value(event, name: str):
+    value = getattr(event, name)
+    if name == "local_date_time" and value is not None:
+        # The API's wall time has no zone; kept as that wall time read as UTC.
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+# --- retention --------------------------------------------------------------------------
+
+def prune(*, now: datetime | None = None) -> tuple[int, int]:
+    """Delete samples and events older than FLEETSTORE_RETENTION_DAYS; returns the counts."""
+    limit = (now or timezone.now()) - timedelta(days=settings.FLEETSTORE_RETENTION_DAYS)
+    samples, _ = PositionSample.objects.filter(recorded_at__lt=limit).delete()
+    events, _ = StoredEvent.objects.filter(utc_date_time__lt=limit).delete()
+    return samples, events

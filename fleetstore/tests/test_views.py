@@ -1,0 +1,136 @@
+"""The Fleet sync page: admins turn sync on/off and rotate it; the others see status only."""
+
+from django.db import connection
+from django_tasks_db.models import DBTaskResult
+
+from audit.models import AuditEntry
+from fleetadmin.testing import hx, logged_in, make_user
+from fleetstore import sync
+from fleetstore.models import FleetSync, SyncRun
+from fleetstore.tests.conftest import make_fleet
+from flinkey_sandbox import DEMO
+
+SECRET_FORM = {"api_key": DEMO.api_key, "username": DEMO.username, "password": DEMO.password}
+
+
+def test_an_admin_turns_sync_on_with_a_credential_stored_encrypted_and_audited(
+        admin_client, admin, flinkey_api, fast_sync, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/fleet-sync/", SECRET_FORM)
+
+    assert response.status_code == 302
+    fleet = FleetSync.objects.get()
+    assert (fleet.api_url, fleet.customer_id, fleet.enabled) == (flinkey_api.url,
+                                                                 DEMO.customer_id, True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT api_key, username, password FROM fleetstore_fleetsync")
+        raw = cursor.fetchone()
+    assert not any(secret in value for value in raw for secret in SECRET_FORM.values())
+    entry = AuditEntry.objects.get(action="fleetsync.enable")
+    assert (entry.user, entry.customer_id) == (admin, DEMO.customer_id)
+    assert not any(secret in str(entry.changes) for secret in SECRET_FORM.values())
+    queued = DBTaskResult.objects.get()
+    assert queued.task_path == "fleetstore.tasks.sync_fleet"
+    page = admin_client.get("/fleet-sync/").content.decode()
+    assert "Waiting for a background worker" in page
+    assert not any(secret in page for secret in SECRET_FORM.values())
+
+
+def test_a_refused_credential_stores_nothing_and_says_why(admin_client, flinkey_api, fast_sync):
+    response = admin_client.post("/fleet-sync/", {**SECRET_FORM, "password": "wrong"})
+
+    assert response.status_code == 400
+    assert "flinkey refused this login" in response.content.decode()
+    assert not FleetSync.objects.exists() and not DBTaskResult.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="fleetsync").exists()
+
+
+def test_rotating_and_turning_off_are_audited_and_off_forgets_the_credential(
+        admin_client, flinkey_api, fast_sync):
+    admin_client.post("/fleet-sync/", SECRET_FORM)
+    admin_client.post("/fleet-sync/", SECRET_FORM)
+    assert AuditEntry.objects.filter(action="fleetsync.rotate").count() == 1
+
+    response = admin_client.post("/fleet-sync/off/")
+
+    assert response.status_code == 302
+    fleet = FleetSync.objects.get()
+    assert not fleet.enabled and fleet.api_key == fleet.password == ""
+    assert AuditEntry.objects.get(action="fleetsync.disable").customer_id == DEMO.customer_id
+
+
+def test_a_fleet_manager_and_support_see_the_status_but_change_nothing(
+        manager_client, support_client, flinkey_api, fast_sync):
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    FleetSync.objects.filter(pk=fleet.pk).update(last_error=SyncRun.Error.CREDENTIALS,
+                                                 last_error_detail="<script>x()</script>")
+    for client in (manager_client, support_client):
+        page = client.get("/fleet-sync/")
+        html = page.content.decode()
+        assert page.status_code == 200
+        assert "flinkey refused the sync credential" in html
+        assert "<script>x()</script>" not in html and "&lt;script&gt;" in html
+        assert 'name="password"' not in html
+        assert client.post("/fleet-sync/", SECRET_FORM).status_code == 403
+        assert client.post("/fleet-sync/off/").status_code == 403
+    assert FleetSync.objects.get().enabled
+
+
+def test_refresh_now_enqueues_a_sync_and_the_status_region_polls_until_it_ran(
+        manager_client, flinkey_api, fast_sync, django_capture_on_commit_callbacks):
+    fleet = make_fleet(flinkey_api.url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        region = manager_client.post("/fleet-sync/refresh/", headers=hx("sync-status"))
+
+    assert region.status_code == 200
+    html = region.content.decode()
+    assert 'id="sync-status"' in html and 'hx-trigger="every 2s"' in html
+    assert "<h1>" not in html
+    assert DBTaskResult.objects.get().task_path == "fleetstore.tasks.sync_fleet"
+    assert AuditEntry.objects.filter(action="fleetsync.refresh").exists()
+    sync.full_sync(fleet.pk, force=True)
+    html = manager_client.get("/fleet-sync/", headers=hx("sync-status")).content.decode()
+    assert "every 2s" not in html and "62 of 62 cars" in html
+
+
+def test_the_status_is_of_the_fleet_the_users_own_credentials_reach(db, flinkey_api, fast_sync):
+    make_fleet(flinkey_api.url, customer_id=DEMO.other_customer_id)
+    other = make_user("hamburg")
+    credentials = other.flinkey_credentials
+    credentials.customer_id = DEMO.customer_id
+    credentials.save()
+
+    page = logged_in(other).get("/fleet-sync/").content.decode()
+
+    assert "Fleet sync is off for this customer" in page
+
+
+def test_refresh_pressed_again_while_waiting_or_running_queues_nothing_more(
+        manager_client, support_client, flinkey_api, fast_sync,
+        django_capture_on_commit_callbacks):
+    fleet = make_fleet(flinkey_api.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post("/fleet-sync/refresh/")
+        again = support_client.post("/fleet-sync/refresh/", follow=True)
+    assert "already under way or waiting" in again.content.decode()
+    assert DBTaskResult.objects.count() == 1
+
+    sync.full_sync(fleet.pk, force=True)  # the worker took it up and finished
+    with django_capture_on_commit_callbacks(execute=True):
+        manager_client.post("/fleet-sync/refresh/")
+    assert DBTaskResult.objects.count() == 2
+    assert AuditEntry.objects.filter(action="fleetsync.refresh").count() == 2
+
+
+def test_a_failing_sync_reaches_the_admins_on_every_page_and_no_one_else(
+        admin_client, manager_client, flinkey_api, fast_sync):
+    fleet = make_fleet(flinkey_api.url, password="revoked")
+    sync.full_sync(fleet.pk)
+
+    assert 'id="sync-problem"' in admin_client.get("/settings/").content.decode()
+    assert 'id="sync-problem"' not in manager_client.get("/settings/").content.decode()
+
+    FleetSync.objects.filter(pk=fleet.pk).update(last_error="")
+    assert 'id="sync-problem"' not in admin_client.get("/settings/").content.decode()

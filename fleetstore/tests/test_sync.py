@@ -18,7 +18,7 @@ from flinkey_sandbox import DEMO
 
 
 def api(fleet):
-    return client_from(fleet, base_url=fleet.api_url)
+    return client_from(fleet, base_url=fleet.api_url, metered=False)
 
 
 def all_events(fleet, car_id, since):

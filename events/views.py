@@ -415,13 +415,20 @@ def event_export(request, car_id: int):
         context, status = _timeline_context(request, car_id, form, None)
         return render(request, TEMPLATE, {**context, "car": None}, status=status)
     filters = form.filters()
-    walk = services.EventWalk(user=request.user, car_id=car_id, filters=filters, zone=zone,
-                              limit=cap, size=EXPORT_PAGE_SIZE)
+    # The car first (one call), as the timeline page does: flinkey lists no events for
+    # another customer's car, which would be a file with only a header instead of a 404.
     try:
+        get_car(user=request.user, car_id=car_id)
+        walk = services.EventWalk(user=request.user, car_id=car_id, filters=filters, zone=zone,
+                                  limit=cap, size=EXPORT_PAGE_SIZE)
         walk.start()  # the first page: a failure here is still an error page
     except UPSTREAM_ERRORS as error:
-        context, _status = _timeline_context(request, car_id, form, None)
         problem = car_problem(error)
+        if problem.missing:
+            return render(request, TEMPLATE, {"car_id": car_id, "car": None,
+                                              "car_problem": problem, "form": form},
+                          status=problem.status)
+        context, _status = _timeline_context(request, car_id, form, None)
         context.update(problem=problem, days=[], car=None,
                        retry_url=request.get_full_path())
         return render(request, TEMPLATE, context, status=problem.status)

@@ -22,6 +22,7 @@ from cars.links import car_url
 from cars.views import UPSTREAM_ERRORS, car_problem
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment
+from fleetadmin.ids import parse_id
 from maps import services
 from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION
 
@@ -355,7 +356,8 @@ def fleet_batch(request):
     ids = request.GET.get("ids")
     try:
         if ids is not None:
-            car_ids = [int(i) for i in ids.split(",") if _digits(i.strip())][:MAX_RETRY_IDS]
+            car_ids = [number for number in map(parse_id, ids.split(","))
+                       if number is not None][:MAX_RETRY_IDS]
             found, calls = services.positions(user=request.user, car_ids=car_ids, at=at)
             return JsonResponse({
                 "cars": [_car_json(None, found[i], at) for i in car_ids],

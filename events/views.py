@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
 from accounts.access import write_access_required
+from cars import unsettled
 from cars.services import get_car
 from events import left_open as left_open_runs
 from events import services
@@ -195,6 +196,7 @@ def timeline(request, car_id: int):
         return render(request, TEMPLATE, {"car_id": car_id, "car": None, "car_problem": car,
                                           "form": form}, status=car_status)
     context, status = _timeline_context(request, car_id, form, cursor)
+    context["unsettled"] = unsettled.note(request, car_id=car_id)
     if car_status == 200:
         context["car"] = car
     else:
@@ -300,6 +302,7 @@ def event_create(request, car_id: int):
     }
     if request.method == "GET":
         context["form"] = EventForm(initial=_form_initial(request))
+        context["unsettled"] = unsettled.note(request, car_id=car_id)
         return _form_response(request, context)
 
     if "fill_position" in request.POST:
@@ -318,8 +321,12 @@ def event_create(request, car_id: int):
     try:
         event_id = services.create_event(user=request.user, new=new)
     except UPSTREAM_ERRORS as error:
-        # Never retried: a timed-out PUT may have created the event.
-        return _form_response(request, context, _refused(form, error, context))
+        # Never retried: a timed-out PUT may have created the event. The car's next
+        # screens say so too (cars.unsettled), also after this dialog is closed.
+        status = _refused(form, error, context)
+        unsettled.remember(request, car_id=car_id, problem=context["problem"],
+                           what=unsettled.EVENT)
+        return _form_response(request, context, status)
     except ValueError:
         form.add_error(None, _("fleetadmin could not send these values."))
         return _form_response(request, context, 422)

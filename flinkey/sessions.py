@@ -20,6 +20,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from .watchdog import current_watch
+
 __all__ = [
     "POOL_MAXSIZE",
     "USER_AGENT",
@@ -94,9 +96,19 @@ def _new_session(verify: Verify) -> requests.Session:
 
 
 class _Sent:
-    """Connection mix-in: reports `on_request_sent` when the request has been written."""
+    """Connection mix-in: tells the exchange's watch (`flinkey.watchdog`) which connection
+    carries it and when its request is written; reports `on_request_sent` then too."""
+
+    def request(self, *args, **kwargs):
+        watch = current_watch.get()
+        if watch is not None:
+            watch.attach(self)
+        return super().request(*args, **kwargs)
 
     def getresponse(self, *args, **kwargs):
+        watch = current_watch.get()
+        if watch is not None:
+            watch.mark_sent()
         sent = on_request_sent.get()
         if sent is not None:
             sent()

@@ -1,9 +1,12 @@
 """No request answers 500: every URL, every form field and query parameter, hostile values.
 
 The URLs come from the URL configuration (get_resolver()); the query parameters from the
-ones the views read plus every form's fields; path integers get huge and odd values too.
-Each role asks (admin, fleet manager, support, and nobody signed in), rotating over the
-values to stay at a few hundred requests. Upstream is the sandbox.
+ones the views read plus every form's fields; path integers get huge and odd values too:
+ids beyond flinkey's int32 and the database's int64, moments in year 1 and 9999, timeline
+cursors at both ends. Each role asks (admin, fleet manager, support, and nobody signed
+in), rotating over the values; each field of a page's own POST form is also made hostile
+in turn with the others as the page filled them (so a value gets past the form's other
+checks). With DEBUG off and on. Upstream is the sandbox.
 """
 
 import itertools

@@ -272,14 +272,14 @@ def car_create(request):
         form = CarForm(request.POST, duplicates=_duplicate_finder(request))
         status = 422
         if form.is_valid():
+            name = form.cleaned_data["name"]  # (a refusal below takes it out of the form)
             try:
                 car = services.create_car(user=request.user, values=form.values())
             except UPSTREAM_ERRORS as error:
                 # Never retried: a timed-out create may exist; the message says to check,
                 # and the list and this form keep saying it (cars.unsettled).
                 status = _refused(form, error, context)
-                unsettled.remember_create(request, name=form.cleaned_data["name"],
-                                          problem=context["problem"])
+                unsettled.remember_create(request, name=name, problem=context["problem"])
             else:
                 unsettled.forget_create(request)
                 messages.success(request, _("The car “%(name)s” was created.") % {

@@ -12,7 +12,7 @@ checks). With DEBUG off and on. Upstream is the sandbox.
 import itertools
 import re
 from html.parser import HTMLParser
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
 from django import forms
@@ -20,6 +20,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT
+from fleetadmin.models import UserPreferences
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
 
@@ -87,11 +88,19 @@ class _Names(HTMLParser):
     def __init__(self, path):
         super().__init__()
         self.path, self.names = path, set()
+        # The page's own htmx region requests: {(target id, parameter names): query}.
+        self.regions: dict[tuple, dict] = {}
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         if tag in ("input", "select", "textarea") and attrs.get("name"):
             self.names.add(attrs["name"])
+        hx = urlsplit(attrs.get("hx-get") or "")
+        target = (attrs.get("hx-target") or "").removeprefix("#")
+        target = attrs.get("id") if target == "this" else target
+        if hx.query and hx.path in ("", self.path) and re.fullmatch(r"[\w-]+", target or ""):
+            query = dict(parse_qsl(hx.query, keep_blank_values=True))
+            self.regions.setdefault((target, tuple(sorted(query))), query)
         for key in ("href", "hx-get", "action"):
             link = urlsplit(attrs.get(key) or "")
             if link.query and link.path in ("", self.path):
@@ -142,13 +151,14 @@ def _post_form_of(client, url) -> dict[str, str]:
     return parser.values
 
 
-def _params_of(client, url) -> set[str]:
+def _params_of(client, url) -> tuple[set[str], dict]:
+    """The parameter names the page offers, and its own htmx region requests."""
     response = client.get(url)
     if response.streaming or "html" not in response.get("Content-Type", ""):
-        return set()
+        return set(), {}
     parser = _Names(url)
     parser.feed(response.content.decode(errors="replace"))
-    return parser.names - {"csrfmiddlewaretoken"}
+    return parser.names - {"csrfmiddlewaretoken"}, parser.regions
 
 
 def _routes():
@@ -171,6 +181,10 @@ def clients(flinkey_api):
         "support": make_user("fuzz-support", role=ROLE_SUPPORT),
     }
     result = {}
+    for user in people.values():
+        # The event form then comes filled in validly: each hostile field reaches the write.
+        UserPreferences.objects.update_or_create(user=user,
+                                                 defaults={"flinkey_user_id": DEMO.user_id})
     for role, user in people.items():
         client = Client(raise_request_exception=False)
         client.force_login(user)
@@ -194,12 +208,12 @@ def test_no_hostile_request_is_answered_500(clients, settings, debug, values):
 
     writers = itertools.count()
 
-    def ask(method, url, data, client=None):
+    def ask(method, url, data, client=None, headers=None):
         nonlocal count
         client = client or clients[next(roles)]
         count += 1
-        response = (client.get(url, data) if method == "GET"
-                    else client.post(url, data))
+        response = (client.get(url, data, headers=headers) if method == "GET"
+                    else client.post(url, data, headers=headers))
         # 502-504 are answers about flinkey (refused, unreachable); 500 is a fault of ours.
         if response.status_code == 500:
             failures.append((method, url, repr(data)[:120], response.status_code))
@@ -212,9 +226,15 @@ def test_no_hostile_request_is_answered_500(clients, settings, debug, values):
         url = "/" + prefix + route
         # Every value in every parameter the page offers, one parameter at a time (one
         # invalid field can hide another's crash), then all of them at once.
-        own = _params_of(clients["admin"], url)
+        own, regions = _params_of(clients["admin"], url)
         for param, value in itertools.product(sorted(own), values):
             ask("GET", url, {param: value})
+        # The page's htmx region requests ("load more" with its cursor, the filters), each
+        # parameter hostile in turn: a region is rendered by code the full page skips.
+        for (target, names), query in regions.items():
+            for param, value in itertools.product(names, values):
+                ask("GET", url, {**query, param: value}, client=clients["admin"],
+                    headers={"HX-Request": "true", "HX-Target": target})
         for value in values:
             ask("GET", url, dict.fromkeys(params, value))
             if name not in NO_POST:
@@ -223,7 +243,8 @@ def test_no_hostile_request_is_answered_500(clients, settings, debug, values):
         # filled them in: only then does a value reach the code behind a valid form (a
         # moment in year 1 used to get as far as recording the event). A writer of its
         # own per page: a credentials form may leave it unable to reach flinkey.
-        if name not in NO_POST and (form := _post_form_of(clients["admin"], url)):
+        form = _post_form_of(clients["admin"], url) if name not in NO_POST else {}
+        if form:
             writer = Client(raise_request_exception=False)
             writer.force_login(make_user(f"fuzz-writer-{next(writers)}", role=ROLE_ADMIN))
             for field, value in itertools.product(sorted(form), values):
@@ -232,6 +253,8 @@ def test_no_hostile_request_is_answered_500(clients, settings, debug, values):
             for number in PATH_INTS:
                 ask("GET", "/" + prefix + _path(pattern, number), {})
                 if name not in NO_POST:
-                    ask("POST", "/" + prefix + _path(pattern, number), {"role": "admin"})
+                    # The form as the known id's page filled it: valid but for the id.
+                    ask("POST", "/" + prefix + _path(pattern, number),
+                        form or {"role": "admin"}, client=clients["admin"])
     assert count > 300, count
     assert not failures, failures

@@ -16,11 +16,9 @@ from contextvars import ContextVar
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from .watchdog import current_watch
+from .watchdog import WatchedAdapter, WatchedHTTPConnection, WatchedHTTPSConnection
 
 __all__ = [
     "POOL_MAXSIZE",
@@ -96,30 +94,20 @@ def _new_session(verify: Verify) -> requests.Session:
 
 
 class _Sent:
-    """Connection mix-in: tells the exchange's watch (`flinkey.watchdog`) which connection
-    carries it and when its request is written; reports `on_request_sent` then too."""
-
-    def request(self, *args, **kwargs):
-        watch = current_watch.get()
-        if watch is not None:
-            watch.attach(self)
-        return super().request(*args, **kwargs)
+    """Connection mix-in: reports `on_request_sent` when the request has been written."""
 
     def getresponse(self, *args, **kwargs):
-        watch = current_watch.get()
-        if watch is not None:
-            watch.mark_sent()
         sent = on_request_sent.get()
         if sent is not None:
             sent()
         return super().getresponse(*args, **kwargs)
 
 
-class _HTTPConnection(_Sent, HTTPConnection):
+class _HTTPConnection(_Sent, WatchedHTTPConnection):
     pass
 
 
-class _HTTPSConnection(_Sent, HTTPSConnection):
+class _HTTPSConnection(_Sent, WatchedHTTPSConnection):
     pass
 
 
@@ -131,13 +119,9 @@ class _HTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
-class _Adapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": _HTTPConnectionPool,
-            "https": _HTTPSConnectionPool,
-        }
+class _Adapter(WatchedAdapter):
+    # Its connections also bound each exchange as a whole (flinkey.watchdog).
+    pool_classes = {"http": _HTTPConnectionPool, "https": _HTTPSConnectionPool}
 
 
 atexit.register(close_sessions)

@@ -3,10 +3,11 @@
 requests' read timeout is per socket read: an upstream that answers a byte at a time never
 trips it, and one request could outlive its web request's budget and the worker's timeout
 (gunicorn then kills the worker: a bare 500, and a write whose outcome nobody is told).
-So every exchange gets a `Watch`: the connection that carries it registers itself
-(`flinkey.sessions`' connection classes call `attach` and `mark_sent`), and when the
-watch's time is up one keeper thread shuts that connection's socket down, which ends
-whatever read or write is blocked on it at once. The client then raises UpstreamTimeout.
+So every exchange gets a `Watch`: the connection that carries it registers itself (the
+connection classes here, mounted through `WatchedAdapter` by `flinkey.sessions`, call
+`attach` and `mark_sent`), and when the watch's time is up one keeper thread shuts that
+connection's socket down, which ends whatever read or write is blocked on it at once. The
+client then raises UpstreamTimeout.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["Watch", "current_watch", "watching"]
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+__all__ = [
+    "Watch",
+    "WatchedAdapter",
+    "WatchedHTTPConnection",
+    "WatchedHTTPSConnection",
+    "current_watch",
+    "watching",
+]
 
 # The watch of the exchange this thread (context) is making, for the connection classes.
 current_watch: ContextVar[Watch | None] = ContextVar("flinkey_current_watch", default=None)
@@ -125,3 +137,49 @@ def watching(seconds: float):
     finally:
         watch.disarm()
         current_watch.reset(token)
+
+
+# --- the connections that tell their exchange's watch about themselves -------------------
+
+
+class _Watched:
+    """Connection mix-in: hands itself to the exchange's watch before the request goes out,
+    and says when the request is written (from then on a write may have been applied)."""
+
+    def request(self, *args, **kwargs):
+        watch = current_watch.get()
+        if watch is not None:
+            watch.attach(self)
+        return super().request(*args, **kwargs)
+
+    def getresponse(self, *args, **kwargs):
+        watch = current_watch.get()
+        if watch is not None:
+            watch.mark_sent()
+        return super().getresponse(*args, **kwargs)
+
+
+class WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _WatchedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = WatchedHTTPConnection
+
+
+class _WatchedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = WatchedHTTPSConnection
+
+
+class WatchedAdapter(HTTPAdapter):
+    """requests' adapter whose connections take part in `watching` (mount it on a session)."""
+
+    pool_classes = {"http": _WatchedHTTPConnectionPool, "https": _WatchedHTTPSConnectionPool}
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = dict(self.pool_classes)

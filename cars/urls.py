@@ -1,7 +1,7 @@
 from django.urls import path
 
 from cars import views
-from fleetadmin import ids  # noqa: F401 - registers <flinkey_id:…> and <db_id:…>
+from fleetadmin import ids  # noqa: F401 - registers <flinkey_id:…>
 
 app_name = "cars"
 urlpatterns = [

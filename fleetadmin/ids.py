@@ -15,8 +15,7 @@ from django.utils.translation import gettext
 
 from flinkey.ids import ID_MAX, ID_MIN, is_id
 
-__all__ = ["ID_MAX", "ID_MIN", "DatabaseIdConverter", "FlinkeyIdConverter", "FlinkeyIdField",
-           "is_id", "parse_id"]
+__all__ = ["ID_MAX", "ID_MIN", "FlinkeyIdConverter", "FlinkeyIdField", "is_id", "parse_id"]
 
 # Longer than any id in range; a cap so that int() never sees a 3,000-digit string.
 _MAX_DIGITS = len(str(ID_MAX))
@@ -50,23 +49,7 @@ class FlinkeyIdConverter:
         return str(int(value))
 
 
-class DatabaseIdConverter:
-    """`<db_id:user_id>`: a row id of ours (64-bit BigAutoField); beyond that, a 404."""
-
-    regex = "[0-9]+"
-    MAX = 2**63 - 1
-
-    def to_python(self, value: str) -> int:
-        if len(value) > len(str(self.MAX)) or not 1 <= int(value) <= self.MAX:
-            raise ValueError(value)
-        return int(value)
-
-    def to_url(self, value) -> str:
-        return str(int(value))
-
-
 register_converter(FlinkeyIdConverter, "flinkey_id")
-register_converter(DatabaseIdConverter, "db_id")
 
 
 def _id_message() -> str:

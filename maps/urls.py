@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fleetadmin import ids  # noqa: F401 - registers <flinkey_id:…> and <db_id:…>
+from fleetadmin import ids  # noqa: F401 - registers <flinkey_id:…>
 from maps import views
 
 app_name = "maps"

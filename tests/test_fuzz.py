@@ -48,7 +48,7 @@ QUERY_PARAMS = {"page", "size", "q", "sort", "from", "to", "at", "period", "ids"
                 "state", "code", "error", "language", "hours", "upto", "run", "retry", "all",
                 "occurrence"}
 PATH_INTS = [0, 2**31, 2**63, 2**70]
-PATH_CONVERTERS = {"IntConverter", "FlinkeyIdConverter", "DatabaseIdConverter"}
+PATH_CONVERTERS = {"IntConverter", "FlinkeyIdConverter"}
 # Ending the session would turn the rest of the run into anonymous requests.
 NO_POST = {"logout", "oidc_logout"}
 

@@ -345,6 +345,14 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def _flinkey_ids(text: str | None) -> str | None:
+    """The ids of `?ids=` that can be flinkey ids (fleetadmin.ids), still comma-separated."""
+    if text is None:
+        return None
+    return ",".join(str(number) for number in map(parse_id, text.split(","))
+                    if number is not None)
+
+
 @login_required
 @require_GET
 def fleet_batch(request):
@@ -353,11 +361,10 @@ def fleet_batch(request):
     Each answer says where the next batch starts (`next`); the first batch is the smaller.
     """
     at = services.parse_moment(request.GET.get("at"))
-    ids = request.GET.get("ids")
+    ids = _flinkey_ids(request.GET.get("ids"))
     try:
         if ids is not None:
-            car_ids = [number for number in map(parse_id, ids.split(","))
-                       if number is not None][:MAX_RETRY_IDS]
+            car_ids = [int(i) for i in ids.split(",") if _digits(i.strip())][:MAX_RETRY_IDS]
             found, calls = services.positions(user=request.user, car_ids=car_ids, at=at)
             return JsonResponse({
                 "cars": [_car_json(None, found[i], at) for i in car_ids],

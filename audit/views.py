@@ -25,15 +25,14 @@ from fleetadmin.csv_export import Echo as _Echo
 from fleetadmin.csv_export import cell as _cell
 from fleetadmin.dates import DayField
 from fleetadmin.htmx import render_screen, screen
+from fleetadmin.ids import FlinkeyIdField
 
 PAGE_SIZE = 50
 TEMPLATE = "audit/audit.html"
 
-# The dates a filter accepts. Far enough either way for any real entry, and near enough
-# that the day's start and end exist in every time zone and every database (year 1 and
-# 9999 overflow Python's datetime once a time zone shifts them, and SQLite's date range).
-# The ids of cars and events are 64-bit integers upstream and in the log.
-MAX_ID = 2**63 - 1
+# The filters' days keep to fleetadmin.dates' range (year 1 and 9999 overflow Python's
+# datetime once a time zone shifts them, and SQLite's date range); the car id is a flinkey
+# id (fleetadmin.ids), so no number reaches the 64-bit column that would overflow it.
 
 
 class AuditFilterForm(forms.Form):
@@ -41,7 +40,7 @@ class AuditFilterForm(forms.Form):
 
     user = forms.CharField(label=_("User"), required=False, max_length=150)
     action = forms.ChoiceField(label=_("Action"), required=False)
-    car = forms.IntegerField(label=_("Car ID"), required=False, min_value=0, max_value=MAX_ID)
+    car = FlinkeyIdField(label=_("Car ID"), required=False)
     since = DayField(label=_("From"), required=False)
     until = DayField(label=_("Until"), required=False)
 

@@ -85,11 +85,6 @@ def _int_or(value, default: int) -> int:
         return default
 
 
-def int_or_none(value) -> int | None:
-    """Return `value` as an int, or None when it is not one."""
-    return _int_or(value, None)
-
-
 def search_filter(term: str) -> odata.Expr | None:
     """Return the OData filter matching `term` in any searchable field, or None for no term."""
     term = term.strip().lower()

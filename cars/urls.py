@@ -1,14 +1,15 @@
 from django.urls import path
 
 from cars import views
+from fleetadmin import ids  # noqa: F401 - registers <flinkey_id:…>
 
 app_name = "cars"
 urlpatterns = [
     path("", views.car_list, name="list"),
     path("new/", views.car_create, name="create"),
     path("vin-check/", views.vin_check, name="vin-check"),
-    path("<int:car_id>/", views.car_detail, name="detail"),
-    path("<int:car_id>/products/", views.car_products, name="products"),
-    path("<int:car_id>/edit/", views.car_edit, name="edit"),
-    path("<int:car_id>/delete/", views.car_delete, name="delete"),
+    path("<flinkey_id:car_id>/", views.car_detail, name="detail"),
+    path("<flinkey_id:car_id>/products/", views.car_products, name="products"),
+    path("<flinkey_id:car_id>/edit/", views.car_edit, name="edit"),
+    path("<flinkey_id:car_id>/delete/", views.car_delete, name="delete"),
 ]

@@ -26,6 +26,7 @@ from cars.services import ListParams
 from fleetadmin.errors import Problem, is_missing, problem_of
 from fleetadmin.flinkey import SetupNeeded, client_for
 from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
+from fleetadmin.ids import parse_id
 from flinkey import Ahead, BadRequestError, FlinkeyError, Page
 
 # What a call to flinkey can fail with: set-up missing here, or flinkey's refusal/silence.
@@ -174,6 +175,7 @@ def _list_context(request, params: ListParams, *, created=None) -> dict:
         "first_page_url": _list_url(params, page=1),
         "clear_url": _list_url(params, search="", page=1),
         "columns": _columns(params),
+        "unsettled": unsettled.create_note(request),
     }
 
 
@@ -270,12 +272,16 @@ def car_create(request):
         form = CarForm(request.POST, duplicates=_duplicate_finder(request))
         status = 422
         if form.is_valid():
+            name = form.cleaned_data["name"]  # (a refusal below takes it out of the form)
             try:
                 car = services.create_car(user=request.user, values=form.values())
             except UPSTREAM_ERRORS as error:
-                # Never retried: a timed-out create may exist; the message says to check.
+                # Never retried: a timed-out create may exist; the message says to check,
+                # and the list and this form keep saying it (cars.unsettled).
                 status = _refused(form, error, context)
+                unsettled.remember_create(request, name=name, problem=context["problem"])
             else:
+                unsettled.forget_create(request)
                 messages.success(request, _("The car “%(name)s” was created.") % {
                     "name": car.name})
                 _note_warnings(request, form)
@@ -286,6 +292,7 @@ def car_create(request):
                 return updates(request, _table_update(request, params, created=car))
     else:
         form = CarForm()
+        context["unsettled"] = unsettled.create_note(request)
     context["form"] = form
     return _form_response(request, context, status)
 
@@ -305,7 +312,7 @@ def _duplicate_finder(request, car_id: int | None = None):
 @require_GET
 def vin_check(request):
     """The VIN field's warnings while typing: its shape, and other cars with that VIN."""
-    car_id = services.int_or_none(request.GET.get("car"))
+    car_id = parse_id(request.GET.get("car"))
     form = CarForm({"name": "-", "vin": request.GET.get("vin", "")[:100]},
                    duplicates=_duplicate_finder(request, car_id), car_id=car_id)
     form.is_valid()

@@ -1,18 +1,26 @@
 """The timeline's filters and the form recording an event (it mirrors what PUT /events refuses)."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
-from fleetadmin.dates import DayField
+from fleetadmin.dates import EARLIEST_DATE, LATEST_DATE, DayField, MomentField, occurrences
+from fleetadmin.ids import FlinkeyIdField
 
-# flinkey's ids are int32.
-MAX_ID = 2_147_483_647
 # A clock a little ahead is not a mistake; an event an hour ahead is.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# The two occurrences of a time in the hour the clocks go back.
+FIRST, SECOND = "first", "second"
+
+
+def _offset(moment: datetime) -> str:
+    """"+02:00" for a moment two hours ahead of UTC."""
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 class TimelineFilterForm(forms.Form):
@@ -22,8 +30,8 @@ class TimelineFilterForm(forms.Form):
         label=_("Event"), required=False,
         choices=[("", _("opened or closed")), (OPENED, _("opened")), (CLOSED, _("closed"))],
     )
-    user = forms.IntegerField(
-        label=_("flinkey user id"), required=False, min_value=0, max_value=MAX_ID,
+    user = FlinkeyIdField(
+        label=_("flinkey user id"), required=False,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
     since = DayField(label=_("From"), required=False)
@@ -54,18 +62,25 @@ class EventForm(forms.Form):
                         "invalid_choice": _("Choose whether the car was opened or closed: "
                                             "flinkey needs a valid type.")},
     )
-    moment = forms.DateTimeField(
+    moment = MomentField(
         label=_("When"),
         input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
                        "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"},
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1",
+                                          "min": f"{EARLIEST_DATE.isoformat()}T00:00",
+                                          "max": f"{LATEST_DATE.isoformat()}T23:59:59"},
                                    format="%Y-%m-%dT%H:%M:%S"),
         error_messages={"required": _("Enter when it happened: flinkey needs a valid date "
                                       "and time."),
                         "invalid": _("Enter a valid date and time: flinkey needs one.")},
     )
-    user_id = forms.IntegerField(
-        label=_("flinkey user id"), min_value=0, max_value=MAX_ID,
+    # Only asked when the time typed happens twice (the autumn hour the clocks go back).
+    occurrence = forms.ChoiceField(
+        label=_("Which one?"), required=False, widget=forms.RadioSelect,
+        choices=[(FIRST, _("the first")), (SECOND, _("the second"))],
+    )
+    user_id = FlinkeyIdField(
+        label=_("flinkey user id"),
         help_text=_("The flinkey user who opened or closed the car. Yours is set on the "
                     "Settings page."),
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
@@ -81,15 +96,52 @@ class EventForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
 
+    def __init__(self, *args, zone: tzinfo | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.zone = zone or timezone.get_current_timezone()
+        # True when the time typed happens twice: the form then shows `occurrence`.
+        self.ambiguous = False
+
     def clean_moment(self):
-        moment = self.cleaned_data["moment"]
-        if moment > timezone.now() + FUTURE_TOLERANCE:
-            raise forms.ValidationError(_("This moment is in the future: record events "
-                                          "that have happened."))
-        return moment
+        wall = self.cleaned_data["moment"]
+        if wall.tzinfo is not None:
+            return wall
+        found = occurrences(wall, self.zone)
+        if not found:
+            raise forms.ValidationError(_(
+                "%(time)s does not exist in %(zone)s: the clocks are put forward over it "
+                "on that day. Enter the time as the clocks showed it.") % {
+                "time": wall.strftime("%Y-%m-%d %H:%M"), "zone": self.zone})
+        if len(found) == 2:
+            return self._one_of(found)
+        return found[0]
+
+    def _one_of(self, found: list[datetime]) -> datetime | None:
+        """The occurrence chosen of a time that happens twice; without a choice, asks."""
+        self.ambiguous = True
+        first, second = found
+        self.fields["occurrence"].choices = [
+            (FIRST, _("the first, %(zone)s (UTC%(offset)s)") % {
+                "zone": first.tzname(), "offset": _offset(first)}),
+            (SECOND, _("the second, %(zone)s (UTC%(offset)s)") % {
+                "zone": second.tzname(), "offset": _offset(second)}),
+        ]
+        choice = self.data.get(self.add_prefix("occurrence"))
+        if choice == FIRST:
+            return first
+        if choice == SECOND:
+            return second
+        self.add_error("occurrence", _(
+            "%(time)s happened twice on that day: the clocks were put back an hour. "
+            "Choose which one you mean.") % {"time": first.strftime("%H:%M:%S")})
+        return None
 
     def clean(self):
         cleaned = super().clean()
+        moment = cleaned.get("moment")
+        if moment is not None and moment > timezone.now() + FUTURE_TOLERANCE:
+            self.add_error("moment", _("This moment is in the future: record events that "
+                                       "have happened."))
         latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")
         if "latitude" in cleaned and "longitude" in cleaned:
             if latitude is None and longitude is not None:

@@ -19,7 +19,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from audit.recording import recording
+from fleetadmin.dates import in_range
 from fleetadmin.flinkey import client_for, credentials_of
+from fleetadmin.ids import parse_id
 from flinkey import Event, Location, Query, odata
 
 # What the URL and the forms say, and what the API calls it.
@@ -39,7 +41,7 @@ def page_size() -> int:
 # --- cursor and filters -------------------------------------------------------------------
 
 # UTC to the microsecond, and the API's seventh fraction digit when it has one; then the id.
-_CURSOR = re.compile(r"(\d{8}T\d{6}\.\d{6})(\d?)Z_(\d{1,10})")
+_CURSOR = re.compile(r"(\d{8}T\d{6}\.\d{6})(\d?)Z_(\d+)")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,12 @@ class Cursor:
             moment = datetime.strptime(match[1], "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC)
         except ValueError:
             return None
-        return cls(moment, int(match[3]), int(match[2] or 0))
+        # Id 0 is a bound ("before the day's first event"), not an id; year 1 or 9999
+        # cannot be shown in every zone (the page groups by the user's days).
+        event_id = parse_id(match[3], minimum=0)
+        if event_id is None or not in_range(moment):
+            return None
+        return cls(moment, event_id, int(match[2] or 0))
 
     def token(self) -> str:
         """Return the cursor as the URL's `before` value (UTC to 100 ns, id)."""

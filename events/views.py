@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
 from accounts.access import write_access_required
+from cars import unsettled
 from cars.services import get_car
 from events import left_open as left_open_runs
 from events import services
@@ -196,6 +197,7 @@ def timeline(request, car_id: int):
         return render(request, TEMPLATE, {"car_id": car_id, "car": None, "car_problem": car,
                                           "form": form}, status=car_status)
     context, status = _timeline_context(request, car_id, form, cursor)
+    context["unsettled"] = unsettled.note(request, car_id=car_id)
     if car_status == 200:
         context["car"] = car
     else:
@@ -301,6 +303,7 @@ def event_create(request, car_id: int):
     }
     if request.method == "GET":
         context["form"] = EventForm(initial=_form_initial(request))
+        context["unsettled"] = unsettled.note(request, car_id=car_id)
         return _form_response(request, context)
 
     if "fill_position" in request.POST:
@@ -319,8 +322,12 @@ def event_create(request, car_id: int):
     try:
         event_id = services.create_event(user=request.user, new=new)
     except UPSTREAM_ERRORS as error:
-        # Never retried: a timed-out PUT may have created the event.
-        return _form_response(request, context, _refused(form, error, context))
+        # Never retried: a timed-out PUT may have created the event. The car's next
+        # screens say so too (cars.unsettled), also after this dialog is closed.
+        status = _refused(form, error, context)
+        unsettled.remember(request, car_id=car_id, problem=context["problem"],
+                           what=unsettled.EVENT)
+        return _form_response(request, context, status)
     except ValueError:
         form.add_error(None, _("fleetadmin could not send these values."))
         return _form_response(request, context, 422)
@@ -416,13 +423,20 @@ def event_export(request, car_id: int):
         context, status = _timeline_context(request, car_id, form, None)
         return render(request, TEMPLATE, {**context, "car": None}, status=status)
     filters = form.filters()
-    walk = services.EventWalk(user=request.user, car_id=car_id, filters=filters, zone=zone,
-                              limit=cap, size=EXPORT_PAGE_SIZE)
+    # The car first (one call), as the timeline page does: flinkey lists no events for
+    # another customer's car, which would be a file with only a header instead of a 404.
     try:
+        get_car(user=request.user, car_id=car_id)
+        walk = services.EventWalk(user=request.user, car_id=car_id, filters=filters, zone=zone,
+                                  limit=cap, size=EXPORT_PAGE_SIZE)
         walk.start()  # the first page: a failure here is still an error page
     except UPSTREAM_ERRORS as error:
-        context, _status = _timeline_context(request, car_id, form, None)
         problem = car_problem(error)
+        if problem.missing:
+            return render(request, TEMPLATE, {"car_id": car_id, "car": None,
+                                              "car_problem": problem, "form": form},
+                          status=problem.status)
+        context, _status = _timeline_context(request, car_id, form, None)
         context.update(problem=problem, days=[], car=None,
                        retry_url=request.get_full_path())
         return render(request, TEMPLATE, context, status=problem.status)

@@ -5,6 +5,7 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fleetadmin.ids import FlinkeyIdField
 from fleetadmin.languages import language_choices
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
 from flinkey import credential_problem
@@ -85,4 +86,4 @@ class PreferencesForm(forms.ModelForm):
 class CustomerChoiceForm(forms.Form):
     """One of the customers the API manager reaches."""
 
-    customer_id = forms.IntegerField(widget=forms.HiddenInput)
+    customer_id = FlinkeyIdField(widget=forms.HiddenInput)

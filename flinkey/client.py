@@ -30,10 +30,12 @@ from .errors import (
     error_for_response,
     is_token_refusal,
 )
+from .ids import ID_MAX
 from .models import Car, Customer, Event, Location, Page, Product, parse_created_id, parse_list
 from .odata import Query
 from .sessions import USER_AGENT, normalize_verify, session_for
 from .token import Token
+from .watchdog import watching
 
 __all__ = ["MAX_PAGE_SIZE", "RETRY_AFTER_CAP", "USER_AGENT", "FlinkeyClient"]
 
@@ -516,20 +518,30 @@ class FlinkeyClient:
             if left < _MIN_CALL_SECONDS:
                 raise self._budget_spent()
             connect_timeout, read_timeout = min(connect_timeout, left), min(read_timeout, left)
+        # requests' timeouts are per socket read: the watch bounds the whole exchange (a
+        # byte a second would get past them), by the budget and by connect + read timeout.
+        whole = connect_timeout + read_timeout
+        whole = whole if left is None else min(whole, left)
         session = session_for(self._base_url, self._verify)
         started = time.monotonic()
-        try:
-            response = session.request(
-                method,
-                self._base_url + path,
-                timeout=(connect_timeout, read_timeout),
-                allow_redirects=False,  # a redirect would carry the API key to another host
-                verify=self._verify,  # per call: REQUESTS_CA_BUNDLE would override the session's
-                **kwargs,
-            )
-        except requests.exceptions.RequestException as exc:
-            failure = self._unavailable(method, exc, (connect_timeout, read_timeout), left)
-        else:
+        failure: _Unanswered | None = None
+        with watching(whole) as watch:
+            try:
+                response = session.request(
+                    method,
+                    self._base_url + path,
+                    timeout=(connect_timeout, read_timeout),
+                    allow_redirects=False,  # a redirect would carry the API key to another host
+                    # per call: REQUESTS_CA_BUNDLE would override the session's
+                    verify=self._verify,
+                    **kwargs,
+                )
+            except requests.exceptions.RequestException as exc:
+                failure = self._unavailable(method, exc, (connect_timeout, read_timeout), left)
+        if watch.expired:
+            # Cut off mid-answer: whatever arrived may be truncated, and never counts.
+            failure = self._overdue(method, watch, left)
+        if failure is None:
             seconds = time.monotonic() - started
             log.debug("flinkey %s %s -> %s (%.3f s)", method, path, response.status_code, seconds)
             self._report_call(method, path, response.status_code, seconds)
@@ -549,6 +561,20 @@ class FlinkeyClient:
         except Exception:
             # Counting calls is bookkeeping: it must never fail the call itself.
             log.warning("flinkey: the on_call callback failed", exc_info=True)
+
+    def _overdue(self, method: str, watch, left: float | None) -> _Unanswered:
+        shortened = left is not None and watch.seconds == left
+        return _Unanswered(
+            UpstreamTimeout(
+                f"The flinkey API did not finish its answer within {watch.seconds:.3g} s"
+                + (" (all that was left of the time allowed for this request)" if shortened
+                   else "")
+                + ".",
+                # A write whose request was written may have been applied.
+                write_outcome_unknown=method in _WRITES and watch.sent,
+            ),
+            retryable=False,
+        )
 
     def _unavailable(
         self,
@@ -702,8 +728,9 @@ def _seconds_or_none(value: object, *, allow_zero: bool) -> bool:
 def _id(value: object, name: str) -> int:
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int, not {value!r}")
+    # flinkey's ids are int32 (.ids): a larger number can name nothing and is never sent.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= ID_MAX:
+        raise ValueError(f"{name} must be an int from 0 to {ID_MAX}, not {value!r}")
     return value
 
 

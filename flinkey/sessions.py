@@ -14,7 +14,8 @@ import threading
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
-from requests.adapters import HTTPAdapter
+
+from .watchdog import WatchedAdapter
 
 __all__ = [
     "POOL_MAXSIZE",
@@ -76,7 +77,8 @@ def _new_session(verify: Verify) -> requests.Session:
     session.verify = verify
     session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # accept none
     # No urllib3 retries here: the client retries GETs itself, within its time budget.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=0)
+    # Its connections bound each exchange as a whole, not each socket read (flinkey.watchdog).
+    adapter = WatchedAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

@@ -1,4 +1,4 @@
-"""Fault injection: latency, random 500s, one-shot failures, hangs and redirects."""
+"""Fault injection: latency, random 500s, one-shot failures, hangs, redirects, trickles."""
 
 import random
 import threading
@@ -9,13 +9,14 @@ from dataclasses import dataclass
 class _Rule:
     """One queued one-shot fault, matched by path prefix (below /v3) and method."""
 
-    kind: str  # "fail", "hang" or "redirect"
+    kind: str  # "fail", "hang", "redirect" or "trickle"
     path_prefix: str
     count: int
     method: str | None = None
     status: int = 500
     seconds: float = 0.0
     location: str = ""
+    rate: float = 0.0  # trickle: bytes per second
 
     def matches(self, method: str, path: str) -> bool:
         """True when this rule applies to the request."""
@@ -32,6 +33,7 @@ class Fault:
     hang: float = 0.0
     fail_status: int | None = None
     redirect_to: str | None = None
+    trickle: float = 0.0  # bytes per second the whole answer is written at (0: at once)
 
 
 class Faults:
@@ -75,6 +77,23 @@ class Faults:
         """Answer the next `count` matching requests with 307 to `location`."""
         self._add(_Rule("redirect", path_prefix, count, method, location=location))
 
+    def trickle_next(
+        self,
+        path_prefix: str,
+        bytes_per_second: float = 1.0,
+        count: int = 1,
+        method: str | None = None,
+    ) -> None:
+        """Write the whole answer (status line, headers, body) of the next `count` matching
+        requests at `bytes_per_second`, after handling them (a write is applied at once).
+
+        Each socket read of the client gets a byte soon, so a per-read timeout never fires:
+        only a limit on the whole exchange ends it.
+        """
+        if not bytes_per_second > 0:
+            raise ValueError("bytes_per_second must be above 0")
+        self._add(_Rule("trickle", path_prefix, count, method, rate=float(bytes_per_second)))
+
     def _add(self, rule: _Rule) -> None:
         if rule.count < 1:
             raise ValueError("count must be at least 1")
@@ -85,6 +104,7 @@ class Faults:
         """Consume the faults that apply to one request (path relative to /v3)."""
         with self._lock:
             hang = 0.0
+            trickle = 0.0
             fail_status = None
             redirect_to = None
             for rule in list(self._rules):
@@ -92,6 +112,8 @@ class Faults:
                     continue
                 if rule.kind == "hang" and not hang:
                     hang = rule.seconds
+                elif rule.kind == "trickle" and not trickle:
+                    trickle = rule.rate
                 elif rule.kind == "fail" and fail_status is None and redirect_to is None:
                     fail_status = rule.status
                 elif rule.kind == "redirect" and fail_status is None and redirect_to is None:
@@ -108,7 +130,7 @@ class Faults:
                 and self._random.random() < self.failure_rate
             ):
                 fail_status = 500
-            return Fault(float(self.latency or 0), hang, fail_status, redirect_to)
+            return Fault(float(self.latency or 0), hang, fail_status, redirect_to, trickle)
 
     def release(self) -> None:
         """Wake every request that is sleeping in a hang or latency right now."""
@@ -116,9 +138,10 @@ class Faults:
             old, self._wake = self._wake, threading.Event()
         old.set()
 
-    def sleep(self, seconds: float) -> None:
-        """Sleep, but wake early when the faults are cleared (reset/stop)."""
+    def sleep(self, seconds: float) -> bool:
+        """Sleep, but wake early when the faults are cleared (reset/stop); True if woken."""
         if seconds > 0:
             with self._lock:
                 wake = self._wake
-            wake.wait(seconds)
+            return wake.wait(seconds)
+        return False

@@ -1,6 +1,7 @@
 """HTTP plumbing: parse requests, check headers, apply faults, dispatch, log, answer."""
 
 import http
+import io
 import re
 import sys
 from dataclasses import dataclass
@@ -175,6 +176,7 @@ class Handler(BaseHTTPRequestHandler):
             body = b""
         generation, store = env.snapshot()
         context = Context(env, generation, store)
+        fault = None
         try:
             fault = env.faults.take(self.command, relative)
             env.faults.sleep(fault.latency + fault.hang)
@@ -204,7 +206,34 @@ class Handler(BaseHTTPRequestHandler):
             env.log.add(record)
         if response.headers.get("Connection") == "close":
             self.close_connection = True
-        self._send(response)
+        if fault is not None and fault.trickle and context.is_current():
+            self._trickle(response, fault.trickle)
+        else:
+            self._send(response)
+
+    def _trickle(self, response: Response, rate: float) -> None:
+        """Write the whole answer at `rate` bytes per second (the trickle fault)."""
+        real, self.wfile = self.wfile, io.BytesIO()
+        try:
+            self._send(response)
+            raw = self.wfile.getvalue()
+        finally:
+            self.wfile = real
+        # Evenly: a byte every 1/rate seconds, or (fast rates) a few bytes every 10 ms.
+        interval = max(1.0 / rate, 0.01)
+        piece = max(1, round(rate * interval))
+        faults = self.server.sandbox.faults
+        try:
+            for start in range(0, len(raw), piece):
+                self.wfile.write(raw[start : start + piece])
+                self.wfile.flush()
+                if start + piece < len(raw) and faults.sleep(interval):
+                    break  # reset or stopped: give up on this answer
+            else:
+                return
+        except OSError:
+            pass  # the client gave up (its time limit cut the connection)
+        self.close_connection = True
 
     def _send(self, response: Response) -> None:
         try:

@@ -22,6 +22,7 @@ from cars.views import UPSTREAM_ERRORS, car_problem
 from fleetadmin.call_budget import CallBudgetSpent
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment
+from fleetadmin.ids import parse_id
 from fleetstore.services import store_for
 from maps import services
 from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION
@@ -346,6 +347,14 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def _flinkey_ids(text: str | None) -> str | None:
+    """The ids of `?ids=` that can be flinkey ids (fleetadmin.ids), still comma-separated."""
+    if text is None:
+        return None
+    return ",".join(str(number) for number in map(parse_id, text.split(","))
+                    if number is not None)
+
+
 @login_required
 @require_GET
 def fleet_batch(request):
@@ -354,7 +363,7 @@ def fleet_batch(request):
     Each answer says where the next batch starts (`next`); the first batch is the smaller.
     """
     at = services.parse_moment(request.GET.get("at"))
-    ids = request.GET.get("ids")
+    ids = _flinkey_ids(request.GET.get("ids"))
     try:
         if ids is not None:
             car_ids = [int(i) for i in ids.split(",") if _digits(i.strip())][:MAX_RETRY_IDS]

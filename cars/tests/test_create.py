@@ -1,6 +1,8 @@
 """Creating a car: the dialog and the plain page, validation, upstream refusals, timeouts, roles."""
 
 
+import time
+
 import pytest
 
 from audit.models import AuditEntry
@@ -219,3 +221,24 @@ def test_every_field_has_a_length_a_fleet_needs(manager_client, flinkey_api, fie
     assert flinkey_api.request_count(method="PUT") == 0
     ok = manager_client.post(NEW, {**VALID, field: "x" * limit}, headers=hx("dialog"))
     assert ok.status_code == 200
+
+
+def test_a_create_whose_answer_trickles_in_is_told_on_the_list_and_the_form(
+        manager_client, flinkey_api, settings):
+    settings.FLINKEY_REQUEST_BUDGET = 2.0
+    manager_client.get("/cars/")  # the token first
+    flinkey_api.faults.trickle_next("/cars", bytes_per_second=20, method="PUT")
+    started = time.monotonic()
+    response = manager_client.post(NEW, VALID, headers=hx("dialog"))
+    assert time.monotonic() - started < 2.0 + 1.0
+    assert response.status_code == 504
+    assert "Check the current state before you try again." in response.content.decode()
+    assert len(created_cars(flinkey_api)) == 1  # applied, unconfirmed
+    assert AuditEntry.objects.get(action="car.create").outcome == AuditEntry.Outcome.UNKNOWN
+    note = f"The car “{VALID['name']}” you created at"
+    listing = manager_client.get("/cars/").content.decode()
+    assert 'id="car-unsettled"' in listing and note in listing
+    assert note in manager_client.get(NEW, headers=hx("dialog")).content.decode()
+    # An answered create ends the note.
+    assert manager_client.post(NEW, {**VALID, "name": "Answered"}).status_code == 302
+    assert 'id="car-unsettled"' not in manager_client.get("/cars/").content.decode()

@@ -1,5 +1,6 @@
 """Editing a car: only changed fields go out, emptied ones are removed, concurrent edits survive."""
 
+import time
 from dataclasses import replace
 
 import pytest
@@ -244,3 +245,19 @@ def test_a_timed_out_change_is_mentioned_on_the_cars_next_screens(manager_client
     data = {**form_data(demo_car), "brand": "Answered"}
     manager_client.post(edit_url(demo_car.id), data, headers=hx("dialog"))
     assert 'id="car-unsettled"' not in manager_client.get(f"/cars/{demo_car.id}/").content.decode()
+
+
+def test_a_change_whose_answer_trickles_in_ends_in_time_and_is_told(manager_client, flinkey_api,
+                                                                   demo_car, settings):
+    settings.FLINKEY_REQUEST_BUDGET = 2.0
+    manager_client.get(edit_url(demo_car.id))  # the token first
+    flinkey_api.faults.trickle_next(f"/cars/{demo_car.id}", bytes_per_second=20,
+                                    method="PATCH")
+    data = {**form_data(demo_car), "model": "Applied, unconfirmed"}
+    started = time.monotonic()
+    response = manager_client.post(edit_url(demo_car.id), data, headers=hx("dialog"))
+    assert time.monotonic() - started < 2.0 + 1.0
+    assert response.status_code == 504
+    assert AuditEntry.objects.get(action="car.update").outcome == AuditEntry.Outcome.UNKNOWN
+    detail = manager_client.get(f"/cars/{demo_car.id}/").content.decode()
+    assert "got no answer from flinkey. It may have been applied after all" in detail

@@ -110,8 +110,78 @@ def test_a_moment_in_the_future_is_refused(manager_client, flinkey_api, clean_ca
 def test_a_time_that_does_not_exist_in_the_users_zone(manager_client, flinkey_api, clean_car):
     # Clocks in Berlin jumped from 02:00 to 03:00 on 29 March 2026.
     response = manager_client.post(URL, form_data(moment="2026-03-29T02:30"))
+    html = response.content.decode()
     assert response.status_code == 422
-    assert "may be ambiguous or it may not exist" in response.content.decode()
+    assert ("2026-03-29 02:30 does not exist in Europe/Berlin: the clocks are put forward "
+            "over it on that day.") in html
+    assert 'name="moment" value="2026-03-29T02:30"' in html
+    assert 'id="event-occurrence"' not in html
+    assert not recorded(flinkey_api)
+
+
+AUTUMN = "2026-10-25T02:30"  # Berlin's clocks went from 03:00 CEST back to 02:00 CET
+
+
+def test_the_repeated_autumn_hour_asks_which_one(manager_client, flinkey_api, clean_car):
+    response = manager_client.post(URL, form_data(moment=AUTUMN), headers=hx("dialog"))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert 'id="event-occurrence"' in html
+    assert "02:30:00 happened twice on that day" in html
+    assert "the first, CEST (UTC+02:00)" in html and "the second, CET (UTC+01:00)" in html
+    assert f'name="moment" value="{AUTUMN}"' in html  # what was typed stays
+    assert not recorded(flinkey_api)
+
+
+@pytest.mark.parametrize(("choice", "utc"), [
+    ("first", datetime(2026, 10, 25, 0, 30, tzinfo=UTC)),
+    ("second", datetime(2026, 10, 25, 1, 30, tzinfo=UTC)),
+])
+def test_both_occurrences_of_the_autumn_hour_can_be_recorded(manager_client, flinkey_api,
+                                                             clean_car, choice, utc):
+    response = manager_client.post(URL, form_data(moment=AUTUMN, occurrence=choice))
+    assert response.status_code == 302
+    [event] = recorded(flinkey_api)
+    assert event.utc_date_time == utc
+    assert event.local_date_time == datetime(2026, 10, 25, 2, 30)
+
+
+def test_an_unambiguous_time_needs_no_choice(manager_client, flinkey_api, clean_car):
+    html = manager_client.get(URL).content.decode()
+    assert 'id="event-occurrence"' not in html
+    assert manager_client.post(URL, form_data(occurrence="second")).status_code == 302
+    assert recorded(flinkey_api)[0].utc_date_time == datetime(2026, 3, 10, 17, 45, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "0001-01-01T00:30:00",
+                                    "1899-12-31T23:59", "9999-12-31T23:59:59",
+                                    "3000-01-01T00:00"])
+def test_a_moment_outside_the_date_range_is_a_form_error(manager_client, flinkey_api,
+                                                        clean_car, moment):
+    response = manager_client.post(URL, form_data(moment=moment))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Enter a date between 1900-01-01 and 2999-12-31." in html
+    assert f'name="moment" value="{moment}"' in html
+    assert not AuditEntry.objects.filter(action="event.create").exists()
+
+
+@pytest.mark.parametrize("user_id", ["0", str(2**31), str(2**63), str(2**70)])
+def test_a_user_id_outside_flinkeys_range_is_a_form_error(manager_client, flinkey_api,
+                                                         clean_car, user_id):
+    response = manager_client.post(URL, form_data(user_id=user_id))
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Enter a flinkey id: a whole number from 1 to 2147483647." in html
+    assert f'value="{user_id}"' in html
+    assert not AuditEntry.objects.filter(action="event.create").exists()
+
+
+@pytest.mark.parametrize("car_id", [2**31, 2**63, 2**70])
+def test_a_car_id_outside_flinkeys_range_is_a_404(manager_client, flinkey_api, car_id):
+    assert manager_client.post(f"/cars/{car_id}/events/new/", form_data()).status_code == 404
+    assert manager_client.get(f"/cars/{car_id}/events/").status_code == 404
+    assert not AuditEntry.objects.filter(action="event.create").exists()
 
 
 def test_flinkey_refusing_the_user_says_so_at_the_field(manager_client, flinkey_api, clean_car):
@@ -214,3 +284,33 @@ def test_the_users_flinkey_id_is_set_in_settings(manager, manager_client, flinke
     response = manager_client.post("/settings/preferences/", {
         "time_zone": "Europe/Berlin", "flinkey_user_id": "-1"})
     assert response.status_code == 400
+
+
+def test_an_answer_trickling_in_ends_within_the_budget_and_is_told_as_unknown(
+        manager_client, flinkey_api, clean_car, settings):
+    # flinkey applies the PUT, then answers a byte at a time: no socket read ever waits
+    # long, so only a limit on the whole exchange ends it (it used to run past the
+    # worker's timeout, and the person was never told).
+    settings.FLINKEY_REQUEST_BUDGET = 2.0
+    manager_client.get(URL)  # the token first
+    flinkey_api.faults.trickle_next("/events", bytes_per_second=20, method="PUT")
+    started = time.monotonic()
+    response = manager_client.post(URL, form_data(), headers=hx("dialog"))
+    assert time.monotonic() - started < 2.0 + 1.0
+    html = response.content.decode()
+    assert response.status_code == 504
+    assert "flinkey did not confirm the change" in html
+    assert "Look for the event in the timeline before you try again." in html
+    assert len(recorded(flinkey_api)) == 1  # it was applied: "unknown" is the truth
+    entry = AuditEntry.objects.get(action="event.create")
+    assert entry.outcome == AuditEntry.Outcome.UNKNOWN
+    # The car's next screens say so too, after the dialog is gone.
+    timeline = manager_client.get(f"/cars/{CAR}/events/").content.decode()
+    assert "The event you recorded for this car at" in timeline
+    assert "It may have been recorded after all" in timeline
+    detail = manager_client.get(f"/cars/{CAR}/").content.decode()
+    assert 'id="car-unsettled"' in detail and "The event you recorded" in detail
+    form = manager_client.get(URL, headers=hx("dialog")).content.decode()
+    assert 'id="event-unsettled"' in form
+    other = manager_client.get(f"/cars/{DEMO.car_id}/events/").content.decode()
+    assert 'id="car-unsettled"' not in other

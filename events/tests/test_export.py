@@ -9,6 +9,7 @@ from django.http import StreamingHttpResponse
 
 from events.tests.conftest import CAR, add_event, events_calls
 from fleetadmin.models import UserPreferences
+from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +114,24 @@ def test_flinkey_failing_midway_says_the_file_is_incomplete(manager_client, flin
 def test_support_may_export(support_client, flinkey_api, clean_car):
     add_event(flinkey_api, at=T0)
     assert len(read(support_client.get(URL))) == 2
+
+
+@pytest.mark.parametrize("car_id", [DEMO.other_car_id, DEMO.hidden_car_id, 999999])
+def test_the_csv_of_a_car_not_in_the_customer_is_404_like_the_page(manager_client, flinkey_api,
+                                                                  car_id):
+    add_event(flinkey_api, at=T0, car_id=DEMO.other_car_id, customer_id=DEMO.other_customer_id)
+    page = manager_client.get(f"/cars/{car_id}/events/")
+    response = manager_client.get(f"/cars/{car_id}/events/export.csv")
+    assert page.status_code == response.status_code == 404
+    assert not isinstance(response, StreamingHttpResponse)
+    assert "text/html" in response["Content-Type"]
+    assert "Car not found" in response.content.decode()
+
+
+def test_the_csv_checks_the_car_with_one_call_before_streaming(manager_client, flinkey_api,
+                                                               clean_car):
+    add_event(flinkey_api, at=T0)
+    flinkey_api.clear_requests()
+    assert len(read(manager_client.get(URL))) == 2
+    assert flinkey_api.request_count(method="GET", path_prefix=f"/cars/{CAR}") == 2
+    assert len(events_calls(flinkey_api)) == 1

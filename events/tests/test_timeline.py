@@ -287,3 +287,20 @@ def test_a_cursor_in_100_ns_is_sent_as_such(manager_client, flinkey_api, clean_c
     assert flinkey_api.requests[-1].query["$filter"] == (
         "utcDateTime lt 2026-03-10T12:00:00.0000005Z or "
         "utcDateTime eq 2026-03-10T12:00:00.0000005Z and id lt 5")
+
+
+@pytest.mark.parametrize("before", [
+    "99991231T235959.9999999Z_1", "99991231T235959.999999Z_2147483647",
+    "00010101T000000.000000Z_1", f"20261010T120000.000000Z_{2**31}",
+    f"20261010T120000.000000Z_{2**63}",
+])
+def test_load_more_with_a_cursor_at_either_end_is_no_500(manager_client, flinkey_api, clean_car,
+                                                         before):
+    # Year 9999 in UTC is past what a datetime holds in Berlin; an id beyond int32 names
+    # nothing: such a cursor is no cursor, and the newest events are shown.
+    newest = add_event(flinkey_api, at=T0)
+    for target in ("timeline-more", "timeline", None):
+        headers = hx(target) if target else {}
+        response = manager_client.get(URL, {"before": before}, headers=headers)
+        assert response.status_code == 200, (target, response.status_code)
+        assert f'id="event-{newest}"' in response.content.decode()

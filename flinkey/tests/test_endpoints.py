@@ -603,3 +603,16 @@ def test_resource_calls_need_a_customer(make_client, sandbox):
     with pytest.raises(ValueError, match="customer"):
         client.list_cars()
     assert sandbox.requests == []
+
+
+@pytest.mark.parametrize("car_id", [2**31, 2**63, -1])
+def test_ids_beyond_int32_are_refused_before_anything_is_sent(client, sandbox, car_id):
+    # flinkey's ids are int32: such a number names nothing there (and overflowed our log).
+    for call in (lambda: client.get_car(car_id), lambda: client.page_events(car_id),
+                 lambda: client.update_car(car_id, {"name": "x"}),
+                 lambda: client.create_event(car_id=car_id, user_id=DEMO.user_id,
+                                             type="CarOpened", utc_date_time=datetime.now(UTC),
+                                             user_agent="test")):
+        with pytest.raises(ValueError, match="car_id must be an int from 0 to 2147483647"):
+            call()
+    assert sandbox.requests == []

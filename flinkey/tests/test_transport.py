@@ -516,3 +516,65 @@ def test_a_budget_of_zero_is_spent_from_the_start(make_client, sandbox):
     with pytest.raises(UpstreamTimeout):
         client.list_cars()
     assert sandbox.requests == []
+
+
+# --- an answer trickling in: the whole exchange is bounded, not each socket read ------------
+
+SLACK = 0.5  # seconds beyond the budget a cut-off exchange may take (a loaded machine)
+
+
+def _trickling_event_put(client):
+    return client.create_event(car_id=DEMO.iq_only_car_id, user_id=DEMO.user_id,
+                               type="CarOpened", utc_date_time=datetime(2026, 3, 1, tzinfo=UTC),
+                               user_agent="trickle test")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "call"),
+    [("GET", f"/cars/{DEMO.car_id}", lambda c: c.get_car(DEMO.car_id)),
+     ("PUT", "/events", _trickling_event_put)],
+)
+def test_a_trickling_answer_is_cut_at_the_budget(make_client, sandbox, method, path, call):
+    # 20 bytes a second: every read gets something long before the 5 s read timeout.
+    client = make_client(timeout=(1.0, 5.0), budget=1.5)
+    client.authenticate()
+    sandbox.faults.trickle_next(path, bytes_per_second=20, method=method)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout) as caught:
+        call(client)
+    assert time.monotonic() - started < 1.5 + SLACK
+    assert "did not finish its answer" in caught.value.message
+    assert "time allowed" in caught.value.message
+    # The PUT was applied before its answer began: its outcome is unknown, never "failed".
+    assert caught.value.write_outcome_unknown is (method == "PUT")
+    assert sandbox.request_count(method=method, path_prefix=path) == 1  # never repeated
+    # The cut connection is not reused: the next call is answered normally.
+    assert make_client().get_car(DEMO.car_id).id == DEMO.car_id
+
+
+def test_without_a_budget_connect_and_read_timeout_bound_the_whole_exchange(make_client,
+                                                                             sandbox):
+    client = make_client(timeout=(0.5, 1.0))
+    client.authenticate()
+    sandbox.faults.trickle_next("/cars", bytes_per_second=20)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout) as caught:
+        client.list_cars()
+    assert time.monotonic() - started < 1.5 + SLACK
+    assert "within 1.5 s." in caught.value.message
+
+
+def test_a_trickling_token_answer_is_cut_too(make_client, sandbox):
+    client = make_client(timeout=(1.0, 5.0), budget=1.0)
+    sandbox.faults.trickle_next("/oauth2/token", bytes_per_second=20)
+    started = time.monotonic()
+    with pytest.raises(UpstreamTimeout):
+        client.list_cars()
+    assert time.monotonic() - started < 1.0 + SLACK
+
+
+def test_an_answer_within_the_time_is_not_cut(make_client, sandbox):
+    client = make_client(timeout=(1.0, 5.0), budget=5)
+    client.authenticate()
+    sandbox.faults.trickle_next(f"/cars/{DEMO.car_id}", bytes_per_second=100_000)
+    assert client.get_car(DEMO.car_id).id == DEMO.car_id

@@ -283,3 +283,49 @@ def test_a_request_held_across_reset_is_not_in_the_fresh_request_log(api, sandbo
     worker.join(timeout=5)
     assert result["reply"].status == 503
     assert sandbox.requests == []
+
+
+def _raw_get(sandbox, path: str, token: str) -> socket.socket:
+    port = int(sandbox.url.split(":")[2].split("/")[0])
+    conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn.sendall(
+        f"GET /v3{path} HTTP/1.1\r\nHost: x\r\nflinkey-API-Key: {DEMO.api_key}\r\n"
+        f"Customer-ID: {DEMO.customer_id}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    )
+    return conn
+
+
+def test_trickle_next_writes_the_whole_answer_a_few_bytes_a_second(api, sandbox):
+    token = api.access_token()
+    sandbox.faults.trickle_next(f"/cars/{DEMO.car_id}", bytes_per_second=4)
+    conn = _raw_get(sandbox, f"/cars/{DEMO.car_id}", token)
+    started = time.monotonic()
+    received = b""
+    reads = 0
+    while len(received) < 12:
+        received += conn.recv(100)
+        reads += 1
+    # Bytes keep coming (no read waits long), but the status line alone takes seconds.
+    assert received.startswith(b"HTTP/1.1 20")
+    assert reads >= 3 and time.monotonic() - started >= 2.0
+    conn.close()
+    # One answer only; the request itself was handled (a write would be applied) and logged.
+    assert sandbox.request_count(method="GET", path_prefix=f"/cars/{DEMO.car_id}") == 1
+    started = time.monotonic()
+    assert api.get(f"/cars/{DEMO.car_id}").status == 200
+    assert time.monotonic() - started < 1.0
+
+
+def test_trickling_answers_stop_at_reset(api, sandbox):
+    token = api.access_token()
+    sandbox.faults.trickle_next("/cars", bytes_per_second=0.5)
+    conn = _raw_get(sandbox, "/cars", token)
+    assert conn.recv(100) == b"H"
+    sandbox.faults.clear()
+    conn.settimeout(3)
+    assert conn.recv(100) in (b"", b"T")  # closed at once (at most the byte under way)
+
+
+def test_trickle_rate_must_be_positive(sandbox):
+    with pytest.raises(ValueError):
+        sandbox.faults.trickle_next("/cars", bytes_per_second=0)

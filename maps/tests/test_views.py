@@ -464,3 +464,13 @@ def test_an_odometer_alone_proves_an_iq():
     assert Position(1, NO_POSITION, odometer_only).from_an_iq
     assert not Position(1, NO_POSITION, Location(None, None, None, None, None)).from_an_iq
     assert not Position(1, NO_POSITION).from_an_iq
+
+
+def test_retried_ids_beyond_flinkeys_range_are_left_out(manager_client, flinkey_api):
+    # flinkey's ids are int32: a larger number names no car and is never sent (it used to
+    # reach the client, which now refuses it).
+    flinkey_api.clear_requests()
+    response = manager_client.get(f"/map/cars.json?ids={DEMO.car_id},{2**31},{2**63},0")
+    assert response.status_code == 200
+    assert [car["id"] for car in response.json()["cars"]] == [DEMO.car_id]
+    assert not [r for r in flinkey_api.requests if str(2**31) in r.path or str(2**63) in r.path]

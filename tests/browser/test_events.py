@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
-from events.tests.conftest import CAR, add_event
+from events.tests.conftest import CAR, add_event, recorded
 from tests.browser.conftest import unexpected
 
 HOSTILE = '<img src=x onerror=alert(1)> ${alert(2)} `alert(3)` =cmd|" /C calc"!A0'
@@ -87,4 +87,31 @@ def test_the_car_page_loads_its_events_and_hostile_text_is_inert(manager_page, d
     page.goto(f"{dashboard}/left-open/?hours=1")
     expect(page.locator("#left-open-progress")).to_contain_text("cars checked")
     assert page.alerts == []
+    assert unexpected(console_problems) == []
+
+
+def test_record_an_event_in_the_autumn_hour_that_happens_twice(manager_page, dashboard,
+                                                               flinkey_api, console_problems):
+    # Berlin, 25 October 2026: the clocks went from 03:00 CEST back to 02:00 CET, so 02:30
+    # happened twice. The dialog asks which one, and records the one chosen.
+    page = manager_page
+    page.goto(f"{dashboard}/cars/{CAR}/events/")
+    page.get_by_role("link", name="Record an event").click()
+    dialog = page.locator("dialog#dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("The car was opened").check()
+    dialog.get_by_label("flinkey user id").fill("301")
+    dialog.get_by_label("When").fill("2026-10-25T02:30")
+    dialog.get_by_role("button", name="Record event").click()
+    choice = dialog.locator("#event-occurrence")
+    expect(choice).to_be_visible()
+    expect(choice).to_contain_text("02:30:00 happened twice on that day")
+    expect(dialog.get_by_label("When")).to_have_value("2026-10-25T02:30")
+    dialog.get_by_label("the second, CET (UTC+01:00)").check()
+    dialog.get_by_role("button", name="Record event").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#timeline-rows tr.event-new")).to_have_count(1)
+    [event] = recorded(flinkey_api)
+    assert event.utc_date_time == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert event.local_date_time == datetime(2026, 10, 25, 2, 30)
     assert unexpected(console_problems) == []

@@ -1,0 +1,37 @@
+"""The CSV guard: what a spreadsheet would run as a formula gets a leading apostrophe."""
+
+import pytest
+
+from fleetadmin.csv_export import cell
+
+FORMULA = '=HYPERLINK("http://evil.example","click")'
+
+
+@pytest.mark.parametrize("text", [
+    FORMULA, "+1+1", "-1+1", "@SUM(A1:A9)", "\tx", "\rx",
+    # Leading blanks: spreadsheets skip them and still see the formula.
+    " " + FORMULA, "   @SUM(A1)", "\u00a0=1+1", "\u3000=1+1", "\n=1+1",
+    # Invisible characters in front: zero-width, joiners, BOM, word joiner, bidi controls.
+    "\u200b" + FORMULA, "\u200c=1", "\u200d=1", "\u2060=1", "\ufeff" + FORMULA,
+    "\u200e=1", "\u200f=1", "\u202a=1", "\u202b=1", "\u202c=1", "\u202d=1", "\u202e=1",
+    "\u2066=1", "\u2067=1", "\u2068=1", "\u2069=1", "\u061c=1", "\u00ad=1",
+    # Full-width (and small) forms of the formula characters, alone or after the above.
+    "\uff1d1+1", "\uff0b1", "\uff0d1", "\uff20SUM(A1)", "\ufe661", "\ufe62 1", "\u22121",
+    " \u200b\uff1dHYPERLINK(1)", "\ufeff \uff20x",
+])
+def test_formula_starts_are_made_inert(text):
+    assert cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", [
+    "", "plain", " plain with a blank", "\u200bword", "1-2", "a=b", "Müller-Lüdenscheid",
+    "x\uff1d1",
+])
+def test_other_text_is_kept(text):
+    assert cell(text) == text
+
+
+def test_numbers_stay_numbers():
+    assert cell(-12.5) == "-12.5"
+    assert cell(7) == "7"
+    assert cell(None) == ""

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
-from fleetadmin.dates import DayField
+from fleetadmin.dates import DayField, LocalDateTimeInput
 
 # flinkey's ids are int32.
 MAX_ID = 2_147_483_647
@@ -56,10 +56,8 @@ class EventForm(forms.Form):
     )
     moment = forms.DateTimeField(
         label=_("When"),
-        input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
-                       "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"},
-                                   format="%Y-%m-%dT%H:%M:%S"),
+        # The language's own formats and ISO 8601 (fleetadmin.dates: why not datetime-local).
+        widget=LocalDateTimeInput(seconds=True),
         error_messages={"required": _("Enter when it happened: flinkey needs a valid date "
                                       "and time."),
                         "invalid": _("Enter a valid date and time: flinkey needs one.")},

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from cars.links import car_url
 from cars.views import UPSTREAM_ERRORS, car_problem
+from fleetadmin.durations import ago_text
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment
 from maps import services
@@ -51,11 +52,8 @@ def _replay_format(django_format: str) -> str | None:
 
 
 def age_text(moment, now=None) -> str:
-    """Return how long ago `moment` was ("12 minutes ago")."""
-    now = now or timezone.now()
-    if moment >= now:
-        return _("just now")
-    return _("%(age)s ago") % {"age": timesince(moment, now, depth=1)}
+    """Return how long ago `moment` was ("12 minutes ago", German "vor 12 Minuten")."""
+    return ago_text(moment, now)
 
 
 def offset_text(offset) -> str:

@@ -32,7 +32,8 @@ def test_the_form_defaults_to_now_and_the_users_flinkey_id(manager, manager_clie
     assert response.status_code == 200
     assert '<dialog id="dialog"' in html and "Record an event" in html
     assert 'name="user_id" value="301"' in html
-    now = timezone.localtime(timezone=ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:")
+    # As English writes it (fleetadmin/formats/en): ISO with a space.
+    now = timezone.localtime(timezone=ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:")
     assert f'name="moment" value="{now}' in html
     assert "fleetadmin/0.1.0 (manual entry)" in html
 

@@ -122,7 +122,7 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
     context = {
         "car_id": car_id,
         "at": at,
-        "at_input": services.local_input(at),
+        "at_input": services.local_input(at) if at else request.GET.get("at", ""),  # typed: kept
         "at_invalid": bool(request.GET.get("at")) and at is None,
         "zone": _zone_name(),
         "position": None,
@@ -259,7 +259,7 @@ def fleet_map(request):
     context = {
         "search": search,
         "at": at,
-        "at_input": services.local_input(at),
+        "at_input": services.local_input(at) if at else request.GET.get("at", ""),  # typed: kept
         "at_invalid": bool(request.GET.get("at")) and at is None,
         "at_text": local_time(at) if at else "",
         "zone": _zone_name(),

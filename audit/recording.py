@@ -1,7 +1,10 @@
 """Recording the audit log: every write made through fleetadmin, who made it, how it ended."""
 
+import re
 from contextlib import contextmanager
+from datetime import datetime
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -84,7 +87,25 @@ def value_label(field: str, value):
         return field_label(value)
     if field == "role" and value:
         return gettext(value)  # the role names are accounts.access.ROLE_LABELS' messages
+    if _ISO_MOMENT.match(value):
+        return _moment_label(value)
     return value
+
+
+# A moment is recorded as ISO 8601 (exact, any reader's zone); shown as the reader's
+# language writes it, an aware one in the reader's zone ("07.12.2026 05:22:59 CET").
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+
+
+def _moment_label(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:  # a wall-clock reading (an event's dateTime)
+        return formats.date_format(moment, "DATETIME_FORMAT")
+    local = timezone.localtime(moment)
+    return f"{formats.date_format(local, 'DATETIME_FORMAT')} {local.tzname()}"
 
 
 def action_label(action: str) -> str:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
-from fleetadmin.dates import EARLIEST_DATE, LATEST_DATE, DayField, MomentField, occurrences
+from fleetadmin.dates import DayField, MomentField, occurrences
 from fleetadmin.ids import FlinkeyIdField
 
 # A clock a little ahead is not a mistake; an event an hour ahead is.
@@ -64,12 +64,8 @@ class EventForm(forms.Form):
     )
     moment = MomentField(
         label=_("When"),
-        input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
-                       "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1",
-                                          "min": f"{EARLIEST_DATE.isoformat()}T00:00",
-                                          "max": f"{LATEST_DATE.isoformat()}T23:59:59"},
-                                   format="%Y-%m-%dT%H:%M:%S"),
+        # The language's own formats and ISO 8601 (fleetadmin.dates: why not datetime-local).
+        seconds=True,
         error_messages={"required": _("Enter when it happened: flinkey needs a valid date "
                                       "and time."),
                         "invalid": _("Enter a valid date and time: flinkey needs one.")},

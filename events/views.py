@@ -19,7 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
@@ -31,6 +31,7 @@ from events import left_open as left_open_runs
 from events import services
 from events.forms import EventForm, LeftOpenForm, TimelineFilterForm
 from events.services import Cursor, Filters
+from fleetadmin.coordinates import coordinates_text
 from fleetadmin.csv_export import Echo, cell
 from fleetadmin.errors import problem_of
 from fleetadmin.flinkey import SetupNeeded, call_budget_refusal
@@ -110,7 +111,7 @@ class Row:
         """Return the coordinates as text ("" without a position)."""
         if self.map_url is None:
             return ""
-        return f"{self.event.latitude:.5f}, {self.event.longitude:.5f}"
+        return coordinates_text(self.event.latitude, self.event.longitude)
 
 
 def row_of(event: Event, *, new: bool = False) -> Row:
@@ -236,7 +237,8 @@ def event_detail(request, event_id: int):
     else:
         context["car_problem"] = car
     context.update(row=row_of(event), event=event, kind_label=kind_label(event),
-                   utc_text=event.utc_date_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+                   utc_text=formats.date_format(event.utc_date_time.astimezone(UTC),
+                                                "DATETIME_FORMAT") + " UTC",
                    day_url=timeline_at_day_url(event),
                    timeline_url=timeline_url(event.car_id))
     return render(request, "events/event_detail.html", context)
@@ -335,7 +337,7 @@ def event_create(request, car_id: int):
     local = timezone.localtime(new.moment)
     messages.success(request, _("The event was recorded: %(what)s on %(day)s at %(time)s.") % {
         "what": _("opened") if new.kind == services.OPENED else _("closed"),
-        "day": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M:%S")})
+        "day": formats.date_format(local, "SHORT_DATE_FORMAT"), "time": local.strftime("%H:%M:%S")})
     if not request.htmx:
         return redirect(timeline_url(car_id, filters, anchor=f"event-{event_id}"))
     created = Event(

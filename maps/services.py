@@ -24,7 +24,7 @@ from folium.utilities import camelize
 
 from cars.fleet_list import fleet_car_ids
 from cars.services import ListParams, list_query, search_filter
-from fleetadmin.dates import in_range
+from fleetadmin.dates import in_range, input_value, parse_input
 from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
 from fleetadmin.reach import Proof, prove
 from fleetstore import reads
@@ -56,8 +56,9 @@ MAX_ROUTE_PERIOD = timedelta(days=31)
 def parse_moment(text: str | None) -> datetime | None:
     """Return the aware UTC moment in `text`, or None when empty or invalid.
 
-    Accepts the API's `yyyy-MM-ddTHH:mm:ssZ` (links) and a `datetime-local` value
-    (`yyyy-MM-ddTHH:mm[:ss]`), read in the active (the user's) time zone.
+    Accepts the API's `yyyy-MM-ddTHH:mm:ssZ` (links), ISO 8601 (`yyyy-MM-ddTHH:mm[:ss]`)
+    and the active language's input formats (`05.12.2026 20:53`), read in the active (the
+    user's) time zone.
     """
     text = (text or "").strip()
     if not text:
@@ -66,8 +67,8 @@ def parse_moment(text: str | None) -> datetime | None:
         if text.endswith("Z"):
             moment = datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         else:
-            moment = datetime.fromisoformat(text)
-            if not in_range(moment):  # year 1 in Berlin is no moment in UTC
+            moment = parse_input(text)  # the language's way, or ISO (a datetime-local value)
+            if moment is None or not in_range(moment):  # year 1 in Berlin is no moment in UTC
                 return None
             if moment.tzinfo is None:
                 moment = timezone.make_aware(moment, timezone.get_current_timezone())
@@ -78,10 +79,10 @@ def parse_moment(text: str | None) -> datetime | None:
 
 
 def local_input(moment: datetime | None) -> str:
-    """Return `moment` as a `datetime-local` value in the user's zone ("" for None)."""
+    """Return `moment` in the user's zone as they type it ("05.12.2026 20:53"; "" for None)."""
     if moment is None:
         return ""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+    return input_value(timezone.localtime(moment))
 
 
 def utc_param(moment: datetime) -> str:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from cars.links import car_url
 from cars.views import UPSTREAM_ERRORS, car_problem
 from fleetadmin.call_budget import CallBudgetSpent
+from fleetadmin.durations import ago_text
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment
 from fleetadmin.ids import parse_id
@@ -54,11 +55,8 @@ def _replay_format(django_format: str) -> str | None:
 
 
 def age_text(moment, now=None) -> str:
-    """Return how long ago `moment` was ("12 minutes ago")."""
-    now = now or timezone.now()
-    if moment >= now:
-        return _("just now")
-    return _("%(age)s ago") % {"age": timesince(moment, now, depth=1)}
+    """Return how long ago `moment` was ("12 minutes ago", German "vor 12 Minuten")."""
+    return ago_text(moment, now)
 
 
 def offset_text(offset) -> str:
@@ -127,7 +125,7 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
     context = {
         "car_id": car_id,
         "at": at,
-        "at_input": services.local_input(at),
+        "at_input": services.local_input(at) if at else request.GET.get("at", ""),  # typed: kept
         "at_invalid": bool(request.GET.get("at")) and at is None,
         "zone": _zone_name(),
         "position": None,
@@ -267,7 +265,7 @@ def fleet_map(request):
     context = {
         "search": search,
         "at": at,
-        "at_input": services.local_input(at),
+        "at_input": services.local_input(at) if at else request.GET.get("at", ""),  # typed: kept
         "at_invalid": bool(request.GET.get("at")) and at is None,
         "at_text": local_time(at) if at else "",
         "zone": _zone_name(),

@@ -32,7 +32,8 @@ def test_the_form_defaults_to_now_and_the_users_flinkey_id(manager, manager_clie
     assert response.status_code == 200
     assert '<dialog id="dialog"' in html and "Record an event" in html
     assert 'name="user_id" value="301"' in html
-    now = timezone.localtime(timezone=ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:")
+    # As English writes it (fleetadmin/formats/en): ISO with a space.
+    now = timezone.localtime(timezone=ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:")
     assert f'name="moment" value="{now}' in html
     assert "fleetadmin/0.1.0 (manual entry)" in html
 
@@ -114,7 +115,7 @@ def test_a_time_that_does_not_exist_in_the_users_zone(manager_client, flinkey_ap
     assert response.status_code == 422
     assert ("2026-03-29 02:30 does not exist in Europe/Berlin: the clocks are put forward "
             "over it on that day.") in html
-    assert 'name="moment" value="2026-03-29T02:30"' in html
+    assert 'name="moment" value="2026-03-29 02:30:00"' in html  # as the language writes it
     assert 'id="event-occurrence"' not in html
     assert not recorded(flinkey_api)
 
@@ -129,7 +130,8 @@ def test_the_repeated_autumn_hour_asks_which_one(manager_client, flinkey_api, cl
     assert 'id="event-occurrence"' in html
     assert "02:30:00 happened twice on that day" in html
     assert "the first, CEST (UTC+02:00)" in html and "the second, CET (UTC+01:00)" in html
-    assert f'name="moment" value="{AUTUMN}"' in html  # what was typed stays
+    # What was typed stays (as the language writes it).
+    assert 'name="moment" value="2026-10-25 02:30:00"' in html
     assert not recorded(flinkey_api)
 
 

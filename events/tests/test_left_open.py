@@ -134,3 +134,18 @@ def test_without_javascript_all_at_once(manager_client, flinkey_api, quiet_fleet
     total = len(fleet(flinkey_api))
     assert f"{total} of {total} cars checked" in html
     assert "No car has been open for more than 12 hours." in html
+
+
+def test_in_german_how_long_a_car_is_open_says_seit_with_the_dative(manager, manager_client,
+                                                                    flinkey_api, quiet_fleet):
+    from fleetadmin import services
+
+    services.save_preferences(user=manager, language="de")
+    now = quiet_fleet
+    cars = fleet(flinkey_api)
+    add_event(flinkey_api, car_id=cars[40], at=now - timedelta(days=2), user_id=302)
+    add_event(flinkey_api, car_id=cars[3], at=now - timedelta(hours=25), user_id=301)
+    html = run_report(manager_client, "/left-open/?all=1").replace("\xa0", " ")
+    assert ">Offen<" in html  # the column; its cells say since when
+    assert "seit 2 Tagen" in html and "seit 1 Tag<" in html
+    assert not re.search(r"\d+ Tage\b", html)

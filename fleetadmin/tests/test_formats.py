@@ -46,7 +46,7 @@ def test_dates_in_the_users_zone_as_the_language_writes_them(language, short, fu
 
 
 @pytest.mark.django_db
-def test_the_audit_log_in_german_shows_german_dates_and_keeps_date_inputs_iso(client,
+def test_the_audit_log_in_german_shows_german_dates_and_reads_iso_links(client,
                                                                                flinkey_api):
     user = make_user("kim")
     services.save_preferences(user=user, language="de")
@@ -56,5 +56,14 @@ def test_the_audit_log_in_german_shows_german_dates_and_keeps_date_inputs_iso(cl
     assert "Audit-Log" in page
     local = timezone.localtime(timezone.now(), ZoneInfo("Europe/Berlin"))
     assert f">{local:%d.%m.%Y} " in page
-    # <input type=date> takes ISO only, whatever the language writes.
-    assert 'type="date" name="since" value="2026-01-31"' in page
+    # A link's ISO day is read, and shown as German writes it, with a German placeholder.
+    assert ('type="text" name="since" value="31.01.2026" id="id_since" '
+            'placeholder="TT.MM.JJJJ"' in page), page[page.find('name="since"') - 60:][:200]
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("de", "Sonntag, 29. November 2026"),
+    ("en", "Sunday, 29 November 2026"),
+])
+def test_the_long_date_is_a_named_format_of_each_language(language, expected):
+    assert render('{{ t|date:"DATE_FORMAT" }}', language, t=MOMENT) == expected

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from flinkey import Location
 from flinkey_sandbox import DEMO
@@ -70,7 +70,17 @@ def test_moments_in_the_users_zone_and_in_utc():
         assert services.parse_moment("2025-03-04T15:00:00Z") == datetime(2025, 3, 4, 15, 0,
                                                                          tzinfo=UTC)
         assert services.parse_moment("yesterday") is None and services.parse_moment("") is None
-        assert services.local_input(datetime(2025, 3, 4, 15, 0, tzinfo=UTC)) == "2025-03-04T16:00"
+        with translation.override("en"):  # whatever an earlier test left active
+            assert services.local_input(datetime(2025, 3, 4, 15, 0, tzinfo=UTC)) \
+                == "2025-03-04 16:00"
+        with translation.override("de"):  # typed the German way, written the German way
+            assert services.parse_moment("04.03.2025 16:00") == datetime(2025, 3, 4, 15, 0,
+                                                                         tzinfo=UTC)
+            assert services.parse_moment("2025-03-04T16:00") == datetime(2025, 3, 4, 15, 0,
+                                                                         tzinfo=UTC)
+            assert services.local_input(datetime(2025, 3, 4, 15, 0, tzinfo=UTC)) \
+                == "04.03.2025 16:00"
+            assert services.parse_moment("31.02.2025 16:00") is None
         assert services.utc_param(datetime(2025, 3, 4, 16, 0, 9, 500,
                                            tzinfo=timezone.get_current_timezone())) \
             == "2025-03-04T15:00:09Z"

@@ -3,6 +3,7 @@
 import json
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -474,3 +475,21 @@ def test_retried_ids_beyond_flinkeys_range_are_left_out(manager_client, flinkey_
     assert response.status_code == 200
     assert [car["id"] for car in response.json()["cars"]] == [DEMO.car_id]
     assert not [r for r in flinkey_api.requests if str(2**31) in r.path or str(2**63) in r.path]
+
+
+def test_a_german_moment_is_read_and_a_wrong_one_is_kept_with_the_error(manager,
+                                                                        manager_client,
+                                                                        flinkey_api):
+    from fleetadmin import services as preferences
+
+    preferences.save_preferences(user=manager, language="de", time_zone="Europe/Berlin")
+    moment = (flinkey_api.anchor - timedelta(days=2)).astimezone(ZoneInfo("Europe/Berlin"))
+    typed = moment.strftime("%d.%m.%Y %H:%M")
+    html = manager_client.get(car_map(DEMO.car_id, f"at={typed}")).content.decode()
+    assert f'id="at-input" name="at" value="{typed}" placeholder="TT.MM.JJJJ HH:MM"' in html
+    # The moment asked for, written back the German way with the zone's abbreviation.
+    assert 'id="at-error"' not in html
+    assert re.search(rf'id="fix-offset">{re.escape(typed)} CES?T', html)
+    wrong = manager_client.get(car_map(DEMO.car_id, "at=31.02.2026 10:00")).content.decode()
+    assert 'id="at-error"' in wrong
+    assert 'id="at-input" name="at" value="31.02.2026 10:00"' in wrong  # nothing lost

@@ -23,6 +23,13 @@
     return Number(value).toLocaleString(document.documentElement.lang || undefined);
   }
 
+  // A position as every screen writes it (fleetadmin/coordinates.py): "48.13710, 11.57500",
+  // a decimal point in every language (people paste it into other tools), never localized.
+  var COORDINATE_DECIMALS = 5;
+  function coordinates(lat, lon) {
+    return Number(lat).toFixed(COORDINATE_DECIMALS) + ", " + Number(lon).toFixed(COORDINATE_DECIMALS);
+  }
+
   // A map with the tile layer the server configured (options built by folium). Markers and
   // paths are vector layers or our own icons: they show even when no tile can load.
   function baseMap(element, config) {
@@ -67,7 +74,7 @@
     var map = baseMap(element, data.config);
     var marker = data.marker;
     dot([marker.lat, marker.lon], "map-car", marker.title)
-      .bindPopup(popupContent([marker.title]))
+      .bindPopup(popupContent([marker.title, coordinates(marker.lat, marker.lon)]))
       .addTo(map);
   }
 
@@ -83,7 +90,7 @@
     dot(path[path.length - 1], "map-end", data.end_label).addTo(map);
     data.stops.forEach(function (stop) {
       dot([stop.lat, stop.lon], "map-stop", stop.label)
-        .bindPopup(popupContent([stop.label])).addTo(map);
+        .bindPopup(popupContent([stop.label, coordinates(stop.lat, stop.lon)])).addTo(map);
     });
     if (path.length > 1) map.fitBounds(line.getBounds(), { padding: [20, 20] });
     var car = L.circleMarker(path[0], { radius: 7, className: "map-car", weight: 3, fillOpacity: 1 })
@@ -273,6 +280,7 @@
         var lines = [car.name];
         if (car.plate) lines.push(labels.plate + ": " + car.plate);
         if (car.time) lines.push(car.time + (car.age ? " (" + car.age + ")" : ""));
+        lines.push(coordinates(car.lat, car.lon));
         return popupContent(lines, { href: car.url, text: labels.open });
       };
     }

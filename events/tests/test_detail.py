@@ -91,3 +91,18 @@ def test_the_event_map_in_german(manager_client, flinkey_api, clean_car):
     data = json.loads(re.search(r'<script id="event-map-data" type="application/json">(.*?)'
                                 r'</script>', html, re.S).group(1))
     assert data["marker"]["title"] == "Wo das Fahrzeug geöffnet wurde"
+
+
+@pytest.mark.parametrize(("kind", "words"), [("CarOpened", "opened"), ("CarClosed", "closed")])
+def test_opened_and_closed_marks_are_svg_not_emoji(manager_client, flinkey_api, clean_car, kind,
+                                                  words):
+    # Emoji show as empty boxes where no emoji font is installed.
+    event_id = add_event(flinkey_api, at=datetime(2026, 3, 10, 12, tzinfo=UTC), kind=kind,
+                         latitude=48, longitude=11.5)
+    for url in (f"/events/{event_id}/", f"/cars/{CAR}/events/"):
+        html = manager_client.get(url).content.decode()
+        assert "🔓" not in html and "🔒" not in html
+        icon = re.search(rf'<svg class="event-icon event-icon-{words}" aria-hidden="true"'
+                         r'[^>]*>.*?</svg>\s*([^<]+)', html, re.S)
+        assert icon, url
+        assert words in icon.group(1).lower()  # the words stay, for screen readers

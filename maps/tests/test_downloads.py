@@ -144,3 +144,38 @@ def test_the_car_map_links_to_the_downloads_with_its_period(manager_client, flin
     html = manager_client.get(
         f"/cars/{DEMO.car_id}/map/?at=2026-01-01T10:00:00Z").content.decode()
     assert f'href="/cars/{DEMO.car_id}/map/moment.html?at=2026-01-01T10%3A00%3A00Z"' in html
+
+
+def test_gaps_the_route_knows_are_kept_and_nothing_is_invented():
+    from datetime import UTC, datetime, timedelta
+
+    from flinkey import Location
+    from maps import takeaway
+    from maps.downloads import route_segments
+    from maps.services import Route
+
+    t0 = datetime(2026, 3, 10, 8, tzinfo=UTC)
+
+    def sample(minutes, lat):
+        return Location(latitude=lat, longitude=11.5, recorded_at=t0 + timedelta(minutes=minutes),
+                        odometer=None, odometer_recorded_at=None)
+
+    points = (sample(0, 48.10), sample(10, 48.11), sample(300, 48.30), sample(310, 48.31))
+    route = Route(t0, t0 + timedelta(hours=6), points, (), 4, 4, 0, timedelta(minutes=10))
+    assert route_segments(route) == [list(points)]  # a route that knows no gaps: one part
+
+    class RouteWithGaps:  # as a route that tells its parts apart
+        def __init__(self, route, segments):
+            self.points, self.segments = route.points, segments
+
+    parts = route_segments(RouteWithGaps(route, (points[:2], points[2:])))
+    assert parts == [list(points[:2]), list(points[2:])]
+    gpx = takeaway.gpx(name="x", description="y", segments=parts, stops=(),
+                       stop_name=str).decode()
+    assert gpx.count("<trkseg>") == 2 and gpx.count("<trkpt ") == 4
+    data = json.loads(takeaway.geojson(properties={}, segments=parts, stops=()))
+    geometry = data["features"][0]["geometry"]
+    assert geometry["type"] == "MultiLineString" and sum(map(len, geometry["coordinates"])) == 4
+    html = takeaway.html_map(sheet=takeaway.Sheet("t", "h", ()), marks=[], lines=[
+        [(p.latitude, p.longitude) for p in part] for part in parts])
+    assert html.count("L.polyline(") == 2  # two lines, none across the gap

@@ -18,6 +18,7 @@ module knows nothing of requests; maps/downloads.py is the view side.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -69,11 +70,17 @@ def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+@functools.cache  # the vendored files change only with a deploy
 def _leaflet_css() -> str:
     """leaflet.css with its image references (layers control, default icon) as data: URIs."""
     css = (LEAFLET_DIR / "leaflet.css").read_text(encoding="utf-8")
     return re.sub(r"url\((['\"]?)images/([\w.-]+\.png)\1\)",
                   lambda m: f"url({_data_uri(LEAFLET_DIR / 'images' / m.group(2))})", css)
+
+
+@functools.cache
+def _leaflet_js() -> str:
+    return _inline_script((LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8"))
 
 
 def _inline_script(source: str) -> str:
@@ -91,6 +98,19 @@ def _marker_icon() -> folium.CustomIcon:
         shadow_image=str(LEAFLET_DIR / "images" / "marker-shadow.png"), shadow_size=(41, 41),
         shadow_anchor=(12, 41),
     )
+
+
+class _Raw(Element):
+    """Text put into the page as it is. branca's Element would compile its text as a Jinja
+    template: a car named "{{ 7*7 }}" would be evaluated on the server (and 150 KB of Leaflet
+    compiled on every download)."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs) -> str:
+        return self._text
 
 
 class _Labels(MacroElement):
@@ -127,16 +147,14 @@ def html_map(*, sheet: Sheet, lines: list[list[tuple[float, float]]], marks: lis
              language: str = "en") -> str:
     """Return one self-contained HTML page: the sheet, then the map of `lines` and `marks`."""
     figure = Figure(title=escape(sheet.title))  # branca's Jinja does not escape
-    figure.header.add_child(Element(f"<style>{_leaflet_css()}</style>"), name="leaflet_css")
-    figure.header.add_child(Element(
-        _inline_script((LEAFLET_DIR / "leaflet.js").read_text(encoding="utf-8"))),
-        name="leaflet_js")
-    figure.header.add_child(Element(
+    figure.header.add_child(_Raw(f"<style>{_leaflet_css()}</style>"), name="leaflet_css")
+    figure.header.add_child(_Raw(_leaflet_js()), name="leaflet_js")
+    figure.header.add_child(_Raw(
         "<style>body{font-family:system-ui,sans-serif;margin:0;padding:0 1rem}"
         ".takeaway-map{height:70vh;min-height:320px}"
         "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;"
         "text-align:left}dt{font-weight:600}dd{margin:0 0 .3rem}</style>"), name="sheet_css")
-    figure.html.add_child(Element(render_to_string("maps/takeaway_sheet.html",
+    figure.html.add_child(_Raw(render_to_string("maps/takeaway_sheet.html",
                                                    {"sheet": sheet, "part": "head"})))
 
     points = [point for line in lines for point in line] + [
@@ -167,7 +185,7 @@ def html_map(*, sheet: Sheet, lines: list[list[tuple[float, float]]], marks: lis
         lats = [p[0] for p in points]
         lons = [p[1] for p in points]
         base.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(24, 24))
-    figure.html.add_child(Element(render_to_string(
+    figure.html.add_child(_Raw(render_to_string(
         "maps/takeaway_sheet.html",
         {"sheet": sheet, "part": "foot", "labels": [mark.label for mark in marks]})))
     if markers:

@@ -179,3 +179,11 @@ def test_gaps_the_route_knows_are_kept_and_nothing_is_invented():
     html = takeaway.html_map(sheet=takeaway.Sheet("t", "h", ()), marks=[], lines=[
         [(p.latitude, p.longitude) for p in part] for part in parts])
     assert html.count("L.polyline(") == 2  # two lines, none across the gap
+
+
+def test_a_name_in_jinja_syntax_is_not_evaluated(manager_client, flinkey_api):
+    # folium/branca compile an Element's text as a Jinja template: a name must never get there.
+    rename(flinkey_api, DEMO.car_id, "Caddy {{ 7*7 }} {% if 1 %}x{% endif %}")
+    for kind, query in (("route.html", "period=24h"), ("moment.html", "")):
+        html = download(manager_client, DEMO.car_id, kind, query).content.decode()
+        assert "Caddy {{ 7*7 }} {% if 1 %}x{% endif %}" in html and "Caddy 49" not in html

@@ -202,6 +202,16 @@ def utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Characters XML 1.0 cannot hold at all, not even escaped: an API name carrying one would
+# make the whole file unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    """Return `text` without the characters XML 1.0 forbids (ElementTree escapes the rest)."""
+    return _NOT_XML.sub("", text or "")
+
+
 def gpx(*, name: str, description: str, segments, stops, stop_name) -> bytes:
     """Return GPX 1.1: one waypoint per stop, one track with one segment per part of the route.
 
@@ -212,13 +222,14 @@ def gpx(*, name: str, description: str, segments, stops, stop_name) -> bytes:
     ns = f"{{{GPX_NAMESPACE}}}"
     root = ElementTree.Element(f"{ns}gpx", {"version": "1.1", "creator": "fleetadmin"})
     metadata = ElementTree.SubElement(root, f"{ns}metadata")
+    name = xml_text(name)
     ElementTree.SubElement(metadata, f"{ns}name").text = name
-    ElementTree.SubElement(metadata, f"{ns}desc").text = description
+    ElementTree.SubElement(metadata, f"{ns}desc").text = xml_text(description)
     for stop in stops:  # GPX 1.1 orders wpt before trk
         waypoint = ElementTree.SubElement(root, f"{ns}wpt", {
             "lat": f"{stop.latitude:.6f}", "lon": f"{stop.longitude:.6f}"})
         ElementTree.SubElement(waypoint, f"{ns}time").text = utc_text(stop.start)
-        ElementTree.SubElement(waypoint, f"{ns}name").text = stop_name(stop)
+        ElementTree.SubElement(waypoint, f"{ns}name").text = xml_text(stop_name(stop))
         ElementTree.SubElement(waypoint, f"{ns}type").text = "stop"
     track = ElementTree.SubElement(root, f"{ns}trk")
     ElementTree.SubElement(track, f"{ns}name").text = name

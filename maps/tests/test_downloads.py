@@ -187,3 +187,12 @@ def test_a_name_in_jinja_syntax_is_not_evaluated(manager_client, flinkey_api):
     for kind, query in (("route.html", "period=24h"), ("moment.html", "")):
         html = download(manager_client, DEMO.car_id, kind, query).content.decode()
         assert "Caddy {{ 7*7 }} {% if 1 %}x{% endif %}" in html and "Caddy 49" not in html
+
+
+def test_a_name_with_characters_xml_cannot_hold_still_makes_valid_gpx(manager_client,
+                                                                      flinkey_api):
+    rename(flinkey_api, DEMO.car_id, "Bus\x01 7\x1b & <Co>")
+    response = download(manager_client, DEMO.car_id, "route.gpx")
+    root = ElementTree.fromstring(response.content)  # noqa: S314 (our own file)
+    ns = {"g": "http://www.topografix.com/GPX/1/1"}
+    assert root.find("g:trk/g:name", ns).text.startswith("Bus 7 & <Co>")

@@ -157,7 +157,9 @@ def route_geojson(request, car_id: int):
     content = takeaway.geojson(
         properties={"car_id": car_id, "name": car.name, "license_plate": car.license_plate,
                     "start": takeaway.utc_text(route.start),
-                    "end": takeaway.utc_text(route.end)},
+                    "end": takeaway.utc_text(route.end),
+                    # Samples flinkey did not answer: the line may miss parts there.
+                    "failed_samples": route.failed},
         segments=route_segments(route), stops=route.stops)
     return _file(content, "application/geo+json",
                  takeaway.file_name(car.name, car_id, _day(route.start), "geojson"))

@@ -99,7 +99,7 @@ def test_the_route_as_geojson(manager_client, flinkey_api):
     assert len(line["geometry"]["coordinates"]) == len(line["properties"]["times"]) > 20
     lon, lat = line["geometry"]["coordinates"][0]
     assert 47 < lat < 49 and 11 < lon < 12.5  # [lon, lat] as GeoJSON orders them
-    assert line["properties"]["start"].endswith("Z")
+    assert line["properties"]["start"].endswith("Z") and line["properties"]["failed_samples"] == 0
     assert stops and all(s["geometry"]["type"] == "Point" for s in stops)
     assert all(s["properties"]["start"].endswith("Z") for s in stops)
 

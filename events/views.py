@@ -39,6 +39,7 @@ from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, 
 from fleetadmin.models import UserPreferences
 from fleetstore.services import store_for
 from flinkey import BadRequestError, Event, FlinkeyError, NotFoundError
+from maps import services as map_services
 
 UPSTREAM_ERRORS = (SetupNeeded, FlinkeyError)
 TEMPLATE = "events/timeline.html"
@@ -86,14 +87,34 @@ def timeline_at_day_url(event: Event) -> str:
                         anchor=f"event-{event.id}")
 
 
-def map_url(event: Event) -> str | None:
-    """Return the car's map at the event's moment, or None for an event without position."""
+def has_position(event: Event) -> bool:
+    """True when the event carries a place to show (not null, not the "0, 0" of no fix)."""
     if event.latitude is None or event.longitude is None:
+        return False
+    # "0, 0" is what an app without a location fix sends; no car is there.
+    return not (event.latitude == 0 and event.longitude == 0)
+
+
+def map_url(event: Event) -> str | None:
+    """Return the map of the event's OWN coordinates (a section of its detail page), or None.
+
+    Not the car's IQ map at the event's moment: the phone that opened the car reported where
+    it was, and a car without an IQ (a Box only) has no IQ map at all.
+    """
+    if not has_position(event):
         return None
-    if event.latitude == 0 and event.longitude == 0:
-        return None  # "0, 0" is what an app without a location fix sends; no car is there
-    at = event.utc_date_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return reverse("maps:car", args=[event.car_id]) + "?" + urlencode({"at": at})
+    return reverse("events:detail", args=[event.id]) + "#event-location"
+
+
+def event_map_data(event: Event) -> dict:
+    """What static/js/maps.js draws for the event: its place, centred, with one marker."""
+    return {
+        "config": map_services.map_config(center=(event.latitude, event.longitude), zoom=16),
+        "marker": {"lat": event.latitude, "lon": event.longitude,
+                   "title": {services.OPENED: _("Where the car was opened"),
+                             services.CLOSED: _("Where the car was closed")}.get(
+                       services.KIND.get(event.type), _("Where the event was recorded"))},
+    }
 
 
 @dataclass(frozen=True)
@@ -240,7 +261,8 @@ def event_detail(request, event_id: int):
                    utc_text=formats.date_format(event.utc_date_time.astimezone(UTC),
                                                 "DATETIME_FORMAT") + " UTC",
                    day_url=timeline_at_day_url(event),
-                   timeline_url=timeline_url(event.car_id))
+                   timeline_url=timeline_url(event.car_id),
+                   map_data=event_map_data(event) if has_position(event) else None)
     return render(request, "events/event_detail.html", context)
 
 

@@ -132,6 +132,9 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
         "map_problem": None,
         "map_loaded": True,
         "page_url": reverse("maps:car", args=[car_id]),
+        # The moment shown, as a file to take away (maps/downloads.py).
+        "moment_download_url": reverse("maps:moment-html", args=[car_id])
+        + (f"?{urlencode({'at': services.utc_param(at)})}" if at else ""),
     }
     try:
         position = services.car_position(user=request.user, car_id=car_id, at=at)
@@ -189,8 +192,24 @@ def _route_context(request, car_id: int) -> tuple[dict, int]:
         stops=[{"stop": stop, "start": local_time(stop.start), "end": local_time(stop.end),
                 "duration": timesince(stop.start, stop.end, depth=2)} for stop in route.stops],
         route_data=_route_json(route),
+        downloads=_route_downloads(request, car_id),
     )
     return context, 200
+
+
+def _route_downloads(request, car_id: int) -> list[tuple[str, str, str]]:
+    """The route as files to take away: (id, label, url), each with the page's own period."""
+    query = {key: request.GET[key] for key in ("period", "from", "to") if request.GET.get(key)}
+    if query.get("period") in services.PRESETS:
+        query = {"period": query["period"]}
+    suffix = f"?{urlencode(query)}"
+    return [
+        ("route-download-html", _("Map (HTML, opens offline)"),
+         reverse("maps:route-html", args=[car_id]) + suffix),
+        ("route-download-gpx", _("GPX track"), reverse("maps:route-gpx", args=[car_id]) + suffix),
+        ("route-download-geojson", _("GeoJSON"),
+         reverse("maps:route-geojson", args=[car_id]) + suffix),
+    ]
 
 
 def _route_json(route) -> dict:

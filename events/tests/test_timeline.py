@@ -166,7 +166,9 @@ def test_coordinates_as_integers_floats_or_null(manager_client, flinkey_api, cle
     html = manager_client.get(URL).content.decode()
     if shown:
         assert shown in html
-        assert f'href="/cars/{CAR}/map/?at=2026-03-10T12%3A00%3A00Z"' in html
+        # The event's own place (its detail page's map), not the car's IQ map.
+        assert re.search(r'href="/events/\d+/#event-location" class="event-map"', html)
+        assert "/map/?at=" not in html
     else:
         assert "no position" in html and "event-map" not in html
 

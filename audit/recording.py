@@ -32,6 +32,10 @@ ACTIONS = {
     "user.password_reset": _("password link sent"),
     "user.password_set": _("password set from a link"),
     "audit.prune": _("old audit entries deleted"),
+    "person.create": _("person added"),
+    "person.update": _("person changed"),
+    "person.delete": _("person removed"),
+    "person.import": _("people imported"),
 }
 
 
@@ -55,6 +59,12 @@ FIELD_LABELS = {
     "method": _("signed in with"),
     "email": _("e-mail address"),
     "sessions_ended": _("sessions ended"),
+    "flinkey_user_id": _("flinkey user id"),
+    "department": _("department"),
+    "source": _("source"),
+    "created": _("added"),
+    "updated": _("changed"),
+    "unchanged": _("unchanged"),
 }
 SIGN_IN_METHODS = {
     "password": _("password"),

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
 from fleetadmin.dates import DayField
+from people.fields import PersonField
 
 # flinkey's ids are int32.
 MAX_ID = 2_147_483_647
@@ -22,12 +23,14 @@ class TimelineFilterForm(forms.Form):
         label=_("Event"), required=False,
         choices=[("", _("opened or closed")), (OPENED, _("opened")), (CLOSED, _("closed"))],
     )
-    user = forms.IntegerField(
-        label=_("flinkey user id"), required=False, min_value=0, max_value=MAX_ID,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
+    # A name of the fleet's people, or a flinkey user id.
+    user = PersonField(label=_("Person or flinkey user id"), required=False, max_value=MAX_ID)
     since = DayField(label=_("From"), required=False)
     until = DayField(label=_("Until"), required=False)
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = self.fields["user"].directory = people
 
     def clean(self):
         cleaned = super().clean()
@@ -64,11 +67,10 @@ class EventForm(forms.Form):
                                       "and time."),
                         "invalid": _("Enter a valid date and time: flinkey needs one.")},
     )
-    user_id = forms.IntegerField(
-        label=_("flinkey user id"), min_value=0, max_value=MAX_ID,
-        help_text=_("The flinkey user who opened or closed the car. Yours is set on the "
-                    "Settings page."),
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    user_id = PersonField(
+        label=_("Person or flinkey user id"), max_value=MAX_ID,
+        help_text=_("Who opened or closed the car: a name from the fleet's people or a flinkey "
+                    "user id. Your own id is set on the Settings page."),
         error_messages={"required": _("Enter the flinkey user id of the person: flinkey "
                                       "needs a valid user.")},
     )
@@ -80,6 +82,10 @@ class EventForm(forms.Form):
         label=_("Longitude"), required=False, min_value=-180, max_value=180,
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user_id"].directory = people
 
     def clean_moment(self):
         moment = self.cleaned_data["moment"]

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "events",
     "maps",
     "outbox",
+    # Names for flinkey user ids, per fleet (the screens show them instead of numbers).
+    "people",
 ]
 
 MIDDLEWARE = [

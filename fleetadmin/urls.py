@@ -21,6 +21,8 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     # What fleetadmin would have e-mailed (EMAIL_URL=outbox), for administrators.
     path("outbox/", include("outbox.urls")),
+    # The people directory: names for flinkey user ids.
+    path("people/", include("people.urls")),
     # The header's language switcher: Django's set_language, also saved for the user.
     path("i18n/setlang/", views.set_language, name="set_language"),
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.

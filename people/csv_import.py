@@ -2,7 +2,8 @@
 
 A file is taken whole or not at all: one rejected line and nothing is kept, and the preview
 says which line and why. The header names the columns: `flinkey_user_id,name,email,department`
-(`email` and `department` may be left out), UTF-8 with or without BOM, `,` or `;` separated.
+(`email` and `department` may be left out: a person's stored value then stays), UTF-8 with
+or without BOM, `,` or `;` separated.
 """
 
 from __future__ import annotations
@@ -159,5 +160,9 @@ def _line(number: int, header: list[str], cells: list[str], existing: dict[int, 
         line.action = CREATE
     else:
         line.before = person.as_changes()
+        # A column the file leaves out keeps what is stored.
+        for column in COLUMNS:
+            if column not in header:
+                values[column] = line.before[column]
         line.action = UNCHANGED if line.before == values else UPDATE
     return line

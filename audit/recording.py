@@ -60,7 +60,8 @@ FIELD_LABELS = {
     "email": _("e-mail address"),
     "sessions_ended": _("sessions ended"),
     "flinkey_user_id": _("flinkey user id"),
-    "department": _("department"),
+    # Capitalised: the lowercase word is the people CSV's column name, which stays English.
+    "department": _("Department"),
     "source": _("source"),
     "created": _("added"),
     "updated": _("changed"),

@@ -26,7 +26,7 @@ class Person(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(MAX_USER_ID)])
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("e-mail address"), blank=True)
-    department = models.CharField(_("department"), max_length=200, blank=True)
+    department = models.CharField(_("Department"), max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PersonQuerySet.as_manager()

@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
                 ('flinkey_user_id', models.IntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2147483647)], verbose_name='flinkey user id')),
                 ('name', models.CharField(max_length=200, verbose_name='name')),
                 ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail address')),
-                ('department', models.CharField(blank=True, max_length=200, verbose_name='department')),
+                ('department', models.CharField(blank=True, max_length=200, verbose_name='Department')),
                 ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={

@@ -8,6 +8,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -111,8 +112,14 @@ def person_create(request, fleet):
     form = PersonForm(request.POST, directory=directory)
     if not form.is_valid():
         return _form_page(request, form, title=title, status=422)
-    person = save_person(by=request.user, fleet=fleet, person=form.save(commit=False),
-                         before=None)
+    try:
+        person = save_person(by=request.user, fleet=fleet, person=form.save(commit=False),
+                             before=None)
+    except IntegrityError:
+        # Another admin named the same id between our check and the insert.
+        form.add_error("flinkey_user_id", _("Someone else has just named this flinkey user "
+                                            "id. Edit that entry instead."))
+        return _form_page(request, form, title=title, status=422)
     messages.success(request, _("%(name)s is now the name of flinkey user %(id)s.")
                      % {"name": person.name, "id": person.flinkey_user_id})
     return redirect(_next_url(request))

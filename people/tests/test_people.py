@@ -180,3 +180,16 @@ def test_the_export_has_a_name_column(admin_client, flinkey_api, clean_car):
     assert rows[0][5:7] == ["flinkey user id", "person"]
     assert rows[1][5:7] == [str(DEMO.portal_user_id), ""]
     assert rows[2][5:7] == [str(DEMO.user_id), "'=Anna"]
+
+
+def test_two_admins_naming_the_same_id_at_once(admin_client, monkeypatch):
+    # The second form was checked before the first was saved: the database refuses it.
+    monkeypatch.setattr("people.forms.PersonForm.clean_flinkey_user_id",
+                        lambda form: form.cleaned_data["flinkey_user_id"])
+    name(admin_client)
+    response = admin_client.post("/people/new/", {"flinkey_user_id": DEMO.user_id,
+                                                  "name": "Bob"})
+    assert response.status_code == 422
+    assert "Someone else has just named this flinkey user id" in response.content.decode()
+    assert Person.objects.get().name == "Anna Weber"
+    assert AuditEntry.objects.filter(action="person.create").count() == 1

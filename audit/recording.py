@@ -39,6 +39,10 @@ ACTIONS = {
     "fleetsync.rotate": _("sync credential replaced"),
     "fleetsync.disable": _("fleet sync turned off"),
     "fleetsync.refresh": _("fleet sync asked for"),
+    "person.create": _("person added"),
+    "person.update": _("person changed"),
+    "person.delete": _("person removed"),
+    "person.import": _("people imported"),
 }
 
 
@@ -63,6 +67,13 @@ FIELD_LABELS = {
     "email": _("e-mail address"),
     "sessions_ended": _("sessions ended"),
     "sync_credential": _("sync credential"),
+    "flinkey_user_id": _("flinkey user id"),
+    # Capitalised: the lowercase word is the people CSV's column name, which stays English.
+    "department": _("Department"),
+    "source": _("source"),
+    "created": _("added"),
+    "updated": _("changed"),
+    "unchanged": _("unchanged"),
 }
 SIGN_IN_METHODS = {
     "password": _("password"),

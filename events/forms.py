@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
 from fleetadmin.dates import DayField, MomentField, occurrences
-from fleetadmin.ids import FlinkeyIdField
+from people.fields import PersonField
 
 # A clock a little ahead is not a mistake; an event an hour ahead is.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -30,12 +30,14 @@ class TimelineFilterForm(forms.Form):
         label=_("Event"), required=False,
         choices=[("", _("opened or closed")), (OPENED, _("opened")), (CLOSED, _("closed"))],
     )
-    user = FlinkeyIdField(
-        label=_("flinkey user id"), required=False,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-    )
+    # A name of the fleet's people, or a flinkey user id.
+    user = PersonField(label=_("Person or flinkey user id"), required=False)
     since = DayField(label=_("From"), required=False)
     until = DayField(label=_("Until"), required=False)
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.people = self.fields["user"].directory = people
 
     def clean(self):
         cleaned = super().clean()
@@ -75,11 +77,10 @@ class EventForm(forms.Form):
         label=_("Which one?"), required=False, widget=forms.RadioSelect,
         choices=[(FIRST, _("the first")), (SECOND, _("the second"))],
     )
-    user_id = FlinkeyIdField(
-        label=_("flinkey user id"),
-        help_text=_("The flinkey user who opened or closed the car. Yours is set on the "
-                    "Settings page."),
-        widget=forms.NumberInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    user_id = PersonField(
+        label=_("Person or flinkey user id"),
+        help_text=_("Who opened or closed the car: a name from the fleet's people or a flinkey "
+                    "user id. Your own id is set on the Settings page."),
         error_messages={"required": _("Enter the flinkey user id of the person: flinkey "
                                       "needs a valid user.")},
     )
@@ -92,11 +93,12 @@ class EventForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
 
-    def __init__(self, *args, zone: tzinfo | None = None, **kwargs):
+    def __init__(self, *args, zone: tzinfo | None = None, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.zone = zone or timezone.get_current_timezone()
         # True when the time typed happens twice: the form then shows `occurrence`.
         self.ambiguous = False
+        self.fields["user_id"].directory = people
 
     def clean_moment(self):
         wall = self.cleaned_data["moment"]

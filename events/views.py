@@ -40,6 +40,7 @@ from fleetadmin.models import UserPreferences
 from fleetstore.services import store_for
 from flinkey import BadRequestError, Event, FlinkeyError, NotFoundError
 from maps import services as map_services
+from people.directory import Directory, directory_for
 
 UPSTREAM_ERRORS = (SetupNeeded, FlinkeyError)
 TEMPLATE = "events/timeline.html"
@@ -152,7 +153,9 @@ def kind_label(event: Event) -> str:
 
 def _filter_form(request) -> TimelineFilterForm:
     # Its own ids: the record dialog on the same page has fields of the same names.
-    return TimelineFilterForm(request.GET, auto_id="filter_%s")
+    # The fleet's people (one query) name the ids in the filter and in every row.
+    return TimelineFilterForm(request.GET, auto_id="filter_%s",
+                              people=directory_for(request.user))
 
 
 def _timeline_context(request, car_id: int, form: TimelineFilterForm, cursor: Cursor | None,
@@ -162,7 +165,7 @@ def _timeline_context(request, car_id: int, form: TimelineFilterForm, cursor: Cu
     context = {
         "car_id": car_id, "form": form, "cursor": cursor, "days": [], "problem": None,
         "filters": Filters(), "pinned": None, "next_url": None,
-        "time_zone": timezone.get_current_timezone_name(),
+        "time_zone": timezone.get_current_timezone_name(), "people": form.people,
     }
     if not form.is_valid():
         context["filters_invalid"] = True
@@ -258,6 +261,7 @@ def event_detail(request, event_id: int):
     else:
         context["car_problem"] = car
     context.update(row=row_of(event), event=event, kind_label=kind_label(event),
+                   people=directory_for(request.user),
                    utc_text=formats.date_format(event.utc_date_time.astimezone(UTC),
                                                 "DATETIME_FORMAT") + " UTC",
                    day_url=timeline_at_day_url(event),
@@ -312,6 +316,7 @@ def _form_response(request, context: dict, status: int = 200):
 def event_create(request, car_id: int):
     """Record an event (a missed opening or closing) in the dialog (htmx) or on its own page."""
     filter_form = _filter_form(request)
+    people = filter_form.people
     filters = filter_form.filters() if filter_form.is_valid() else Filters()
     query = _suffix(filters.as_query())
     context = {
@@ -326,19 +331,19 @@ def event_create(request, car_id: int):
         "problem": None,
     }
     if request.method == "GET":
-        context["form"] = EventForm(initial=_form_initial(request))
+        context["form"] = EventForm(initial=_form_initial(request), people=people)
         context["unsettled"] = unsettled.note(request, car_id=car_id)
         return _form_response(request, context)
 
     if "fill_position" in request.POST:
         # Without JavaScript the position button submits the form: fill it, save nothing.
         values = {name: request.POST.get(name) for name in EventForm.base_fields}
-        position = _position_context(request, car_id, values)
+        position = _position_context(request, car_id, values, people)
         context.update(position)
         context["form"] = position["position_form"]
         return _form_response(request, context)
 
-    form = EventForm(request.POST)
+    form = EventForm(request.POST, people=people)
     context["form"] = form
     if not form.is_valid():
         return _form_response(request, context, 422)
@@ -373,7 +378,8 @@ def event_create(request, car_id: int):
     return updates(request, oob(request, f"{TEMPLATE}#timeline", timeline_context))
 
 
-def _position_context(request, car_id: int, values: dict) -> dict:
+def _position_context(request, car_id: int, values: dict, people: Directory | None = None
+                      ) -> dict:
     """The coordinate fields filled from the car's latest position (or why they are not)."""
     context = {"position": None, "position_problem": None}
     try:
@@ -386,7 +392,8 @@ def _position_context(request, car_id: int, values: dict) -> dict:
         else:
             values = {**values, "latitude": location.latitude, "longitude": location.longitude}
             context["position"] = location
-    context["position_form"] = EventForm(initial={k: v for k, v in values.items() if v})
+    context["position_form"] = EventForm(initial={k: v for k, v in values.items() if v},
+                                         people=people)
     return context
 
 
@@ -408,7 +415,7 @@ def event_position(request, car_id: int):
 def _csv_header(zone_name: str) -> list[str]:
     return [
         _("event id"), _("car id"), _("event"), _("time (UTC)"),
-        _("time (%(zone)s)") % {"zone": zone_name}, _("flinkey user id"), _("app"),
+        _("time (%(zone)s)") % {"zone": zone_name}, _("flinkey user id"), _("person"), _("app"),
         _("user agent"), _("latitude"), _("longitude"),
     ]
 
@@ -416,8 +423,9 @@ def _csv_header(zone_name: str) -> list[str]:
 class _CsvRows:
     """Turns events into CSV rows; the words for types and apps are worked out once each."""
 
-    def __init__(self, zone):
+    def __init__(self, zone, people: Directory):
         self.zone = zone
+        self.people = people
         self.kinds = {Event.OPENED: cell(_("opened")), Event.CLOSED: cell(_("closed"))}
         self.apps: dict[str | None, str] = {}
 
@@ -431,8 +439,14 @@ class _CsvRows:
             event.id, event.car_id, kind if kind is not None else cell(event.type),
             event.utc_date_time.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             event.utc_date_time.astimezone(self.zone).isoformat(),
-            event.user_id, app, cell(event.user_agent), event.latitude, event.longitude,
+            event.user_id, self.name_of(event.user_id), app, cell(event.user_agent),
+            event.latitude, event.longitude,
         ]
+
+
+    def name_of(self, user_id) -> str:
+        person = self.people.get(user_id)
+        return cell(person.name) if person else ""
 
 
 @login_required
@@ -477,7 +491,7 @@ def event_export(request, car_id: int):
 
     def _rows():
         yield writer.writerow(header)
-        rows_of = _CsvRows(zone)
+        rows_of = _CsvRows(zone, form.people)
         chunk = []
         try:
             for event in walk:
@@ -562,7 +576,7 @@ def left_open(request):
             # The failed cars were not asked at all: say why, not "flinkey did not answer".
             context["budget_problem"] = problem_of(spent)
         context.update(
-            report=report, now=timezone.now(),
+            report=report, now=timezone.now(), people=directory_for(request.user),
             rows=[(state, timeline_url(state.car.id)) for state in
                   report.left_open(hours=hours, now=timezone.now())],
             retry_url=_left_open_url(hours, run=run, upto=checked_upto, retry=1),

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "crontask",
     "fleetstore",
+    # Names for flinkey user ids, per fleet (the screens show them instead of numbers).
+    "people",
 ]
 
 MIDDLEWARE = [

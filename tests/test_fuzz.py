@@ -67,7 +67,8 @@ def _form_fields() -> set[str]:
     while pending:
         form = pending.pop()
         pending.extend(form.__subclasses__())
-        if form.__module__.split(".")[0] in {"accounts", "audit", "cars", "events", "fleetadmin"}:
+        if form.__module__.split(".")[0] in {"accounts", "audit", "cars", "events", "fleetadmin",
+                                             "people"}:
             names.update(form.base_fields)
     return names
 

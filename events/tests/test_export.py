@@ -33,18 +33,19 @@ def test_rows_with_utc_and_the_users_zone(manager, manager_client, flinkey_api, 
     assert f"fleetadmin-events-car-{CAR}-" in response["Content-Disposition"]
     header, newest, oldest = read(response)
     assert header[3:5] == ["time (UTC)", "time (Asia/Tokyo)"]
-    assert newest[2] == "opened" and newest[8:] == ["", ""]
+    assert newest[2] == "opened" and newest[9:] == ["", ""]
     assert oldest[2:5] == ["closed", "2026-03-10T12:00:00Z", "2026-03-10T21:00:00+09:00"]
-    assert oldest[6] == "flinkey app 3.14.2 on iOS 17.5.1"
-    assert oldest[8:] == ["48.0", "-11.25"]  # numbers stay numbers, even negative ones
+    assert oldest[5:7] == [str(DEMO.user_id), ""]  # nobody named: no name
+    assert oldest[7] == "flinkey app 3.14.2 on iOS 17.5.1"
+    assert oldest[9:] == ["48.0", "-11.25"]  # numbers stay numbers, even negative ones
 
 
 def test_formulas_are_neutralised(manager_client, flinkey_api, clean_car):
     add_event(flinkey_api, at=T0, agent='=HYPERLINK("http://evil.example","click")')
     add_event(flinkey_api, at=T0 + timedelta(minutes=1), agent="@SUM(A1:A9)")
     rows = read(manager_client.get(URL))
-    assert rows[1][7] == "'@SUM(A1:A9)"
-    assert rows[2][7] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
+    assert rows[1][8] == "'@SUM(A1:A9)"
+    assert rows[2][8] == "'=HYPERLINK(\"http://evil.example\",\"click\")"
     assert not any(cell.startswith(("=", "@", "+")) for row in rows for cell in row)
 
 

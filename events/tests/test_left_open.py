@@ -149,3 +149,25 @@ def test_in_german_how_long_a_car_is_open_says_seit_with_the_dative(manager, man
     assert ">Offen<" in html  # the column; its cells say since when
     assert "seit 2 Tagen" in html and "seit 1 Tag<" in html
     assert not re.search(r"\d+ Tage\b", html)
+
+
+def test_the_report_names_who_left_a_car_open(manager_client, flinkey_api, quiet_fleet,
+                                              monkeypatch):
+    from fleetadmin.reach import proven_fleet
+    from people.models import Person
+
+    monkeypatch.setattr(left_open, "BATCH_SIZE", 100)
+    now = quiet_fleet
+    cars = fleet(flinkey_api)
+    add_event(flinkey_api, car_id=cars[3], at=now - timedelta(hours=13), user_id=301)
+    add_event(flinkey_api, car_id=cars[5], at=now - timedelta(hours=14), user_id=302)
+    manager = manager_client.get("/left-open/").wsgi_request.user
+    fleet_of_manager = proven_fleet(manager)
+    Person.objects.create(api_url=fleet_of_manager.api_url,
+                          customer_id=fleet_of_manager.customer_id,
+                          flinkey_user_id=301, name="Anna Weber")
+    html = run_report(manager_client, "/left-open/")
+    assert rows_of(html) == [cars[5], cars[3]]
+    assert '<span class="person-name">Anna Weber</span>' in html
+    assert '<span class="mono person-id">302</span>' in html  # nobody named: the number
+    assert "add a name" not in html  # a fleet manager does not edit the people

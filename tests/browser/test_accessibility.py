@@ -28,6 +28,9 @@ SCREENS = [
     "/users/",
     "/users/new/",
     "/outbox/",
+    "/people/",
+    "/people/new/",
+    "/people/import/",
 ]
 BLOCKING = {"serious", "critical"}
 # WCAG 2.2 A and AA, axe's best practices, and its experimental rules (among them

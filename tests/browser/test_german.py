@@ -113,7 +113,8 @@ def test_every_main_screen_speaks_german(german, flinkey_api):
 
     screens = ["/cars/", f"/cars/{DEMO.car_id}/", f"/cars/{DEMO.car_id}/edit/", "/cars/new/",
                f"/cars/{DEMO.car_id}/delete/", "/settings/", "/audit/", "/users/",
-               f"/users/{admin.pk}/", "/no/such/page/"]
+               f"/users/{admin.pk}/", "/people/", "/people/new/", "/people/import/",
+               "/no/such/page/"]
     for path in screens:
         visit(page, path)
         expect(page.locator("main h1")).to_be_visible()

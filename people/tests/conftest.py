@@ -1,0 +1,3 @@
+"""The events tests' car with no events, for the screens that show names."""
+
+from events.tests.conftest import clean_car  # noqa: F401 - a fixture

@@ -37,7 +37,8 @@ def test_the_confirmation_names_the_box_and_iq_it_carries(manager_client, manage
     assert response.status_code == 200
     assert "This car still carries these devices:" in page
     for product in products:
-        assert f"{product.type}, serial number {product.serial_number}" in page
+        assert (f'{product.type}, serial number <span class="mono nowrap">'
+                f"{product.serial_number}</span>") in page
     # One products call, besides the car itself.
     assert flinkey_api.request_count(path_prefix=f"/cars/{demo_car.id}/products") == 1
 

@@ -5,6 +5,7 @@ actions work as plain form submissions, with or without script. Nothing here is 
 flinkey before an action is: the list page itself costs no extra call.
 """
 
+import secrets
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -80,7 +81,7 @@ def car_bulk_delete(request):
     """Confirm (the selected cars, what each still carries, their number typed), then delete.
 
     GET shows the confirmation, POST deletes: each car with its own DELETE and audit entry,
-    in turn, never retried, and answers with what happened to each.
+    in turn, never retried, then redirects to what happened to each (car_bulk_deleted).
     """
     data = request.POST if request.method == "POST" else request.GET
     params = ListParams.from_query(data)
@@ -101,8 +102,10 @@ def car_bulk_delete(request):
         form = CountConfirmation(request.POST, count=len(ids))
         if form.is_valid():
             outcomes = bulk.delete_each(user=request.user, selection=selection)
-            context.update(outcomes=outcomes, summary=_summary(outcomes))
-            return render(request, "cars/car_bulk_result.html", context)
+            # Post/redirect/get: reloading the summary must not send the deletes again.
+            token = _keep_result(request, outcomes)
+            return redirect(reverse("cars:bulk-deleted") + "?" + urlencode(
+                {"result": token, **params.as_query()}))
         status = 422
     if not selection.cars:
         context["form"] = None
@@ -117,11 +120,46 @@ def car_bulk_delete(request):
     return render(request, TEMPLATE, context, status=status)
 
 
-def _summary(outcomes: list[bulk.Outcome]) -> list[str]:
+# The session keeps the newest few summaries (a person may have two tabs), nothing more.
+RESULTS_KEY = "cars_bulk_delete_results"
+RESULTS_KEPT = 5
+
+
+def _keep_result(request, outcomes: list[bulk.Outcome]) -> str:
+    """Keep what happened in the session (as plain values); return the key to show it by."""
+    token = secrets.token_urlsafe(12)
+    kept = dict(request.session.get(RESULTS_KEY, {}))
+    kept[token] = [
+        {"car_id": o.car_id, "name": o.name, "result": o.result,
+         "problem": {"headline": o.problem.headline, "detail": o.problem.detail}
+         if o.problem else None}
+        for o in outcomes
+    ]
+    request.session[RESULTS_KEY] = dict(list(kept.items())[-RESULTS_KEPT:])
+    return token
+
+
+@write_access_required
+@require_GET
+@screen
+def car_bulk_deleted(request):
+    """What a bulk delete did to each car (kept in the session by car_bulk_delete)."""
+    params = ListParams.from_query(request.GET)
+    outcomes = request.session.get(RESULTS_KEY, {}).get(request.GET.get("result", ""))
+    if outcomes is None:
+        messages.info(request, _("That summary is no longer available. The list shows "
+                                 "which cars are there now."))
+        return redirect(_list_url(params))
+    context = {"outcomes": outcomes, "summary": _summary([o["result"] for o in outcomes]),
+               "list_url": _list_url(params)}
+    return render(request, "cars/car_bulk_result.html", context)
+
+
+def _summary(results: list[str]) -> list[str]:
     """One sentence per kind of outcome that occurred, most important first."""
     counts = {}
-    for outcome in outcomes:
-        counts[outcome.result] = counts.get(outcome.result, 0) + 1
+    for result in results:
+        counts[result] = counts.get(result, 0) + 1
     sentences = {
         bulk.DELETED: lambda n: ngettext("%(count)s car was deleted.",
                                          "%(count)s cars were deleted.", n),

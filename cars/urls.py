@@ -9,6 +9,7 @@ urlpatterns = [
     path("vin-check/", views.vin_check, name="vin-check"),
     path("export/", bulk_views.car_export, name="export"),
     path("delete/", bulk_views.car_bulk_delete, name="bulk-delete"),
+    path("deleted/", bulk_views.car_bulk_deleted, name="bulk-deleted"),
     path("<int:car_id>/", views.car_detail, name="detail"),
     path("<int:car_id>/products/", views.car_products, name="products"),
     path("<int:car_id>/edit/", views.car_edit, name="edit"),

@@ -195,7 +195,8 @@ def test_deleting_needs_the_number_typed(manager_client, flinkey_api, typed):
 def test_each_car_is_deleted_with_its_own_audit_entry(manager_client, flinkey_api):
     ids = some_ids(flinkey_api, 3)
     names = {car_id: store(flinkey_api)[car_id]["name"] for car_id in ids}
-    response = manager_client.post(BULK_DELETE, {"car": ids, "confirm_count": " 3 "})
+    response = manager_client.post(BULK_DELETE, {"car": ids, "confirm_count": " 3 "},
+                                   follow=True)
     page = response.content.decode()
     assert response.status_code == 200
     assert "3 cars were deleted." in page
@@ -215,7 +216,8 @@ def test_the_result_says_what_happened_to_each_car(manager_client, flinkey_api, 
     flinkey_api.faults.fail_next(f"/cars/{gone}", status=404, method="DELETE")
     flinkey_api.faults.hang_next(f"/cars/{slow}", seconds=1, method="DELETE")
     ids = [deleted, refused, gone, slow, 999999]
-    response = manager_client.post(BULK_DELETE, {"car": ids, "confirm_count": "5"})
+    response = manager_client.post(BULK_DELETE, {"car": ids, "confirm_count": "5"},
+                                   follow=True)
     page = response.content.decode()
     assert response.status_code == 200
     summary = page[page.index('id="bulk-result-summary"'):page.index("</table>")]
@@ -243,8 +245,8 @@ def test_a_hostile_name_stays_text_when_deleting_in_bulk(manager_client, flinkey
     car_id = named(flinkey_api, HOSTILE)
     page = manager_client.get(BULK_DELETE, {"car": car_id}).content.decode()
     assert "<img src=x" not in page and "Testwagen &lt;img src=x" in page
-    page = manager_client.post(BULK_DELETE, {"car": car_id, "confirm_count": "1"}
-                               ).content.decode()
+    page = manager_client.post(BULK_DELETE, {"car": car_id, "confirm_count": "1"},
+                               follow=True).content.decode()
     assert "<img src=x" not in page and "1 car was deleted." in page
 
 
@@ -266,3 +268,22 @@ def test_htmx_requests_get_the_whole_page(manager_client, flinkey_api):
     # The bulk form is a plain form: even where htmx runs, it navigates.
     response = manager_client.get(BULK_DELETE, {"car": DEMO.car_id}, headers=hx())
     assert response.status_code == 200
+
+
+def test_the_summary_is_its_own_page_so_a_reload_deletes_nothing(manager_client, flinkey_api):
+    ids = some_ids(flinkey_api, 2)
+    response = manager_client.post(BULK_DELETE, {"car": ids, "confirm_count": "2", "q": "a"})
+    assert response.status_code == 302
+    assert response.url.startswith("/cars/deleted/?result=") and response.url.endswith("&q=a")
+    flinkey_api.clear_requests()
+    for _reload in range(2):
+        page = manager_client.get(response.url).content.decode()
+        assert "2 cars were deleted." in page and 'href="/cars/?q=a"' in page
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
+
+
+def test_a_summary_not_kept_goes_back_to_the_list(manager_client, flinkey_api):
+    response = manager_client.get("/cars/deleted/", {"result": "made-up"})
+    assert response.status_code == 302 and response.url == "/cars/"
+    assert "That summary is no longer available" in manager_client.get("/cars/"
+                                                                        ).content.decode()

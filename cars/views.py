@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.access import write_access_required
-from cars import services, unsettled
+from cars import retiring, services, unsettled
 from cars.forms import CarForm
 from cars.services import ListParams
 from fleetadmin.errors import Problem, is_missing, problem_of
@@ -500,7 +500,13 @@ def car_delete(request, car_id: int):
     context["car"] = car
 
     status = 200
-    if request.method == "POST":
+    form = retiring.NameConfirmation(request.POST if request.method == "POST" else None,
+                                     expected=car.name or "")
+    context["form"] = form
+    if request.method == "POST" and not form.is_valid():
+        # Checked here, not only by the page's script: nothing is deleted without the name.
+        status = 422
+    elif request.method == "POST":
         try:
             services.delete_car(user=request.user, car=car)
         except UPSTREAM_ERRORS as error:
@@ -512,6 +518,9 @@ def car_delete(request, car_id: int):
         else:
             return _deleted(request, params, car_id, name=car.name, already=False)
 
+    # Asked (again) whenever the question is: one products call, naming the Box/IQ the car
+    # still carries.
+    context["carried"] = retiring.carried_by(user=request.user, car_id=car_id)
     title = _("Delete the car “%(name)s”?") % {"name": car.name}
     if wants_fragment(request, "dialog"):
         return render_dialog(request, body="cars/car_confirm_delete.html#car-delete-form",

@@ -42,9 +42,8 @@ def _labels(language: str | None) -> dict[str, str]:
         "vin": _("VIN"),
         "new": _("new"),
         "edit": _("Edit"),
-        "delete": _("Delete"),
         "edit_named": _("Edit %(name)s"),
-        "delete_named": _("Delete %(name)s"),
+        "select_named": _("Select %(name)s"),
     }
 
 
@@ -53,7 +52,7 @@ class _Kit:
     """What all rows share: labels and URL parts, escaped once per language and URLconf."""
 
     labels: dict[str, str]
-    urls: dict[str, tuple[str, str]]  # cars:detail/edit/delete -> (head, tail) around the id
+    urls: dict[str, tuple[str, str]]  # cars:detail/edit -> (head, tail) around the id
 
     def url(self, name: str, car_id: int, suffix: str) -> str:
         head, tail = self.urls[name]
@@ -65,7 +64,7 @@ def _kit(language: str | None, prefix: str, urlconf: object) -> _Kit:
     return _Kit(
         labels={key: escape(text) for key, text in _labels(language).items()},
         urls={name: tuple(escape(part) for part in url_parts(name, prefix, urlconf))
-              for name in ("cars:detail", "cars:edit", "cars:delete")},
+              for name in ("cars:detail", "cars:edit")},
     )
 
 
@@ -73,38 +72,43 @@ def _kit(language: str | None, prefix: str, urlconf: object) -> _Kit:
 def car_row(context, car) -> SafeString:
     """`{% car_row car %}`: one `<tr>` of the car list, every value escaped.
 
-    From the context: `created` (the car just made gets a "new" badge), `can_write` (edit
-    and delete links), `list_suffix` (the list's query, so the dialogs come back to it) and
-    `oob_row` (swapped out of band, after an edit).
+    From the context: `created` (the car just made gets a "new" badge), `can_write` (the
+    row's box for bulk actions and its edit link), `list_suffix` (the list's query, so the
+    dialogs come back to it) and `oob_row` (swapped out of band, after an edit).
+
+    Deleting is not a row action: it is permanent, so it starts on the car's page or from a
+    bulk selection, both asking for a typed confirmation (cars.retiring).
+    The box sits in the name cell, so the columns (and the phone layout that places them
+    by position) are the same for readers without it; it belongs to the #car-bulk form
+    around the table.
     """
     kit = _kit(get_language(), get_script_prefix(), get_urlconf())
     labels, car_id, name = kit.labels, int(car.id), escape(car.name or "")
     created, suffix = context.get("created"), escape(context.get("list_suffix") or "")
     is_new = created is not None and created.id == car_id
+    can_write = context.get("can_write")
+    select = (f'<input type="checkbox" name="car" value="{car_id}" id="car-select-{car_id}" '
+              f'class="row-select" data-select-row form="car-bulk" '
+              f'aria-label="{labels["select_named"] % {"name": name}}"> ') if can_write else ""
     html = [
         f'\n<tr id="car-row-{car_id}"{' class="car-new"' if is_new else ""}'
         f'{' hx-swap-oob="true"' if context.get("oob_row") else ""}>\n'
-        f'  <td data-label="{labels["name"]}"><a href="{kit.url("cars:detail", car_id, suffix)}" '
-        f'class="car-name">{name}</a>'
+        f'  <td data-label="{labels["name"]}">{select}'
+        f'<a href="{kit.url("cars:detail", car_id, suffix)}" class="car-name">{name}</a>'
         f'{f' <span class="badge">{labels["new"]}</span>' if is_new else ""}</td>\n'
         f'  <td data-label="{labels["license_plate"]}">{escape(car.license_plate or _NONE)}</td>\n'
         f'  <td data-label="{labels["brand"]}">{escape(car.brand or _NONE)}</td>\n'
         f'  <td data-label="{labels["model"]}">{escape(car.model or _NONE)}</td>\n'
         f'  <td data-label="{labels["vin"]}" class="mono">{escape(car.vin or _NONE)}</td>'
     ]
-    if context.get("can_write"):
+    if can_write:
         # The patterns are escaped and the name in them too: "%" can't come from a name.
         edit_url = kit.url("cars:edit", car_id, suffix)
-        delete_url = kit.url("cars:delete", car_id, suffix)
         dialog = 'hx-target="#dialog" hx-swap="outerHTML" hx-indicator="#car-list-loading"'
         html.append(
             f'\n  <td class="row-actions">\n'
             f'    <a href="{edit_url}" id="car-edit-{car_id}" hx-get="{edit_url}" {dialog}\n'
             f'       aria-label="{labels["edit_named"] % {"name": name}}">{labels["edit"]}</a>\n'
-            f'    <a href="{delete_url}" id="car-delete-{car_id}" hx-get="{delete_url}" {dialog} '
-            f'class="danger-link"\n'
-            f'       aria-label="{labels["delete_named"] % {"name": name}}">'
-            f'{labels["delete"]}</a>\n'
             f"  </td>"
         )
     html.append("\n</tr>\n")

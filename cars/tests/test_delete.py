@@ -13,6 +13,11 @@ def delete_url(car_id, query=""):
     return f"/cars/{car_id}/delete/" + (f"?{query}" if query else "")
 
 
+def confirmed(car):
+    """The typed confirmation a delete needs: the car's name."""
+    return {"confirm_name": car.name}
+
+
 def exists(sandbox, car_id):
     return car_id in sandbox.store.cars[DEMO.customer_id]
 
@@ -37,7 +42,7 @@ def test_the_confirmation_dialog(manager_client, flinkey_api, demo_car):
 
 
 def test_deleting_without_js_goes_back_to_the_list(manager_client, flinkey_api, demo_car):
-    response = manager_client.post(delete_url(demo_car.id, "q=m-&page=2"))
+    response = manager_client.post(delete_url(demo_car.id, "q=m-&page=2"), confirmed(demo_car))
     assert response.status_code == 302 and response.url == "/cars/?q=m-&page=2"
     assert not exists(flinkey_api, demo_car.id)
     follow = manager_client.get(response.url)
@@ -45,7 +50,8 @@ def test_deleting_without_js_goes_back_to_the_list(manager_client, flinkey_api, 
 
 
 def test_deleting_from_the_list_removes_the_row(manager_client, flinkey_api, demo_car):
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
+    response = manager_client.post(delete_url(demo_car.id), confirmed(demo_car),
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 200
     assert html.startswith('<dialog id="dialog" class="dialog" hx-swap-oob="true"></dialog>')
@@ -56,7 +62,7 @@ def test_deleting_from_the_list_removes_the_row(manager_client, flinkey_api, dem
 
 
 def test_deleting_from_the_car_page_returns_to_the_list(manager_client, flinkey_api, demo_car):
-    response = manager_client.post(delete_url(demo_car.id, "from=detail&q=m-"),
+    response = manager_client.post(delete_url(demo_car.id, "from=detail&q=m-"), confirmed(demo_car),
                                    headers=hx("dialog"))
     assert response.status_code == 200
     assert response["HX-Redirect"] == "/cars/?q=m-"
@@ -65,7 +71,7 @@ def test_deleting_from_the_car_page_returns_to_the_list(manager_client, flinkey_
 
 
 def test_the_delete_is_audited(manager_client, flinkey_api, demo_car):
-    manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
+    manager_client.post(delete_url(demo_car.id), confirmed(demo_car), headers=hx("dialog"))
     entry = AuditEntry.objects.get(action="car.delete")
     assert entry.outcome == AuditEntry.Outcome.SUCCESS
     assert entry.car_id == demo_car.id and entry.customer_id == DEMO.customer_id
@@ -74,7 +80,8 @@ def test_the_delete_is_audited(manager_client, flinkey_api, demo_car):
 
 def test_already_deleted_before_confirming_is_information(manager_client, flinkey_api, demo_car):
     del flinkey_api.store.cars[DEMO.customer_id][demo_car.id]
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
+    response = manager_client.post(delete_url(demo_car.id), confirmed(demo_car),
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 200
     assert "This car was not found for your customer: it was deleted already" in html
@@ -86,7 +93,8 @@ def test_already_deleted_before_confirming_is_information(manager_client, flinke
 def test_a_404_on_delete_is_already_deleted(manager_client, flinkey_api, demo_car):
     # Someone else deleted it between our look-up and our DELETE.
     flinkey_api.faults.fail_next(f"/cars/{demo_car.id}", status=404, method="DELETE")
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
+    response = manager_client.post(delete_url(demo_car.id), confirmed(demo_car),
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 200
     assert f"The car “{demo_car.name}” is no longer there: someone else deleted it." in html
@@ -95,7 +103,7 @@ def test_a_404_on_delete_is_already_deleted(manager_client, flinkey_api, demo_ca
 
 def test_a_404_on_delete_without_js(manager_client, flinkey_api, demo_car):
     flinkey_api.faults.fail_next(f"/cars/{demo_car.id}", status=404, method="DELETE")
-    response = manager_client.post(delete_url(demo_car.id))
+    response = manager_client.post(delete_url(demo_car.id), confirmed(demo_car))
     assert response.status_code == 302
     follow = manager_client.get(response.url)
     assert "is no longer there: someone else deleted it" in follow.content.decode()
@@ -103,7 +111,8 @@ def test_a_404_on_delete_without_js(manager_client, flinkey_api, demo_car):
 
 def test_a_failed_delete_keeps_the_car_and_says_why(manager_client, flinkey_api, demo_car):
     flinkey_api.faults.fail_next("/cars", status=500, method="DELETE")
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
+    response = manager_client.post(delete_url(demo_car.id), confirmed(demo_car),
+                                   headers=hx("dialog"))
     html = response.content.decode()
     assert response.status_code == 502
     assert '<dialog id="dialog"' in html and "data-open" in html
@@ -118,7 +127,8 @@ def test_a_timed_out_delete_says_the_outcome_is_unknown(manager_client, flinkey_
                                                         settings):
     settings.FLINKEY_READ_TIMEOUT = 0.3
     flinkey_api.faults.hang_next("/cars", seconds=1, method="DELETE")
-    response = manager_client.post(delete_url(demo_car.id), headers=hx("dialog"))
+    response = manager_client.post(delete_url(demo_car.id), confirmed(demo_car),
+                                   headers=hx("dialog"))
     assert response.status_code == 504
     assert "cannot tell whether it was saved" in response.content.decode()
 

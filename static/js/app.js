@@ -4,6 +4,10 @@
 //   data-open, focuses its first useful field, and gives focus back to what opened it.
 // - A form marked data-confirm-discard asks before Escape or Cancel throws away what was typed.
 // - Phones: the header's "Menu" toggle folds the menu open and shut.
+// - Typed confirmations (deleting cars): a form's [data-confirm-submit] button stays disabled
+//   until its [data-confirm-expected] field holds that text (blanks around it forgiven). The
+//   server checks again; without script the button is simply enabled.
+// - Bulk selection (car list): "select all on this page" ticks and unticks every row's box.
 // Served from our static files under the nonce CSP: no inline handlers, no eval.
 (function () {
   "use strict";
@@ -76,6 +80,45 @@
     if (target && target.id === DIALOG_ID) {
       var open = dialog();
       if (!(open && open.open) && source && source.id) openerId = source.id;
+    }
+  });
+
+  // Typed confirmations: compared as text (never parsed as HTML), like the server does.
+  function syncConfirm(form) {
+    if (!form) return;
+    var field = form.querySelector("[data-confirm-expected]");
+    var buttons = form.querySelectorAll("[data-confirm-submit]");
+    if (!field || !buttons.length) return;
+    var ready = field.value.trim() === field.getAttribute("data-confirm-expected").trim();
+    for (var i = 0; i < buttons.length; i++) buttons[i].disabled = !ready;
+  }
+  function syncConfirmsIn(root) {
+    if (!root || !root.querySelectorAll) return;
+    var fields = root.querySelectorAll("[data-confirm-expected]");
+    for (var i = 0; i < fields.length; i++) syncConfirm(fields[i].form);
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target && event.target.hasAttribute &&
+        event.target.hasAttribute("data-confirm-expected")) syncConfirm(event.target.form);
+  });
+  document.addEventListener("DOMContentLoaded", function () { syncConfirmsIn(document); });
+  document.addEventListener("htmx:load", function (event) { syncConfirmsIn(event.detail.elt); });
+
+  // "Select all on this page": every row's box of the same form follows it; a row's box
+  // unticked by hand unticks it again.
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box || !box.form) return;
+    var rows = box.form.querySelectorAll("input[type=checkbox][data-select-row]");
+    if (box.hasAttribute("data-select-all")) {
+      for (var i = 0; i < rows.length; i++) rows[i].checked = box.checked;
+    } else if (box.hasAttribute("data-select-row")) {
+      var all = box.form.querySelector("input[type=checkbox][data-select-all]");
+      if (all) {
+        var every = true;
+        for (var j = 0; j < rows.length; j++) every = every && rows[j].checked;
+        all.checked = every;
+      }
     }
   });
 

@@ -64,12 +64,18 @@ def test_search_open_edit_create_delete(manager_page, dashboard, console_problem
     expect(new_row).to_contain_text("M-QQ 42")
     expect(page.locator("#status")).to_contain_text("was created")
 
-    # Delete it, confirming by name.
-    new_row.get_by_role("link", name="Delete O'Brien's second car", exact=True).click()
+    # Delete it from its page (not a row action), confirming by typing its name.
+    new_row.get_by_role("link", name="O'Brien's second car", exact=True).click()
+    settled(page)
+    page.get_by_role("link", name="Delete", exact=True).click()
     expect(dialog).to_contain_text("Delete the car “O'Brien's second car”?")
     expect(dialog.get_by_role("button", name="Keep it")).to_be_focused()
-    dialog.get_by_role("button", name="Delete “O'Brien's second car”").click()
-    expect(dialog).to_be_hidden()
+    delete = dialog.get_by_role("button", name="Delete “O'Brien's second car”")
+    expect(delete).to_be_disabled()
+    dialog.get_by_label(re.compile("^Type the car's name")).fill("O'Brien's second car ")
+    expect(delete).to_be_enabled()
+    delete.click()
+    expect(page).to_have_url(re.compile(r"/cars/\?q=o%27brien"))
     expect(page.locator("#car-rows")).not_to_contain_text("O'Brien's second car")
     expect(page.locator("#status")).to_contain_text("was deleted")
     assert unexpected(console_problems) == []
@@ -96,17 +102,21 @@ def test_hostile_names_are_text_everywhere(manager_page, dashboard, console_prob
         link = page.locator("#car-rows").get_by_role("link", name=name, exact=True)
         expect(link).to_have_attribute("href", re.compile(r"\?q="))  # the search's answer
         expect(rows(page)).to_have_count(1 if "img" not in name else 2)  # + "Testwagen <img…"
-        # The delete dialog, the car page and the edit dialog show it as typed.
-        settled(page)
-        page.locator("#car-rows").get_by_role("link", name=f"Delete {name}", exact=True).click()
-        expect(dialog).to_be_visible()
-        expect(dialog.locator("h2")).to_have_text(f"Delete the car “{name}”?")
-        settled(page)
-        page.keyboard.press("Escape")
-        expect(dialog).to_be_hidden()
+        # The car page, the delete dialog and the edit dialog show it as typed.
+        expect(page.locator("#car-rows").get_by_label(f"Select {name}", exact=True)
+               ).to_have_count(1)
         link.click()
         expect(page.get_by_role("heading", level=1)).to_have_text(name)
         expect(page).to_have_title(f"{name} · fleetadmin")
+        settled(page)
+        page.get_by_role("link", name="Delete", exact=True).click()
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("h2")).to_have_text(f"Delete the car “{name}”?")
+        dialog.get_by_label(re.compile("^Type the car's name")).fill(name)
+        expect(dialog.get_by_role("button", name=f"Delete “{name}”")).to_be_enabled()
+        settled(page)
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
         settled(page)
         page.get_by_role("link", name="Edit", exact=True).click()
         expect(dialog).to_be_visible()

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from benchmarks.cluster import Cluster
+from fleetadmin.testing import redis_database_to_ourselves
 
 DATABASE_SERVER = os.environ.get("CLUSTER_TEST_DATABASE_SERVER",
                                  "postgres://postgres@127.0.0.1:5432")
@@ -50,7 +51,14 @@ def cluster_database():
 
 
 @pytest.fixture
-def cluster(cluster_database, sandbox, tmp_path):
+def cluster_redis():
+    """The Redis database the cluster shares, to this test alone (it is flushed)."""
+    with redis_database_to_ourselves(REDIS_URL):
+        yield REDIS_URL
+
+
+@pytest.fixture
+def cluster(cluster_database, cluster_redis, sandbox, tmp_path):
     if shutil.which("haproxy") is None:
         pytest.skip("haproxy is not installed: run scripts/setup --lb (Debian's haproxy)")
     if not reachable(REDIS_URL):

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from fleetadmin.flinkey import _token_cache_key, api_base_url, client_from, credentials_of
+from fleetadmin.testing import redis_database_to_ourselves
 
 # A Redis database of the ops tests' own (CI and development machines run Redis locally).
 REDIS_URL = "redis://127.0.0.1:6379/8"
@@ -30,9 +31,10 @@ def shared_cache(settings, flinkey_api):
     settings.CACHES = {"default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
     }}
-    cache.clear()
-    yield cache
-    cache.clear()
+    with redis_database_to_ourselves(REDIS_URL):  # tests/test_cluster.py flushes it too
+        cache.clear()
+        yield cache
+        cache.clear()
 
 
 def run_at_once(count, work):

@@ -69,6 +69,6 @@ def test_this_run_is_set_up_so():
     prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
     if worker:
         assert prefix.endswith(f"xdist-{worker}") and cache.key_prefix == prefix
-        assert isinstance(cache, WorkerRedisCache) or not isinstance(cache, RedisCache)
+        assert isinstance(cache, WorkerRedisCache) == isinstance(cache, RedisCache)
     else:
         assert "xdist" not in prefix

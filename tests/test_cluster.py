@@ -2,8 +2,9 @@
 
 Starts the real thing (benchmarks/cluster.py): two gunicorn instances on loopback ports
 sharing a PostgreSQL database of this test's own and a Redis database, HAProxy in front
-with least connections and health checks. Skipped, with the reason, when haproxy, PostgreSQL or
-Redis is missing; CI installs haproxy (scripts/setup --lb) and runs it.
+with least connections and health checks. Skipped, with the reason, when PostgreSQL or Redis
+is missing; haproxy is installed by scripts/setup --lb (scripts/test), and fails the test when
+missing.
 """
 
 import os
@@ -22,6 +23,8 @@ from fleetadmin.testing import redis_database_to_ourselves
 DATABASE_SERVER = os.environ.get("CLUSTER_TEST_DATABASE_SERVER",
                                  "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("CLUSTER_TEST_CACHE_URL", "redis://127.0.0.1:6379/8")
+
+pytestmark = pytest.mark.slow  # gunicorn instances and HAProxy start for each test
 
 
 def reachable(url: str) -> bool:
@@ -59,8 +62,8 @@ def cluster_redis():
 
 @pytest.fixture
 def cluster(cluster_database, cluster_redis, sandbox, tmp_path):
-    if shutil.which("haproxy") is None:
-        pytest.skip("haproxy is not installed: run scripts/setup --lb (Debian's haproxy)")
+    if shutil.which("haproxy") is None:  # scripts/test installs it: never skipped
+        pytest.fail("haproxy is not installed: run scripts/setup --lb (Debian's haproxy)")
     if not reachable(REDIS_URL):
         pytest.skip(f"Redis is not reachable at {REDIS_URL} (the cluster shares it)")
     import redis

@@ -19,7 +19,7 @@ from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 HOSTILE = [
     "", "-1", str(2**70), "1e309", "9999-12-31", "0001-01-01", "x" * 3000, "\x00",

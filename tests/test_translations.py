@@ -61,9 +61,7 @@ def _copy_of_the_tree(target):
         "*.sqlite3", "*.sqlite3_gw*", ".pytest_cache", ".ruff_cache", ".hypothesis", "*.mo"))
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None or shutil.which("msgmerge") is None,
-                    reason="GNU gettext (xgettext, msgmerge) is not installed; scripts/setup "
-                           "installs it, so CI runs this test")
+@pytest.mark.slow  # copies the tree and runs xgettext over it
 def test_makemessages_finds_nothing_new(tmp_path):
     copy = tmp_path / "tree"
     _copy_of_the_tree(copy)

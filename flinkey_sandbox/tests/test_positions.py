@@ -216,6 +216,7 @@ def test_nearest_sample_is_found_across_the_offline_day(store, sandbox):
         assert silent["date"] <= z(ANCHOR.timestamp() - 2.5 * 86400)
 
 
+@pytest.mark.slow  # seeds thousands of located cars
 def test_extra_located_cars_start_fast_and_answer_positions_cheaply():
     started = time.monotonic()
     sandbox = Sandbox(extra_cars=1000, extra_located=True, anchor=ANCHOR)

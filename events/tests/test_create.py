@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from events.tests.conftest import CAR, add_event, hx, recorded
+from events.tests.conftest import CAR, add_event, recorded
 from fleetadmin.models import UserPreferences
-from fleetadmin.testing import wait_until
+from fleetadmin.testing import hx, wait_until
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -54,6 +54,17 @@ def isolate_worker_caches(caches: dict) -> None:
         options["KEY_PREFIX"] = f"{prefix}-xdist-{worker}" if prefix else f"xdist-{worker}"
 
 
+def redis_reachable(url: str) -> bool:
+    """True when a Redis server accepts connections at `url`'s host and port (not installed
+    by scripts/setup: the tests needing one skip, saying so, where there is none)."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 @contextmanager
 def redis_database_to_ourselves(url: str) -> Iterator[None]:
     """Wait until no other test on this machine uses the Redis database `url`, then hold it.

@@ -1,26 +1,22 @@
 """The suite on several xdist workers: each worker keeps its own keys in the shared Redis."""
 
 import os
-import socket
 
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
-from fleetadmin.testing import WorkerRedisCache, isolate_worker_caches, redis_database_to_ourselves
+from fleetadmin.testing import (
+    WorkerRedisCache,
+    isolate_worker_caches,
+    redis_database_to_ourselves,
+    redis_reachable,
+)
 
 REDIS_URL = "redis://127.0.0.1:6379/8"  # the ops tests' own database (test_token_lock.py)
 
 
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def test_a_workers_clear_leaves_the_other_workers_keys():
-    if not redis_reachable():
+    if not redis_reachable(REDIS_URL):
         pytest.skip("Redis is not running on 127.0.0.1:6379")
     with redis_database_to_ourselves(REDIS_URL):
         gw0 = WorkerRedisCache(REDIS_URL, {"KEY_PREFIX": "xdist-gw0"})

@@ -52,11 +52,6 @@ class UpstreamCalls:
             self.seconds += seconds
 
 
-def current_request_id() -> str | None:
-    """The id of the request being handled in this context, or None."""
-    return _request_id.get()
-
-
 def record_upstream_call(method: str, path: str, status: int | None, seconds: float) -> None:
     """The flinkey client's on_call hook: count the call for the current request's log line."""
     calls = _upstream.get()

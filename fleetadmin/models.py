@@ -40,11 +40,6 @@ class FlinkeyCredentials(models.Model):
         """True when the account can ask for a token (key, username and password set)."""
         return bool(self.api_key and self.username and self.password)
 
-    @property
-    def is_ready(self) -> bool:
-        """True when resource calls can be made: complete and a customer chosen."""
-        return self.is_complete and self.customer_id is not None
-
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():

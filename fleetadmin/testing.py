@@ -1,14 +1,84 @@
 """pytest fixtures and helpers shared by every test package (loaded by the root conftest).
 
-Django is imported inside the fixtures so that the client and sandbox suites can also run
-without Django configured.
+Django's settings, models and apps are imported inside the fixtures so that the client and
+sandbox suites can also run without Django configured (the cache backend class below needs
+neither).
 """
 
+import fcntl
+import os
 import socket
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+from django.core.cache.backends.redis import RedisCache
+
+
+class WorkerRedisCache(RedisCache):
+    """Django's Redis cache whose `clear()` removes only its own keys (its KEY_PREFIX).
+
+    Django's `clear()` is FLUSHDB: with the suite on several xdist workers sharing one Redis
+    database, one worker's `cache.clear()` would wipe the tokens and positions another
+    worker's test has just cached.
+    """
+
+    def clear(self) -> bool:
+        client = self._cache.get_client(None, write=True)
+        # The prefix is ours ("xdist-gw0"...) and holds no glob character.
+        keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        return True
+
+
+def isolate_worker_caches(caches: dict) -> None:
+    """Give each xdist worker its own key prefix in every cache (`settings.CACHES`).
+
+    Only the Redis cache is shared between the worker processes (memory caches are per
+    process); it gets `WorkerRedisCache`, whose `clear()` stays inside the prefix. Nothing
+    changes outside xdist.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    redis_backend = f"{RedisCache.__module__}.{RedisCache.__qualname__}"
+    for options in caches.values():
+        if options["BACKEND"] == redis_backend:
+            options["BACKEND"] = f"{WorkerRedisCache.__module__}.{WorkerRedisCache.__qualname__}"
+        prefix = options.get("KEY_PREFIX", "")
+        options["KEY_PREFIX"] = f"{prefix}-xdist-{worker}" if prefix else f"xdist-{worker}"
+
+
+def redis_reachable(url: str) -> bool:
+    """True when a Redis server accepts connections at `url`'s host and port (not installed
+    by scripts/setup: the tests needing one skip, saying so, where there is none)."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def redis_database_to_ourselves(url: str) -> Iterator[None]:
+    """Wait until no other test on this machine uses the Redis database `url`, then hold it.
+
+    For the tests that use a fixed Redis database and flush it (the token lock, the cluster):
+    a lock on a file in the temporary directory keeps them apart across xdist workers and
+    across test runs. (`xdist_group` cannot: pytest-xdist 3.8's loadgroup ignores the mark
+    with pytest 9.2, pytest-dev/pytest-xdist#1386.)
+    """
+    parts = urlsplit(url)
+    name = f"fleetadmin-redis-{parts.hostname}-{parts.port or 6379}-{parts.path.strip('/') or 0}"
+    with (Path(tempfile.gettempdir()) / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, even on a crash
+        yield
 
 
 @pytest.fixture

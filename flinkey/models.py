@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from .errors import ProtocolError
-from .odata import Instant
 
 __all__ = ["Car", "Customer", "Event", "Location", "Page", "Product"]
 
@@ -148,11 +147,6 @@ class Event:
             longitude=_float(d, "longitude"),
             utc_ticks=_seventh_digit(d["utcDateTime"]),
         )
-
-    @property
-    def utc_instant(self) -> Instant:
-        """`utc_date_time` to the 100 ns the API keeps, for comparing with its values."""
-        return Instant(self.utc_date_time, self.utc_ticks)
 
 
 @dataclass(frozen=True)

@@ -407,11 +407,6 @@ class Route:
     def odometer_km(self) -> float | None:
         return odometer_distance(self.odometers)
 
-    @property
-    def path_km(self) -> float:
-        return sum(meters_between(a, b) for a, b in zip(self.points, self.points[1:],
-                                                       strict=False)) / 1000
-
 
 def dedupe(samples) -> list[Location]:
     """Return the distinct located samples in time order (the API repeats the nearest one)."""

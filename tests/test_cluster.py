@@ -3,8 +3,9 @@ lock-out after wrong passwords is per client, not per HAProxy.
 
 Starts the real thing (benchmarks/cluster.py): two gunicorn instances on loopback ports
 sharing a PostgreSQL database of this test's own and a Redis database, HAProxy in front
-with least connections and health checks. Skipped, with the reason, when haproxy, PostgreSQL or
-Redis is missing; CI installs haproxy (scripts/setup --lb) and runs it.
+with least connections and health checks. Skipped, with the reason, when PostgreSQL or Redis
+is missing; haproxy is installed by scripts/setup --lb (scripts/test), and fails the test when
+missing.
 """
 
 import os
@@ -18,10 +19,13 @@ import pytest
 import requests
 
 from benchmarks.cluster import Cluster
+from fleetadmin.testing import redis_database_to_ourselves
 
 DATABASE_SERVER = os.environ.get("CLUSTER_TEST_DATABASE_SERVER",
                                  "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("CLUSTER_TEST_CACHE_URL", "redis://127.0.0.1:6379/8")
+
+pytestmark = pytest.mark.slow  # gunicorn instances and HAProxy start for each test
 
 
 def reachable(url: str) -> bool:
@@ -51,9 +55,16 @@ def cluster_database():
 
 
 @pytest.fixture
-def cluster(cluster_database, sandbox, tmp_path):
-    if shutil.which("haproxy") is None:
-        pytest.skip("haproxy is not installed: run scripts/setup --lb (Debian's haproxy)")
+def cluster_redis():
+    """The Redis database the cluster shares, to this test alone (it is flushed)."""
+    with redis_database_to_ourselves(REDIS_URL):
+        yield REDIS_URL
+
+
+@pytest.fixture
+def cluster(cluster_database, cluster_redis, sandbox, tmp_path):
+    if shutil.which("haproxy") is None:  # scripts/test installs it: never skipped
+        pytest.fail("haproxy is not installed: run scripts/setup --lb (Debian's haproxy)")
     if not reachable(REDIS_URL):
         pytest.skip(f"Redis is not reachable at {REDIS_URL} (the cluster shares it)")
     import redis

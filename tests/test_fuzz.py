@@ -24,7 +24,9 @@ from fleetadmin.models import UserPreferences
 from fleetadmin.testing import make_user
 from flinkey_sandbox import DEMO
 
-pytestmark = pytest.mark.django_db
+# Hundreds of requests in one test: 25 s on a quiet machine, several times that on a loaded
+# one, past the suite's 120 s per test.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.timeout(600)]
 
 GENERIC = [
     "", "-1", str(2**70), "1e309", "9999-12-31", "0001-01-01", "x" * 3000, "\x00",

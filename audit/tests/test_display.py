@@ -12,22 +12,10 @@ from django.utils import timezone
 from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
 from audit.models import AuditEntry
 from audit.recording import record
-from fleetadmin.testing import make_user
+from fleetadmin.testing import hx, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin(flinkey_api):
-    return make_user("ada", role=ROLE_ADMIN)
-
-
-@pytest.fixture
-def admin_client(admin):
-    client = Client()
-    client.force_login(admin)
-    return client
 
 
 def test_an_entry_records_the_car_and_customer_names(admin):
@@ -87,11 +75,10 @@ def test_the_csv_has_a_utc_and_a_local_column_naming_the_zone(admin, admin_clien
 def test_the_screen_varies_on_htmx_and_back_gets_a_whole_page(admin, admin_client):
     page = admin_client.get(reverse("audit"))
     assert "HX-Request" in page["Vary"] and "HX-Target" in page["Vary"]
-    fragment = admin_client.get(reverse("audit"), headers={
-        "HX-Request": "true", "HX-Target": "audit-table"})
+    fragment = admin_client.get(reverse("audit"), headers=hx("audit-table"))
     assert "<html" not in fragment.content.decode()
-    restore = admin_client.get(reverse("audit"), headers={
-        "HX-Request": "true", "HX-History-Restore-Request": "true"})
+    restore = admin_client.get(reverse("audit"),
+                               headers=hx(**{"HX-History-Restore-Request": "true"}))
     assert "<html" in restore.content.decode()
 
 

@@ -1,4 +1,4 @@
-"""Helpers for the events tests: htmx headers and events put straight into the sandbox."""
+"""Helpers for the events tests: events put straight into the sandbox."""
 
 from datetime import UTC, datetime
 
@@ -10,11 +10,6 @@ from flinkey_sandbox import DEMO
 
 # The demo's IQ-only car has no events of its own: tests give it exactly the ones they need.
 CAR = DEMO.iq_only_car_id
-
-
-def hx(target: str, **extra) -> dict:
-    """Headers of an htmx request aimed at the element with id `target`."""
-    return {"HX-Request": "true", "HX-Target": target, **extra}
 
 
 def utc_text(moment: datetime) -> str:

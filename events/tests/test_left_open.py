@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events import left_open
-from events.tests.conftest import add_event, hx
+from events.tests.conftest import add_event
+from fleetadmin.testing import hx
 from flinkey_sandbox import DEMO, Sandbox
 
 pytestmark = pytest.mark.django_db

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from django.utils.csp import CSP
 
+pytestmark = pytest.mark.slow  # a fresh interpreter per case
+
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DJANGO_DEBUG": "false",

@@ -1,12 +1,12 @@
 """fleetadmin.fanout against the sandbox: cached answers, partial results, nothing stale."""
 
-import time
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl, moment_text
-from fleetadmin.testing import make_user
+from fleetadmin.testing import make_user, wait_until
 from flinkey import UpstreamTimeout
 from flinkey_sandbox import DEMO
 
@@ -21,6 +21,11 @@ def locations(user, keys, **kwargs):
         fetch=lambda client, key: client.get_location(key[0], at=key[1]),
         ttl=lambda key, value: location_ttl(key[1]), **kwargs,
     )
+
+
+def fan_out_threads():
+    return [thread for thread in threading.enumerate()
+            if thread.name.startswith("flinkey-fan-out-")]
 
 
 def location_calls(sandbox):
@@ -73,11 +78,11 @@ def test_errors_are_not_cached(manager, flinkey_api):
 
 
 def test_a_slow_car_never_holds_the_batch(manager, flinkey_api):
-    flinkey_api.faults.hang_next(f"/cars/{DEMO.car_id}/location", seconds=3)
+    flinkey_api.faults.hang_next(f"/cars/{DEMO.car_id}/location", seconds=10)
     keys = [(DEMO.car_id, None), (DEMO.iq_only_car_id, None)]
     started = datetime.now(UTC)
     result = locations(manager, keys, timeout=0.8)
-    assert datetime.now(UTC) - started < timedelta(seconds=2)
+    assert datetime.now(UTC) - started < timedelta(seconds=5)  # 0.8 s, not the 10 s hang
     assert isinstance(result[(DEMO.car_id, None)].error, UpstreamTimeout)
     assert result[(DEMO.iq_only_car_id, None)].ok
 
@@ -86,11 +91,17 @@ def test_a_call_given_up_on_does_not_retry_after_the_deadline(manager, flinkey_a
     # The call hangs past the fan-out's deadline, then meets a 500 that a GET would retry:
     # the page has its answer by then, so flinkey must not be asked again.
     path = f"/cars/{DEMO.car_id}/location"
-    flinkey_api.faults.hang_next(path, seconds=1.0)
+    flinkey_api.faults.hang_next(path, seconds=30)
     flinkey_api.faults.fail_next(path, status=500, count=3)
+    before = set(fan_out_threads())
     result = locations(manager, [(DEMO.car_id, None)], timeout=0.5)
     assert isinstance(result[(DEMO.car_id, None)].error, UpstreamTimeout)
-    time.sleep(1.5)  # the hang is over and a retry, if any, would have been sent
+    abandoned = set(fan_out_threads()) - before
+    assert abandoned  # still in the hung call
+    flinkey_api.faults.release()  # the 500 now, after the deadline
+    # The abandoned thread ends once its call is over, retries included.
+    wait_until(lambda: not any(thread.is_alive() for thread in abandoned),
+               what="the abandoned call to end")
     assert flinkey_api.request_count(path_prefix=path) == 1
 
 

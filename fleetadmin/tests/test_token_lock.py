@@ -7,32 +7,26 @@ import time
 import pytest
 
 from fleetadmin.flinkey import _token_cache_key, api_base_url, client_from, credentials_of
+from fleetadmin.testing import redis_database_to_ourselves, redis_reachable
 
 # A Redis database of the ops tests' own (CI and development machines run Redis locally).
 REDIS_URL = "redis://127.0.0.1:6379/8"
 
 
-def redis_reachable() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def shared_cache(settings, flinkey_api):
     """The Redis cache every instance of a deployment shares (as CACHE_URL sets it)."""
-    if not redis_reachable():
+    if not redis_reachable(REDIS_URL):
         pytest.skip("Redis is not running on 127.0.0.1:6379 (the token lock needs a shared cache)")
     from django.core.cache import cache
 
     settings.CACHES = {"default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
     }}
-    cache.clear()
-    yield cache
-    cache.clear()
+    with redis_database_to_ourselves(REDIS_URL):  # tests/test_cluster.py flushes it too
+        cache.clear()
+        yield cache
+        cache.clear()
 
 
 def run_at_once(count, work):

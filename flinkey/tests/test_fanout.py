@@ -21,8 +21,8 @@ def test_forty_calls_at_concurrency_eight_take_five_rounds(make_client, sandbox)
     started = time.monotonic()
     outcomes = fan_out(client.get_car, cars, concurrency=8)
     elapsed = time.monotonic() - started
-    # 40 / 8 = 5 rounds of 0.1 s, not 40 of them.
-    assert 0.5 <= elapsed < 1.5
+    # 40 / 8 = 5 rounds of 0.1 s, not 40 of them (4 s).
+    assert 0.5 <= elapsed < 2.5
     assert [outcome.item for outcome in outcomes] == cars  # input order
     assert all(outcome.ok for outcome in outcomes)
     assert [outcome.value.id for outcome in outcomes] == cars
@@ -77,12 +77,12 @@ def test_any_exception_is_captured_as_the_items_error():
 def test_the_deadline_is_kept_and_late_items_are_timeouts(make_client, sandbox):
     client = make_client()
     cars = [car.id for car in client.list_cars()][:6]
-    sandbox.faults.hang_next(f"/cars/{cars[0]}", seconds=3)
+    sandbox.faults.hang_next(f"/cars/{cars[0]}", seconds=10)
     sandbox.faults.latency = 0.1
     started = time.monotonic()
     outcomes = fan_out(client.get_car, cars, concurrency=2, timeout=0.35)
     elapsed = time.monotonic() - started
-    assert elapsed < 0.5  # returned on time, the hanging call abandoned
+    assert elapsed < 3  # returned on time, the call hanging for 10 s abandoned
     assert outcomes[0].error is not None
     assert isinstance(outcomes[0].error, UpstreamTimeout)
     assert "did not answer" in outcomes[0].error.message  # it had started
@@ -116,9 +116,9 @@ def test_a_passed_deadline_starts_nothing():
 
 def test_the_earlier_of_timeout_and_deadline_wins():
     started = time.monotonic()
-    fan_out(lambda item: time.sleep(2), [1], timeout=5, deadline=started + 0.1)
-    fan_out(lambda item: time.sleep(2), [1], timeout=0.1, deadline=started + 5)
-    assert time.monotonic() - started < 0.5
+    fan_out(lambda item: time.sleep(10), [1], timeout=5, deadline=started + 0.1)
+    fan_out(lambda item: time.sleep(10), [1], timeout=0.1, deadline=started + 5)
+    assert time.monotonic() - started < 4  # 0.1 s twice, not 5 s for either
 
 
 def test_calls_see_the_callers_context_variables():

@@ -186,14 +186,14 @@ def test_invalid_grant_is_a_credentials_error_only_at_the_token_endpoint():
     assert type(error_for_response(400, body, "application/json")).__name__ == "BadRequestError"
 
 
-@pytest.mark.parametrize(("text", "ticks"), [
-    ("2026-03-10T12:00:01.2345678Z", 8),
-    ("2026-03-10T13:00:01.2345671+01:00", 1),  # an offset leaves the digits as they are
-    ("2026-03-10T12:00:01.234567Z", 0),
-    ("2026-03-10T12:00:01Z", 0),
-    ("2026-03-10T12:00:01.2345678", 8),  # naive: UTC by name
+@pytest.mark.parametrize(("text", "microsecond", "ticks"), [
+    ("2026-03-10T12:00:01.2345678Z", 234567, 8),
+    ("2026-03-10T13:00:01.2345671+01:00", 234567, 1),  # an offset leaves the digits as they are
+    ("2026-03-10T12:00:01.234567Z", 234567, 0),
+    ("2026-03-10T12:00:01Z", 0, 0),
+    ("2026-03-10T12:00:01.2345678", 234567, 8),  # naive: UTC by name
 ])
-def test_an_events_seventh_fraction_digit_is_kept(text, ticks):
+def test_an_events_seventh_fraction_digit_is_kept(text, microsecond, ticks):
     event = Event.from_api({"id": 1, "carId": 2, "type": "CarOpened", "utcDateTime": text})
-    assert event.utc_ticks == ticks
-    assert event.utc_date_time.microsecond == 234567 or "." not in text
+    assert (event.utc_date_time.microsecond, event.utc_ticks) == (microsecond, ticks)
+    assert event.utc_date_time == datetime(2026, 3, 10, 12, 0, 1, microsecond, tzinfo=UTC)

@@ -103,17 +103,17 @@ def test_create_event_is_never_retried(client, sandbox):
 
 
 def test_a_hanging_get_is_an_upstream_timeout_and_not_repeated(make_client, sandbox):
-    client = make_client(timeout=(1.0, 0.3))
+    client = make_client(timeout=(1.0, 0.9))
     client.authenticate()
-    sandbox.faults.hang_next("/cars", seconds=2, count=3)
+    sandbox.faults.hang_next("/cars", seconds=5, count=3)
     started = time.monotonic()
     with pytest.raises(UpstreamTimeout) as caught:
         client.list_cars()
-    # One read timeout, not get_retries + 1 of them.
-    assert time.monotonic() - started < 0.9
+    # One read timeout (0.9 s), not get_retries + 1 of them (2.7 s).
+    assert time.monotonic() - started < 2.2
     assert caught.value.write_outcome_unknown is False
     assert caught.value.status is None
-    assert "0.3 s" in caught.value.message
+    assert "0.9 s" in caught.value.message
 
 
 @pytest.mark.parametrize("method", WRITES)
@@ -393,7 +393,7 @@ def test_a_429_get_waits_for_retry_after_seconds(client, sandbox):
     sandbox.faults.fail_next("/cars", status=429)  # Retry-After: 1
     started = time.monotonic()
     assert len(client.list_cars()) == 62
-    assert 1.0 <= time.monotonic() - started < 2.0
+    assert 1.0 <= time.monotonic() - started < 5  # the second asked for, and not much more
     assert sandbox.request_count(method="GET", path_prefix="/cars") == 2
 
 
@@ -403,7 +403,7 @@ def test_a_429_get_waits_for_a_retry_after_date(recorder_client):
     client.authenticate()
     started = time.monotonic()
     assert [car.id for car in client.list_cars()] == [1]
-    assert 0.5 <= time.monotonic() - started < 3.0
+    assert 0.5 <= time.monotonic() - started < 6  # the 1 to 2 s asked for, not much more
     assert [r.method for r in server.records] == ["POST", "GET", "GET"]
 
 
@@ -413,7 +413,7 @@ def test_a_long_retry_after_is_raised_at_once(recorder_client):
     started = time.monotonic()
     with pytest.raises(RateLimitedError) as caught:
         client.list_cars()
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 10  # at once, not after 120 s
     assert (caught.value.status, caught.value.retry_after) == (429, 120.0)
     assert caught.value.message == "Slow down."
     assert isinstance(caught.value, FlinkeyError)
@@ -445,12 +445,12 @@ def test_a_429_put_is_raised_with_its_retry_after(recorder_client):
 
 
 def test_a_retry_after_beyond_the_budget_is_raised_at_once(recorder_client):
-    client, server = recorder_client(rate_limited("1"), budget=0.8)
+    client, server = recorder_client(rate_limited("5"), budget=0.8)
     client.authenticate()
     started = time.monotonic()
     with pytest.raises(RateLimitedError):
         client.list_cars()
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 3  # at once, not after the 5 s asked for
     assert [r.method for r in server.records] == ["POST", "GET"]
 
 
@@ -460,11 +460,11 @@ def test_a_retry_after_beyond_the_budget_is_raised_at_once(recorder_client):
 def test_a_slow_answer_is_cut_at_the_budget(make_client, sandbox):
     client = make_client(timeout=(1.0, 5.0), budget=0.6)
     client.authenticate()
-    sandbox.faults.hang_next("/cars", seconds=3)
+    sandbox.faults.hang_next("/cars", seconds=10)
     started = time.monotonic()
     with pytest.raises(UpstreamTimeout) as caught:
         client.list_cars()
-    assert time.monotonic() - started < 0.9
+    assert time.monotonic() - started < 3  # the 0.6 s budget, not the 5 s read timeout
     assert "time allowed" in caught.value.message
     assert caught.value.write_outcome_unknown is False
     # Wake the hanging request and let the sandbox log it here, not in the next test.
@@ -488,13 +488,13 @@ def test_a_spent_budget_sends_nothing(make_client, sandbox, method, call):
 
 
 def test_retries_stay_within_the_budget(make_client, sandbox):
-    client = make_client(backoff_factor=1.0, budget=0.8)
+    client = make_client(backoff_factor=5.0, budget=0.8)
     client.authenticate()
     sandbox.faults.fail_next("/cars", status=503, count=3)
     started = time.monotonic()
     with pytest.raises(ServerError):
-        client.list_cars()  # a 1 s back-off does not fit: no retry
-    assert time.monotonic() - started < 0.5
+        client.list_cars()  # a 5 s back-off does not fit: no retry
+    assert time.monotonic() - started < 3
     assert sandbox.request_count(method="GET", path_prefix="/cars") == 1
 
 

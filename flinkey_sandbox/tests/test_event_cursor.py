@@ -10,6 +10,8 @@ from flinkey_sandbox.api import EVENT_SCHEMA
 
 from .helpers import Api
 
+pytestmark = pytest.mark.slow  # the 100,000-event car
+
 ANCHOR = datetime(2026, 11, 1, 12, tzinfo=UTC)
 CAR = DEMO.large_event_car_id
 NEWEST_FIRST = "utcDateTime desc,id desc"

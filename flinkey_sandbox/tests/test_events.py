@@ -2,6 +2,7 @@
 
 import re
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -74,11 +75,7 @@ def test_get_events_of_a_car_returns_array_of_events(api):
 
 
 def test_event_date_time_is_berlin_wall_clock_of_utc_date_time(api):
-    zoneinfo = pytest.importorskip("zoneinfo")
-    try:
-        berlin = zoneinfo.ZoneInfo("Europe/Berlin")
-    except zoneinfo.ZoneInfoNotFoundError:
-        pytest.skip("no tz database on this machine")
+    berlin = ZoneInfo("Europe/Berlin")
     for event in api.get(f"/cars/{DEMO.car_id}/events").json():
         utc = datetime.fromisoformat(event["utcDateTime"])
         assert utc.astimezone(berlin).replace(tzinfo=None).isoformat() == event["dateTime"]

@@ -88,12 +88,12 @@ def test_fail_next_429_looks_like_the_gateway(api, sandbox):
 
 def test_hang_next_delays_the_answer_past_a_client_timeout(api, sandbox):
     api.access_token()
-    sandbox.faults.hang_next("/cars", seconds=1.5)
+    sandbox.faults.hang_next("/cars", seconds=10)
     with pytest.raises((TimeoutError, socket.timeout)):
         api.get("/cars", timeout=0.3)
     started = time.monotonic()
-    assert api.get("/cars", timeout=5).status == 200  # only once
-    assert time.monotonic() - started < 1.0
+    assert api.get("/cars", timeout=20).status == 200  # only once
+    assert time.monotonic() - started < 5  # not hung for 10 s
 
 
 def test_hanging_requests_are_released_by_clearing_the_faults(api, sandbox):

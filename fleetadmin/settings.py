@@ -76,6 +76,8 @@ MIDDLEWARE = [
     # Inside the one above (its sign-out becomes the login page for htmx too): deactivated
     # accounts are signed out, accounts without a role see "no access yet".
     "accounts.middleware.AccessMiddleware",
+    # A fleet page for someone whose credentials have no customer yet: to the choice.
+    "fleetadmin.customer_needed.CustomerChoiceMiddleware",
     "fleetadmin.middleware.PortalFramingMiddleware",
     # The signed-in user's language (over LocaleMiddleware's choice) and time zone.
     "fleetadmin.middleware.UserLanguageMiddleware",
@@ -101,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.access.access",
+                "fleetadmin.customer_switch.header",
             ],
         },
     },

@@ -63,7 +63,8 @@ def test_switching_customers_at_hand(browser, dashboard, flinkey_api, language, 
     page.get_by_role("link", name=text["link"]).click()
     settled(page)
     assert findings(page) == []
-    page.get_by_role("button", name=f"{DEMO.other_customer_name} (ID {DEMO.other_customer_id})").click()
+    hamburg = f"{DEMO.other_customer_name} (ID {DEMO.other_customer_id})"
+    page.get_by_role("button", name=hamburg).click()
     page.wait_for_url(f"{dashboard}/cars/")
     settled(page)
 

@@ -106,6 +106,13 @@ def test_a_customer_out_of_reach_is_refused_and_nothing_changes(manager_client, 
     assert not AuditEntry.objects.filter(action="customer.choose").exists()
 
 
+def test_a_hostile_next_sets_no_header(manager_client):
+    response = manager_client.post(reverse("switch-customer"), {
+        "customer_id": DEMO.other_customer_id, "next": "/cars/\r\nSet-Cookie: x=y"})
+    assert response.status_code == 302
+    assert "\n" not in response["Location"] and not response.cookies.get("x")
+
+
 # --- 2. another customer's car -----------------------------------------------------------
 
 

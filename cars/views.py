@@ -27,6 +27,7 @@ from fleetadmin.errors import Problem, is_missing, problem_of
 from fleetadmin.flinkey import SetupNeeded, client_for
 from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.ids import parse_id
+from fleetadmin.switch_views import car_elsewhere
 from flinkey import Ahead, BadRequestError, FlinkeyError, Page
 
 # What a call to flinkey can fail with: set-up missing here, or flinkey's refusal/silence.
@@ -410,6 +411,8 @@ def _action_unavailable(request, context: dict, error: Exception):
     """The dialog (or page) saying why an edit/delete cannot start: gone, or flinkey failed."""
     problem = car_problem(error)
     context["problem"] = problem
+    if problem.missing and (offer := car_elsewhere(request, context["car_id"])):
+        return offer  # another customer's car: the switch is offered instead
     title = _("Car not found") if problem.missing else _("Not available right now")
     if wants_fragment(request, "dialog"):
         extra = ""
@@ -465,6 +468,8 @@ def _detail_page(request, car_id: int, *, with_devices: bool):
     except UPSTREAM_ERRORS as error:
         context["problem"] = car_problem(error)
         status = context["problem"].status
+        if context["problem"].missing and (offer := car_elsewhere(request, car_id)):
+            return offer
     else:
         context["unsettled"] = unsettled.note(request, car_id=car_id)
     if context["car"] is not None and with_devices:

@@ -37,6 +37,7 @@ from fleetadmin.errors import problem_of
 from fleetadmin.flinkey import SetupNeeded, call_budget_refusal
 from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.models import UserPreferences
+from fleetadmin.switch_views import car_elsewhere
 from fleetstore.services import store_for
 from flinkey import BadRequestError, Event, FlinkeyError, NotFoundError
 from maps import services as map_services
@@ -219,6 +220,8 @@ def timeline(request, car_id: int):
     # The page names the car; a car that is not there has no timeline to ask for.
     car, car_status = _car_of(request, car_id)
     if car_status != 200 and car.missing:
+        if offer := car_elsewhere(request, car_id):
+            return offer  # another customer's car: the switch is offered instead
         return render(request, TEMPLATE, {"car_id": car_id, "car": None, "car_problem": car,
                                           "form": form}, status=car_status)
     context, status = _timeline_context(request, car_id, form, cursor)

@@ -1,13 +1,12 @@
 """Forms of the fleetadmin app: flinkey credentials and preferences."""
 
-import zoneinfo
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fleetadmin.ids import FlinkeyIdField
 from fleetadmin.languages import language_choices
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
+from fleetadmin.time_zones import ZONE_PICKER_ATTRS, time_zone_choices
 from flinkey import credential_problem
 
 
@@ -60,14 +59,12 @@ class CredentialsForm(forms.Form):
         return cleaned
 
 
-def _time_zone_choices():
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
-
-
 class PreferencesForm(forms.ModelForm):
     """The user's display preferences."""
 
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    # Grouped by region; static/js/zone_picker.js adds a filter and the browser's zone.
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices,
+                                  widget=forms.Select(attrs=ZONE_PICKER_ATTRS))
     language = forms.ChoiceField(
         label=_("Language"), required=False,
         choices=lambda: [("", _("As the browser says")), *language_choices()],

@@ -34,6 +34,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from fleetadmin import customer_list
 from fleetadmin.flinkey import (
     CredentialsMissing,
     CustomerNotChosen,
@@ -129,6 +130,7 @@ def _check(credentials: FlinkeyCredentials, fleet: Fleet) -> None:
     # The client asks for a token with these credentials (or takes the one cached under an
     # HMAC of exactly these credentials, which flinkey issued for them), then the customers.
     customers = client_from(credentials).list_customers()
+    customer_list.remember(credentials, customers)  # for the header's switcher
     if fleet.customer_id not in {customer.id for customer in customers}:
         log.info("flinkey credentials no longer reach the chosen customer %s",
                  fleet.customer_id)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
+from fleetadmin import customer_list
 from fleetadmin.flinkey import client_for, credentials_of
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
 from fleetadmin.reach import forget_proof
@@ -105,7 +106,7 @@ def check_connection(*, user) -> list[Customer]:
     """
     client = client_for(user, customer_required=False)
     client.authenticate()
-    return client.list_customers()
+    return _kept(user, client.list_customers())
 
 
 def list_customers(*, user) -> list[Customer]:
@@ -113,7 +114,13 @@ def list_customers(*, user) -> list[Customer]:
 
     Raises CredentialsMissing or a FlinkeyError.
     """
-    return client_for(user, customer_required=False).list_customers()
+    return _kept(user, client_for(user, customer_required=False).list_customers())
+
+
+def _kept(user, customers: list[Customer]) -> list[Customer]:
+    # Kept for the header's switcher (client_for left the credentials read on `user`).
+    customer_list.remember(user.flinkey_credentials, customers)
+    return customers
 
 
 def _customer_label(customer_id, name) -> str | None:

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     # Inside the one above (its sign-out becomes the login page for htmx too): deactivated
     # accounts are signed out, accounts without a role see "no access yet".
     "accounts.middleware.AccessMiddleware",
+    # A fleet page for someone whose credentials have no customer yet: to the choice.
+    "fleetadmin.customer_needed.CustomerChoiceMiddleware",
     "fleetadmin.middleware.PortalFramingMiddleware",
     # The signed-in user's language (over LocaleMiddleware's choice) and time zone.
     "fleetadmin.middleware.UserLanguageMiddleware",
@@ -109,6 +111,7 @@ TEMPLATES = [
                 "accounts.access.access",
                 # A failing fleet sync, shown to admins on every page (base.html).
                 "fleetstore.context.sync_problem",
+                "fleetadmin.customer_switch.header",
             ],
         },
     },

@@ -4,7 +4,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from fleetadmin import views
+from fleetadmin import switch_views, views
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cars:list", permanent=False), name="home"),
@@ -14,6 +14,9 @@ urlpatterns = [
     path("settings/preferences/", views.save_preferences, name="save-preferences"),
     path("settings/connection/", views.test_connection, name="test-connection"),
     path("settings/customer/", views.choose_customer, name="choose-customer"),
+    # The header's customer switch, and the list it falls back on (fleetadmin.switch_views).
+    path("customers/", switch_views.customers_page, name="customers"),
+    path("customers/switch/", switch_views.switch_customer, name="switch-customer"),
     path("cars/", include("cars.urls")),
     path("", include("maps.urls")),
     # A car's timeline (/cars/<id>/events/…), one event (/events/<id>/), the "left open" report.

@@ -24,6 +24,7 @@ from fleetadmin.durations import ago_text
 from fleetadmin.errors import problem_of
 from fleetadmin.htmx import render_screen, screen, wants_fragment
 from fleetadmin.ids import parse_id
+from fleetadmin.switch_views import car_elsewhere
 from fleetstore.services import store_for
 from maps import services
 from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION
@@ -257,6 +258,8 @@ def car_map(request, car_id: int):
         car = services.get_car(user=request.user, car_id=car_id)
     except UPSTREAM_ERRORS as error:
         problem = car_problem(error)
+        if problem.missing and (offer := car_elsewhere(request, car_id)):
+            return offer  # another customer's car: the switch is offered instead
         return render_screen(request, "maps/car_map.html",
                              {"car_id": car_id, "car": None, "problem": problem},
                              status=problem.status)

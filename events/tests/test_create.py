@@ -1,6 +1,7 @@
 """Recording an event: the form, what is sent, refusals, unknown outcomes, the audit log."""
 
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -301,7 +302,8 @@ def test_an_answer_trickling_in_ends_within_the_budget_and_is_told_as_unknown(
     flinkey_api.faults.trickle_next("/events", bytes_per_second=20, method="PUT")
     started = time.monotonic()
     response = manager_client.post(URL, form_data(), headers=hx("dialog"))
-    assert time.monotonic() - started < 2.0 + 1.0
+    # Ended by the 2 s budget, not by the answer's ~20 s trickle (generous for a busy machine).
+    assert time.monotonic() - started < 2.0 + 4.0
     html = response.content.decode()
     assert response.status_code == 504
     assert "flinkey did not confirm the change" in html

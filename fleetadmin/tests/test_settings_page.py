@@ -111,3 +111,24 @@ def test_preferences_store_the_time_zone(manager_client, manager):
 def test_an_unknown_time_zone_is_refused(manager_client):
     response = manager_client.post(reverse("save-preferences"), {"time_zone": "Mars/Olympus"})
     assert response.status_code == 400
+
+
+def test_the_time_zone_picker_is_grouped_by_region_with_the_current_zone_selected(
+        manager_client, manager):
+    manager_client.post(reverse("save-preferences"),
+                        {"time_zone": "America/Argentina/Buenos_Aires"})
+    page = manager_client.get(reverse("settings")).content.decode()
+    picker = page.split('name="time_zone"', 1)[1].split("</select>", 1)[0]
+    europe = picker.split('<optgroup label="Europe">', 1)[1].split("</optgroup>", 1)[0]
+    assert '<option value="Europe/Berlin">Berlin</option>' in europe
+    america = picker.split('<optgroup label="America">', 1)[1].split("</optgroup>", 1)[0]
+    assert ('<option value="America/Argentina/Buenos_Aires" selected>Argentina/Buenos Aires'
+            '</option>') in america
+    assert "Europe/Berlin" not in america
+    assert '<optgroup label="Other">' in picker and '<option value="UTC">UTC</option>' in picker
+    assert 'data-zone-picker' in page and "js/zone_picker" in page
+
+
+def test_the_time_zone_regions_are_german_on_german_pages(manager_client):
+    page = manager_client.get(reverse("settings"), headers={"Accept-Language": "de"})
+    assert '<optgroup label="Europa">' in page.content.decode()

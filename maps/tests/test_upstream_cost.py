@@ -37,7 +37,9 @@ def test_a_route_of_another_customers_car(proven, manager_client, flinkey_api):
 
 
 def test_the_whole_car_map_of_another_customers_car(proven, manager_client, flinkey_api):
-    response = manager_client.get(f"/cars/{DEMO.other_car_id}/map/?{ROUTE}")
+    # A customer out of reach: the car, then the one other reachable customer asked for
+    # it (the offer to switch, #20); customers from the proof's kept list. Nothing more.
+    response = manager_client.get(f"/cars/{DEMO.hidden_car_id}/map/?{ROUTE}")
     assert response.status_code == 404
     assert "Car not found" in response.content.decode()
     assert flinkey_api.request_count() <= 2

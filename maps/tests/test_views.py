@@ -54,7 +54,7 @@ def test_empty_states_are_not_errors(manager_client, flinkey_api):
 
 
 def test_an_unknown_car_and_a_failure(manager_client, flinkey_api):
-    response = manager_client.get(car_map(DEMO.other_car_id))
+    response = manager_client.get(car_map(DEMO.hidden_car_id))  # no reachable customer's
     assert response.status_code == 404
     assert "This car does not exist or belongs to another customer." in response.content.decode()
     flinkey_api.faults.fail_next(f"/cars/{DEMO.car_id}/location", status=500, count=3)

@@ -8,6 +8,7 @@ message in the German catalogue, except those German leaves as they are (brand n
 """
 
 import re
+import zoneinfo
 
 import pytest
 from django.conf import settings
@@ -46,6 +47,10 @@ def english_phrases() -> dict[str, re.Pattern]:
     own_names = {get_language_info(code)["name_local"] for code, _name in settings.LANGUAGES}
     # Product names stay as they are in every language (the glossary says so).
     names = {"fleetadmin", "flinkey", "flinkey IQ", "flinkey Box"}
+    # IANA zone names ("Europe/Berlin", "US/Pacific") are identifiers, shown as they are; the
+    # picker's region labels are translated (fleetadmin/tests/test_settings_page.py).
+    names |= {zone.split("/")[0] for zone in zoneinfo.available_timezones() if "/" in zone}
+    names |= {zone.rsplit("/", 1)[-1] for zone in zoneinfo.available_timezones()}
     phrases = {}
     for entry in read():
         if entry.msgstr and entry.msgstr[0] == entry.msgid or entry.msgid in own_names:

@@ -4,14 +4,14 @@ import pytest
 
 from flinkey_sandbox import Sandbox
 
-pytest_plugins = ["fleetadmin.testing"]
+pytest_plugins = ["config.testing"]
 
 
 def pytest_configure(config):
     if config.pluginmanager.hasplugin("django"):
         from django.conf import settings
 
-        from fleetadmin.testing import isolate_worker_caches
+        from config.testing import isolate_worker_caches
 
         # The test client and the live server speak plain HTTP; production's HTTPS
         # redirect would send every request away. Every other production default stays

@@ -31,10 +31,10 @@ from accounts.user_admin import (
     start_password_reset,
 )
 from audit.recording import record
-from fleetadmin import services
-from fleetadmin.errors import problem_of
-from fleetadmin.flinkey import SetupNeeded, credentials_of
-from fleetadmin.forms import CredentialsForm
+from preferences import services
+from fleetadmin.web.problems import problem_of
+from fleetadmin.upstream.clients import SetupNeeded, credentials_of
+from preferences.forms import CredentialsForm
 from flinkey import FlinkeyError
 from outbox.checks import mail_is_kept
 

@@ -38,14 +38,14 @@ HTMX = {"HX-Request": "true", "HX-Target": "car-table"}
 
 def configure_django(api_url: str) -> None:
     """Set up Django for this process: settings module, the sandbox, a throwaway database."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "fleetadmin.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["FLINKEY_API_URL"] = api_url
     # Before django.setup(): settings read it once. In memory, so nothing on disk changes.
     os.environ["DATABASE_URL"] = "sqlite://:memory:"
     os.environ["CACHE_URL"] = "locmemcache://benchmark"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
-    # Benchmarks measure time and calls, not the call budgets (fleetadmin/call_budget.py):
+    # Benchmarks measure time and calls, not the call budgets (fleetadmin/upstream/call_budget.py):
     # a 10,000-car map or a "left open" over 1,000 cars is more than one user's minute.
     os.environ["FLEETADMIN_USER_CALLS_PER_MINUTE"] = "0"
     os.environ["FLEETADMIN_FLEET_CALLS_PER_MINUTE"] = "0"
@@ -67,7 +67,7 @@ def signed_in_client():
     """Return (Django test Client, user): a fleet manager with sandbox credentials, signed in."""
     from django.test import Client
 
-    from fleetadmin.testing import make_user
+    from config.testing import make_user
 
     user = make_user("benchmark")
     client = Client()

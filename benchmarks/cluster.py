@@ -203,7 +203,7 @@ class Cluster:
             port = free_port()
             name = f"web-{number}"
             self._spawn(name, [
-                sys.executable, "-m", "gunicorn", "fleetadmin.wsgi:application",
+                sys.executable, "-m", "gunicorn", "config.wsgi:application",
                 "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers),
                 "--threads", str(self.threads), "--timeout", "30",
                 "--graceful-timeout", "5", "--name", f"fleetadmin-{name}",

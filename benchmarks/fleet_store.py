@@ -11,7 +11,7 @@ Django's test client, `--runs` times each, and prints the server times. The sync
 call at a time: its time at the default pacing (FLEETSTORE_CALLS_PER_MINUTE) is the calls
 divided by that rate, printed too.
 
-The reads prove the user's reach first (fleetadmin.reach); the proof is kept a few minutes
+The reads prove the user's reach first (fleetadmin.upstream.reach); the proof is kept a few minutes
 (FLEETADMIN_REACH_RECHECK_SECONDS), so only the first read pays its calls.
 """
 
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     configure_django(sandbox.url)
     from django.conf import settings
 
-    from fleetadmin.testing import hx
+    from config.testing import hx
     from fleetstore import sync
     from fleetstore.models import FleetSync, PositionSample, StoredCar, StoredEvent
     from flinkey_sandbox import DEMO

@@ -90,7 +90,7 @@ def main(argv=None) -> int:
 
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fleetadmin.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "FLINKEY_API_URL": f"https://127.0.0.1:{proxy.port}/v3",
         "FLINKEY_CA_BUNDLE": str(tls.ca),
         "FLINKEY_READ_TIMEOUT": str(args.read_timeout),
@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_LOG_LEVEL": "ERROR",
         # Many simulated users on one demo fleet measure throughput, not the call budgets
-        # (fleetadmin/call_budget.py), which would answer 429 to part of the load.
+        # (fleetadmin/upstream/call_budget.py), which would answer 429 to part of the load.
         "FLEETADMIN_USER_CALLS_PER_MINUTE": "0",
         "FLEETADMIN_FLEET_CALLS_PER_MINUTE": "0",
     }
@@ -244,7 +244,7 @@ def start_gunicorn(args, env, workdir, stack):
     port = free_port()
     gunicorn_log = stack.enter_context(open(workdir / "gunicorn.log", "w"))  # noqa: SIM115
     gunicorn = subprocess.Popen(  # noqa: S603 - our own fixed command line
-        [str(BIN / "gunicorn"), "fleetadmin.wsgi:application", "-b", f"127.0.0.1:{port}",
+        [str(BIN / "gunicorn"), "config.wsgi:application", "-b", f"127.0.0.1:{port}",
          "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
          "--timeout", "30", "--graceful-timeout", "5",
          # Longer than a user's pause: else a reused keep-alive connection can meet

@@ -100,7 +100,7 @@ def dashboard_environment(api_url: str, ca_bundle: str, database_url: str,
 
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "fleetadmin.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "FLINKEY_API_URL": api_url,
         "FLINKEY_CA_BUNDLE": ca_bundle,
         "DATABASE_URL": database_url,
@@ -148,7 +148,7 @@ def start_gunicorn(tree: Path, env: dict[str, str], log: Path) -> tuple[subproce
 
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our interpreter, gunicorn
-        [sys.executable, "-m", "gunicorn", "fleetadmin.wsgi:application",
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application",
          "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "-k", "gthread",
          "--threads", str(THREADS), "--timeout", "30", "--graceful-timeout", "5",
          "--keep-alive", "10", "--no-control-socket"],

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from cars import retiring, services
-from fleetadmin import budget
-from fleetadmin.csv_export import Echo, cell
-from fleetadmin.errors import Problem, is_missing, problem_of
-from fleetadmin.fanout import fan_out_cached
-from fleetadmin.flinkey import SetupNeeded, client_for
+from fleetadmin.upstream import budget
+from fleetadmin.web.csv_export import Echo, cell
+from fleetadmin.web.problems import Problem, is_missing, problem_of
+from fleetadmin.upstream.fanout import fan_out_cached
+from fleetadmin.upstream.clients import SetupNeeded, client_for
 from fleetadmin.ids import parse_id
 from flinkey import Car, FlinkeyError, Query, odata
 

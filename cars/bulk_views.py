@@ -22,7 +22,7 @@ from cars import bulk
 from cars.retiring import CountConfirmation
 from cars.services import ListParams
 from cars.views import UPSTREAM_ERRORS, car_problem
-from fleetadmin.htmx import screen
+from fleetadmin.web.htmx import screen
 
 TEMPLATE = "cars/car_bulk_delete.html"
 

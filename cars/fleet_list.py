@@ -2,8 +2,8 @@
 
 Several screens need every car of the fleet at once: "left open" walks them all, the fleet
 map checks that the cars it is asked about (`?ids=`) are the customer's. One list call
-answers both; its answer is cached once per fleet (`fleetadmin.reach.Fleet`, through
-`fleetadmin.fanout`, so only for someone whose own credentials reach the fleet) and shared
+answers both; its answer is cached once per fleet (`fleetadmin.upstream.reach.Fleet`, through
+`fleetadmin.upstream.fanout`, so only for someone whose own credentials reach the fleet) and shared
 by everyone working for that customer, instead of a copy per report run or per person.
 It is "now", kept as briefly as a current position (`FLEETADMIN_LOCATION_CACHE_SECONDS`),
 and holds only what those screens show: id, name and licence plate (about a tenth of a
@@ -12,8 +12,8 @@ whole car's size).
 
 from django.conf import settings
 
-from fleetadmin.fanout import fan_out_cached
-from fleetadmin.reach import Proof
+from fleetadmin.upstream.fanout import fan_out_cached
+from fleetadmin.upstream.reach import Proof
 from flinkey import Car, Query
 
 # By name, then id: the order "left open" lists cars in (and a stable one).
@@ -25,7 +25,7 @@ _ALL = "all"
 def fleet_cars(*, user, proof: Proof | None = None) -> tuple[Car, ...]:
     """Return every car of the user's fleet (id, name, plate; the rest None), by name.
 
-    One upstream call when not cached. Raises what `fleetadmin.reach.prove` raises, and
+    One upstream call when not cached. Raises what `fleetadmin.upstream.reach.prove` raises, and
     the list call's FlinkeyError.
     """
     result = fan_out_cached(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.flinkey import SetupNeeded, client_for
+from fleetadmin.upstream.clients import SetupNeeded, client_for
 from flinkey import FlinkeyError, Product
 
 # The devices that matter when a car goes: the ones that keep and press its key, and record it.

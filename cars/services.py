@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from audit.recording import field_changes, recording
-from fleetadmin.flinkey import client_for, credentials_of
+from fleetadmin.upstream.clients import client_for, credentials_of
 from flinkey import Car, FlinkeyClient, Page, Product, Query, odata
 
 # The fields a person edits, in the order forms show them. `name` is required upstream.

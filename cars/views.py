@@ -4,7 +4,8 @@ Every view also works as a plain page with forms posting normally, so the app wo
 JavaScript. The list's state (search, sort, page, page size) travels in the query string of
 every link and form, so coming back from a car or an action lands on the same list view.
 How a screen answers (page or region, the dialog, status messages, failures) is
-fleetadmin.htmx's and fleetadmin.errors' job; this module only says what each screen shows.
+fleetadmin.web.htmx's and fleetadmin.web.problems' job; this module only says what each screen
+shows.
 """
 
 from functools import cached_property
@@ -23,9 +24,9 @@ from accounts.access import write_access_required
 from cars import retiring, services, unsettled
 from cars.forms import CarForm
 from cars.services import ListParams
-from fleetadmin.errors import Problem, is_missing, problem_of
-from fleetadmin.flinkey import SetupNeeded, client_for
-from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
+from fleetadmin.web.problems import Problem, is_missing, problem_of
+from fleetadmin.upstream.clients import SetupNeeded, client_for
+from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.ids import parse_id
 from fleetadmin.switch_views import car_elsewhere
 from flinkey import Ahead, BadRequestError, FlinkeyError, Page

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
-from fleetadmin.dates import DayField, MomentField, occurrences
+from fleetadmin.web.dates import DayField, MomentField, occurrences
 from people.fields import PersonField
 
 # A clock a little ahead is not a mistake; an event an hour ahead is.
@@ -66,7 +66,7 @@ class EventForm(forms.Form):
     )
     moment = MomentField(
         label=_("When"),
-        # The language's own formats and ISO 8601 (fleetadmin.dates: why not datetime-local).
+        # The language's own formats and ISO 8601 (fleetadmin.web.dates: why not datetime-local).
         seconds=True,
         error_messages={"required": _("Enter when it happened: flinkey needs a valid date "
                                       "and time."),

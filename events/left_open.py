@@ -2,7 +2,7 @@
 
 No bulk call exists: it is one `$top=1` events call per car (newest first). A report run
 checks the fleet in batches (the browser asks for the next batch), each batch one
-`fleetadmin.fanout.fan_out_cached` (bounded concurrency, a deadline, partial results).
+`fleetadmin.upstream.fanout.fan_out_cached` (bounded concurrency, a deadline, partial results).
 
 What is kept, and why it stays small:
 - The car list (names, plates) is the fleet's one shared entry (`cars.fleet_list`), not a
@@ -13,7 +13,7 @@ What is kept, and why it stays small:
   the slot of the oldest, so however often the page is loaded, a person's runs take at most
   MAX_RUNS entries (for RUN_SECONDS).
 - Every batch first proves that the user's own credentials reach the fleet
-  (`fleetadmin.reach`); runs are keyed by the user and that fleet, so nothing of a run is
+  (`fleetadmin.upstream.reach`); runs are keyed by the user and that fleet, so nothing of a run is
   read with a refused password or after switching customer.
 
 The run remembers which cars failed, so later batches do not silently retry them: the
@@ -29,8 +29,8 @@ from django.utils.crypto import salted_hmac
 
 from cars.fleet_list import fleet_cars
 from events.services import NEWEST_FIRST
-from fleetadmin.fanout import fan_out_cached
-from fleetadmin.reach import Fleet, prove
+from fleetadmin.upstream.fanout import fan_out_cached
+from fleetadmin.upstream.reach import Fleet, prove
 from fleetstore import reads
 from flinkey import Car, Event, Query
 
@@ -151,7 +151,7 @@ def check(*, user, run: str, upto: int | None = None, retry_failed: bool = False
 
     Cars already answered in this run are not asked again; the rest are asked a few at a
     time (one call each, `fan_out_cached`). A car whose call failed stays failed unless
-    `retry_failed`. Raises what `fleetadmin.reach.prove` raises (before anything kept is
+    `retry_failed`. Raises what `fleetadmin.upstream.reach.prove` raises (before anything kept is
     read), and FlinkeyError when the car list cannot be had. A car deleted since the run
     started is left out.
     """

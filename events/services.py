@@ -19,8 +19,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from audit.recording import recording
-from fleetadmin.dates import in_range
-from fleetadmin.flinkey import client_for, credentials_of
+from fleetadmin.web.dates import in_range
+from fleetadmin.upstream.clients import client_for, credentials_of
 from fleetadmin.ids import parse_id
 from flinkey import Event, Location, Query, odata
 

@@ -1,6 +1,7 @@
 """Views of the events screens: a car's timeline, one event, recording one, the CSV export.
 
-Each screen is built the shared way (fleetadmin.htmx, fleetadmin.errors): one function view
+Each screen is built the shared way (fleetadmin.web.htmx, fleetadmin.web.problems): one function
+view
 serves the page and, for htmx, the region asked for. The timeline's regions:
 - `timeline`: the list under the filters (filter changes swap it and push the URL);
 - `timeline-more`: the sentinel row at the list's end; scrolling it into view (or its "Load
@@ -32,10 +33,10 @@ from events import services
 from events.forms import EventForm, LeftOpenForm, TimelineFilterForm
 from events.services import Cursor, Filters
 from fleetadmin.coordinates import coordinates_text
-from fleetadmin.csv_export import Echo, cell
-from fleetadmin.errors import problem_of
-from fleetadmin.flinkey import SetupNeeded, call_budget_refusal
-from fleetadmin.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
+from fleetadmin.web.csv_export import Echo, cell
+from fleetadmin.web.problems import problem_of
+from fleetadmin.upstream.clients import SetupNeeded, call_budget_refusal
+from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.models import UserPreferences
 from fleetadmin.switch_views import car_elsewhere
 from fleetstore.services import store_for

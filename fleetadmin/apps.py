@@ -7,4 +7,4 @@ class FleetadminConfig(AppConfig):
     verbose_name = _("fleetadmin")
 
     def ready(self):
-        from fleetadmin import checks  # noqa: F401 - registers the system checks
+        from fleetadmin.upstream import checks  # noqa: F401 - registers the system checks

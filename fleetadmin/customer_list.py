@@ -19,7 +19,7 @@ from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin.flinkey import SetupNeeded, api_base_url, client_from
+from fleetadmin.upstream.clients import SetupNeeded, api_base_url, client_from
 from fleetadmin.models import FlinkeyCredentials
 from flinkey import Customer
 

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from fleetadmin.errors import SETUP_STATUS
+from fleetadmin.web.problems import SETUP_STATUS
 from fleetadmin.models import FlinkeyCredentials
 
 # URL namespaces whose pages show a customer's fleet.

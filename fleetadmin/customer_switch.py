@@ -1,6 +1,6 @@
 """Switching customers in one step: the header's switcher, and a car link of another customer.
 
-The switch itself is fleetadmin.services.choose_customer (checked against /customers,
+The switch itself is preferences.services.choose_customer (checked against /customers,
 audited as customer.choose); this module decides what is offered:
 
 - `switcher(user)`: what the header shows, from the kept customer list only
@@ -21,8 +21,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin import budget, customer_list
-from fleetadmin.flinkey import CredentialsMissing, SetupNeeded, client_from, credentials_of
+from fleetadmin.upstream import budget
+from fleetadmin import customer_list
+from fleetadmin.upstream.clients import CredentialsMissing, SetupNeeded, client_from, credentials_of
 from fleetadmin.models import FlinkeyCredentials
 from flinkey import Customer, FlinkeyError, NotFoundError
 

@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.fields import EncryptedTextField
+from fleetadmin.secrets.fields import EncryptedTextField
 
 
 class FlinkeyCredentials(models.Model):
@@ -67,7 +67,7 @@ class UserPreferences(models.Model):
         default=default_time_zone,
     )
     # One of settings.LANGUAGES; blank: the browser's (Accept-Language), or the header's
-    # switcher for this browser. fleetadmin.middleware.UserLanguageMiddleware applies it.
+    # switcher for this browser. fleetadmin.web.user_locale.UserLanguageMiddleware applies it.
     language = models.CharField(
         _("language"), max_length=10, blank=True, default="", validators=[validate_language],
     )

@@ -10,10 +10,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from fleetadmin import services
+from preferences import services
 from fleetadmin.customer_switch import customer_with_car, customers_of, safe_next
-from fleetadmin.errors import problem_of
-from fleetadmin.flinkey import SetupNeeded
+from fleetadmin.web.problems import problem_of
+from fleetadmin.upstream.clients import SetupNeeded
 from flinkey import FlinkeyError
 
 CUSTOMERS_TEMPLATE = "fleetadmin/customers.html"

@@ -11,7 +11,7 @@ def sync_problem(request):
     """
     def find():
         from accounts.access import can_manage_users
-        from fleetadmin.flinkey import ApiNotConfigured, api_base_url, credentials_of
+        from fleetadmin.upstream.clients import ApiNotConfigured, api_base_url, credentials_of
         from fleetstore.models import FleetSync
 
         user = getattr(request, "user", None)

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.forms import SecretInput
+from fleetadmin.web.widgets import SecretInput
 from flinkey import credential_problem
 
 

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.fields import EncryptedTextField
+from fleetadmin.secrets.fields import EncryptedTextField
 
 
 class FleetSync(models.Model):

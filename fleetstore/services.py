@@ -1,7 +1,7 @@
 """What the Fleet sync page does: who sees which fleet's store, turning sync on and off.
 
 Every read of stored data starts from `fleet_of(user)`: the fleet the user's OWN
-credentials reach now (fleetadmin.reach.proven_fleet). The store never widens access.
+credentials reach now (fleetadmin.upstream.reach.proven_fleet). The store never widens access.
 """
 
 from dataclasses import dataclass
@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from audit.recording import record
-from fleetadmin.flinkey import client_from
-from fleetadmin.reach import Fleet, proven_fleet
+from fleetadmin.upstream.clients import client_from
+from fleetadmin.upstream.reach import Fleet, proven_fleet
 from fleetstore import sync
 from fleetstore.models import FleetSync, SyncRun
 from fleetstore.tasks import sync_fleet
@@ -59,7 +59,7 @@ def store_for(user) -> FleetSync | None:
     or down): the live path then says what is wrong, in its own words. A store that has
     never finished a full sync is not read either.
     """
-    from fleetadmin.flinkey import SetupNeeded
+    from fleetadmin.upstream.clients import SetupNeeded
     from flinkey import FlinkeyError
 
     try:
@@ -79,7 +79,7 @@ def learnt_live(*, customer_id: int | None, car=None, car_id: int | None = None,
     """
     import logging
 
-    from fleetadmin.flinkey import api_base_url
+    from fleetadmin.upstream.clients import api_base_url
     from fleetstore.models import StoredCar
     from fleetstore.sync import CAR_FIELDS, store_location
 

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from fleetadmin.flinkey import client_from
+from fleetadmin.upstream.clients import client_from
 from fleetstore.models import (
     FleetSync,
     PositionSample,

@@ -1,8 +1,9 @@
 """Where cars are and were: keyword-only functions the map views call.
 
-Every location call goes through `fleetadmin.fanout.fan_out_cached` (one call per car or per
+Every location call goes through `fleetadmin.upstream.fanout.fan_out_cached` (one call per car or
+per
 route sample, concurrently, cached: a past moment for long, "now" briefly), and so only
-for someone whose own credentials reach the fleet (`fleetadmin.reach`). Reads raise
+for someone whose own credentials reach the fleet (`fleetadmin.upstream.reach`). Reads raise
 FlinkeyError and SetupNeeded; a fan-out never raises for one car, it reports it.
 
 Before a fan-out about one car (a route, a car's map) the car is looked up once
@@ -24,9 +25,9 @@ from folium.utilities import camelize
 
 from cars.fleet_list import fleet_car_ids
 from cars.services import ListParams, list_query, search_filter
-from fleetadmin.dates import in_range, input_value, parse_input
-from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
-from fleetadmin.reach import Proof, prove
+from fleetadmin.web.dates import in_range, input_value, parse_input
+from fleetadmin.upstream.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
+from fleetadmin.upstream.reach import Proof, prove
 from fleetstore import reads
 from fleetstore.services import learnt_live
 from flinkey import Car, Location, NotFoundError, Product, Query

@@ -1,6 +1,6 @@
 """The map screens: a car's map (panel on its page, and its own page), and the fleet map.
 
-Built like every screen (fleetadmin.htmx, fleetadmin.errors). Map data travels as JSON
+Built like every screen (fleetadmin.web.htmx, fleetadmin.web.problems). Map data travels as JSON
 (`json_script` or the fleet map's batch endpoint) and static/js/maps.js draws it, building
 every popup with textContent: names are data, never markup or code.
 """
@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET
 
 from cars.links import car_url
 from cars.views import UPSTREAM_ERRORS, car_problem
-from fleetadmin.call_budget import CallBudgetSpent
+from fleetadmin.upstream.call_budget import CallBudgetSpent
 from fleetadmin.durations import ago_text
-from fleetadmin.errors import problem_of
-from fleetadmin.htmx import render_screen, screen, wants_fragment
+from fleetadmin.web.problems import problem_of
+from fleetadmin.web.htmx import render_screen, screen, wants_fragment
 from fleetadmin.ids import parse_id
 from fleetadmin.switch_views import car_elsewhere
 from fleetstore.services import store_for

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 
 from audit.recording import field_changes, record
-from fleetadmin.reach import Fleet
+from fleetadmin.upstream.reach import Fleet
 from people.csv_import import CREATE, UPDATE, Plan
 from people.directory import directory_of
 from people.models import Person

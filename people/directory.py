@@ -1,7 +1,7 @@
 """The people of the user's fleet as one dict: the screens look names up in it, row by row.
 
 One query per page, never one per row. The fleet is the one the user's own credentials
-reach now (`fleetadmin.reach.proven_fleet`): a person entry of one fleet never shows in
+reach now (`fleetadmin.upstream.reach.proven_fleet`): a person entry of one fleet never shows in
 another. When that cannot be proven (no credentials, flinkey refusing or away) the
 directory is empty and the screens show the bare ids, as they did before there was one.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from fleetadmin.flinkey import SetupNeeded
-from fleetadmin.reach import Fleet, proven_fleet
+from fleetadmin.upstream.clients import SetupNeeded
+from fleetadmin.upstream.reach import Fleet, proven_fleet
 from flinkey import FlinkeyError
 from people.models import Person
 

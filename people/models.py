@@ -10,7 +10,7 @@ MAX_USER_ID = 2_147_483_647
 
 class PersonQuerySet(models.QuerySet):
     def of_fleet(self, fleet):
-        """The people of one fleet (`fleetadmin.reach.Fleet`): never another fleet's."""
+        """The people of one fleet (`fleetadmin.upstream.reach.Fleet`): never another fleet's."""
         return self.filter(api_url=fleet.api_url, customer_id=fleet.customer_id)
 
 

@@ -1,7 +1,8 @@
 """The People page: the fleet's directory of flinkey user ids; admins add, edit, delete, import.
 
 Everything here is of the fleet the user's own credentials reach now
-(`fleetadmin.reach.proven_fleet`): another fleet's entries are never listed, found or changed.
+(`fleetadmin.upstream.reach.proven_fleet`): another fleet's entries are never listed, found or
+changed.
 """
 
 from functools import wraps
@@ -17,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import can_manage_users, forbidden
-from fleetadmin.errors import problem_of
-from fleetadmin.flinkey import SetupNeeded
-from fleetadmin.reach import proven_fleet
+from fleetadmin.web.problems import problem_of
+from fleetadmin.upstream.clients import SetupNeeded
+from fleetadmin.upstream.reach import proven_fleet
 from flinkey import FlinkeyError
 from people import csv_import
 from people.changes import ChangedMeanwhile, delete_person, import_plan, save_person

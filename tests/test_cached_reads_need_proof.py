@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 
-from fleetadmin.testing import hx, logged_in, make_user
+from config.testing import hx, logged_in, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

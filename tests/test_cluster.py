@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from benchmarks.cluster import Cluster
-from fleetadmin.testing import redis_database_to_ourselves
+from config.testing import redis_database_to_ourselves
 
 DATABASE_SERVER = os.environ.get("CLUSTER_TEST_DATABASE_SERVER",
                                  "postgres://postgres@127.0.0.1:5432")

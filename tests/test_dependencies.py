@@ -30,7 +30,7 @@ FORBIDDEN = {
     "flinkey": ("django", "fleetadmin", *APPS),
     "flinkey_sandbox": ("django", "flinkey", "fleetadmin", *APPS),
 }
-ASSEMBLY = {"fleetadmin/settings.py", "fleetadmin/urls.py", "fleetadmin/testing.py"}
+ASSEMBLY = {"config/settings.py", "config/urls.py", "config/testing.py"}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -71,5 +71,5 @@ def test_the_checker_sees_imports_inside_functions(tmp_path):
 def test_every_package_is_checked():
     checked = {package for _relative, _path, package in CASES}
     assert checked == set(FORBIDDEN)
-    assert "fleetadmin/views.py" in {relative for relative, _path, _package in CASES}
-    assert "fleetadmin/settings.py" not in {relative for relative, _path, _package in CASES}
+    assert "preferences/views.py" in {relative for relative, _path, _package in CASES}
+    assert "config/settings.py" not in {relative for relative, _path, _package in CASES}

@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT
 from fleetadmin.models import UserPreferences
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 
 # Hundreds of requests in one test: 25 s on a quiet machine, several times that on a loaded

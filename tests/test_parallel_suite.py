@@ -5,7 +5,7 @@ import os
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
-from fleetadmin.testing import (
+from config.testing import (
     WorkerRedisCache,
     isolate_worker_caches,
     redis_database_to_ourselves,

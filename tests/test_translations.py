@@ -65,7 +65,7 @@ def _copy_of_the_tree(target):
 def test_makemessages_finds_nothing_new(tmp_path):
     copy = tmp_path / "tree"
     _copy_of_the_tree(copy)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fleetadmin.settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.setdefault("DJANGO_SECRET_KEY", "only-for-makemessages")
     result = subprocess.run(  # noqa: S603 - our own manage.py
         [sys.executable, "manage.py", "makemessages", "-l", "de"],
@@ -179,8 +179,8 @@ def test_german_screens_write_dates_numbers_and_durations_the_german_way(client,
 
     from accounts.access import ROLE_ADMIN
     from audit.recording import record
-    from fleetadmin import services
-    from fleetadmin.testing import make_user
+    from preferences import services
+    from config.testing import make_user
     from flinkey_sandbox import DEMO
 
     user = make_user("greta", role=ROLE_ADMIN)

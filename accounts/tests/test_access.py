@@ -19,7 +19,7 @@ from accounts.access import (
     role_of,
 )
 from accounts.roles import assign_role, role_for_groups
-from fleetadmin.testing import hx, make_user
+from config.testing import hx, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

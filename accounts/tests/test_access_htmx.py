@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from fleetadmin.testing import hx
+from config.testing import hx
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.access import ROLE_ADMIN
 from audit.models import AuditEntry
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

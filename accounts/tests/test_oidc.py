@@ -26,7 +26,7 @@ from accounts.access import (
 from accounts.models import SSOIdentity
 from accounts.tests.oidc_provider import s256
 from audit.models import AuditEntry
-from fleetadmin.testing import hx, make_user
+from config.testing import hx, make_user
 
 pytestmark = pytest.mark.django_db
 

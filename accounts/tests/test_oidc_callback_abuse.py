@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

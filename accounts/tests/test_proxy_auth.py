@@ -8,7 +8,7 @@ from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, role_o
 from accounts.models import SSOIdentity
 from accounts.proxy_auth import is_trusted_proxy, meta_key
 from audit.models import AuditEntry
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

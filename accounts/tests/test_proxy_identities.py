@@ -7,7 +7,7 @@ from accounts.access import ROLE_ADMIN, ROLE_SUPPORT, role_of
 from accounts.models import SSOIdentity
 from accounts.tests.test_proxy_auth import get, proxy_auth, who  # noqa: F401 - fixture
 from audit.models import AuditEntry
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

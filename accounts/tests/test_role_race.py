@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from accounts import users_views
 from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

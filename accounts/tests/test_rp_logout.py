@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.tests.test_oidc import sign_in, signed_in_user
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def database_settings(database_url: str | None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     if database_url:
         env["DATABASE_URL"] = database_url
-    env["DJANGO_SETTINGS_MODULE"] = "fleetadmin.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     script = ("import json; from django.conf import settings as s; "
               "print(json.dumps(s.DATABASES['default'], default=str))")
     result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments

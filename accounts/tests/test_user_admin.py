@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, role_of
 from audit.models import AuditEntry
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.testing import logged_in, make_user
+from config.testing import logged_in, make_user
 from flinkey_sandbox import DEMO
 from outbox.models import OutboxMessage
 
@@ -217,7 +217,7 @@ def test_the_password_link_goes_out_in_the_users_language(admin_client):
 
 
 def test_a_mail_server_that_is_down_is_told_and_recorded(admin_client, settings):
-    from fleetadmin.testing import free_port
+    from config.testing import free_port
 
     settings.MAILERS = {"default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

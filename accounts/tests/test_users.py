@@ -7,7 +7,7 @@ from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, can_wr
 from accounts.models import SSOIdentity
 from audit.models import AuditEntry
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.testing import logged_in, make_user
+from config.testing import logged_in, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

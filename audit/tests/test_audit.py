@@ -12,8 +12,8 @@ from accounts.access import ROLE_SUPPORT
 from accounts.models import SSOIdentity
 from audit.models import AuditEntry
 from audit.recording import field_changes, record, recording
-from fleetadmin.testing import hx, make_user
-from fleetadmin.testing import logged_in as client_for_user
+from config.testing import hx, make_user
+from config.testing import logged_in as client_for_user
 from flinkey import BadRequestError, UpstreamTimeout
 from flinkey_sandbox import DEMO
 

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from audit.recording import record
-from fleetadmin.testing import hx
+from config.testing import hx
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
 from audit.models import AuditEntry
 from audit.recording import record
-from fleetadmin.testing import hx, make_user
+from config.testing import hx, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 
 from audit.models import AuditEntry
 from audit.recording import recording
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

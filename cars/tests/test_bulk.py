@@ -7,7 +7,7 @@ import io
 import pytest
 
 from audit.models import AuditEntry
-from fleetadmin.testing import hx, wait_until
+from config.testing import hx, wait_until
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

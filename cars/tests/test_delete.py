@@ -3,7 +3,7 @@
 import pytest
 
 from audit.models import AuditEntry
-from fleetadmin.testing import hx
+from config.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from fleetadmin.models import UserPreferences
-from fleetadmin.testing import hx
+from config.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 
 from audit.models import AuditEntry
 from cars.services import car_values
-from fleetadmin.testing import hx
+from config.testing import hx
 from flinkey import FlinkeyClient
 from flinkey_sandbox import DEMO
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from fleetadmin.testing import hx, make_user, upstream_calls
+from config.testing import hx, make_user, upstream_calls
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.models import AuditEntry
 from events.tests.conftest import CAR, add_event, recorded
 from fleetadmin.models import UserPreferences
-from fleetadmin.testing import hx, wait_until
+from config.testing import hx, wait_until
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def test_the_form_defaults_to_now_and_the_users_flinkey_id(manager, manager_clie
     assert response.status_code == 200
     assert '<dialog id="dialog"' in html and "Record an event" in html
     assert 'name="user_id" value="301"' in html
-    # As English writes it (fleetadmin/formats/en): ISO with a space.
+    # As English writes it (fleetadmin/web/formats/en): ISO with a space.
     now = timezone.localtime(timezone=ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:")
     assert f'name="moment" value="{now}' in html
     assert "fleetadmin/0.1.0 (manual entry)" in html

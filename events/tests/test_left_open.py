@@ -7,7 +7,7 @@ import pytest
 
 from events import left_open
 from events.tests.conftest import add_event
-from fleetadmin.testing import hx
+from config.testing import hx
 from flinkey_sandbox import DEMO, Sandbox
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +139,7 @@ def test_without_javascript_all_at_once(manager_client, flinkey_api, quiet_fleet
 
 def test_in_german_how_long_a_car_is_open_says_seit_with_the_dative(manager, manager_client,
                                                                     flinkey_api, quiet_fleet):
-    from fleetadmin import services
+    from preferences import services
 
     services.save_preferences(user=manager, language="de")
     now = quiet_fleet
@@ -154,7 +154,7 @@ def test_in_german_how_long_a_car_is_open_says_seit_with_the_dative(manager, man
 
 def test_the_report_names_who_left_a_car_open(manager_client, flinkey_api, quiet_fleet,
                                               monkeypatch):
-    from fleetadmin.reach import proven_fleet
+    from fleetadmin.upstream.reach import proven_fleet
     from people.models import Person
 
     monkeypatch.setattr(left_open, "BATCH_SIZE", 100)

@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from events import left_open
 from events.tests.conftest import hx
-from fleetadmin.testing import logged_in, make_user
+from config.testing import logged_in, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

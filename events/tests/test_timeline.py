@@ -7,7 +7,7 @@ import pytest
 
 from events.tests.conftest import CAR, add_event, events_calls
 from fleetadmin.models import UserPreferences
-from fleetadmin.testing import hx
+from config.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,10 @@
 """{% load date_inputs %}{% datetime_hint %}: the placeholder of a hand-written moment input
-("TT.MM.JJJJ HH:MM"), from fleetadmin.dates, for inputs built in templates (the maps).
+("TT.MM.JJJJ HH:MM"), from fleetadmin.web.dates, for inputs built in templates (the maps).
 """
 
 from django import template
 
-from fleetadmin.dates import input_hint
+from fleetadmin.web.dates import input_hint
 
 register = template.Library()
 

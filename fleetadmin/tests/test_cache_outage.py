@@ -1,6 +1,6 @@
 """The shared cache (Redis) is an optimisation: with it unreachable, every page still works.
 
-The cache is configured exactly as CACHE_URL configures it (`fleetadmin.cache_backend.
+The cache is configured exactly as CACHE_URL configures it (`fleetadmin.ops.cache_backend.
 cache_config`), pointing at a port where nothing listens; the pages are the real views
 against the sandbox.
 """
@@ -12,8 +12,8 @@ import threading
 import pytest
 from django.core.cache import cache
 
-from fleetadmin.cache_backend import cache_config
-from fleetadmin.testing import free_port, hx, logged_in
+from fleetadmin.ops.cache_backend import cache_config
+from config.testing import free_port, hx, logged_in
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_a_new_car_then_its_page_with_the_cache_unreachable(redis_down, manager,
 def test_tokens_are_shared_within_the_process_while_the_cache_is_down(redis_down, manager,
                                                                      flinkey_api):
     # The token lock falls back to this process: 12 requests at once ask flinkey once.
-    from fleetadmin.flinkey import client_from, credentials_of
+    from fleetadmin.upstream.clients import client_from, credentials_of
 
     credentials = credentials_of(manager)
     barrier = threading.Barrier(12)
@@ -91,12 +91,12 @@ def test_tokens_are_shared_within_the_process_while_the_cache_is_down(redis_down
 
 def test_the_outage_is_logged_once_and_readyz_says_so(redis_down, manager, client, caplog):
     signed_in = logged_in(manager)
-    with caplog.at_level(logging.INFO, logger="fleetadmin.cache_backend"):
+    with caplog.at_level(logging.INFO, logger="fleetadmin.ops.cache_backend"):
         for _ in range(3):
             assert signed_in.get(f"/cars/{DEMO.car_id}/map/").status_code == 200
         ready = client.get("/readyz")
     outage_lines = [record for record in caplog.records
-                    if record.name == "fleetadmin.cache_backend"]
+                    if record.name == "fleetadmin.ops.cache_backend"]
     assert len(outage_lines) == 1, [record.getMessage() for record in outage_lines]
     assert "cannot be reached" in outage_lines[0].getMessage()
     # Readiness degrades, it does not fail: the pages work, and every instance shares the
@@ -111,7 +111,7 @@ def own_redis(tmp_path):
     import shutil
     import subprocess
 
-    from fleetadmin.testing import wait_for_port
+    from config.testing import wait_for_port
 
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (Debian: redis-server)")
@@ -146,7 +146,7 @@ def test_the_cache_comes_back_and_is_shared_again(own_redis, settings, manager, 
                                                retry_seconds=0.2)}
     signed_in = logged_in(manager)
     page = f"/cars/{DEMO.car_id}/map/"
-    with caplog.at_level(logging.INFO, logger="fleetadmin.cache_backend"):
+    with caplog.at_level(logging.INFO, logger="fleetadmin.ops.cache_backend"):
         assert signed_in.get(page).status_code == 200  # nothing listens yet
         assert client.get("/readyz").json()["status"] == "degraded"
         own_redis.start()
@@ -161,6 +161,6 @@ def test_the_cache_comes_back_and_is_shared_again(own_redis, settings, manager, 
         assert signed_in.get(page).status_code == 200
         assert signed_in.get(page).status_code == 200
     lines = [record.getMessage() for record in caplog.records
-             if record.name == "fleetadmin.cache_backend"]
+             if record.name == "fleetadmin.ops.cache_backend"]
     assert [("cannot be reached" in line, "answers again" in line) for line in lines] == [
         (True, False), (False, True), (True, False)], lines

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from fleetadmin import call_budget
-from fleetadmin.cache_backend import cache_config
-from fleetadmin.testing import free_port, hx, logged_in, make_user
+from fleetadmin.upstream import call_budget
+from fleetadmin.ops.cache_backend import cache_config
+from config.testing import free_port, hx, logged_in, make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -192,7 +192,7 @@ def test_two_instances_share_the_count(settings, fresh_window):
         "print(meter.left())\n"
     )
     env = {**os.environ, "CACHE_URL": REDIS_URL, "FLEETADMIN_FLEET_CALLS_PER_MINUTE": "50",
-           "DJANGO_SETTINGS_MODULE": "fleetadmin.settings"}
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
     other = subprocess.run(  # noqa: S603 - our interpreter, our script
         [sys.executable, "-c", "import django; django.setup()\n" + script],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)

@@ -3,15 +3,15 @@
 import pytest
 from django.core.cache import cache
 
-from fleetadmin import crypto
-from fleetadmin.flinkey import (
+from fleetadmin.secrets import crypto
+from fleetadmin.upstream.clients import (
     CredentialsMissing,
     CustomerNotChosen,
     _token_cache_key,
     api_base_url,
     client_for,
 )
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

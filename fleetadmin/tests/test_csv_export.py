@@ -2,7 +2,7 @@
 
 import pytest
 
-from fleetadmin.csv_export import cell
+from fleetadmin.web.csv_export import cell
 
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 

@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from fleetadmin import customer_list, reach
+from fleetadmin import customer_list
+from fleetadmin.upstream import reach
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.testing import hx, logged_in, make_user, upstream_calls
+from config.testing import hx, logged_in, make_user, upstream_calls
 from flinkey import FlinkeyClient
 from flinkey_sandbox import DEMO
 

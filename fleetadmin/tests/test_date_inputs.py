@@ -6,7 +6,7 @@ import pytest
 from django import forms
 from django.utils import translation
 
-from fleetadmin.dates import DayField, LocalDateTimeInput, input_hint, parse_input
+from fleetadmin.web.dates import DayField, LocalDateTimeInput, input_hint, parse_input
 
 
 class Days(forms.Form):

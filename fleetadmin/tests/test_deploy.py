@@ -35,7 +35,7 @@ def _env(**overrides) -> dict:
     for name, value in overrides.items():
         if value is None:
             env.pop(name, None)
-    env["DJANGO_SETTINGS_MODULE"] = "fleetadmin.settings"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     return env
 
 
@@ -129,7 +129,7 @@ def test_production_defaults_when_debug_is_off():
 
 
 def test_every_silenced_check_has_a_written_reason():
-    lines = (ROOT / "fleetadmin" / "settings.py").read_text().splitlines()
+    lines = (ROOT / "config" / "settings.py").read_text().splitlines()
     for number, line in enumerate(lines):
         if "SILENCED_SYSTEM_CHECKS.append(" in line:
             check = line.split('"')[1]

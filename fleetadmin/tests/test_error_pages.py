@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from fleetadmin.testing import make_user
+from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_a_fault_of_ours_is_a_page_with_the_menu(signed_in, monkeypatch):
 
 
 def test_when_even_the_500_page_fails_a_plain_one_answers(signed_in, monkeypatch):
-    from fleetadmin import error_pages
+    from fleetadmin.web import error_pages
 
     def failing_render(*args, **kwargs):
         raise RuntimeError("template broken")

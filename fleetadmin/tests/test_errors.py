@@ -2,8 +2,8 @@
 
 import pytest
 
-from fleetadmin.errors import SETUP_STATUS, is_missing, problem_of
-from fleetadmin.flinkey import ApiNotConfigured, CredentialsMissing, CustomerNotChosen
+from fleetadmin.web.problems import SETUP_STATUS, is_missing, problem_of
+from fleetadmin.upstream.clients import ApiNotConfigured, CredentialsMissing, CustomerNotChosen
 from flinkey import (
     AuthenticationError,
     BadRequestError,

@@ -1,12 +1,13 @@
-"""fleetadmin.fanout against the sandbox: cached answers, partial results, nothing stale."""
+"""fleetadmin.upstream.fanout against the sandbox: cached answers, partial results, nothing
+stale."""
 
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleetadmin.fanout import Reads, fan_out_cached, fan_out_together, location_ttl, moment_text
-from fleetadmin.testing import make_user, wait_until
+from fleetadmin.upstream.fanout import Reads, fan_out_cached, fan_out_together, location_ttl, moment_text
+from config.testing import make_user, wait_until
 from flinkey import UpstreamTimeout
 from flinkey_sandbox import DEMO
 
@@ -140,7 +141,7 @@ def test_moment_text_is_the_apis_utc_format():
 
 
 def test_distinct_keys_never_share_a_cache_entry():
-    from fleetadmin.fanout import _key_text
+    from fleetadmin.upstream.fanout import _key_text
 
     keys = [5, "5", "a:b", "a%3Ab", ("a", "b"), "a b", "now", None, "True",
             (1, None), (1, "now")]

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_credentials_stored_before_the_check_explain_themselves(manager_client, 
 
 
 def test_a_debug_error_page_never_shows_the_secrets(flinkey_api, settings, monkeypatch):
-    from fleetadmin import services
+    from preferences import services
 
     settings.DEBUG = True
     client = Client(raise_request_exception=False)
@@ -95,7 +95,7 @@ def test_a_request_whose_budget_is_spent_says_so_and_sends_nothing(
 ):
     # A client built after the request's budget ran out (time_left() == 0) was a ValueError,
     # so a 500: it is the timeout page, and nothing goes upstream.
-    from fleetadmin import flinkey as fleetadmin_flinkey
+    from fleetadmin.upstream import clients as fleetadmin_flinkey
 
     monkeypatch.setattr(fleetadmin_flinkey.budget, "time_left", lambda: 0.0)
     response = manager_client.get(reverse("cars:list"))

@@ -51,7 +51,7 @@ def test_readyz_names_the_cache_when_it_is_unreachable(client, settings):
 
 
 def test_readyz_names_the_database_when_it_is_unreachable(client, monkeypatch):
-    from fleetadmin import health
+    from fleetadmin.ops import health
 
     class Broken:
         def cursor(self):

@@ -34,7 +34,7 @@ def https_api(settings, https_sandbox):
 
 @pytest.fixture
 def https_client(client, https_api):
-    from fleetadmin.testing import make_user
+    from config.testing import make_user
 
     client.force_login(make_user("tls-manager"))
     return client
@@ -91,7 +91,7 @@ def test_demo_credentials_are_unchanged_over_https(https_api, tls_files):
 
 
 def test_a_missing_bundle_is_a_system_check_error(settings, tmp_path):
-    from fleetadmin.checks import flinkey_ca_bundle_exists
+    from fleetadmin.upstream.checks import flinkey_ca_bundle_exists
 
     settings.FLINKEY_CA_BUNDLE = str(tmp_path / "nope.pem")
     (error,) = flinkey_ca_bundle_exists(None)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fleetadmin.logs import JsonFormatter, RequestIdFilter
+from fleetadmin.ops.logs import JsonFormatter, RequestIdFilter
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,7 +101,7 @@ def test_json_lines_keep_exceptions_and_drop_the_request_object():
 def test_json_is_the_default_without_debug(environment, expected):
     env = {k: v for k, v in os.environ.items()
            if k not in ("DJANGO_DEBUG", "DJANGO_LOG_FORMAT")}
-    env |= {"DJANGO_SETTINGS_MODULE": "fleetadmin.settings", **environment}
+    env |= {"DJANGO_SETTINGS_MODULE": "config.settings", **environment}
     found = subprocess.run(  # noqa: S603 - our own interpreter and settings
         [sys.executable, "-c",
          "from django.conf import settings; print(settings.LOGGING['handlers']['console']"

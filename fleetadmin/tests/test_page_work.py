@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from fleetadmin import crypto
-from fleetadmin.flinkey import client_for, credentials_of
+from fleetadmin.secrets import crypto
+from fleetadmin.upstream.clients import client_for, credentials_of
 from fleetadmin.models import FlinkeyCredentials
 from flinkey_sandbox import DEMO
 
@@ -39,7 +39,7 @@ def test_every_call_reads_the_row_again(manager, flinkey_api):
 def test_removed_credentials_are_noticed_at_once(manager, flinkey_api):
     client_for(manager)
     FlinkeyCredentials.objects.filter(user=manager).delete()
-    from fleetadmin.flinkey import CredentialsMissing
+    from fleetadmin.upstream.clients import CredentialsMissing
 
     with pytest.raises(CredentialsMissing):
         client_for(manager)

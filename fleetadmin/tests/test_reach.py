@@ -1,11 +1,11 @@
-"""fleetadmin.reach against the sandbox: which fleet a user's own credentials reach now."""
+"""fleetadmin.upstream.reach against the sandbox: which fleet a user's own credentials reach now."""
 
 import pytest
 
-from fleetadmin import services
-from fleetadmin.flinkey import CredentialsMissing, CustomerNotChosen, SetupNeeded
-from fleetadmin.reach import CustomerOutOfReach, Fleet, forget_proof, proven_fleet
-from fleetadmin.testing import make_user
+from preferences import services
+from fleetadmin.upstream.clients import CredentialsMissing, CustomerNotChosen, SetupNeeded
+from fleetadmin.upstream.reach import CustomerOutOfReach, Fleet, forget_proof, proven_fleet
+from config.testing import make_user
 from flinkey import AuthenticationError, ServerError
 from flinkey_sandbox import DEMO
 

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import fleetadmin.fields
+import fleetadmin.secrets.fields
 from django.db import migrations, models
 
 
@@ -22,9 +22,9 @@ class Migration(migrations.Migration):
                 ('customer_id', models.BigIntegerField(verbose_name='customer ID')),
                 ('customer_name', models.CharField(blank=True, max_length=200, verbose_name='customer name')),
                 ('enabled', models.BooleanField(default=True, verbose_name='sync on')),
-                ('api_key', fleetadmin.fields.EncryptedTextField(verbose_name='API key')),
-                ('username', fleetadmin.fields.EncryptedTextField(verbose_name='API manager username')),
-                ('password', fleetadmin.fields.EncryptedTextField(verbose_name='API manager password')),
+                ('api_key', fleetadmin.secrets.fields.EncryptedTextField(verbose_name='API key')),
+                ('username', fleetadmin.secrets.fields.EncryptedTextField(verbose_name='API manager username')),
+                ('password', fleetadmin.secrets.fields.EncryptedTextField(verbose_name='API manager password')),
                 ('credential_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('sync_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='minutes between full syncs')),
                 ('sample_minutes', models.PositiveIntegerField(blank=True, null=True, verbose_name='minutes between position samples')),

@@ -6,7 +6,7 @@ import signal
 import pytest
 from django.test import override_settings
 
-from fleetadmin.testing import logged_in, make_user, wait_until
+from config.testing import logged_in, make_user, wait_until
 from fleetstore import services
 from fleetstore.models import StoredCar, StoredEvent, SyncRun
 from fleetstore.tasks import sync_fleet

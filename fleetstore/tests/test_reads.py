@@ -2,7 +2,7 @@
 
 import re
 
-from fleetadmin.testing import hx
+from config.testing import hx
 from fleetstore import sync
 from fleetstore.models import FleetSync
 from fleetstore.tests.conftest import make_fleet

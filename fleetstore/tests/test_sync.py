@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from fleetadmin.flinkey import client_from
+from fleetadmin.upstream.clients import client_from
 from fleetstore import sync
 from fleetstore.models import (
     FleetSync,

@@ -4,7 +4,7 @@ from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEntry
-from fleetadmin.testing import hx, logged_in, make_user
+from config.testing import hx, logged_in, make_user
 from fleetstore import sync
 from fleetstore.models import FleetSync, SyncRun
 from fleetstore.tests.conftest import make_fleet

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from fleetadmin.testing import wait_until
+from config.testing import wait_until
 from fleetstore.models import PeriodClaim, StoredCar, StoredEvent, SyncRun
 from fleetstore.tasks import sync_fleet
 from fleetstore.tests.conftest import make_fleet
@@ -43,7 +43,7 @@ def database_url() -> str:
 
 def process_env(sandbox, **extra) -> dict:
     env = {**os.environ, "DATABASE_URL": database_url(), "FLINKEY_API_URL": sandbox.url,
-           "DJANGO_SETTINGS_MODULE": "fleetadmin.settings", "DJANGO_DEBUG": "false",
+           "DJANGO_SETTINGS_MODULE": "config.settings", "DJANGO_DEBUG": "false",
            "DJANGO_LOG_FORMAT": "plain", "PYTHONUNBUFFERED": "1"}
     env.update({key: str(value) for key, value in extra.items()})
     return env

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from fleetadmin.testing import free_port
+from config.testing import free_port
 from flinkey import FlinkeyClient
 from flinkey_sandbox import DEMO
 

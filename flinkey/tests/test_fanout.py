@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from fleetadmin.testing import wait_until
+from config.testing import wait_until
 from flinkey import Ahead, FlinkeyError, NotFoundError, Outcome, UpstreamTimeout, fan_out
 from flinkey_sandbox import DEMO
 

@@ -8,7 +8,7 @@ from email.utils import formatdate
 
 import pytest
 
-from fleetadmin.testing import wait_until
+from config.testing import wait_until
 from flinkey import (
     BadRequestError,
     FlinkeyError,

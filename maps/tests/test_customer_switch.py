@@ -3,9 +3,9 @@ other's key (#16, 2): a cache entry is keyed by the customer its answer came fro
 
 import pytest
 
-from fleetadmin import fanout
+from fleetadmin.upstream import fanout
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from maps import services
 
@@ -53,8 +53,8 @@ def test_switching_customer_while_a_batch_loads(manager, flinkey_api, monkeypatc
 
 
 def test_an_answer_is_filed_under_the_customer_it_came_from(manager, flinkey_api, monkeypatch):
-    from fleetadmin.fanout import fan_out_cached
-    from fleetadmin.reach import Fleet, Proof
+    from fleetadmin.upstream.fanout import fan_out_cached
+    from fleetadmin.upstream.reach import Fleet, Proof
 
     build = Proof.client
 

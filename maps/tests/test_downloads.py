@@ -8,7 +8,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from fleetadmin.testing import hx
+from config.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

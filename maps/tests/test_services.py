@@ -123,7 +123,7 @@ def test_the_map_options_come_from_folium_and_the_settings(settings):
 def test_csp_img_src_allows_exactly_the_tile_host():
     from django.conf import settings
 
-    from fleetadmin.settings import _tile_origin
+    from config.settings import _tile_origin
 
     assert "https://tile.openstreetmap.org" in settings.SECURE_CSP["img-src"]
     assert _tile_origin("https://tiles.example.com:8443/osm/{z}/{x}/{y}.png") == \

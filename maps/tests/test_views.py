@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from fleetadmin.testing import hx
+from config.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -237,7 +237,7 @@ def test_each_batch_lists_the_next_page_and_a_reload_asks_nothing(manager_client
 
 def test_customers_and_searches_never_share_cached_car_lists(manager_client, flinkey_api,
                                                              settings):
-    from fleetadmin.testing import logged_in, make_user
+    from config.testing import logged_in, make_user
 
     settings.FLEETADMIN_MAP_BATCH_SIZE = 25
     munich = {car["id"] for car in manager_client.get("/map/cars.json").json()["cars"]}
@@ -366,8 +366,8 @@ def test_route_samples_carry_their_time_as_the_app_writes_it(manager, flinkey_ap
 
     from django.utils import translation
 
-    from fleetadmin import services as fleet_services
-    from fleetadmin.testing import logged_in
+    from preferences import services as fleet_services
+    from config.testing import logged_in
     from maps.views import local_time
 
     fleet_services.save_preferences(user=manager, language=language, time_zone=zone)
@@ -415,9 +415,9 @@ def test_the_replay_clock_leaves_a_format_it_cannot_write_to_the_samples(monkeyp
 
 
 def test_a_fleet_batch_problem_says_what_the_car_list_says(manager, flinkey_api):
-    from fleetadmin.testing import logged_in
+    from config.testing import logged_in
 
-    # A customer the API manager cannot reach: a set-up problem (409). fleetadmin.reach
+    # A customer the API manager cannot reach: a set-up problem (409). fleetadmin.upstream.reach
     # finds it in the manager's /customers before any car call (which flinkey would answer
     # with its 404 "Unable to find a manager ...", told in the same words).
     manager.flinkey_credentials.customer_id = 987654
@@ -481,7 +481,7 @@ def test_retried_ids_beyond_flinkeys_range_are_left_out(manager_client, flinkey_
 def test_a_german_moment_is_read_and_a_wrong_one_is_kept_with_the_error(manager,
                                                                         manager_client,
                                                                         flinkey_api):
-    from fleetadmin import services as preferences
+    from preferences import services as preferences
 
     preferences.save_preferences(user=manager, language="de", time_zone="Europe/Berlin")
     moment = (flinkey_api.anchor - timedelta(days=2)).astimezone(ZoneInfo("Europe/Berlin"))

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEntry
 from events.tests.conftest import CAR, add_event, events_calls, recorded
 from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.testing import logged_in, make_user
+from config.testing import logged_in, make_user
 from flinkey_sandbox import DEMO
 from people.models import Person
 

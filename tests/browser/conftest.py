@@ -135,7 +135,7 @@ def manager_page(page, dashboard, console_problems):
     """A logged-in fleet manager on the car list; alerts (which must never fire) recorded."""
     from playwright.sync_api import expect
 
-    from fleetadmin.testing import make_user
+    from config.testing import make_user
 
     make_user("fm")
     alerts = []

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.access import ROLE_SUPPORT
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in
 

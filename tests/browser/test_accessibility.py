@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from accounts.access import ROLE_ADMIN
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import settled
 

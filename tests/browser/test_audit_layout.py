@@ -1,7 +1,7 @@
 """The audit log at a laptop's width: the "When" cell stays on one line."""
 
 from audit.recording import record
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in, settled
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
 from audit.recording import record
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in
 

@@ -6,7 +6,7 @@ picker filters by typing and offers the browser's zone. axe finds nothing seriou
 import pytest
 from playwright.sync_api import expect
 
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey import FlinkeyClient
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import BLANK_TILE, settled, unexpected

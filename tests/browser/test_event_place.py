@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.access import ROLE_ADMIN
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import settled, unexpected
 from tests.browser.test_accessibility import WIDTHS, findings

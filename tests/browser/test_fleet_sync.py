@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in, unexpected
 

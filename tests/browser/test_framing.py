@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import expect
 
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from tests.browser.conftest import wait_for
 
 

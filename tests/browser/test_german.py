@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
 from audit.recording import record
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import settled
 from tests.catalogue import read
@@ -48,7 +48,7 @@ def english_phrases() -> dict[str, re.Pattern]:
     # Product names stay as they are in every language (the glossary says so).
     names = {"fleetadmin", "flinkey", "flinkey IQ", "flinkey Box"}
     # IANA zone names ("Europe/Berlin", "US/Pacific") are identifiers, shown as they are; the
-    # picker's region labels are translated (fleetadmin/tests/test_settings_page.py).
+    # picker's region labels are translated (preferences/tests/test_settings_page.py).
     names |= {zone.split("/")[0] for zone in zoneinfo.available_timezones() if "/" in zone}
     names |= {zone.rsplit("/", 1)[-1] for zone in zoneinfo.available_timezones()}
     phrases = {}

@@ -2,7 +2,7 @@
 
 Chromium writes <input type=date/datetime-local> in the BROWSER's locale (mm/dd/yyyy here,
 whatever the page's lang), so fleetadmin's date inputs are text inputs in the language's
-own format (fleetadmin.dates). This checks it where it counts: in the browser.
+own format (fleetadmin.web.dates). This checks it where it counts: in the browser.
 """
 
 import re
@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from events.tests.conftest import CAR, add_event
-from fleetadmin import services
-from fleetadmin.testing import make_user
+from preferences import services
+from config.testing import make_user
 from tests.browser.conftest import log_in, settled, unexpected
 
 WEEKDAYS = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"

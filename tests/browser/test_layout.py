@@ -4,7 +4,7 @@ phones, no value broken inside itself, maps near the top. English and German."""
 import pytest
 from playwright.sync_api import expect
 
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import settled
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in
 from tests.browser.test_csp import LISTEN
@@ -116,7 +116,7 @@ def test_the_replay_writes_times_in_the_users_language_and_zone(map_page, dashbo
                                                                 console_problems):
     from django.contrib.auth import get_user_model
 
-    from fleetadmin import services
+    from preferences import services
 
     # The browser is American English in Berlin's zone or the machine's; the user is not.
     services.save_preferences(user=get_user_model().objects.get(username="fm"), language="de",
@@ -188,7 +188,7 @@ def test_a_fleet_flinkey_refuses_says_why_and_where_to_fix_it(map_page, dashboar
                                                                console_problems):
     from django.contrib.auth import get_user_model
 
-    # The manager picked a customer the API manager cannot reach: fleetadmin.reach finds it
+    # The manager picked a customer the API manager cannot reach: fleetadmin.upstream.reach finds it
     # missing from the manager's /customers before any car call (a GET /cars would be
     # flinkey's 404 "Unable to find a manager ...", told in the same words).
     credentials = get_user_model().objects.get(username="fm").flinkey_credentials

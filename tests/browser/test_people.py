@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from accounts.access import ROLE_ADMIN
 from events.tests.conftest import CAR, add_event
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from tests.browser.conftest import log_in, unexpected
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import rows, settled, unexpected
 from tests.browser.test_accessibility import findings

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.access import ROLE_ADMIN
-from fleetadmin.testing import make_user
+from config.testing import make_user
 from tests.browser.conftest import settled, unexpected
 
 WIDTHS = {"desktop": 1440, "phone": 390}

@@ -2,8 +2,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from fleetadmin import crypto
-from fleetadmin.fields import EncryptedTextField
+from fleetadmin.secrets import crypto
+from fleetadmin.secrets.fields import EncryptedTextField
 
 
 class Command(BaseCommand):

@@ -1,8 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
-from fleetadmin.flinkey import api_base_url, credentials_of
-from fleetadmin.reach import Fleet
+from fleetadmin.upstream.clients import api_base_url, credentials_of
+from fleetadmin.upstream.reach import Fleet
 from fleetstore import services
 from flinkey_sandbox import DEMO
 

@@ -1,0 +1,260 @@
+"""pytest fixtures and helpers shared by every test package (loaded by the root conftest).
+
+Django's settings, models and apps are imported inside the fixtures so that the client and
+sandbox suites can also run without Django configured (the cache backend class below needs
+neither).
+"""
+
+import fcntl
+import os
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.cache.backends.redis import RedisCache
+
+
+class WorkerRedisCache(RedisCache):
+    """Django's Redis cache whose `clear()` removes only its own keys (its KEY_PREFIX).
+
+    Django's `clear()` is FLUSHDB: with the suite on several xdist workers sharing one Redis
+    database, one worker's `cache.clear()` would wipe the tokens and positions another
+    worker's test has just cached.
+    """
+
+    def clear(self) -> bool:
+        client = self._cache.get_client(None, write=True)
+        # The prefix is ours ("xdist-gw0"...) and holds no glob character.
+        keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        return True
+
+
+def isolate_worker_caches(caches: dict) -> None:
+    """Give each xdist worker its own key prefix in every cache (`settings.CACHES`).
+
+    Only the Redis cache is shared between the worker processes (memory caches are per
+    process); it gets `WorkerRedisCache`, whose `clear()` stays inside the prefix. Nothing
+    changes outside xdist.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    redis_backend = f"{RedisCache.__module__}.{RedisCache.__qualname__}"
+    for options in caches.values():
+        if options["BACKEND"] == redis_backend:
+            options["BACKEND"] = f"{WorkerRedisCache.__module__}.{WorkerRedisCache.__qualname__}"
+        prefix = options.get("KEY_PREFIX", "")
+        options["KEY_PREFIX"] = f"{prefix}-xdist-{worker}" if prefix else f"xdist-{worker}"
+
+
+def redis_reachable(url: str) -> bool:
+    """True when a Redis server accepts connections at `url`'s host and port (not installed
+    by scripts/setup: the tests needing one skip, saying so, where there is none)."""
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def redis_database_to_ourselves(url: str) -> Iterator[None]:
+    """Wait until no other test on this machine uses the Redis database `url`, then hold it.
+
+    For the tests that use a fixed Redis database and flush it (the token lock, the cluster):
+    a lock on a file in the temporary directory keeps them apart across xdist workers and
+    across test runs. (`xdist_group` cannot: pytest-xdist 3.8's loadgroup ignores the mark
+    with pytest 9.2, pytest-dev/pytest-xdist#1386.)
+    """
+    parts = urlsplit(url)
+    name = f"fleetadmin-redis-{parts.hostname}-{parts.port or 6379}-{parts.path.strip('/') or 0}"
+    with (Path(tempfile.gettempdir()) / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, even on a crash
+        yield
+
+
+@pytest.fixture
+def flinkey_api(settings, sandbox):
+    """Point the dashboard at the test's sandbox (never the embedded one) with a clean cache."""
+    from django.core.cache import cache
+
+    settings.FLINKEY_API_URL = sandbox.url
+    cache.clear()
+    return sandbox
+
+
+def make_user(username, *, role="fleet manager", with_credentials=True, customer=True,
+              password="pw-for-tests-1"):
+    """Return a user with `role`, by default with sandbox credentials and the demo customer."""
+    from django.contrib.auth import get_user_model
+
+    from accounts.roles import assign_role
+    from fleetadmin.models import FlinkeyCredentials
+    from flinkey_sandbox import DEMO
+
+    user = get_user_model().objects.create_user(username=username, password=password)
+    if role:
+        assign_role(user, role)
+    if with_credentials:
+        FlinkeyCredentials.objects.create(
+            user=user, api_key=DEMO.api_key, username=DEMO.username, password=DEMO.password,
+            customer_id=DEMO.customer_id if customer else None,
+            customer_name=DEMO.customer_name if customer else "",
+        )
+    return user
+
+
+@pytest.fixture
+def manager(db, flinkey_api):
+    """A fleet manager whose credentials reach the sandbox's demo customer."""
+    return make_user("manager")
+
+
+@pytest.fixture
+def admin(db, flinkey_api):
+    """An admin by our roles (not a Django superuser), with credentials like `manager`.
+
+    pytest-django's own `admin_user` is a superuser without any of our roles, a user our role
+    checks never see in production; `admin_user` and `admin_client` are overridden below so
+    that neither name can hand a test that superuser.
+    """
+    from accounts.access import ROLE_ADMIN
+
+    return make_user("ada", role=ROLE_ADMIN)
+
+
+@pytest.fixture
+def admin_user(admin):
+    """Overrides pytest-django's superuser: the same user as `admin`."""
+    return admin
+
+
+@pytest.fixture
+def admin_client(admin):
+    """A Django test client of its own, logged in as `admin`.
+
+    Overrides pytest-django's `admin_client`; not the `client` fixture, so that a test can
+    use both (an admin and someone else) without one login replacing the other.
+    """
+    return logged_in(admin)
+
+
+@pytest.fixture
+def support_user(db, flinkey_api):
+    """A support user: reads everything, writes nothing."""
+    return make_user("support", role="support")
+
+
+@pytest.fixture
+def support_client(support_user):
+    """A Django test client of its own, logged in as `support_user`."""
+    return logged_in(support_user)
+
+
+@pytest.fixture
+def manager_client(manager):
+    """A Django test client of its own, logged in as `manager`."""
+    return logged_in(manager)
+
+
+def logged_in(user, **client_options):
+    """Return a new Django test client logged in as `user` (for a second person in a test)."""
+    from django.test import Client
+
+    client = Client(**client_options)
+    client.force_login(user)
+    return client
+
+
+def hx(target: str | None = None, *, current_url: str | None = None, **extra) -> dict:
+    """Headers of an htmx request, aimed at the element with id `target` if given."""
+    headers = {"HX-Request": "true"}
+    if target is not None:
+        headers["HX-Target"] = target
+    if current_url is not None:
+        headers["HX-Current-URL"] = current_url
+    return {**headers, **extra}
+
+
+def upstream_calls(sandbox, method=None, path_prefix="/cars") -> int:
+    """Requests the sandbox saw for cars (the token request never counts)."""
+    return sandbox.request_count(method=method, path_prefix=path_prefix)
+
+
+@pytest.fixture
+def demo_car(manager, flinkey_api):
+    """The well-known demo car (Box + IQ) as the sandbox serves it; the request log is empty."""
+    from fleetadmin.upstream.clients import client_for
+    from flinkey_sandbox import DEMO
+
+    car = client_for(manager).get_car(DEMO.car_id)
+    flinkey_api.clear_requests()
+    return car
+
+
+def free_port() -> int:
+    """Return a local port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
+    """Poll `condition` until it returns something true, and return that; fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"not within {timeout} s: {what or condition}")
+        time.sleep(0.02)
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    """Wait until something accepts connections on local `port`."""
+
+    def listening() -> bool:
+        with socket.socket() as attempt:
+            return attempt.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_until(listening, timeout, f"something listening on port {port}")
+
+
+@pytest.fixture(scope="session")
+def idp_server():
+    """Our own OpenID Connect provider, a real HTTP server, for the whole run."""
+    from accounts.tests.oidc_provider import TestIdentityProvider
+
+    with TestIdentityProvider() as provider:
+        yield provider
+
+
+@pytest.fixture
+def idp(idp_server, settings):
+    """The provider, reset, with fleetadmin's SSO settings pointing at it."""
+    from django.core.cache import cache
+
+    idp_server.reset()
+    cache.clear()  # the discovery document is cached
+    for name, value in idp_server.settings().items():
+        setattr(settings, name, value)
+    settings.AUTHENTICATION_BACKENDS = [
+        "django.contrib.auth.backends.ModelBackend",
+        "accounts.oidc.OIDCBackend",
+    ]
+    settings.OIDC_GROUPS_CLAIM = "groups"
+    settings.OIDC_ADMIN_GROUPS = ["fleet-admins"]
+    settings.OIDC_FLEET_MANAGER_GROUPS = ["fleet-managers", "dispatch"]
+    settings.OIDC_SUPPORT_GROUPS = ["helpdesk"]
+    settings.OIDC_TIMEOUT = 5
+    yield idp_server
+    idp_server.reset()

@@ -1,0 +1,40 @@
+"""URL configuration of fleetadmin: the settings page here, every other app's URLs included."""
+
+from django.templatetags.static import static
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from fleetadmin import switch_views
+from preferences import views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="cars:list", permanent=False), name="home"),
+    # login/, logout/, users/…, oidc/
+    path("", include("accounts.urls")),
+    path("settings/", views.settings_page, name="settings"),
+    path("settings/preferences/", views.save_preferences, name="save-preferences"),
+    path("settings/connection/", views.test_connection, name="test-connection"),
+    path("settings/customer/", views.choose_customer, name="choose-customer"),
+    # The header's customer switch, and the list it falls back on (fleetadmin.switch_views).
+    path("customers/", switch_views.customers_page, name="customers"),
+    path("customers/switch/", switch_views.switch_customer, name="switch-customer"),
+    path("cars/", include("cars.urls")),
+    path("", include("maps.urls")),
+    # A car's timeline (/cars/<id>/events/…), one event (/events/<id>/), the "left open" report.
+    path("", include("events.urls")),
+    path("audit/", include("audit.urls")),
+    # What fleetadmin would have e-mailed (EMAIL_URL=outbox), for administrators.
+    path("outbox/", include("outbox.urls")),
+    # The fleet store's sync page (fleetstore: background sync of a fleet).
+    path("fleet-sync/", include("fleetstore.urls")),
+    # The people directory: names for flinkey user ids.
+    path("people/", include("people.urls")),
+    # The header's language switcher: Django's set_language, also saved for the user.
+    path("i18n/setlang/", views.set_language, name="set_language"),
+    # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+]
+
+# 403 and 404 pages are Django's views with our templates (403.html, 404.html); the 500 page
+# is ours so that it can show the menu when the fault was elsewhere.
+handler500 = "fleetadmin.web.error_pages.server_error"

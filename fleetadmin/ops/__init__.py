@@ -1,0 +1,1 @@
+"""Operations: health endpoints, structured logs, private pages."""

@@ -1,0 +1,1 @@
+"""Secrets at rest: Fernet keys and the encrypted model field."""

@@ -1,0 +1,1 @@
+"""The Settings screen: a user's flinkey credentials, customer and preferences."""

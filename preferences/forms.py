@@ -1,0 +1,79 @@
+"""Forms of the Settings screen: flinkey credentials, the customer, preferences."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from fleetadmin.ids import FlinkeyIdField
+from fleetadmin.web.languages import language_choices
+from fleetadmin.models import FlinkeyCredentials, UserPreferences
+from fleetadmin.time_zones import ZONE_PICKER_ATTRS, time_zone_choices
+from flinkey import credential_problem
+from fleetadmin.web.widgets import SecretInput
+
+
+class CredentialsForm(forms.Form):
+    """API key, API-manager username and password; secrets are write-only."""
+
+    api_key = forms.CharField(label=_("API key"), required=False, widget=SecretInput, strip=True)
+    username = forms.CharField(
+        label=_("API manager username"), max_length=254,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    password = forms.CharField(
+        label=_("API manager password"), required=False, widget=SecretInput, strip=False
+    )
+
+    def __init__(self, *args, stored: FlinkeyCredentials | None = None, **kwargs):
+        self.stored = stored
+        initial = kwargs.pop("initial", {}) or {}
+        if stored is not None:
+            initial.setdefault("username", stored.username)
+        super().__init__(*args, initial=initial, **kwargs)
+        for name in ("api_key", "password"):
+            if stored is not None and getattr(stored, name):
+                self.fields[name].help_text = _("A value is stored. Leave empty to keep it.")
+            else:
+                self.fields[name].widget.attrs["required"] = True
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("api_key", "password"):
+            already_stored = self.stored is not None and getattr(self.stored, name)
+            if not cleaned.get(name) and not already_stored:
+                self.add_error(name, _("This field is required."))
+        for name in ("api_key", "username", "password"):
+            value = cleaned.get(name) or ""
+            # Surrounding blanks: stripped from key and username by the fields; a password
+            # may really contain them, and the client sends it unchanged.
+            if value and credential_problem(name, value.strip() or value):
+                self.add_error(name, _(
+                    "This contains a character that cannot be sent to flinkey, often an "
+                    "invisible one pasted along with it. Type or paste it again."))
+        return cleaned
+
+
+class PreferencesForm(forms.ModelForm):
+    """The user's display preferences."""
+
+    # Grouped by region; static/js/zone_picker.js adds a filter and the browser's zone.
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices,
+                                  widget=forms.Select(attrs=ZONE_PICKER_ATTRS))
+    language = forms.ChoiceField(
+        label=_("Language"), required=False,
+        choices=lambda: [("", _("As the browser says")), *language_choices()],
+        help_text=_("Also switched with DE | EN at the top of every page."),
+    )
+
+    class Meta:
+        model = UserPreferences
+        fields = ["time_zone", "language", "flinkey_user_id"]
+        help_texts = {
+            "flinkey_user_id": _("Your own user id at flinkey: events you record are "
+                                 "attributed to it unless you enter another."),
+        }
+
+
+class CustomerChoiceForm(forms.Form):
+    """One of the customers the API manager reaches."""
+
+    customer_id = FlinkeyIdField(widget=forms.HiddenInput)

@@ -14,11 +14,9 @@ class AuditConfig(AppConfig):
         )
 
         from audit import signals
-        from fleetadmin.signals import settings_changed
 
-        # Signing in and out, and changes on the settings pages, are recorded by listening:
-        # neither Django's auth nor the core (fleetadmin) knows the audit log.
+        # Signing in and out are recorded by listening: Django's auth does not know the audit
+        # log. (The Settings screen, preferences, writes its entries itself.)
         user_logged_in.connect(signals.record_login, dispatch_uid="audit.login")
         user_logged_out.connect(signals.record_logout, dispatch_uid="audit.logout")
         user_login_failed.connect(signals.record_login_failed, dispatch_uid="audit.login_failed")
-        settings_changed.connect(signals.record_settings_change, dispatch_uid="audit.settings")

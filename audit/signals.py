@@ -1,7 +1,7 @@
-"""Audit log entries for signing in and out, and for changes made on the settings pages.
+"""Audit log entries for signing in and out: receivers of Django's auth signals.
 
-The receivers are connected in AuditConfig.ready(): Django's auth signals, and
-fleetadmin.signals.settings_changed, which the core sends without knowing the audit log.
+Connected in AuditConfig.ready(). (Changes on the Settings screen are not signalled: the
+preferences services record them directly, in the transaction that stores them.)
 """
 
 from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
@@ -80,7 +80,3 @@ def record_login_failed(sender, credentials, request=None, **kwargs):
         message=getattr(request, "_fleetadmin_login_failure", "") if request else "",
     )
 
-
-def record_settings_change(sender, *, user, action, changes, target="", customer_id=None,
-                           **kwargs):
-    record(user=user, action=action, changes=changes, target=target, customer_id=customer_id)

@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     # audit log's permission to exist already.
     "fleetadmin",
     "audit",
+    # The Settings screen; below accounts, whose Users page sets someone's credentials.
+    "preferences",
     "accounts",
     "cars",
     "events",

@@ -1,4 +1,4 @@
-"""URL configuration of fleetadmin: the settings page here, every other app's URLs included."""
+"""URL configuration of fleetadmin: every app's URLs, and the header's language switcher."""
 
 from django.templatetags.static import static
 from django.urls import include, path
@@ -11,10 +11,8 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="cars:list", permanent=False), name="home"),
     # login/, logout/, users/…, oidc/
     path("", include("accounts.urls")),
-    path("settings/", views.settings_page, name="settings"),
-    path("settings/preferences/", views.save_preferences, name="save-preferences"),
-    path("settings/connection/", views.test_connection, name="test-connection"),
-    path("settings/customer/", views.choose_customer, name="choose-customer"),
+    # settings/… (the Settings screen)
+    path("", include("preferences.urls")),
     # The header's customer switch, and the list it falls back on (fleetadmin.switch_views).
     path("customers/", switch_views.customers_page, name="customers"),
     path("customers/switch/", switch_views.switch_customer, name="switch-customer"),

@@ -1,8 +1,8 @@
 """What the settings pages do: a user's flinkey credentials, customer and preferences.
 
 Keyword-only functions, called by preferences.views (a user's own settings) and the users
-page (an administrator setting someone's credentials). Every change is announced with
-fleetadmin.signals.settings_changed inside its transaction; the audit log records it.
+page (an administrator setting someone's credentials). Every change writes its audit entry
+(audit.recording.record) inside the same transaction: both are stored, or neither.
 """
 
 from collections.abc import Mapping
@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
+from audit.recording import record
 from fleetadmin import customer_list
-from fleetadmin.upstream.clients import client_for, credentials_of
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
+from fleetadmin.upstream.clients import client_for, credentials_of
 from fleetadmin.upstream.reach import forget_proof
-from fleetadmin.signals import settings_changed
 from flinkey import Customer
 
 CREDENTIAL_FIELDS = ("api_key", "username", "password")
@@ -58,8 +58,8 @@ def save_credentials(*, user, values: Mapping[str, str], by=None) -> list[str]:
     with transaction.atomic():
         credentials.save()
         if changed:
-            settings_changed.send(
-                sender=FlinkeyCredentials, user=by or user, action="credentials.change",
+            record(
+                user=by or user, action="credentials.change",
                 target=user.get_username() if by is not None else "",
                 changes={"changed": sorted(changed)},
             )
@@ -93,9 +93,7 @@ def save_preferences(*, user, time_zone: str | None = None, language: str | None
         setattr(preferences, name, change["after"])
     with transaction.atomic():
         preferences.save()
-        settings_changed.send(
-            sender=UserPreferences, user=user, action="preferences.change", changes=changes,
-        )
+        record(user=user, action="preferences.change", changes=changes)
     return True
 
 
@@ -143,8 +141,8 @@ def choose_customer(*, user, customer_id: int, by=None) -> Customer:
     credentials.customer_id, credentials.customer_name = chosen.id, chosen.name
     with transaction.atomic():
         credentials.save(update_fields=["customer_id", "customer_name", "updated_at"])
-        settings_changed.send(
-            sender=FlinkeyCredentials, user=by or user, action="customer.choose",
+        record(
+            user=by or user, action="customer.choose",
             target=user.get_username() if by is not None else "", customer_id=chosen.id,
             changes={"customer": {"before": before, "after": after}} if before != after else {},
         )

@@ -1,4 +1,4 @@
-"""Views of the fleetadmin app: the settings page with credentials and customer choice."""
+"""The Settings screen: flinkey credentials, the customer to work for, preferences, language."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,13 +11,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from preferences import services
-from fleetadmin.web.problems import problem_of
 from fleetadmin.upstream.clients import SetupNeeded, credentials_of
-from preferences.forms import CredentialsForm, CustomerChoiceForm, PreferencesForm
 from fleetadmin.web.htmx import render_screen
 from fleetadmin.web.languages import forget_language_cookie, is_language, set_language_cookie
+from fleetadmin.web.problems import problem_of
 from flinkey import FlinkeyError
+from preferences import services
+from preferences.forms import CredentialsForm, CustomerChoiceForm, PreferencesForm
 
 SETTINGS_TEMPLATE = "preferences/settings.html"
 

@@ -66,11 +66,11 @@ def test_a_debug_error_page_never_shows_the_secrets(flinkey_api, settings, monke
     client = Client(raise_request_exception=False)
     client.force_login(make_user("debugger", with_credentials=False))
 
-    def broken_signal(**kwargs):
+    def broken_record(**kwargs):
         raise RuntimeError("fault while saving")
 
     # Fails inside save_credentials, whose frame holds the values on the debug page.
-    monkeypatch.setattr(services.settings_changed, "send", broken_signal)
+    monkeypatch.setattr(services, "record", broken_record)
     response = save(client, reverse("settings"), api_key="key-" + "k" * 20,
                     username="manager-name", password="pass-" + "p" * 20)
     html = response.content.decode()

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from preferences import services
 from config.testing import make_user
+from preferences import services
 
 pytestmark = pytest.mark.django_db
 

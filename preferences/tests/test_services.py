@@ -1,58 +1,58 @@
-"""The settings services: what they store and the settings_changed signal they send."""
+"""The settings services: what they store, and the audit entries they write with it."""
 
 import pytest
 
-from preferences import services
-from fleetadmin.upstream.clients import CredentialsMissing
-from fleetadmin.models import FlinkeyCredentials
-from fleetadmin.signals import settings_changed
+from audit.models import AuditEntry
 from config.testing import make_user
+from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.upstream.clients import CredentialsMissing
 from flinkey import AuthenticationError
 from flinkey_sandbox import DEMO
+from preferences import services
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def sent():
-    """Every settings_changed sent during the test, as the receivers get its arguments."""
-    received = []
-
-    def receiver(sender, **kwargs):
-        kwargs.pop("signal")
-        received.append(kwargs)
-
-    settings_changed.connect(receiver, dispatch_uid="test_services")
-    yield received
-    settings_changed.disconnect(dispatch_uid="test_services")
+SETTINGS_ACTIONS = ("credentials.change", "customer.choose", "preferences.change")
 
 
-def test_saving_credentials_names_the_changed_fields_never_the_values(flinkey_api, sent):
+def recorded():
+    """The settings changes in the audit log, oldest first, as the services wrote them."""
+    return [
+        {"user": entry.user, "action": entry.action, "target": entry.target,
+         "changes": entry.changes, "customer_id": entry.customer_id}
+        for entry in AuditEntry.objects.filter(action__in=SETTINGS_ACTIONS).order_by("id")
+    ]
+
+
+def test_saving_credentials_names_the_changed_fields_never_the_values(flinkey_api):
     user = make_user("kim", with_credentials=False)
     changed = services.save_credentials(
         user=user, values={"api_key": "k-secret", "username": "mgr", "password": "p-secret"})
     assert changed == ["api_key", "username", "password"]
-    assert sent == [{"user": user, "action": "credentials.change", "target": "",
-                     "changes": {"changed": ["api_key", "password", "username"]}}]
+    assert recorded() == [{"user": user, "action": "credentials.change", "target": "",
+                           "changes": {"changed": ["api_key", "password", "username"]},
+                           "customer_id": None}]
     assert services.save_credentials(user=user, values={"api_key": "", "username": "mgr",
                                                         "password": ""}) == []
-    assert len(sent) == 1
+    assert len(recorded()) == 1
     assert FlinkeyCredentials.objects.get(user=user).password == "p-secret"
 
 
-def test_an_administrator_setting_credentials_is_named_with_the_target(admin, sent):
+def test_an_administrator_setting_credentials_is_named_with_the_target(admin):
     user = make_user("kim", with_credentials=False)
     services.save_credentials(user=user, by=admin, values={"api_key": "k", "username": "u",
                                                             "password": "p"})
-    assert (sent[0]["user"], sent[0]["target"]) == (admin, "kim")
+    [entry] = recorded()
+    assert (entry["user"], entry["target"]) == (admin, "kim")
 
 
-def test_preferences_are_announced_only_when_they_change(flinkey_api, sent):
+def test_preferences_are_announced_only_when_they_change(flinkey_api):
     user = make_user("kim")
     before = services.preferences_of(user=user).time_zone
     assert services.save_preferences(user=user, time_zone="Asia/Tokyo") is True
     assert services.save_preferences(user=user, time_zone="Asia/Tokyo") is False
-    assert [s["changes"] for s in sent] == [
+    assert [s["changes"] for s in recorded()] == [
         {"time_zone": {"before": before, "after": "Asia/Tokyo"}}]
 
 
@@ -72,22 +72,35 @@ def test_check_connection_raises_for_missing_or_wrong_credentials(flinkey_api):
         services.check_connection(user=user)
 
 
-def test_choosing_a_customer_stores_and_announces_it(flinkey_api, sent):
+def test_choosing_a_customer_stores_and_announces_it(flinkey_api):
     user = make_user("kim")
     chosen = services.choose_customer(user=user, customer_id=DEMO.other_customer_id)
     assert (chosen.id, chosen.name) == (DEMO.other_customer_id, DEMO.other_customer_name)
     credentials = FlinkeyCredentials.objects.get(user=user)
     assert (credentials.customer_id, credentials.customer_name) == (
         DEMO.other_customer_id, DEMO.other_customer_name)
-    assert sent[0]["action"] == "customer.choose"
-    assert sent[0]["customer_id"] == DEMO.other_customer_id
+    assert recorded()[0]["action"] == "customer.choose"
+    assert recorded()[0]["customer_id"] == DEMO.other_customer_id
 
 
-def test_a_customer_the_manager_cannot_reach_is_refused_with_the_reachable_ones(flinkey_api,
-                                                                               sent):
+def test_a_customer_the_manager_cannot_reach_is_refused_with_the_reachable_ones(flinkey_api):
     user = make_user("kim")
     with pytest.raises(services.CustomerUnreachable) as refused:
         services.choose_customer(user=user, customer_id=DEMO.hidden_customer_id)
     assert DEMO.customer_id in {c.id for c in refused.value.customers}
     assert FlinkeyCredentials.objects.get(user=user).customer_id == DEMO.customer_id
-    assert sent == []
+    assert recorded() == []
+
+
+def test_a_change_whose_audit_entry_fails_is_not_stored(flinkey_api, monkeypatch):
+    # The entry is written in the change's transaction: no change without its entry.
+    user = make_user("kim")
+    before = services.preferences_of(user=user).time_zone
+
+    def broken_record(**kwargs):
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr(services, "record", broken_record)
+    with pytest.raises(RuntimeError):
+        services.save_preferences(user=user, time_zone="Asia/Tokyo")
+    assert services.preferences_of(user=user).time_zone == before

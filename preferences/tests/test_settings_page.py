@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from fleetadmin.models import FlinkeyCredentials
 from config.testing import hx, make_user
+from fleetadmin.models import FlinkeyCredentials
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -24,15 +24,12 @@ from accounts.access import write_access_required
 from cars import retiring, services, unsettled
 from cars.forms import CarForm
 from cars.services import ListParams
-from fleetadmin.web.problems import Problem, is_missing, problem_of
-from fleetadmin.upstream.clients import SetupNeeded, client_for
-from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.ids import parse_id
 from fleetadmin.switch_views import car_elsewhere
+from fleetadmin.upstream.clients import SetupNeeded, client_for
+from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
+from fleetadmin.web.problems import UPSTREAM_ERRORS, Problem, car_problem, is_missing
 from flinkey import Ahead, BadRequestError, FlinkeyError, Page
-
-# What a call to flinkey can fail with: set-up missing here, or flinkey's refusal/silence.
-UPSTREAM_ERRORS = (SetupNeeded, FlinkeyError)
 
 COLUMNS = (
     ("name", gettext_lazy("Name")),
@@ -42,11 +39,6 @@ COLUMNS = (
     ("vin", gettext_lazy("VIN")),
 )
 
-
-def car_problem(error: Exception):
-    """Return the Problem of a failed car call, its 404 said in the car screens' words."""
-    return problem_of(error, not_found=_("This car does not exist or belongs to another "
-                                         "customer."))
 
 
 # --- links --------------------------------------------------------------------------------

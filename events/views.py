@@ -33,18 +33,17 @@ from events import services
 from events.forms import EventForm, LeftOpenForm, TimelineFilterForm
 from events.services import Cursor, Filters
 from fleetadmin.coordinates import coordinates_text
-from fleetadmin.web.csv_export import Echo, cell
-from fleetadmin.web.problems import problem_of
-from fleetadmin.upstream.clients import SetupNeeded, call_budget_refusal
-from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.models import UserPreferences
 from fleetadmin.switch_views import car_elsewhere
+from fleetadmin.upstream.clients import call_budget_refusal
+from fleetadmin.web.csv_export import Echo, cell
+from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
+from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
 from fleetstore.services import store_for
-from flinkey import BadRequestError, Event, FlinkeyError, NotFoundError
+from flinkey import BadRequestError, Event, NotFoundError
 from maps import services as map_services
 from people.directory import Directory, directory_for
 
-UPSTREAM_ERRORS = (SetupNeeded, FlinkeyError)
 TEMPLATE = "events/timeline.html"
 REGIONS = ("timeline-more", "timeline", "car-events")
 # Rows per upstream call when exporting (the client's maximum page).
@@ -56,12 +55,6 @@ EXPORT_CHUNK_ROWS = 500
 def event_problem(error: Exception):
     """Return the Problem of a failed event call, its 404 in the events screens' words."""
     return problem_of(error, not_found=_("This event does not exist or belongs to another "
-                                         "customer."))
-
-
-def car_problem(error: Exception):
-    """Return the Problem of a failed call about a car."""
-    return problem_of(error, not_found=_("This car does not exist or belongs to another "
                                          "customer."))
 
 

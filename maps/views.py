@@ -18,13 +18,12 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from cars.links import car_url
-from cars.views import UPSTREAM_ERRORS, car_problem
-from fleetadmin.upstream.call_budget import CallBudgetSpent
 from fleetadmin.durations import ago_text
-from fleetadmin.web.problems import problem_of
-from fleetadmin.web.htmx import render_screen, screen, wants_fragment
 from fleetadmin.ids import parse_id
 from fleetadmin.switch_views import car_elsewhere
+from fleetadmin.upstream.call_budget import CallBudgetSpent
+from fleetadmin.web.htmx import render_screen, screen, wants_fragment
+from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
 from fleetstore.services import store_for
 from maps import services
 from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION

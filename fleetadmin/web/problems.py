@@ -138,3 +138,14 @@ def problem_of(error: Exception, *, not_found: str | None = None) -> Problem:
                        _("Try again in a minute."), detail)
     return Problem(502, _("flinkey refused the request."),
                    _("Try again; if this persists, tell your administrator."), detail)
+
+
+# What a screen's call to flinkey can fail with: set-up missing here, or flinkey's refusal or
+# silence. Every screen catches exactly these and shows their Problem.
+UPSTREAM_ERRORS = (SetupNeeded, FlinkeyError)
+
+
+def car_problem(error: Exception) -> Problem:
+    """Return the Problem of a failed call about a car, its 404 said in the car screens' words."""
+    return problem_of(error, not_found=_("This car does not exist or belongs to another "
+                                         "customer."))

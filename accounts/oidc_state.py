@@ -30,8 +30,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
-from fleetadmin.secrets import crypto
 from fleetadmin.ops.framing import mark_partitioned
+from fleetadmin.secrets import crypto
 
 LOGGER = logging.getLogger(__name__)
 

@@ -31,12 +31,12 @@ from accounts.user_admin import (
     start_password_reset,
 )
 from audit.recording import record
-from preferences import services
-from fleetadmin.web.problems import problem_of
 from fleetadmin.upstream.clients import SetupNeeded, credentials_of
-from preferences.forms import CredentialsForm
+from fleetadmin.web.problems import problem_of
 from flinkey import FlinkeyError
 from outbox.checks import mail_is_kept
+from preferences import services
+from preferences.forms import CredentialsForm
 
 DETAIL_TEMPLATE = "accounts/user_detail.html"
 

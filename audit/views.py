@@ -25,14 +25,14 @@ from fleetadmin.web.csv_export import Echo as _Echo
 from fleetadmin.web.csv_export import cell as _cell
 from fleetadmin.web.dates import DayField
 from fleetadmin.web.htmx import render_screen, screen
-from fleetadmin.ids import FlinkeyIdField
+from fleetadmin.web.ids import FlinkeyIdField
 
 PAGE_SIZE = 50
 TEMPLATE = "audit/audit.html"
 
 # The filters' days keep to fleetadmin.web.dates' range (year 1 and 9999 overflow Python's
 # datetime once a time zone shifts them, and SQLite's date range); the car id is a flinkey
-# id (fleetadmin.ids), so no number reaches the 64-bit column that would overflow it.
+# id (fleetadmin.web.ids), so no number reaches the 64-bit column that would overflow it.
 
 
 class AuditFilterForm(forms.Form):

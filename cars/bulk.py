@@ -12,11 +12,11 @@ from django.utils.translation import gettext as _
 
 from cars import retiring, services
 from fleetadmin.upstream import budget
-from fleetadmin.web.csv_export import Echo, cell
-from fleetadmin.web.problems import Problem, is_missing, problem_of
-from fleetadmin.upstream.fanout import fan_out_cached
 from fleetadmin.upstream.clients import SetupNeeded, client_for
-from fleetadmin.ids import parse_id
+from fleetadmin.upstream.fanout import fan_out_cached
+from fleetadmin.web.csv_export import Echo, cell
+from fleetadmin.web.ids import parse_id
+from fleetadmin.web.problems import Problem, is_missing, problem_of
 from flinkey import Car, FlinkeyError, Query, odata
 
 # One page of the list at its largest: what "select all on this page" can give.
@@ -37,7 +37,7 @@ def selected_ids(data) -> list[int]:
     """Return the distinct car ids a bulk form sent (its ticked rows, or the whole page).
 
     `car` holds the ticked rows; `all=page` ("select all on this page", which works without
-    script) adds the page's `on_page` ids. Anything not a flinkey id (fleetadmin.ids) is
+    script) adds the page's `on_page` ids. Anything not a flinkey id (fleetadmin.web.ids) is
     ignored; more than MAX_SELECTED raises TooMany.
     """
     values = list(data.getlist("car"))

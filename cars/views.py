@@ -24,10 +24,10 @@ from accounts.access import write_access_required
 from cars import retiring, services, unsettled
 from cars.forms import CarForm
 from cars.services import ListParams
-from fleetadmin.ids import parse_id
-from fleetadmin.switch_views import car_elsewhere
 from fleetadmin.upstream.clients import SetupNeeded, client_for
+from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
+from fleetadmin.web.ids import parse_id
 from fleetadmin.web.problems import UPSTREAM_ERRORS, Problem, car_problem, is_missing
 from flinkey import Ahead, BadRequestError, FlinkeyError, Page
 

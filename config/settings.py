@@ -58,7 +58,7 @@ MIDDLEWARE = [
     # Outermost: request id in and out, instance name, one log line per request.
     "fleetadmin.ops.logs.RequestLogMiddleware",
     # Permissions-Policy on every answer, also those of the middleware below.
-    "fleetadmin.permissions_policy.PermissionsPolicyMiddleware",
+    "fleetadmin.ops.permissions_policy.PermissionsPolicyMiddleware",
     # /healthz and /readyz for load balancers: before the HTTPS redirect, sessions, login
     # and CSRF (fleetadmin.ops.health).
     "fleetadmin.ops.health.HealthCheckMiddleware",
@@ -85,7 +85,7 @@ MIDDLEWARE = [
     # accounts are signed out, accounts without a role see "no access yet".
     "accounts.middleware.AccessMiddleware",
     # A fleet page for someone whose credentials have no customer yet: to the choice.
-    "fleetadmin.customer_needed.CustomerChoiceMiddleware",
+    "fleetadmin.web.customer_needed.CustomerChoiceMiddleware",
     "fleetadmin.ops.framing.PortalFramingMiddleware",
     # The signed-in user's language (over LocaleMiddleware's choice) and time zone.
     "fleetadmin.web.user_locale.UserLanguageMiddleware",
@@ -113,7 +113,7 @@ TEMPLATES = [
                 "accounts.access.access",
                 # A failing fleet sync, shown to admins on every page (base.html).
                 "fleetstore.context.sync_problem",
-                "fleetadmin.customer_switch.header",
+                "fleetadmin.upstream.customer_switch.header",
             ],
         },
     },
@@ -391,7 +391,7 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "fleetadmin.web.error_pages.SecretsHidingRep
 CSRF_FAILURE_VIEW = "accounts.access.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Browser features no page uses, denied by Permissions-Policy on every answer
-# (fleetadmin.permissions_policy). The maps never ask the browser where it is.
+# (fleetadmin.ops.permissions_policy). The maps never ask the browser where it is.
 PERMISSIONS_POLICY_DENIED = [
     "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media",
     "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer", "microphone",

@@ -4,7 +4,6 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from fleetadmin import switch_views
 from preferences import views
 
 urlpatterns = [
@@ -13,9 +12,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     # settings/… (the Settings screen)
     path("", include("preferences.urls")),
-    # The header's customer switch, and the list it falls back on (fleetadmin.switch_views).
-    path("customers/", switch_views.customers_page, name="customers"),
-    path("customers/switch/", switch_views.switch_customer, name="switch-customer"),
     path("cars/", include("cars.urls")),
     path("", include("maps.urls")),
     # A car's timeline (/cars/<id>/events/…), one event (/events/<id>/), the "left open" report.

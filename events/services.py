@@ -19,9 +19,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from audit.recording import recording
-from fleetadmin.web.dates import in_range
 from fleetadmin.upstream.clients import client_for, credentials_of
-from fleetadmin.ids import parse_id
+from fleetadmin.web.dates import in_range
+from fleetadmin.web.ids import parse_id
 from flinkey import Event, Location, Query, odata
 
 # What the URL and the forms say, and what the API calls it.

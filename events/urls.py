@@ -1,7 +1,7 @@
 from django.urls import path
 
 from events import views
-from fleetadmin import ids  # noqa: F401 - registers <flinkey_id:…>
+from fleetadmin.web import ids  # noqa: F401 - registers <flinkey_id:…>
 
 app_name = "events"
 urlpatterns = [

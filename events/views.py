@@ -32,11 +32,11 @@ from events import left_open as left_open_runs
 from events import services
 from events.forms import EventForm, LeftOpenForm, TimelineFilterForm
 from events.services import Cursor, Filters
-from fleetadmin.coordinates import coordinates_text
 from fleetadmin.models import UserPreferences
-from fleetadmin.switch_views import car_elsewhere
 from fleetadmin.upstream.clients import call_budget_refusal
+from fleetadmin.web.coordinates import coordinates_text
 from fleetadmin.web.csv_export import Echo, cell
+from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
 from fleetstore.services import store_for

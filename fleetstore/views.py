@@ -10,9 +10,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.access import can_manage_users, forbidden
-from fleetadmin.web.problems import problem_of
 from fleetadmin.upstream.clients import SetupNeeded, credentials_of
 from fleetadmin.web.htmx import render_screen, screen
+from fleetadmin.web.problems import problem_of
 from fleetstore import services
 from fleetstore.forms import SyncCredentialForm
 from flinkey import FlinkeyError

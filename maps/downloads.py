@@ -17,7 +17,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from cars.views import UPSTREAM_ERRORS, car_problem
+from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem
 from maps import services, takeaway
 from maps.services import LOCATED
 from maps.views import _route_period, local_time

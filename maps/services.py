@@ -25,9 +25,9 @@ from folium.utilities import camelize
 
 from cars.fleet_list import fleet_car_ids
 from cars.services import ListParams, list_query, search_filter
-from fleetadmin.web.dates import in_range, input_value, parse_input
 from fleetadmin.upstream.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
 from fleetadmin.upstream.reach import Proof, prove
+from fleetadmin.web.dates import in_range, input_value, parse_input
 from fleetstore import reads
 from fleetstore.services import learnt_live
 from flinkey import Car, Location, NotFoundError, Product, Query

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from fleetadmin import ids  # noqa: F401 - registers <flinkey_id:…>
+from fleetadmin.web import ids  # noqa: F401 - registers <flinkey_id:…>
 from maps import downloads, views
 
 app_name = "maps"

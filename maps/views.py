@@ -18,11 +18,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from cars.links import car_url
-from fleetadmin.durations import ago_text
-from fleetadmin.ids import parse_id
-from fleetadmin.switch_views import car_elsewhere
 from fleetadmin.upstream.call_budget import CallBudgetSpent
+from fleetadmin.web.durations import ago_text
+from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import render_screen, screen, wants_fragment
+from fleetadmin.web.ids import parse_id
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
 from fleetstore.services import store_for
 from maps import services
@@ -367,7 +367,7 @@ def _digits(text: str) -> bool:
 
 
 def _flinkey_ids(text: str | None) -> str | None:
-    """The ids of `?ids=` that can be flinkey ids (fleetadmin.ids), still comma-separated."""
+    """The ids of `?ids=` that can be flinkey ids (fleetadmin.web.ids), still comma-separated."""
     if text is None:
         return None
     return ",".join(str(number) for number in map(parse_id, text.split(","))

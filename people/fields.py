@@ -8,7 +8,7 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.ids import id_message, parse_id
+from fleetadmin.web.ids import id_message, parse_id
 from people.directory import Ambiguous, Directory
 
 
@@ -84,7 +84,7 @@ class PersonField(forms.Field):
         if not text:
             return None
         if text.lstrip("+-").isdigit():
-            # Every id through fleetadmin.ids: flinkey's range, and no int() of 5,000 digits.
+            # Every id through fleetadmin.web.ids: flinkey's range, and no int() of 5,000 digits.
             number = parse_id(text)
             if number is None:
                 raise forms.ValidationError(id_message(), code="range")

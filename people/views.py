@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import can_manage_users, forbidden
-from fleetadmin.web.problems import problem_of
 from fleetadmin.upstream.clients import SetupNeeded
 from fleetadmin.upstream.reach import proven_fleet
+from fleetadmin.web.problems import problem_of
 from flinkey import FlinkeyError
 from people import csv_import
 from people.changes import ChangedMeanwhile, delete_person, import_plan, save_person

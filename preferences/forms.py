@@ -3,10 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.ids import FlinkeyIdField
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
-from fleetadmin.time_zones import ZONE_PICKER_ATTRS, time_zone_choices
+from fleetadmin.web.ids import FlinkeyIdField
 from fleetadmin.web.languages import language_choices
+from fleetadmin.web.time_zones import ZONE_PICKER_ATTRS, time_zone_choices
 from fleetadmin.web.widgets import SecretInput
 from flinkey import credential_problem
 

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.views.decorators.debug import sensitive_variables
 
 from audit.recording import record
-from fleetadmin import customer_list
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
+from fleetadmin.upstream import customer_list
 from fleetadmin.upstream.clients import client_for, credentials_of
 from fleetadmin.upstream.reach import forget_proof
 from flinkey import Customer

@@ -23,8 +23,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT
-from fleetadmin.models import UserPreferences
 from config.testing import make_user
+from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
 
 # Hundreds of requests in one test: 25 s on a quiet machine, several times that on a loaded

@@ -179,9 +179,9 @@ def test_german_screens_write_dates_numbers_and_durations_the_german_way(client,
 
     from accounts.access import ROLE_ADMIN
     from audit.recording import record
-    from preferences import services
     from config.testing import make_user
     from flinkey_sandbox import DEMO
+    from preferences import services
 
     user = make_user("greta", role=ROLE_ADMIN)
     services.save_preferences(user=user, language="de", time_zone="Europe/Berlin")

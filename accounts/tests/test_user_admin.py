@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, role_of
 from audit.models import AuditEntry
-from fleetadmin.models import FlinkeyCredentials
 from config.testing import logged_in, make_user
+from fleetadmin.models import FlinkeyCredentials
 from flinkey_sandbox import DEMO
 from outbox.models import OutboxMessage
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT, can_write, role_of
 from accounts.models import SSOIdentity
 from audit.models import AuditEntry
-from fleetadmin.models import FlinkeyCredentials
 from config.testing import logged_in, make_user
+from fleetadmin.models import FlinkeyCredentials
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

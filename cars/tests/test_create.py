@@ -6,8 +6,8 @@ import time
 import pytest
 
 from audit.models import AuditEntry
-from fleetadmin.upstream.clients import client_for
 from config.testing import hx, make_user, wait_until
+from fleetadmin.upstream.clients import client_for
 from flinkey import BadRequestError, FlinkeyClient, UnavailableError
 from flinkey_sandbox import DEMO
 

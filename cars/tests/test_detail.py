@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from fleetadmin.models import UserPreferences
 from config.testing import hx
+from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,8 @@ import html as html_lib
 import pytest
 
 from audit.models import AuditEntry
-from fleetadmin.upstream.clients import client_for
 from config.testing import hx
+from fleetadmin.upstream.clients import client_for
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from config.testing import hx, wait_until
 from events.tests.conftest import CAR, add_event, recorded
 from fleetadmin.models import UserPreferences
-from config.testing import hx, wait_until
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from config.testing import hx
 from events import left_open
 from events.tests.conftest import add_event
-from config.testing import hx
 from flinkey_sandbox import DEMO, Sandbox
 
 pytestmark = pytest.mark.django_db

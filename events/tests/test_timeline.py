@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from config.testing import hx
 from events.tests.conftest import CAR, add_event, events_calls
 from fleetadmin.models import UserPreferences
-from config.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

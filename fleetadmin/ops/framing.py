@@ -1,12 +1,8 @@
 """Being shown inside an intranet portal: framing allowed by CSP, cookies that survive it."""
 
-import zoneinfo
 from http.cookies import Morsel
 
 from django.conf import settings
-from django.utils import timezone, translation
-
-from fleetadmin.web.languages import is_language, set_language_cookie
 
 
 class PortalFramingMiddleware:

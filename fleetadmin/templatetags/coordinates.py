@@ -1,13 +1,13 @@
-"""{% load coordinates %}{% coordinates lat lon %}: fleetadmin.coordinates in templates."""
+"""{% load coordinates %}{% coordinates lat lon %}: fleetadmin.web.coordinates in templates."""
 
 from django import template
 
-from fleetadmin.coordinates import coordinates_text
+from fleetadmin.web.coordinates import coordinates_text
 
 register = template.Library()
 
 
 @register.simple_tag(name="coordinates")
 def coordinates_tag(latitude, longitude) -> str:
-    """Return the position as fleetadmin.coordinates writes it, in every language."""
+    """Return the position as fleetadmin.web.coordinates writes it, in every language."""
     return coordinates_text(latitude, longitude)

@@ -1,11 +1,11 @@
-"""{% load durations %}: fleetadmin.durations in templates.
+"""{% load durations %}: fleetadmin.web.durations in templates.
 
 {{ when|ago }}, {{ when|open_for:now }}, {{ when|ahead }}.
 """
 
 from django import template
 
-from fleetadmin.durations import ago_text, for_text, in_text
+from fleetadmin.web.durations import ago_text, for_text, in_text
 
 register = template.Library()
 

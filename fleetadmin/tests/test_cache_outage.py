@@ -12,8 +12,8 @@ import threading
 import pytest
 from django.core.cache import cache
 
-from fleetadmin.ops.cache_backend import cache_config
 from config.testing import free_port, hx, logged_in
+from fleetadmin.ops.cache_backend import cache_config
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from fleetadmin.upstream import call_budget
-from fleetadmin.ops.cache_backend import cache_config
 from config.testing import free_port, hx, logged_in, make_user
+from fleetadmin.ops.cache_backend import cache_config
+from fleetadmin.upstream import call_budget
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@
 import pytest
 from django.core.cache import cache
 
+from config.testing import make_user
 from fleetadmin.secrets import crypto
 from fleetadmin.upstream.clients import (
     CredentialsMissing,
@@ -11,7 +12,6 @@ from fleetadmin.upstream.clients import (
     api_base_url,
     client_for,
 )
-from config.testing import make_user
 
 pytestmark = pytest.mark.django_db
 

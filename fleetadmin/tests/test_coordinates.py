@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from fleetadmin.coordinates import DECIMALS, coordinates_text
+from fleetadmin.web.coordinates import DECIMALS, coordinates_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,9 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from fleetadmin.secrets import crypto
-from fleetadmin.models import FlinkeyCredentials
 from config.testing import make_user
+from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.secrets import crypto
 
 SECRET_PASSWORD = "Geheim-Passw0rt-äöü"
 SECRET_KEY = "api-key-5f0c1d2e"

@@ -4,10 +4,9 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEntry
-from fleetadmin import customer_list
-from fleetadmin.upstream import reach
-from fleetadmin.models import FlinkeyCredentials
 from config.testing import hx, logged_in, make_user, upstream_calls
+from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.upstream import customer_list, reach
 from flinkey import FlinkeyClient
 from flinkey_sandbox import DEMO
 

@@ -6,7 +6,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from fleetadmin.durations import ago_text, for_text, in_text
+from fleetadmin.web.durations import ago_text, for_text, in_text
 
 NOW = datetime(2026, 12, 5, 20, 53, tzinfo=UTC)
 

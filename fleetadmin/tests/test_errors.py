@@ -2,8 +2,8 @@
 
 import pytest
 
-from fleetadmin.web.problems import SETUP_STATUS, is_missing, problem_of
 from fleetadmin.upstream.clients import ApiNotConfigured, CredentialsMissing, CustomerNotChosen
+from fleetadmin.web.problems import SETUP_STATUS, is_missing, problem_of
 from flinkey import (
     AuthenticationError,
     BadRequestError,

@@ -6,8 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from fleetadmin.upstream.fanout import Reads, fan_out_cached, fan_out_together, location_ttl, moment_text
 from config.testing import make_user, wait_until
+from fleetadmin.upstream.fanout import (
+    Reads,
+    fan_out_cached,
+    fan_out_together,
+    location_ttl,
+    moment_text,
+)
 from flinkey import UpstreamTimeout
 from flinkey_sandbox import DEMO
 

@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from audit.recording import record
-from preferences import services
 from config.testing import make_user
+from preferences import services
 
 # 16:30:05 UTC on a winter day is 17:30:05 in Berlin (CET).
 MOMENT = datetime(2026, 11, 29, 16, 30, 5, tzinfo=UTC)

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from fleetadmin.models import FlinkeyCredentials
 from config.testing import make_user
+from fleetadmin.models import FlinkeyCredentials
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxMiddleware
 
-from fleetadmin.web.htmx import HtmxMessagesMiddleware, render_screen, screen, updates
 from config.testing import hx
+from fleetadmin.web.htmx import HtmxMessagesMiddleware, render_screen, screen, updates
 
 pytestmark = pytest.mark.django_db
 

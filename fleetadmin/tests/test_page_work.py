@@ -4,9 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from fleetadmin.models import FlinkeyCredentials
 from fleetadmin.secrets import crypto
 from fleetadmin.upstream.clients import client_for, credentials_of
-from fleetadmin.models import FlinkeyCredentials
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

@@ -2,12 +2,12 @@
 
 import pytest
 
-from preferences import services
+from config.testing import make_user
 from fleetadmin.upstream.clients import CredentialsMissing, CustomerNotChosen, SetupNeeded
 from fleetadmin.upstream.reach import CustomerOutOfReach, Fleet, forget_proof, proven_fleet
-from config.testing import make_user
 from flinkey import AuthenticationError, ServerError
 from flinkey_sandbox import DEMO
+from preferences import services
 
 pytestmark = pytest.mark.django_db
 

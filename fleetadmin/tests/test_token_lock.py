@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from fleetadmin.upstream.clients import _token_cache_key, api_base_url, client_from, credentials_of
 from config.testing import redis_database_to_ourselves, redis_reachable
+from fleetadmin.upstream.clients import _token_cache_key, api_base_url, client_from, credentials_of
 
 # A Redis database of the ops tests' own (CI and development machines run Redis locally).
 REDIS_URL = "redis://127.0.0.1:6379/8"

@@ -7,8 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from fleetadmin.upstream import embedded_sandbox
 from config.testing import free_port, make_user, wait_for_port
+from fleetadmin.upstream import embedded_sandbox
 
 pytestmark = pytest.mark.django_db
 

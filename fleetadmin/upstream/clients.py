@@ -12,10 +12,10 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin.upstream import budget, call_budget, embedded_sandbox
-from fleetadmin.secrets import crypto
-from fleetadmin.ops import logs
 from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.ops import logs
+from fleetadmin.secrets import crypto
+from fleetadmin.upstream import budget, call_budget, embedded_sandbox
 from flinkey import FlinkeyClient, Token
 
 log = logging.getLogger(__name__)

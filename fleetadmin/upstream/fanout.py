@@ -58,8 +58,8 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.cache import cache
 
-from fleetadmin.web.problems import is_missing
 from fleetadmin.upstream.reach import Fleet, Proof, prove
+from fleetadmin.web.problems import is_missing
 from flinkey import FlinkeyClient, NotFoundError, Outcome, fan_out
 
 __all__ = ["FanOutResult", "Reads", "fan_out_cached", "fan_out_together", "location_ttl",

@@ -34,7 +34,8 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin import customer_list
+from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.upstream import customer_list
 from fleetadmin.upstream.clients import (
     CredentialsMissing,
     CustomerNotChosen,
@@ -43,7 +44,6 @@ from fleetadmin.upstream.clients import (
     client_from,
     credentials_of,
 )
-from fleetadmin.models import FlinkeyCredentials
 from flinkey import FlinkeyClient
 
 __all__ = ["CustomerOutOfReach", "Fleet", "Proof", "forget_proof", "prove", "proven_fleet"]

@@ -1,9 +1,10 @@
 """The signed-in user's time zone and language, applied to every request."""
 
 import zoneinfo
-from http.cookies import Morsel
+
 from django.conf import settings
 from django.utils import timezone, translation
+
 from fleetadmin.web.languages import is_language, set_language_cookie
 
 

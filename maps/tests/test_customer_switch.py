@@ -3,9 +3,9 @@ other's key (#16, 2): a cache entry is keyed by the customer its answer came fro
 
 import pytest
 
-from fleetadmin.upstream import fanout
-from fleetadmin.models import FlinkeyCredentials
 from config.testing import make_user
+from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.upstream import fanout
 from flinkey_sandbox import DEMO
 from maps import services
 

@@ -6,8 +6,8 @@ found" ends there and is remembered briefly; `?ids=` asks only about the fleet's
 
 import pytest
 
-from fleetadmin.upstream.reach import proven_fleet
 from config.testing import hx
+from fleetadmin.upstream.reach import proven_fleet
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

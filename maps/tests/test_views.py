@@ -366,9 +366,9 @@ def test_route_samples_carry_their_time_as_the_app_writes_it(manager, flinkey_ap
 
     from django.utils import translation
 
-    from preferences import services as fleet_services
     from config.testing import logged_in
     from maps.views import local_time
+    from preferences import services as fleet_services
 
     fleet_services.save_preferences(user=manager, language=language, time_zone=zone)
     html = logged_in(manager).get(car_map(DEMO.car_id, "period=24h"),

@@ -10,9 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
+from config.testing import logged_in, make_user
 from events.tests.conftest import CAR, add_event, events_calls, recorded
 from fleetadmin.models import FlinkeyCredentials
-from config.testing import logged_in, make_user
 from flinkey_sandbox import DEMO
 from people.models import Person
 

@@ -23,7 +23,7 @@
     return Number(value).toLocaleString(document.documentElement.lang || undefined);
   }
 
-  // A position as every screen writes it (fleetadmin/coordinates.py): "48.13710, 11.57500",
+  // A position as every screen writes it (fleetadmin/web/coordinates.py): "48.13710, 11.57500",
   // a decimal point in every language (people paste it into other tools), never localized.
   var COORDINATE_DECIMALS = 5;
   function coordinates(lat, lon) {

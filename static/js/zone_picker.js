@@ -1,7 +1,7 @@
 // The time-zone picker on Settings (select[data-zone-picker], grouped by region): adds a
 // filter field above it, and offers the browser's own zone. Without script the grouped
 // select alone works, by keyboard too (type the first letters of a place).
-// The words come translated from the select's data-* attributes (fleetadmin/time_zones.py).
+// The words come translated from the select's data-* attributes (fleetadmin/web/time_zones.py).
 (function () {
   "use strict";
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from playwright.sync_api import expect
 
+from config.testing import make_user
 from events.tests.conftest import CAR, add_event
 from preferences import services
-from config.testing import make_user
 from tests.browser.conftest import log_in, settled, unexpected
 
 WEEKDAYS = "Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag"

@@ -4,8 +4,8 @@ import logging
 
 from playwright.sync_api import expect
 
-from fleetadmin.ops.logs import JsonFormatter, RequestIdFilter
 from config.testing import make_user
+from fleetadmin.ops.logs import JsonFormatter, RequestIdFilter
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in, settled
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import expect
 
 from accounts.access import ROLE_ADMIN
-from events.tests.conftest import CAR, add_event
 from config.testing import make_user
+from events.tests.conftest import CAR, add_event
 from tests.browser.conftest import log_in, unexpected
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -19,8 +19,8 @@ from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin.upstream.clients import SetupNeeded, api_base_url, client_from
 from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.upstream.clients import SetupNeeded, api_base_url, client_from
 from flinkey import Customer
 
 __all__ = ["cached", "fetch", "remember"]

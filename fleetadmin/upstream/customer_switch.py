@@ -4,7 +4,7 @@ The switch itself is preferences.services.choose_customer (checked against /cust
 audited as customer.choose); this module decides what is offered:
 
 - `switcher(user)`: what the header shows, from the kept customer list only
-  (fleetadmin.customer_list) — never a flinkey call on an ordinary page.
+  (fleetadmin.upstream.customer_list) — never a flinkey call on an ordinary page.
 - `customer_with_car(user, car_id)`: after flinkey answered 404 for a car, which OTHER
   customer reachable with the same credentials has it (one get_car per other customer,
   within the request's time budget). Only the customer is returned, never the car: its
@@ -21,10 +21,9 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
 
-from fleetadmin.upstream import budget
-from fleetadmin import customer_list
-from fleetadmin.upstream.clients import CredentialsMissing, SetupNeeded, client_from, credentials_of
 from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.upstream import budget, customer_list
+from fleetadmin.upstream.clients import CredentialsMissing, SetupNeeded, client_from, credentials_of
 from flinkey import Customer, FlinkeyError, NotFoundError
 
 log = logging.getLogger(__name__)

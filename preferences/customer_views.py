@@ -1,8 +1,5 @@
-"""Views of the customer switch: the list to choose from, the switch, another customer's car.
-
-The switch is services.choose_customer (checked against /customers, audited as
-customer.choose); afterwards the person is back where they were (`next`, a local URL only).
-"""
+"""The customers a user's credentials reach, and the one-step switch between them (the
+header's switch and its fallback page)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,11 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from preferences import services
-from fleetadmin.customer_switch import customer_with_car, customers_of, safe_next
-from fleetadmin.web.problems import problem_of
 from fleetadmin.upstream.clients import SetupNeeded
+from fleetadmin.upstream.customer_switch import customers_of, safe_next
+from fleetadmin.web.problems import problem_of
 from flinkey import FlinkeyError
+from preferences import services
 
 CUSTOMERS_TEMPLATE = "fleetadmin/customers.html"
 
@@ -71,18 +68,3 @@ def _with_customers(request, context, *, status):
     except (SetupNeeded, FlinkeyError) as error:
         context["problem"] = problem_of(error)
     return render(request, CUSTOMERS_TEMPLATE, context, status=status)
-
-
-def car_elsewhere(request, car_id: int):
-    """The offer to switch, when car `car_id` is another reachable customer's; else None.
-
-    For a car screen whose car flinkey did not find for the user's customer (a link from an
-    e-mail or a bookmark). Names the customer only: the car is shown after the switch.
-    """
-    if request.method != "GET" or request.htmx:
-        return None  # a form sent, or a region of a page already shown: nothing offered
-    customer = customer_with_car(request.user, car_id)
-    if customer is None:
-        return None
-    context = {"customer": customer, "car_id": car_id, "next_url": request.get_full_path()}
-    return render(request, "fleetadmin/car_elsewhere.html", context)

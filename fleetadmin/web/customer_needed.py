@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from fleetadmin.web.problems import SETUP_STATUS
 from fleetadmin.models import FlinkeyCredentials
+from fleetadmin.web.problems import SETUP_STATUS
 
 # URL namespaces whose pages show a customer's fleet.
 FLEET_NAMESPACES = frozenset({"cars", "maps", "events"})

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
+from fleetadmin.web.dates import in_range
 from flinkey import FlinkeyError
 
 # Who may read everyone's entries, not only their own (admins and support hold it).
@@ -112,6 +113,10 @@ def _moment_label(value: str) -> str:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
+        return value
+    if not in_range(moment):
+        # Recorded as it was asked for (e.g. year 1, refused upstream): shown as recorded,
+        # since the reader's zone cannot hold it.
         return value
     if moment.tzinfo is None:  # a wall-clock reading (an event's dateTime)
         return formats.date_format(moment, "DATETIME_FORMAT")

@@ -553,7 +553,7 @@ def left_open(request):
         # Fleet sync is on: the whole fleet at once from the store, saying how old it is.
         report = left_open_runs.stored_report(store)
         now = timezone.now()
-        context.update(report=report, now=now, store=store,
+        context.update(report=report, now=now, store=store, people=directory_for(request.user),
                        rows=[(state, timeline_url(state.car.id))
                              for state in report.left_open(hours=hours, now=now)])
         return render_screen(request, "events/left_open.html", context, regions=["left-open"])

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from .errors import ProtocolError
+from .odata import Instant
 
 __all__ = ["Car", "Customer", "Event", "Location", "Page", "Product"]
 
@@ -147,6 +148,11 @@ class Event:
             longitude=_float(d, "longitude"),
             utc_ticks=_seventh_digit(d["utcDateTime"]),
         )
+
+    @property
+    def utc_instant(self) -> Instant:
+        """`utc_date_time` to the 100 ns the API keeps (the fleet store's events cursor)."""
+        return Instant(self.utc_date_time, self.utc_ticks)
 
 
 @dataclass(frozen=True)

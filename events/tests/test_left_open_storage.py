@@ -9,9 +9,8 @@ import re
 import pytest
 from django.core.cache import cache
 
-from config.testing import logged_in, make_user
+from config.testing import hx, logged_in, make_user
 from events import left_open
-from events.tests.conftest import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db

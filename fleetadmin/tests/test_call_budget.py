@@ -19,6 +19,7 @@ from django.core.cache import cache
 from config.testing import free_port, hx, logged_in, make_user
 from fleetadmin.ops.cache_backend import cache_config
 from fleetadmin.upstream import call_budget
+from fleetadmin.upstream.clients import client_for
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -121,10 +122,12 @@ def test_a_spent_budget_sends_no_write_and_the_audit_says_why(small_budgets, man
 
     client = logged_in(manager)
     assert client.get(f"/cars/{DEMO.car_id}/delete/").status_code == 200  # token, car
+    name = client_for(manager).get_car(DEMO.car_id).name
     meter = call_budget.meter(user_id=manager.pk, fleet=None)
     meter.charge(meter.left() - 1)  # one call left: the car is read again, not deleted
     flinkey_api.clear_requests()
-    response = client.post(f"/cars/{DEMO.car_id}/delete/")
+    # Confirmed as a person does: the car's name typed (cars.retiring).
+    response = client.post(f"/cars/{DEMO.car_id}/delete/", {"confirm_name": name})
     assert response.status_code == 429
     assert "Nothing was sent or changed." in response.content.decode()
     assert flinkey_api.request_count(method="GET") == 1
@@ -186,7 +189,7 @@ def test_two_instances_share_the_count(settings, fresh_window):
     cache.clear()
     fleet = call_budget.fleet("https://api.example/v3", 4242)
     script = (
-        "from fleetadmin import call_budget\n"
+        "from fleetadmin.upstream import call_budget\n"
         f"meter = call_budget.meter(user_id=None, fleet={fleet!r})\n"
         "for _ in range(30): meter.charge()\n"
         "print(meter.left())\n"

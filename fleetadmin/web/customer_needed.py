@@ -17,6 +17,8 @@ from django.urls import reverse
 from fleetadmin.models import FlinkeyCredentials
 from fleetadmin.web.problems import SETUP_STATUS
 
+# The longest `next` carried to the choice.
+MAX_NEXT_LENGTH = 2000
 # URL namespaces whose pages show a customer's fleet.
 FLEET_NAMESPACES = frozenset({"cars", "maps", "events"})
 
@@ -36,8 +38,13 @@ class CustomerChoiceMiddleware:
         response = self.get_response(request)
         if response.status_code != SETUP_STATUS or not self._wants_choice(request):
             return response
-        query = urlencode({"next": request.get_full_path()})
-        return redirect(f"{reverse('customers')}?{query}")
+        target = reverse("customers")
+        back = request.get_full_path()
+        # A page's address longer than any a person follows is left out of `next` (Django
+        # refuses to redirect past 16,384 characters): the choice still comes.
+        if len(back) <= MAX_NEXT_LENGTH:
+            target += "?" + urlencode({"next": back})
+        return redirect(target)
 
     @staticmethod
     def _wants_choice(request) -> bool:

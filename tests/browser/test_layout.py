@@ -40,7 +40,8 @@ def test_desktop_tables_use_the_screen(browser, dashboard, language):
     assert page.locator("main").bounding_box()["width"] == pytest.approx(1440, abs=1)
     expect(page.get_by_role("link", name=MENU[language])).to_be_hidden()
     expect(page.locator("nav.topnav")).to_be_visible()
-    assert page.locator("header").bounding_box()["height"] < 60
+    # One line, or two with German's longer words and the customer switch (never a stack).
+    assert page.locator("header").bounding_box()["height"] < 100
 
 
 @pytest.mark.parametrize("language", ["en", "de"])

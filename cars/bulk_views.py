@@ -21,8 +21,8 @@ from accounts.access import write_access_required
 from cars import bulk
 from cars.retiring import CountConfirmation
 from cars.services import ListParams
-from cars.views import UPSTREAM_ERRORS, car_problem
 from fleetadmin.web.htmx import screen
+from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem
 
 TEMPLATE = "cars/car_bulk_delete.html"
 

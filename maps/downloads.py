@@ -17,10 +17,10 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from fleetadmin.web.dates import local_time
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem
 from maps import services, takeaway
 from maps.services import LOCATED
-from maps.views import _route_period, local_time
 
 
 def route_segments(route) -> list[list]:
@@ -50,7 +50,7 @@ def _stop_text(stop) -> str:
 
 def _load_route(request, car_id):
     """Return (car, route, None), or (None, None, response) telling what went wrong."""
-    _preset, _start, _end, period = _route_period(request)
+    _preset, _start, _end, period = services.route_period(request.GET)
     if period is None:
         return None, None, _problem_page(
             request, car_id, None, 400,

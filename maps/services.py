@@ -489,6 +489,15 @@ def route(*, user, car_id: int, start: datetime, end: datetime) -> Route:
                  results.fetched, len(errors), step, tuple(errors), tuple(odometers))
 
 
+def route_period(params) -> tuple[str, datetime | None, datetime | None,
+                                  tuple[datetime, datetime] | None]:
+    """Return (preset, from, to, the period) a route page's query (`period`, `from`, `to`)
+    asks for; the car map and its downloads read the same query."""
+    preset = params.get("period", "")
+    start, end = parse_moment(params.get("from")), parse_moment(params.get("to"))
+    return preset, start, end, period_of(preset=preset, start=start, end=end)
+
+
 def period_of(*, preset: str = "", start: datetime | None = None, end: datetime | None = None,
               now: datetime | None = None) -> tuple[datetime, datetime] | None:
     """Return the (start, end) a route form asks for: a preset, or a custom range."""

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from cars.links import car_url
 from fleetadmin.upstream.call_budget import CallBudgetSpent
+from fleetadmin.web.dates import local_time
 from fleetadmin.web.durations import ago_text
 from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import render_screen, screen, wants_fragment
@@ -38,14 +39,6 @@ MAX_START_DIGITS = 9  # a batch start beyond any fleet is an empty batch, not an
 # What the route replay's JavaScript can write itself (static/js/maps.js): a format of only
 # these (and punctuation) is handed to it, any other leaves it the samples' own times.
 _REPLAY_FORMAT_CHARACTERS = frozenset("dmYHi")
-
-
-def local_time(moment) -> str:
-    """Return `moment` in the user's zone as the app writes times: "2025-03-04 16:05 CET",
-    in German "04.03.2025 16:05 CET" (SHORT_DATETIME_FORMAT and the zone's abbreviation).
-    """
-    local = timezone.localtime(moment)
-    return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"
 
 
 def _replay_format(django_format: str) -> str | None:
@@ -113,13 +106,6 @@ def _zone_name() -> str:
 # --- the car map --------------------------------------------------------------------------
 
 
-def _route_period(request):
-    preset = request.GET.get("period", "")
-    start = services.parse_moment(request.GET.get("from"))
-    end = services.parse_moment(request.GET.get("to"))
-    return preset, start, end, services.period_of(preset=preset, start=start, end=end)
-
-
 def _car_map_context(request, car_id: int) -> tuple[dict, int]:
     at = services.parse_moment(request.GET.get("at"))
     context = {
@@ -162,7 +148,7 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
 
 
 def _route_context(request, car_id: int) -> tuple[dict, int]:
-    preset, start, end, period = _route_period(request)
+    preset, start, end, period = services.route_period(request.GET)
     now = timezone.now()
     context = {
         "car_id": car_id,

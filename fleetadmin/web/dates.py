@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, tzinfo
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -197,3 +197,11 @@ def occurrences(wall: datetime, zone: tzinfo) -> list[datetime]:
                 moment.utcoffset() != other.utcoffset() for other in found):
             found.append(moment)
     return sorted(found, key=lambda moment: moment.astimezone(UTC))
+
+
+def local_time(moment: datetime) -> str:
+    """Return `moment` in the user's zone as the app writes times: "2025-03-04 16:05 CET",
+    in German "04.03.2025 16:05 CET" (SHORT_DATETIME_FORMAT and the zone's abbreviation).
+    """
+    local = timezone.localtime(moment)
+    return f"{formats.date_format(local, 'SHORT_DATETIME_FORMAT')} {local.tzname()}"

@@ -340,7 +340,7 @@ def test_local_time_is_how_the_app_writes_times(language, expected):
 
     from django.utils import formats, translation
 
-    from maps.views import local_time
+    from fleetadmin.web.dates import local_time
 
     with translation.override(language):
         with timezone.override("Europe/Berlin"):
@@ -367,7 +367,7 @@ def test_route_samples_carry_their_time_as_the_app_writes_it(manager, flinkey_ap
     from django.utils import translation
 
     from config.testing import logged_in
-    from maps.views import local_time
+    from fleetadmin.web.dates import local_time
     from preferences import services as fleet_services
 
     fleet_services.save_preferences(user=manager, language=language, time_zone=zone)

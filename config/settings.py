@@ -597,5 +597,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # Django's own records go to the root handler like everyone's (one format, one line
     # each), not also to Django's default DEBUG-only console handler.
-    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # The scheduler (crontask) logs every run of its lock's 5 s renewal at INFO: only
+        # its warnings and errors are worth a line.
+        "apscheduler": {"handlers": [], "level": "WARNING", "propagate": True},
+    },
 }

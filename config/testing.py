@@ -18,16 +18,19 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
+from fleetadmin.ops.cache_backend import ResilientRedisCache
 
-class WorkerRedisCache(RedisCache):
-    """Django's Redis cache whose `clear()` removes only its own keys (its KEY_PREFIX).
+
+class WorkerRedisCache(ResilientRedisCache):
+    """The project's Redis cache whose `clear()` removes only its own keys (its KEY_PREFIX).
 
     Django's `clear()` is FLUSHDB: with the suite on several xdist workers sharing one Redis
-    database, one worker's `cache.clear()` would wipe the tokens and positions another
-    worker's test has just cached.
+    database, one worker's `cache.clear()` would wipe the tokens, proofs and positions
+    another worker's test has just cached.
     """
 
     def clear(self) -> bool:
+        self._outage.standin.clear()
         client = self._cache.get_client(None, write=True)
         # The prefix is ours ("xdist-gw0"...) and holds no glob character.
         keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
@@ -46,9 +49,10 @@ def isolate_worker_caches(caches: dict) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return
-    redis_backend = f"{RedisCache.__module__}.{RedisCache.__qualname__}"
+    redis_backends = {f"{cls.__module__}.{cls.__qualname__}"
+                      for cls in (RedisCache, ResilientRedisCache)}
     for options in caches.values():
-        if options["BACKEND"] == redis_backend:
+        if options["BACKEND"] in redis_backends:
             options["BACKEND"] = f"{WorkerRedisCache.__module__}.{WorkerRedisCache.__qualname__}"
         prefix = options.get("KEY_PREFIX", "")
         options["KEY_PREFIX"] = f"{prefix}-xdist-{worker}" if prefix else f"xdist-{worker}"

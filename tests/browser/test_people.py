@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from accounts.access import ROLE_ADMIN
 from config.testing import make_user
 from events.tests.conftest import CAR, add_event
-from tests.browser.conftest import log_in, unexpected
+from tests.browser.conftest import log_in, settled, unexpected
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 USER = 306
@@ -39,9 +39,11 @@ def test_an_admin_names_user_306_and_the_timeline_shows_it(page, browser, dashbo
 
     # Filter by the name: the picker offers it.
     expect(page.locator("#filter_user-people option")).to_have_attribute("value", "Marta Klein")
+    settled(page)  # the timeline region's own request first (its handlers are then bound)
     page.get_by_label("Person or flinkey user id").fill("Marta Klein")
     page.get_by_label("Person or flinkey user id").press("Tab")  # "change" filters
-    expect(page).to_have_url(re.compile(rf"user={USER}"))
+    # (A generous wait: on a loaded machine the filtered timeline's request takes seconds.)
+    expect(page).to_have_url(re.compile(rf"user={USER}"), timeout=20_000)
     expect(rows).to_have_count(2)
     assert unexpected(console_problems) == []
 

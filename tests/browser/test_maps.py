@@ -220,8 +220,14 @@ def test_hostile_names_stay_text(map_page, dashboard, console_problems):
         expect(page.locator("#fleet-progress-text")).to_have_text("1 of 1 cars on the map")
         marker = page.locator(".leaflet-marker-icon")
         expect(marker).to_have_attribute("title", name)
-        marker.click()
         popup = page.locator(".leaflet-popup-content")
+        # The map may still be fitting itself to the marker (an animation on a loaded
+        # machine): a click during it can miss; click again until the popup opens.
+        for _ in range(10):
+            marker.click()
+            if popup.count():
+                break
+            page.wait_for_timeout(300)
         expect(popup.locator("strong")).to_have_text(name)
         expect(popup.get_by_role("link", name="Open the car")).to_have_attribute(
             "href", f"/cars/{car_id}/")

@@ -21,8 +21,10 @@ def cache_sizes() -> dict[str, int]:
     store = cache._cache
     if isinstance(store, dict):  # LocMemCache: key → pickled value
         return {key: len(value) for key, value in store.items()}
-    client = store.get_client(write=False)  # Django's Redis backend (this test's own db)
-    return {key.decode(): client.strlen(key) for key in client.scan_iter()}
+    client = store.get_client(write=False)  # Django's Redis backend
+    # Only this process's keys: other test workers share the database (their own prefix).
+    match = f"{cache.key_prefix}:*" if cache.key_prefix else None
+    return {key.decode(): client.strlen(key) for key in client.scan_iter(match=match)}
 
 
 def entries(part: str) -> dict[str, int]:
@@ -50,7 +52,9 @@ def test_a_run_keeps_a_few_bytes_per_car_and_the_car_list_is_shared(manager_clie
     assert f"{cars} of {cars} cars checked" in html
     assert f'id="left-open-{DEMO.left_open_car_id}"' in html
     runs = entries("left-open:")
-    assert 0 < sum(runs.values()) <= 10 * cars, runs  # was ~0.9 KB a car
+    # A few bytes a car (how many depends on the openings the seeded day holds at this hour
+    # of the clock); it was ~0.9 KB a car.
+    assert 0 < sum(runs.values()) <= 16 * cars, runs
     assert len(entries("fleet-cars")) == 1
 
     # A colleague of the same fleet: the car list is not asked again, nor stored twice.

@@ -51,21 +51,33 @@ def findings(page) -> list[str]:
     ]
 
 
+def axe_page(browser, *, width: str, language: str):
+    """A page of its own context that lets the injected axe-core in; tiles refused."""
+    context = browser.new_context(bypass_csp=True, locale=language,
+                                  viewport={"width": WIDTHS[width], "height": 900})
+    page = context.new_page()
+    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    return page
+
+
+def sign_in(page, username, password="pw-for-tests-1"):
+    """Sign in on the login page the page shows (any language: fields by name)."""
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(password)
+    page.locator("main form[method=post] button[type=submit]").click()
+    page.wait_for_url(lambda url: "/login/" not in url)
+
+
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 @pytest.mark.parametrize("language", ["en", "de"])
 def test_main_screens_have_no_serious_accessibility_findings(browser, dashboard, width,
                                                                language):
     make_user("ada", role=ROLE_ADMIN)
-    context = browser.new_context(bypass_csp=True, locale=language,
-                                  viewport={"width": WIDTHS[width], "height": 900})
-    page = context.new_page()
-    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    page = axe_page(browser, width=width, language=language)
+    context = page.context
     page.goto(f"{dashboard}/login/")
     problems = {"/login/": findings(page)}
-    page.locator("input[name=username]").fill("ada")
-    page.locator("input[name=password]").fill("pw-for-tests-1")
-    page.locator("main form[method=post] button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
+    sign_in(page, "ada")
     for screen in SCREENS:
         page.goto(f"{dashboard}{screen}")
         settled(page)

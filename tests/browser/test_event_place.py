@@ -10,7 +10,7 @@ from accounts.access import ROLE_ADMIN
 from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import settled, unexpected
-from tests.browser.test_accessibility import WIDTHS, findings
+from tests.browser.test_accessibility import axe_page, findings, sign_in
 
 
 def test_show_on_map_opens_the_events_own_place_for_a_box_only_car(manager_page, dashboard,
@@ -47,15 +47,10 @@ def test_the_new_screens_have_no_serious_accessibility_findings(browser, dashboa
                                                                 language):
     # The event's place and the route's download links, as test_accessibility checks the rest.
     make_user("ada", role=ROLE_ADMIN)
-    context = browser.new_context(bypass_csp=True, locale=language,
-                                  viewport={"width": WIDTHS[width], "height": 900})
-    page = context.new_page()
-    page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
+    page = axe_page(browser, width=width, language=language)
+    context = page.context
     page.goto(f"{dashboard}/login/")
-    page.locator("input[name=username]").fill("ada")
-    page.locator("input[name=password]").fill("pw-for-tests-1")
-    page.locator("main form[method=post] button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
+    sign_in(page, "ada")
     page.goto(f"{dashboard}/cars/{DEMO.box_only_car_id}/events/")
     settled(page)
     event_url = page.locator("a.event-map").first.get_attribute("href")

@@ -104,12 +104,16 @@ class Position:
     location: Location | None = None
     asked_at: datetime | None = None  # None: the latest position
     error: BaseException | None = None
+    # Whether the car has an IQ, where known without asking (the fleet store keeps it).
+    has_iq: bool | None = None
 
     @property
     def from_an_iq(self) -> bool:
         """True when the answer proves a flinkey IQ: it holds something (an odometer, a
         date). An all-null answer may also be a Box without an IQ (`car_position` asks the
         products to tell; a fleet map cannot afford that call per car)."""
+        if self.has_iq is not None:
+            return self.has_iq
         loc = self.location
         return loc is not None and any(value is not None for value in (
             loc.latitude, loc.longitude, loc.recorded_at, loc.odometer, loc.odometer_recorded_at))
@@ -317,7 +321,7 @@ def stored_batch(*, fleet_sync, search: str = "", start: int = 0) -> FleetBatch:
         if has_iq is False:
             found[car_id] = Position(car_id, NO_DEVICE)
         elif location is None or not _located(location):
-            found[car_id] = Position(car_id, NO_POSITION, location)
+            found[car_id] = Position(car_id, NO_POSITION, location, has_iq=has_iq)
         else:
             found[car_id] = Position(car_id, LOCATED, location)
         if last_type is not None:

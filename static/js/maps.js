@@ -408,6 +408,31 @@
 
     document.body.addEventListener("htmx:afterSettle", readBatches);
     readBatches();
+
+    // A batch that got no answer of fleetadmin's (the network, a proxy's error page): the
+    // page's notice says so, and Retry asks the same batch again. fleetadmin's own answers,
+    // problems included, carry the status region and are swapped in as they are.
+    var noAnswer = document.getElementById("fleet-no-answer");
+    var lost = null;  // the URL of the batch that got no answer
+    function unanswered(event) {
+      var target = event.detail.target;
+      if (!target || target.id !== "fleet-next" || !event.detail.pathInfo) return false;
+      lost = event.detail.pathInfo.requestPath;
+      noAnswer.hidden = false;
+      return true;
+    }
+    document.body.addEventListener("htmx:sendError", unanswered);
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      var xhr = event.detail.xhr;
+      if (xhr && xhr.status >= 400 && xhr.responseText.indexOf('id="fleet-status"') < 0 &&
+          unanswered(event)) {
+        event.detail.shouldSwap = false;
+      }
+    });
+    document.getElementById("fleet-no-answer-retry").addEventListener("click", function () {
+      noAnswer.hidden = true;
+      if (lost) htmx.ajax("GET", lost, { target: "#fleet-next", swap: "outerHTML" });
+    });
   }
 
   // --- start every map on the page, and those htmx swaps in --------------------------------

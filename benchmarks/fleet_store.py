@@ -118,6 +118,7 @@ def fill_directly(fleet, count: int) -> None:
 
 
 def measure_reads(args, sandbox, client, cars, hx) -> int:
+    from maps.tests.batches import batch_of, next_url
 
     def customers_call():
         return timed(lambda: sandbox.request_count(path_prefix="/customers"))[1]
@@ -133,14 +134,15 @@ def measure_reads(args, sandbox, client, cars, hx) -> int:
 
     def fleet_map():
         nonlocal batches
-        total, url, markers, batches = 0.0, "/map/cars.json", 0, 0
+        total, url, markers, batches = 0.0, "/map/cars/", 0, 0
         while url:
-            response, seconds = read(url)
-            body = response.json()
+            # As the page's #fleet-next region asks: each answer names the next batch.
+            response, seconds = read(url, hx("fleet-next"))
+            body = batch_of(response)
             batches += 1
             total += seconds
             markers += sum(1 for car in body["cars"] if car["state"] == "located")
-            url = f"/map/cars.json?start={body['next']}" if body["next"] is not None else None
+            url = next_url(response)
         return total, markers
 
     map_times, markers = [], 0

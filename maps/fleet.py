@@ -8,12 +8,13 @@ A 10,000-car map from the fleet store is built from here, so the words that many
 
 from datetime import datetime, timedelta
 
+from django.urls import get_script_prefix, get_urlconf
 from django.utils import timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cars.links import car_url
+from cars.links import url_parts
 from fleetadmin.web.dates import local_time
 from fleetadmin.web.durations import ago_text
 from fleetadmin.web.problems import problem_of
@@ -82,6 +83,10 @@ class _Words:
     def __init__(self, at: datetime | None, now: datetime):
         self.at, self.now = at, now
         self.times, self.ages = {}, {}
+        # Why a car is not on the map.
+        self.no_iq = _("no flinkey IQ")
+        self.no_answer = _("no position (no flinkey IQ, or none reported yet)")
+        self.no_position = _("no position reported")
 
     def time(self, moment: datetime) -> str:
         minute = moment.replace(second=0, microsecond=0)
@@ -110,30 +115,36 @@ def car_data(positions: dict[int, Position], *, at: datetime | None, cars=(),
     named = {car.id: car for car in cars}
     last_events = last_events or {}
     order = [car.id for car in cars] if ids is None else ids
+    # A car's URL is the same but for its id (cars.links): looked up once, not per car.
+    head, tail = url_parts("cars:detail", get_script_prefix(), get_urlconf())
     return [_one(named.get(car_id), positions[car_id], last_events.get(car_id), words,
-                 reference) for car_id in order]
+                 reference, f"{head}{int(car_id)}{tail}") for car_id in order]
 
 
-def _one(car, position: Position, last_event: str | None, words: _Words, reference) -> dict:
-    item = {"id": position.car_id, "state": position.state,
-            "url": car_url(position.car_id, "cars:detail"), "lock": lock_of(last_event)}
+def _one(car, position: Position, last_event: str | None, words: _Words, reference,
+         url: str) -> dict:
+    item = {"id": position.car_id, "state": position.state, "url": url,
+            "lock": _LOCKS.get(last_event, UNKNOWN)}
     if car is not None:
-        item.update(name=car.name, plate=car.license_plate or "")
+        item["name"] = car.name
+        item["plate"] = car.license_plate or ""
     if position.state == LOCATED:
         loc = position.location
-        item.update(lat=loc.latitude, lon=loc.longitude,
-                    band=band_of(loc.recorded_at, reference))
+        item["lat"] = loc.latitude
+        item["lon"] = loc.longitude
+        item["band"] = band_of(loc.recorded_at, reference)
         if loc.recorded_at:
-            item.update(time=words.time(loc.recorded_at), age=words.age(position))
+            item["time"] = words.time(loc.recorded_at)
+            item["age"] = words.age(position)
     elif position.state == FAILED:
         item["reason"] = problem_of(position.error).headline
     elif position.state == NO_DEVICE:
-        item["reason"] = _("no flinkey IQ")
+        item["reason"] = words.no_iq
     elif position.state == NO_POSITION and not position.from_an_iq:
         item["state"] = "no_answer"  # no IQ, or one that has not reported: can't tell here
-        item["reason"] = _("no position (no flinkey IQ, or none reported yet)")
+        item["reason"] = words.no_answer
     else:
-        item["reason"] = _("no position reported")
+        item["reason"] = words.no_position
     return item
 
 

@@ -312,12 +312,12 @@ def stored_batch(*, fleet_sync, search: str = "", start: int = 0) -> FleetBatch:
     size = STORE_BATCH if start else STORE_FIRST_BATCH
     rows, more = reads.map_rows(fleet_sync, search=search, start=start, size=size)
     cars, found, locks = [], {}, {}
-    for (car_id, name, plate, has_iq, latitude, longitude, fix_at, odometer, odometer_at,
-         learnt_at, last_type) in rows:
+    for car_id, name, plate, has_iq, latitude, longitude, fix_at, odometer, last_type in rows:
         cars.append(Car(id=car_id, name=name, license_plate=plate))
-        location = None if learnt_at is None else Location(
+        # What a map needs of the stored location (the odometer's time is not shown).
+        location = None if latitude is None and odometer is None else Location(
             latitude=latitude, longitude=longitude, recorded_at=fix_at, odometer=odometer,
-            odometer_recorded_at=odometer_at)
+            odometer_recorded_at=None)
         if has_iq is False:
             found[car_id] = Position(car_id, NO_DEVICE)
         elif location is None or not _located(location):

@@ -34,6 +34,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cars", type=int, default=1000, help="extra located cars")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per upstream call")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--browser-runs", type=int, default=0,
+                        help="also open the fleet map in Chromium this many times: time to the "
+                             "first markers and to every marker drawn")
     parser.add_argument("--reads-only", action="store_true",
                         help="skip the syncs: fill the store directly with --cars cars (one "
                              "position and one opening each) and measure only the reads")
@@ -156,9 +159,77 @@ def measure_reads(args, sandbox, client, cars, hx) -> int:
     print(f"left open from the store: median {percentile(left_times, 0.5) * 1000:.0f} ms, p95 "
           f"{percentile(left_times, 0.95) * 1000:.0f} ms; 0 calls per car")
     customers_call()
+    if args.browser_runs > 0:
+        browser_figures(client, args.browser_runs, markers)
     print(f"load average {os.getloadavg()[0]:.2f}")
     sandbox.stop()
     return 0
+
+
+def browser_figures(client, runs: int, markers: int) -> None:
+    """The fleet map from the store in Chromium, `runs` times (a fresh context each): from
+    navigation start to the first marker or cluster icon drawn, and to the last (every
+    marker on the map; settled: none added for fleet_map.SETTLED_MS after)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+
+    from benchmarks.fleet_map import SETTLED_MS, serve_dashboard
+
+    base_url, stop = serve_dashboard()
+    cookie = (settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
+    try:
+        # Playwright's sync API runs an event loop in its thread: kept off this one, where
+        # Django refuses database calls beside a running loop.
+        with ThreadPoolExecutor(1) as pool:
+            times = pool.submit(store_map_in_chromium, base_url, cookie, runs, markers).result()
+    finally:
+        stop()
+    firsts = sorted(run["first"] for run in times)
+    lasts = sorted(run["last"] for run in times)
+    print(f"fleet map from the store in Chromium, {runs} runs ({times[-1]['markers']:,} markers;"
+          f" settled: none added for {SETTLED_MS} ms): first markers median "
+          f"{firsts[len(firsts) // 2]:.0f} ms (worst {firsts[-1]:.0f}), all drawn median "
+          f"{lasts[len(lasts) // 2]:.0f} ms (worst {lasts[-1]:.0f}); goals 1 s and 2 s")
+
+
+def store_map_in_chromium(base_url: str, cookie: tuple[str, str], runs: int,
+                          markers: int) -> list[dict]:
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.fleet_map import MARKER_PROBE, SETTLED, opened
+    from tests.browser.chromium import CHROMIUM_FLAGS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        raise RuntimeError("Chromium not found: run scripts/setup --browser (or CHROMIUM_PATH)")
+    timeout_ms = max(60_000, markers * 30)
+    results = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            for _run in range(runs):
+                context = browser.new_context(locale="en-US")
+                name, value = cookie
+                context.add_cookies([{"name": name, "value": value, "url": base_url}])
+                # Offline, like the browser tests: no tile server is reached.
+                context.route(re.compile(r"https?://[^/]*tile[^/]*/.*"),
+                              lambda route: route.abort())
+                context.add_init_script(MARKER_PROBE)
+                page = context.new_page()
+                opened(page, f"{base_url}/map/")
+                page.wait_for_function("() => window.__fleet.loaded", timeout=timeout_ms)
+                page.wait_for_function(SETTLED, timeout=timeout_ms)
+                found = page.evaluate("() => window.__fleet")
+                found["markers"] = int(page.locator('[data-map="fleet"]')
+                                       .get_attribute("data-located") or 0)
+                results.append(found)
+                context.close()
+        finally:
+            browser.close()
+    return results
 
 
 if __name__ == "__main__":

@@ -392,7 +392,6 @@
       list.appendChild(fragment);
       cluster.addLayers(added);
       element.setAttribute("data-located", String(located));
-      fit();
     }
 
     // Every batch (and every retry of cars) that htmx has put into the page, read once.
@@ -402,6 +401,9 @@
         var batch = JSON.parse(script.textContent);
         script.remove();
         addCars(batch.cars);
+        // Fitted to the first cars at once, and to the whole fleet when the last are in
+        // (refitting after every batch would redraw every cluster each time).
+        if (batch.start === 0 || batch.last) fit();
         if (batch.last) element.setAttribute("data-loaded", "true");
       });
     }

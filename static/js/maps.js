@@ -357,15 +357,14 @@
       }
     });
     // And the other way: a marker's popup marks the car's row in the list.
-    map.on("popupopen", function (event) {
-      var id = event.popup._source && event.popup._source.carId;
+    function rowShown(id) {
       var current = list.querySelector(".fleet-car.fleet-active");
       if (current) current.classList.remove("fleet-active");
-      if (id !== undefined && rows[id]) {
+      if (rows[id]) {
         rows[id].classList.add("fleet-active");
         rows[id].scrollIntoView({ block: "nearest" });
       }
-    });
+    }
 
     function addCars(cars) {
       var added = [];
@@ -382,8 +381,8 @@
         rows[car.id] = row;
         if (car.state !== "located" || markers[car.id]) return;
         var marker = L.marker([car.lat, car.lon], { title: car.name || "", icon: iconFor(car) });
-        marker.carId = car.id;
         marker.bindPopup(popupFor(car));
+        marker.on("popupopen", rowShown.bind(null, car.id));
         markers[car.id] = marker;
         added.push(marker);
         bounds = bounds ? bounds.extend(marker.getLatLng()) : L.latLngBounds([marker.getLatLng()]);

@@ -45,7 +45,8 @@ class StoredRoute:
 
 
 def stored_car(fleet: FleetSync, car_id: int) -> StoredCar | None:
-    return StoredCar.objects.filter(fleet=fleet, car_id=car_id).first()
+    """The car as the store holds it while it is the fleet's (not gone), or None."""
+    return StoredCar.objects.filter(fleet=fleet, car_id=car_id, gone_at__isnull=True).first()
 
 
 def _location(row: tuple) -> Location:

@@ -486,9 +486,10 @@ def route(*, user, car_id: int, start: datetime, end: datetime, live: bool = Tru
           timeout: float | None = None) -> Route:
     """Return the car's route from `start` to `end`.
 
-    The car is looked up first (one call, cached): a car that is not the customer's raises
-    NotFoundError before anything else is asked; then whether it has an IQ (the store, or
-    one products call): a car without one is a Route with `no_iq`, nothing more asked.
+    The car is looked up first (the fleet store, else one call, cached): a car that is not
+    the customer's raises NotFoundError before anything else is asked; then whether it has
+    an IQ (the store, or one products call): a car without one is a Route with `no_iq`,
+    nothing more asked.
 
     The positions come from the fleet store where it has samples of the period (sync on,
     and the user may read it: fleetstore.services.store_for), merged with live calls for
@@ -499,9 +500,10 @@ def route(*, user, car_id: int, start: datetime, end: datetime, live: bool = Tru
     and FlinkeyError when every sample failed.
     """
     proof = prove(user)
-    get_car(user=user, car_id=car_id, proof=proof)
     store = store_for(user)
     stored = route_store.stored_route(store, car_id, start=start, end=end) if store else None
+    if stored is None:
+        get_car(user=user, car_id=car_id, proof=proof)  # the store holds only the fleet's cars
     if not has_iq(user=user, car_id=car_id, proof=proof,
                   stored=stored.has_iq if stored is not None else None):
         return Route(start, end, (), (), 0, 0, 0, None, no_iq=True)

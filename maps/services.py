@@ -539,9 +539,18 @@ def route(*, user, car_id: int, start: datetime, end: datetime, live: bool = Tru
     return Route(start, end, tuple(points), tuple(stops), len(moments), fetched,
                  len(errors) - pending, step, tuple(errors), tuple(odometers),
                  segments=tuple(tuple(part) for part in parts),
-                 trips=tuple(find_trips(points, stops)), gaps=tuple(gaps_between(parts)),
+                 trips=tuple(_trips(parts, stops)), gaps=tuple(gaps_between(parts)),
                  pending=pending,
                  stored=sum(1 for p in samples if _located(p) and start <= p.recorded_at <= end))
+
+
+def _trips(parts, stops) -> list[Trip]:
+    """The trips of each part: none runs across a gap in the data."""
+    trips = []
+    for part in parts:
+        first, last = part[0].recorded_at, part[-1].recorded_at
+        trips += find_trips(part, [s for s in stops if first <= s.start and s.end <= last])
+    return trips
 
 
 def route_period(params) -> tuple[str, datetime | None, datetime | None,

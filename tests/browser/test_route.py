@@ -48,3 +48,41 @@ def test_a_cold_route_shows_progress_and_7_days_stay_7_days(map_page, dashboard,
     expect(page.locator("#route-to")).to_have_value(last)
     expect(summary).to_contain_text(first)
     assert violations(page) == [] and unexpected(console_problems) == []
+
+
+def test_the_line_breaks_at_a_gap_and_stops_and_trips_are_listed(map_page, dashboard,  # noqa: F811
+                                                                 flinkey_api, console_problems):
+    from django.utils import timezone
+
+    from flinkey_sandbox.state import History
+    from maps.tests.test_route_truth import drive
+
+    # A trip, then 3 hours without a position while the car crossed the city, a trip there.
+    end = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=1)
+    t = int((end - timedelta(hours=6)).timestamp())
+    history = History()
+    km = drive(history, t, 30, 48.10, 11.50, 1000.0)
+    drive(history, t + 1800 + 3 * 3600, 20, 48.20, 11.65, km + 15)
+    flinkey_api.store.locations[DEMO.iq_only_car_id] = history
+    page = map_page
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    page.goto(f"{dashboard}/cars/{DEMO.iq_only_car_id}/map/?period=24h")
+    canvas = page.locator("#car-route-canvas[data-map-ready=true]")
+    expect(canvas).to_have_attribute("data-parts", "2", timeout=30_000)
+    expect(canvas.locator("path.map-path")).to_have_count(1)  # one path, two parts
+    # Leaflet holds two lines, none across the gap.
+    parts = page.evaluate("""() => {
+        let parts = null;
+        document.getElementById('car-route-canvas').leafletMap.eachLayer((layer) => {
+            if (layer.options.className === 'map-path') parts = layer.getLatLngs().length;
+        });
+        return parts;
+    }""")
+    assert parts == 2
+    expect(page.locator("#route-timeline tr.route-gap")).to_have_count(1)
+    expect(page.locator("#route-timeline tr.route-trip")).to_have_count(2)
+    expect(page.locator("#route-timeline tr.route-gap")).to_contain_text(
+        "No position while the car moved")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone: {width}px"
+    assert violations(page) == [] and unexpected(console_problems) == []

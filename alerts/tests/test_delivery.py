@@ -56,7 +56,8 @@ def test_one_alert_per_episode_however_often_it_is_evaluated(store, manager, rec
     assert recipients == ["fm@example.com"]
     message = email.message_from_bytes(raw.encode())
     assert "Open Overnight" in message["Subject"]
-    assert message["Message-ID"] == f"<{Delivery.objects.get(channel='email').key}@fleetadmin.alerts>"
+    key = Delivery.objects.get(channel="email").key
+    assert message["Message-ID"] == f"<{key}@fleetadmin.alerts>"
 
 
 def test_a_car_opened_again_is_a_new_episode(store, manager, mailbox):
@@ -188,7 +189,7 @@ def test_the_e_mail_speaks_the_recipients_language_and_zone(store, manager, mail
     body = message.get_payload(decode=True).decode(message.get_content_charset())
     subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
     assert subject.startswith("fleetadmin-Alarm: Offen gelassen")
-    assert "Zeiten in Asia/Tokyo." in body and "Geöffnet um" in body
+    assert "Zeiten in Asia/Tokyo." in body and "Geöffnet am" in body
     opened = Alert.objects.get().episode_start.astimezone(
         __import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
     assert f"{opened:%H:%M}" in body

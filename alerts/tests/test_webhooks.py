@@ -81,3 +81,23 @@ def test_support_sees_the_webhooks_but_not_their_secrets_nor_the_forms(
     assert support_client.get(f"/alerts/webhooks/{hook.pk}/").status_code == 403
     assert support_client.post(f"/alerts/webhooks/{hook.pk}/delete/").status_code == 403
     assert Webhook.objects.filter(pk=hook.pk).exists()
+
+
+def test_the_readmes_verification_snippet_accepts_our_signature_and_refuses_a_change():
+    import re
+    import time
+    from pathlib import Path
+
+    from alerts import signing
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    snippet = re.search(r"Verifying in Python:\n\n```python\n(.*?)```", readme, re.S).group(1)
+    scope = {}
+    exec(snippet, scope)  # noqa: S102 - our own README
+    body, now = b'{"id":"x"}', int(time.time())
+    headers = {"X-Fleetadmin-Timestamp": str(now),
+               "X-Fleetadmin-Signature": signing.signature(SECRET, now, body)}
+    assert scope["verify"](SECRET.encode(), headers, body)
+    assert not scope["verify"](SECRET.encode(), headers, body + b" ")
+    old = {**headers, "X-Fleetadmin-Timestamp": str(now - 3600)}
+    assert not scope["verify"](SECRET.encode(), old, body)

@@ -1,0 +1,38 @@
+"""Every Alerts page lives within the CSP and shows what others typed as text, never markup."""
+
+from django.utils import timezone
+
+from alerts.models import Alert, Delivery, Rule, Webhook
+from tests.test_csp import assert_page_lives_within_the_policy
+
+HOSTILE = "<script>alert(1)</script>"
+
+
+def test_every_alerts_page_lives_within_the_policy_and_escapes_names(admin_client, store,
+                                                                      settings):
+    settings.ALERTS_WEBHOOK_PRIVATE_HOSTS = ["localhost"]
+    rule = Rule.objects.create(fleet=store, name=HOSTILE, kind="not_at_depot", time_zone="UTC",
+                               check_time=timezone.now().time(), depots=[
+                                   {"name": HOSTILE, "latitude": 1, "longitude": 2,
+                                    "radius": 3}])
+    hook = Webhook.objects.create(fleet=store, name=HOSTILE, url="https://localhost/h",
+                                  secret="s" * 20)
+    alert = Alert.objects.create(rule=rule, car_id=9001, car_name=HOSTILE,
+                                 episode_start=timezone.now())
+    Delivery.objects.create(alert=alert, fleet=store, channel="webhook", webhook=hook,
+                            recipient=hook.url, last_error=HOSTILE)
+    for url in ("/alerts/", f"/alerts/rules/{rule.pk}/", "/alerts/rules/new/?kind=service",
+                "/alerts/rules/new/?kind=outside_hours", "/alerts/webhooks/",
+                "/alerts/webhooks/new/", f"/alerts/webhooks/{hook.pk}/", "/alerts/log/"):
+        response = admin_client.get(url)
+        assert_page_lives_within_the_policy(response)
+        html = response.content.decode()
+        assert HOSTILE not in html, url
+
+
+def test_a_kind_that_does_not_exist_is_not_a_fault(manager_client, store):
+    response = manager_client.get("/alerts/rules/new/?kind=%3Cx%3E")
+    assert response.status_code == 200
+    refused = manager_client.post("/alerts/rules/new/", {"name": "x", "kind": "<x>",
+                                                         "time_zone": "UTC", "threshold": "1"})
+    assert refused.status_code == 422 and not Rule.objects.exists()

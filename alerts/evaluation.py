@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.access import ROLES
 from alerts.matching import Match, matches
 from alerts.models import Alert, Delivery, Rule, Subscription
 
@@ -53,9 +54,12 @@ def raise_alert(rule: Rule, match: Match, now: datetime) -> list[int]:
 
 
 def subscribers(fleet, mode: str):
-    """Subscriptions in `mode` of active users with an address whose customer is the fleet's."""
+    """Subscriptions in `mode` of active users with a role and an address, whose customer is
+    still the fleet's (someone moved to another customer, or whose role was taken away, gets
+    none of this fleet's alerts)."""
+    with_role = Subscription.objects.filter(user__groups__name__in=ROLES).values("pk")
     return (Subscription.objects.filter(
-        fleet=fleet, mode=mode, user__is_active=True,
+        fleet=fleet, mode=mode, user__is_active=True, pk__in=with_role,
         user__flinkey_credentials__customer_id=fleet.customer_id)
         .exclude(user__email="").select_related("user", "user__preferences"))
 

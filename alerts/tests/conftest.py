@@ -3,6 +3,7 @@ receiver that checks signatures."""
 
 import json
 import threading
+import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -66,13 +67,18 @@ class Receiver:
 
     def __init__(self, secret=SECRET):
         self.secret = secret
-        self.calls = []  # (idempotency key, signature valid, JSON body)
+        self.calls = []  # (idempotency key, signature valid, JSON body, status answered)
+        self.arrivals = []  # idempotency keys, as each call arrives (before any delay)
         self.answers = []
+        self.delays = []  # seconds to wait before answering, call by call (then none)
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.arrivals.append(self.headers[signing.KEY_HEADER])
+                if receiver.delays:
+                    time.sleep(receiver.delays.pop(0))
                 valid = signing.verify(receiver.secret, self.headers[signing.TIMESTAMP_HEADER],
                                        body, self.headers[signing.SIGNATURE_HEADER])
                 status = receiver.answers.pop(0) if receiver.answers else 200

@@ -248,3 +248,18 @@ def test_a_subscription_is_the_users_own_choice_and_audited(support_client, supp
     assert Subscription.objects.get(user=support_user).mode == "digest"
     entry = AuditEntry.objects.get(action="alert_subscription.change")
     assert entry.changes == {"mode": {"before": "none", "after": "digest"}}
+
+
+def test_someone_without_a_role_or_moved_to_another_customer_gets_no_mail(store, manager,
+                                                                          support_user):
+    from fleetadmin.models import FlinkeyCredentials
+    from flinkey_sandbox import DEMO
+
+    left_open_rule(store)
+    subscribe(manager, store)
+    subscribe(support_user, store, address="s@example.com")
+    manager.groups.clear()
+    FlinkeyCredentials.objects.filter(user=support_user).update(
+        customer_id=DEMO.other_customer_id)
+
+    assert evaluation.evaluate() == []

@@ -2,6 +2,8 @@
 server and a real webhook receiver in the test process: two workers, two evaluations, one
 alert, one e-mail, one accepted webhook call (after a 500, retried with the same key)."""
 
+import signal
+import time
 from datetime import timedelta
 
 import pytest
@@ -86,3 +88,52 @@ def test_two_workers_two_evaluations_one_alert_one_mail_one_accepted_call(flinke
     hook = Delivery.objects.get(channel="webhook")
     assert {key for key, *_rest in receiver.calls} == {str(hook.key)}
     assert hook.attempts == 2 and "answered 500" in hook.last_error
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(240)
+def test_a_worker_killed_mid_send_is_taken_over_and_the_call_repeats_its_key(flinkey_api,
+                                                                            tmp_path):
+    fleet = make_fleet(flinkey_api.url, synced_at=timezone.now())
+    fill_store(fleet)
+    Rule.objects.create(fleet=fleet, name="Overnight", kind="left_open", threshold=12,
+                        time_zone="Europe/Berlin", enabled=True)
+    receiver = Receiver()
+    receiver.delays = [60]  # the first call hangs: the worker is killed while it waits
+    receiver.thread.start()
+    Webhook.objects.create(fleet=fleet, name="ops", url=receiver.url, secret=SECRET)
+    env = process_env(flinkey_api, ALERTS_WEBHOOK_ALLOW_HTTP="true",
+                      ALERTS_WEBHOOK_PRIVATE_HOSTS="127.0.0.1", ALERTS_SEND_LEASE_SECONDS=3,
+                      ALERTS_WEBHOOK_TIMEOUT=90)
+    workers = []
+    try:
+        enqueue_run(1)
+        workers.append(start_worker(env, tmp_path / "worker-1.log"))
+        wait_until(lambda: receiver.arrivals, timeout=60,
+                   what="the first call; log: " + (tmp_path / "worker-1.log").read_text())
+        stop(workers[0], signal.SIGKILL)
+        delivery = Delivery.objects.get()
+        assert (delivery.status, delivery.attempts) == (Delivery.Status.SENDING, 1)
+
+        # A new worker; once the dead one's claim has run out, the next minute's run finds
+        # the delivery due again.
+        workers.append(start_worker(env, tmp_path / "worker-2.log"))
+        time.sleep(3.5)
+        enqueue_run(0)
+        wait_until(lambda: Delivery.objects.filter(status="sent").exists(), timeout=60,
+                   what="the delivery taken over; log: "
+                   + (tmp_path / "worker-2.log").read_text()[-2000:])
+    finally:
+        for worker in workers:
+            stop(worker)
+        receiver.server.shutdown()
+        receiver.server.server_close()
+
+    delivery.refresh_from_db()
+    print(f"arrivals: {[key[:8] for key in receiver.arrivals]}; "
+          f"attempts: {delivery.attempts}; log: {delivery.last_error}")
+    assert receiver.arrivals == [str(delivery.key)] * 2
+    assert delivery.attempts == 2 and "stopped while sending" in delivery.last_error
+    assert Alert.objects.count() == 1
+    assert len(receiver.accepted()) == 1

@@ -36,3 +36,12 @@ def test_a_kind_that_does_not_exist_is_not_a_fault(manager_client, store):
     refused = manager_client.post("/alerts/rules/new/", {"name": "x", "kind": "<x>",
                                                          "time_zone": "UTC", "threshold": "1"})
     assert refused.status_code == 422 and not Rule.objects.exists()
+
+
+def test_an_id_beyond_any_row_is_not_found(manager_client, store):
+    huge = 2**70
+    for url in (f"/alerts/rules/{huge}/", f"/alerts/webhooks/{huge}/"):
+        assert manager_client.get(url).status_code == 404, url
+    for url in (f"/alerts/rules/{huge}/delete/", f"/alerts/{huge}/acknowledge/",
+                f"/alerts/webhooks/{huge}/delete/"):
+        assert manager_client.post(url).status_code == 404, url

@@ -18,6 +18,15 @@ THRESHOLD_LABELS = {
     Rule.Kind.SILENT: _("No position for (hours)"),
 }
 USES_HOURS = {Rule.Kind.OUTSIDE_HOURS, Rule.Kind.LEFT_OPEN}
+# The fields a kind's form shows (besides the working hours), in order.
+COMMON_FIELDS = ("name", "kind", "enabled")
+KIND_FIELDS = {
+    Rule.Kind.LEFT_OPEN: ("threshold", "only_outside_hours", "time_zone"),
+    Rule.Kind.SERVICE: ("threshold",),
+    Rule.Kind.SILENT: ("threshold",),
+    Rule.Kind.OUTSIDE_HOURS: ("time_zone",),
+    Rule.Kind.NOT_AT_DEPOT: ("depots_text", "check_time", "time_zone"),
+}
 
 
 class RuleForm(forms.ModelForm):
@@ -44,8 +53,9 @@ class RuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["name"].label = _("Name")
         self.fields["kind"].label = _("Kind")
-        if self.instance.pk:
-            self.fields["kind"].disabled = True  # a rule's alerts stay of one kind
+        # Chosen by the link that opened the form (?kind=), never changed: the form's fields
+        # are that kind's, and a rule's alerts stay of one kind.
+        self.fields["kind"].disabled = True
         hours = self.instance.working_hours or {}
         for day in WEEKDAYS:
             start, end = hours.get(str(day), ["", ""])
@@ -58,6 +68,12 @@ class RuleForm(forms.ModelForm):
             self.fields["depots_text"].initial = "\n".join(
                 f"{d['name']}, {d['latitude']}, {d['longitude']}, {d['radius']}"
                 for d in self.instance.depots)
+
+    def shown_fields(self, kind: str):
+        """The bound fields the form shows for `kind` (the working hours apart)."""
+        if kind in THRESHOLD_LABELS:
+            self.fields["threshold"].label = THRESHOLD_LABELS[kind]
+        return [self[name] for name in COMMON_FIELDS + KIND_FIELDS.get(kind, ())]
 
     def day_fields(self):
         """[(start field, end field)] per weekday, for the template's table."""

@@ -8,6 +8,7 @@ acknowledge alerts; support reads everything and changes nothing (403).
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import can_write, forbidden, write_access_required
 from alerts import changes
-from alerts.forms import THRESHOLD_LABELS, USES_HOURS, RuleForm, SubscriptionForm, WebhookForm
+from alerts.forms import USES_HOURS, RuleForm, SubscriptionForm, WebhookForm
 from alerts.matching import matches
 from alerts.models import Alert, Delivery, Rule, Subscription, Webhook
 from fleetadmin.upstream.clients import SetupNeeded
@@ -92,15 +93,13 @@ def _rule_page(request, fleet, form, rule, *, status=200):
             field.disabled = True
     return render(request, "alerts/rule.html", {
         "fleet": fleet, "form": form, "rule": rule, "matches": found, "kind": kind,
-        "threshold_label": THRESHOLD_LABELS.get(kind, ""), "uses_hours": kind in USES_HOURS
-        or kind == Rule.Kind.OUTSIDE_HOURS, "can_change": can_write(request.user),
-        "sample_minutes": fleet.sample_minutes, "kinds": Rule.Kind,
+        "fields": form.shown_fields(kind), "uses_hours": kind in USES_HOURS,
+        "can_change": can_write(request.user), "kinds": Rule.Kind,
+        "sample_minutes": fleet.sample_minutes or settings.FLEETSTORE_SAMPLE_MINUTES,
     }, status=status)
 
 
 def _zone_of(user) -> str:
-    from django.conf import settings
-
     preferences = getattr(user, "preferences", None)
     return getattr(preferences, "time_zone", "") or settings.FLEETADMIN_DEFAULT_TIME_ZONE
 
@@ -110,8 +109,10 @@ def _zone_of(user) -> str:
 @with_store
 def rule_create(request, fleet):
     """A new rule, switched off until its matches have been seen (`?kind=` preselects it)."""
-    blank = Rule(fleet=fleet, time_zone=_zone_of(request.user),
-                 kind=request.GET.get("kind", Rule.Kind.LEFT_OPEN))
+    kind = request.GET.get("kind", Rule.Kind.LEFT_OPEN)
+    if kind not in Rule.Kind.values:
+        raise Http404(_("There is no such kind of alert rule."))
+    blank = Rule(fleet=fleet, time_zone=_zone_of(request.user), kind=kind)
     if request.method == "GET":
         return _rule_page(request, fleet, RuleForm(instance=blank), None)
     form = RuleForm(request.POST, instance=blank)

@@ -30,12 +30,11 @@ def test_every_alerts_page_lives_within_the_policy_and_escapes_names(admin_clien
         assert HOSTILE not in html, url
 
 
-def test_a_kind_that_does_not_exist_is_not_a_fault(manager_client, store):
-    response = manager_client.get("/alerts/rules/new/?kind=%3Cx%3E")
-    assert response.status_code == 200
-    refused = manager_client.post("/alerts/rules/new/", {"name": "x", "kind": "<x>",
-                                                         "time_zone": "UTC", "threshold": "1"})
-    assert refused.status_code == 422 and not Rule.objects.exists()
+def test_a_kind_that_does_not_exist_is_not_found(manager_client, store):
+    assert manager_client.get("/alerts/rules/new/?kind=%3Cx%3E").status_code == 404
+    refused = manager_client.post("/alerts/rules/new/?kind=%3Cx%3E", {
+        "name": "x", "kind": "<x>", "time_zone": "UTC", "threshold": "1"})
+    assert refused.status_code == 404 and not Rule.objects.exists()
 
 
 def test_an_id_beyond_any_row_is_not_found(manager_client, store):

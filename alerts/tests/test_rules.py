@@ -97,7 +97,7 @@ def test_deleting_a_rule_is_audited(manager_client, store):
 
 def test_outside_hours_needs_working_hours_and_finds_an_opening_at_night(manager_client,
                                                                          store):
-    refused = manager_client.post("/alerts/rules/new/", {
+    refused = manager_client.post("/alerts/rules/new/?kind=outside_hours", {
         **LEFT_OPEN, "kind": "outside_hours", "name": "Night"})
     assert refused.status_code == 422
     assert "at least one weekday" in refused.content.decode()
@@ -107,7 +107,7 @@ def test_outside_hours_needs_working_hours_and_finds_an_opening_at_night(manager
     end = start + timedelta(minutes=1)
     hours = {f"day{day}_{part}": value for day in range(7)
              for part, value in (("start", f"{start:%H:%M}"), ("end", f"{end:%H:%M}"))}
-    assert manager_client.post("/alerts/rules/new/", {
+    assert manager_client.post("/alerts/rules/new/?kind=outside_hours", {
         **LEFT_OPEN, "kind": "outside_hours", "name": "Night", "time_zone": "UTC",
         **hours}).status_code == 302
     rule = Rule.objects.get()
@@ -152,3 +152,13 @@ def test_the_rules_page_speaks_german(store):
     UserPreferences.objects.create(user=user, language="de")
     page = logged_in(user).get("/alerts/").content.decode()
     assert "Regeln" in page and "Ihre Alarm-E-Mails" in page
+
+
+def test_the_kind_is_the_one_the_link_chose_and_stays(manager_client, store):
+    manager_client.post("/alerts/rules/new/?kind=service", {**LEFT_OPEN, "kind": "silent",
+                                                            "threshold": "30"})
+    rule = Rule.objects.get()
+    assert rule.kind == "service"
+    manager_client.post(f"/alerts/rules/{rule.pk}/", {**LEFT_OPEN, "kind": "silent"})
+    rule.refresh_from_db()
+    assert rule.kind == "service"

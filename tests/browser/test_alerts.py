@@ -103,3 +103,35 @@ def test_a_left_open_rule_sends_one_mail_and_one_signed_webhook(page, dashboard,
     (_key, _valid, body, _status), = receiver.calls
     assert body["alert"]["car"]["id"] == DEMO.car_id
     assert unexpected(console_problems) == []
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_alerts_pages_have_no_serious_accessibility_findings(browser, dashboard, language):
+    from django.conf import settings
+
+    from alerts.models import Alert, Delivery, Rule
+    from alerts.tests.conftest import fill_store
+    from fleetstore.tests.conftest import make_fleet
+    from tests.browser.test_accessibility import axe_page, findings, sign_in
+
+    fleet = make_fleet(settings.FLINKEY_API_URL, synced_at=timezone.now())
+    fill_store(fleet)
+    rule = Rule.objects.create(fleet=fleet, name="Overnight", kind="left_open", threshold=12,
+                               time_zone="UTC")
+    alert = Alert.objects.create(rule=rule, car_id=9001, car_name="Open Overnight",
+                                 episode_start=timezone.now())
+    Delivery.objects.create(alert=alert, fleet=fleet, channel="email", recipient="a@b.example")
+    make_user("fm")
+    page = axe_page(browser, width="desktop", language=language)
+    page.goto(f"{dashboard}/login/")
+    sign_in(page, "fm")
+    problems = {}
+    for screen in ("/alerts/", f"/alerts/rules/{rule.pk}/", "/alerts/rules/new/?kind=outside_hours",
+                   "/alerts/rules/new/?kind=not_at_depot", "/alerts/webhooks/",
+                   "/alerts/webhooks/new/", "/alerts/log/"):
+        page.goto(f"{dashboard}{screen}")
+        settled(page)
+        problems[screen] = findings(page)
+    page.context.close()
+    found = {screen: found for screen, found in problems.items() if found}
+    assert not found, found

@@ -263,3 +263,20 @@ def test_someone_without_a_role_or_moved_to_another_customer_gets_no_mail(store,
         customer_id=DEMO.other_customer_id)
 
     assert evaluation.evaluate() == []
+
+
+def test_a_webhook_that_hangs_is_cut_off_at_its_budget_and_retried(store, receiver, settings):
+    settings.ALERTS_WEBHOOK_TIMEOUT = 1
+    settings.ALERTS_RETRY_SECONDS = 0
+    left_open_rule(store)
+    Webhook.objects.create(fleet=store, name="ops", url=receiver.url, secret=SECRET)
+    receiver.delays = [4]
+    (delivery_id,) = evaluation.evaluate()
+
+    outcome = sending.deliver(delivery_id)
+
+    assert "did not answer" in outcome
+    delivery = Delivery.objects.get()
+    assert (delivery.status, delivery.attempts) == (Delivery.Status.PENDING, 1)
+    assert sending.deliver(delivery_id) == "sent"
+    assert receiver.arrivals == [str(delivery.key)] * 2

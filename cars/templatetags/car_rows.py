@@ -154,7 +154,7 @@ def _status_cells(labels: dict[str, str], status, now: datetime | None) -> str:
                     + (f' <span class="badge silent">{labels["silent"]}</span>'
                        if silent else ""))
     else:
-        position = f'{labels["never"]}' if status.iq else _NONE
+        position = labels["never"] if status.iq else _NONE
     if status.state in (Event.OPENED, Event.CLOSED):
         opened = status.state == Event.OPENED
         state = (f'<span class="car-state {"car-open" if opened else "car-closed"}">'

@@ -69,3 +69,25 @@ def test_a_filter_by_keyboard_and_its_pages(page, dashboard, flinkey_api, settin
     expect(page).to_have_url(re.compile(r"/cars/\?page=2&size=10&iq=none$"))
     expect(page.locator("#car-count")).to_have_text(f"11–20 of {len(without_iq)}")
     assert unexpected(console_problems) == []
+
+
+def test_the_list_with_status_has_no_serious_accessibility_findings(browser, dashboard,
+                                                                    flinkey_api, settings):
+    from fleetstore import sync
+    from fleetstore.tests.conftest import make_fleet
+    from tests.browser.test_accessibility import axe_page, findings, sign_in
+
+    settings.FLEETSTORE_CALLS_PER_MINUTE = 1_000_000
+    sync.full_sync(make_fleet(flinkey_api.url).pk)
+    make_user("fm")
+    found = {}
+    for width in ("desktop", "phone"):
+        page = axe_page(browser, width=width, language="de")
+        page.goto(f"{dashboard}/login/")
+        sign_in(page, "fm")
+        for query in ("", "?service=ended&iq=none", "?state=open&q=zzz"):
+            page.goto(f"{dashboard}/cars/{query}")
+            settled(page)
+            found[f"{width} {query}"] = findings(page)
+        page.context.close()
+    assert not any(found.values()), found

@@ -1,8 +1,9 @@
 """Views of the cars screens: one function per screen, serving the page or, for htmx, a region.
 
 Every view also works as a plain page with forms posting normally, so the app works without
-JavaScript. The list's state (search, sort, page, page size) travels in the query string of
-every link and form, so coming back from a car or an action lands on the same list view.
+JavaScript. The list's state (search, sort, page, page size, status filters) travels in the
+query string of every link and form, so coming back from a car or an action lands on the
+same list view.
 How a screen answers (page or region, the dialog, status messages, failures) is
 fleetadmin.web.htmx's and fleetadmin.web.problems' job; this module only says what each screen
 shows.
@@ -93,27 +94,31 @@ class Listing:
     `page` or `problem` waits for the answer (benchmarks/round_trips.py measures the page
     against the bare call). Everything that needs the database happens before, on the
     request's thread; only the HTTP call runs on another.
+
+    Where the user may read a synced fleet store, the store answers instead
+    (cars.stored_list): the page, each car's status and the total, and no call at all.
+    Status filters without such a store ask nothing either (`store_off`).
     """
 
     def __init__(self, params: ListParams, call: Ahead | None, *, created=None,
                  problem: Problem | None = None, stored: stored_list.StoredPage | None = None,
-                 store: FleetSync | None = None) -> None:
+                 store: FleetSync | None = None, now=None) -> None:
         self.params = params
         self.created = created
         self._call = call
         self._problem = problem
         self._stored = stored
         self.store = store  # the fleet store that answered, or None (asked live)
-        self.now = timezone.now()  # what position ages and service ends are counted from
+        self.now = now or timezone.now()  # what position ages and service ends count from
 
     @classmethod
     def start(cls, request, params: ListParams, *, created=None) -> "Listing":
         store = stored_list.readable_store(request.user)
         if store is not None:
             # The store answers the page, its status and its total: no flinkey call.
-            listing = cls(params, None, created=created, store=store)
-            listing._stored = stored_list.page_of_cars(store, params, now=listing.now)
-            return listing
+            now = timezone.now()
+            return cls(params, None, created=created, store=store, now=now,
+                       stored=stored_list.page_of_cars(store, params, now=now))
         if params.filtered:
             # flinkey's list cannot filter by status: asking it would show cars the filter
             # excludes. The table says that the store is off instead (`store_off`).

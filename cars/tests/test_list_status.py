@@ -372,3 +372,20 @@ def test_support_sees_the_status_and_the_filters_and_changes_nothing(flinkey_api
                                     FILTERS["service=ended"])
     assert 'id="car-filters"' in html and 'data-label="Service end"' in html
     assert "New car" not in html and "/edit/" not in html and 'id="car-bulk"' not in html
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_rows_ages_are_the_same_words_as_everywhere_else(language):
+    # The rows write ages with a shortcut (cars/templatetags/car_rows.py `_ago`); it must
+    # say exactly what fleetadmin.web.durations.ago_text says, in both languages.
+    from datetime import UTC, datetime
+
+    from cars.templatetags.car_rows import _ago
+
+    now = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    seconds = [*range(0, 4000, 7), *range(3000, 40 * 86400, 997), 28 * 86400 - 1, 28 * 86400]
+    with translation.override(language):
+        differ = [s for s in seconds
+                  if _ago(now - timedelta(seconds=s), now)
+                  != ago_text(now - timedelta(seconds=s), now)]
+    assert differ == []

@@ -493,6 +493,9 @@ FLEETADMIN_PAST_LOCATION_CACHE_SECONDS = env.int("FLEETADMIN_PAST_LOCATION_CACHE
                                                  default=2 * 86400)
 # Most location calls one route may cost (the sampling interval grows with the period).
 FLEETADMIN_ROUTE_MAX_CALLS = env.int("FLEETADMIN_ROUTE_MAX_CALLS", default=300)
+# Seconds one load of a route region waits for its samples: the page then draws what has
+# arrived, says it is still loading, and asks for the rest (maps.views, in rounds).
+FLEETADMIN_ROUTE_ROUND_SECONDS = env.float("FLEETADMIN_ROUTE_ROUND_SECONDS", default=4.0)
 # Cars per request of the fleet map (one location call per car; the next batch's list call
 # rides along). The first request takes fewer (maps.services.batch_size).
 FLEETADMIN_MAP_BATCH_SIZE = env.int("FLEETADMIN_MAP_BATCH_SIZE", default=100)

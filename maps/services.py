@@ -17,6 +17,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import folium
 from django.conf import settings
@@ -115,12 +116,16 @@ class Position:
     location: Location | None = None
     asked_at: datetime | None = None  # None: the latest position
     error: BaseException | None = None
+    # Whether the car has an IQ, where known without asking (the fleet store keeps it).
+    has_iq: bool | None = None
 
     @property
     def from_an_iq(self) -> bool:
         """True when the answer proves a flinkey IQ: it holds something (an odometer, a
         date). An all-null answer may also be a Box without an IQ (`car_position` asks the
         products to tell; a fleet map cannot afford that call per car)."""
+        if self.has_iq is not None:
+            return self.has_iq
         loc = self.location
         return loc is not None and any(value is not None for value in (
             loc.latitude, loc.longitude, loc.recorded_at, loc.odometer, loc.odometer_recorded_at))
@@ -260,6 +265,9 @@ class FleetBatch:
     next_start: int | None  # None: this was the last batch
     total: int | None  # counted on the first batch only
     upstream_calls: int
+    # Car id -> the type of its newest event (Event.OPENED, Event.CLOSED), where known: the
+    # fleet store keeps it; live, one events call per car would be too dear for a map.
+    last_events: dict[int, str] = field(default_factory=dict)
 
 
 def batch_size(start: int) -> int:
@@ -312,22 +320,29 @@ STORE_BATCH = 2500
 
 def stored_batch(*, fleet_sync, search: str = "", start: int = 0) -> FleetBatch:
     """Return the batch of cars from `start` matching `search`, where the fleet store last
-    saw them (fleet sync on): no flinkey call."""
+    saw them (fleet sync on), each with its newest stored event's kind: no flinkey call."""
     size = STORE_BATCH if start else STORE_FIRST_BATCH
-    rows, more = reads.cars_with_location(fleet_sync, search=search, start=start, size=size)
-    found = {}
-    for car, has_iq, location in rows:
+    rows, more = reads.map_rows(fleet_sync, search=search, start=start, size=size)
+    cars, found, locks = [], {}, {}
+    for car_id, name, plate, has_iq, latitude, longitude, fix_at, odometer, last_type in rows:
+        cars.append(Car(id=car_id, name=name, license_plate=plate))
+        # What a map needs of the stored location (the odometer's time is not shown).
+        location = None if latitude is None and odometer is None else Location(
+            latitude=latitude, longitude=longitude, recorded_at=fix_at, odometer=odometer,
+            odometer_recorded_at=None)
         if has_iq is False:
-            found[car.id] = Position(car.id, NO_DEVICE)
+            found[car_id] = Position(car_id, NO_DEVICE)
         elif location is None or not _located(location):
-            found[car.id] = Position(car.id, NO_POSITION, location)
+            found[car_id] = Position(car_id, NO_POSITION, location, has_iq=has_iq)
         else:
-            found[car.id] = Position(car.id, LOCATED, location)
+            found[car_id] = Position(car_id, LOCATED, location)
+        if last_type is not None:
+            locks[car_id] = last_type
     total = None
     if start == 0:
         total = reads.count_cars(fleet_sync, search=search) if more else len(rows)
-    return FleetBatch(tuple(car for car, _iq, _loc in rows), found, start,
-                      start + size if more else None, total, 0)
+    return FleetBatch(tuple(cars), found, start, start + size if more else None, total, 0,
+                      locks)
 
 
 def _car_rows(search: str, start: int, size: int) -> Reads:
@@ -591,22 +606,32 @@ def period_cut(*, preset: str = "", start: datetime | None,
 # --- the map itself (folium builds the Leaflet options) ----------------------------------
 
 
-def map_config(*, center=(48.137, 11.576), zoom: int = 12) -> dict:
+def map_config(*, center=(48.137, 11.576), zoom: int = 12, metric_only: bool = False) -> dict:
     """Return the Leaflet map and tile-layer options, built with folium, as JSON-ready data.
 
     folium checks and completes the options (defaults, max native zoom, subdomains); our
     static maps.js turns them into Leaflet objects. Nothing of folium's HTML, and so none of
-    its CDN links, reaches a page.
+    its CDN links, reaches a page. `metric_only`: the scale shows no miles and feet.
     """
-    base = folium.Map(location=list(center), zoom_start=zoom, tiles=None, control_scale=True)
-    tiles = folium.TileLayer(
-        settings.FLEETADMIN_TILE_URL, attr=settings.FLEETADMIN_TILE_ATTRIBUTION,
-        max_zoom=settings.FLEETADMIN_TILE_MAX_ZOOM, name="tiles",
-    )
-    tiles.add_to(base)
+    map_options, tiles = _folium_options(settings.FLEETADMIN_TILE_URL,
+                                         settings.FLEETADMIN_TILE_ATTRIBUTION,
+                                         settings.FLEETADMIN_TILE_MAX_ZOOM)
     return {
-        "center": list(base.location),
-        "map": {camelize(key): value for key, value in base.options.items()},
-        "tiles": {"url": tiles.tiles,
-                  "options": {camelize(key): value for key, value in tiles.options.items()}},
+        "center": [float(center[0]), float(center[1])],
+        "map": {**map_options, "zoom": zoom},
+        "tiles": {"url": tiles["url"], "options": dict(tiles["options"])},
+        "scale": {"metric": True, "imperial": not metric_only},
     }
+
+
+@lru_cache(maxsize=8)
+def _folium_options(url: str, attribution: str, max_zoom: int) -> tuple[dict, dict]:
+    """folium's options for a map and its tile layer: the same for every map of one tile
+    setting, so built once (about 5 ms each) and not on every map request. Callers copy."""
+    base = folium.Map(location=[0, 0], zoom_start=1, tiles=None, control_scale=True)
+    tiles = folium.TileLayer(url, attr=attribution, max_zoom=max_zoom, name="tiles")
+    tiles.add_to(base)
+    map_options = {camelize(key): value for key, value in base.options.items()}
+    map_options.pop("zoom", None)  # each map's own
+    return map_options, {"url": tiles.tiles,
+                         "options": {camelize(key): value for key, value in tiles.options.items()}}

@@ -55,6 +55,14 @@ _BACKOFF_MAX = 2.0
 # Less time than this left of the budget: not worth sending a request.
 _MIN_CALL_SECONDS = 0.01
 _LOCK_MAX = threading.TIMEOUT_MAX
+# Tokens renewed after a refusal, in a row, that no call was accepted with: after this many,
+# renewing cures nothing (flinkey refuses every token it hands out) and the refusal is
+# raised. A token that was accepted and then refused was revoked: renewing cures that, as
+# often as it happens (flinkey revoking tokens often, one renewal shared by all threads).
+MAX_FRUITLESS_RENEWALS = 3
+# A client remembers this many refused tokens, never to use them again (a token another
+# process stored in the shared cache may be one this client saw refused already).
+_REFUSED_KEPT = 16
 # update_car's snake_case keys and the JSON-Patch paths the API documents for them.
 _PATCH_PATHS = {
     "name": "/name",
@@ -142,6 +150,10 @@ class FlinkeyClient:
         # flight, and it failed, shares that failure.
         self._token_fetches = 0
         self._token_failure: FlinkeyError | None = None
+        # Refused access tokens (insertion-ordered, the newest _REFUSED_KEPT), and how many
+        # renewals after a refusal were not followed by any accepted call.
+        self._refused: dict[str, None] = {}
+        self._fruitless_renewals = 0
 
     def __repr__(self) -> str:
         return (
@@ -191,14 +203,30 @@ class FlinkeyClient:
             return token
         return self._obtain_token(lambda current: current is not None and current.is_fresh())
 
-    def _renew_token(self, refused: Token) -> Token:
-        # Another thread (or, through token_guard, another process) may have renewed it while
-        # this call waited for its 401; compared by value, a guard hands in copies.
+    def _renew_token(self, refused: Token, refusal: FlinkeyError) -> Token:
+        """Return a token other than every refused one; raise `refusal` if renewing is futile.
+
+        Threads refused together share one renewal: the first renews, the others find the
+        new token under the lock and repeat their calls with it. Another thread (or, through
+        token_guard, another process) may have renewed while this call waited for its 401;
+        compared by value, since a guard hands in copies.
+        """
+        self._refused[refused.access_token] = None
+        while len(self._refused) > _REFUSED_KEPT:
+            del self._refused[next(iter(self._refused))]
         return self._obtain_token(
-            lambda current: current is not None and current.access_token != refused.access_token
+            lambda current: current is not None and current.access_token not in self._refused,
+            refusal=refusal,
         )
 
-    def _obtain_token(self, usable: Callable[[Token | None], bool]) -> Token:
+    def _accepted(self) -> None:
+        # A call got past the token check: renewing works, so the next refusal is a
+        # revocation to renew after, however many came before.
+        self._fruitless_renewals = 0
+
+    def _obtain_token(
+        self, usable: Callable[[Token | None], bool], *, refusal: FlinkeyError | None = None
+    ) -> Token:
         # One lock per client: N threads needing a token send one token request, and
         # on_token hears of each new token once.
         fetches_seen = self._token_fetches
@@ -212,6 +240,12 @@ class FlinkeyClient:
                 # The fetch this thread waited for failed: share its error, don't queue
                 # one more token request (and timeout) per waiting thread.
                 raise copy.copy(self._token_failure).with_traceback(None)
+            if refusal is not None:
+                if self._fruitless_renewals >= MAX_FRUITLESS_RENEWALS:
+                    # Every token since the last accepted call was refused: one more would
+                    # be too. The refusal is what the caller is told (named as one).
+                    raise copy.copy(refusal).with_traceback(None)
+                self._fruitless_renewals += 1
             fetched: list[Token] = []
 
             def fetch() -> Token:
@@ -438,14 +472,21 @@ class FlinkeyClient:
         if customer and self._customer_id is None:
             raise ValueError(f"{method} {path} needs a customer: pass customer_id to the client")
         token = self._current_token()
-        response = self._exchange(method, path, **self._call_args(token, query, json, customer))
-        if response.status_code == 401:
+        while True:
+            response = self._exchange(
+                method, path, **self._call_args(token, query, json, customer)
+            )
+            if response.status_code != 401:
+                self._accepted()
+                break
             error = self._error(response)
             if not is_token_refusal(error):
                 raise error
-            # The token was refused, so the call was not executed: renew once, repeat once.
-            token = self._renew_token(token)
-            response = self._exchange(method, path, **self._call_args(token, query, json, customer))
+            # The token was refused, so the call was not executed (a write neither): repeat
+            # it with the renewed token, as often as renewing cures the refusal (flinkey may
+            # revoke the new token too before this call gets through). _renew_token raises
+            # the refusal once renewals stop curing it.
+            token = self._renew_token(token, error)
         if not 200 <= response.status_code < 300:
             raise self._error(response)
         return response

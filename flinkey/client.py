@@ -55,11 +55,17 @@ _BACKOFF_MAX = 2.0
 # Less time than this left of the budget: not worth sending a request.
 _MIN_CALL_SECONDS = 0.01
 _LOCK_MAX = threading.TIMEOUT_MAX
-# Tokens renewed after a refusal, in a row, that no call was accepted with: after this many,
-# renewing cures nothing (flinkey refuses every token it hands out) and the refusal is
-# raised. A token that was accepted and then refused was revoked: renewing cures that, as
-# often as it happens (flinkey revoking tokens often, one renewal shared by all threads).
-MAX_FRUITLESS_RENEWALS = 3
+# Tokens this client requested after a refusal, in a row, with no call of it accepted since:
+# after this many, renewing cures nothing (flinkey refuses every token it hands out, or
+# something on the way drops the Authorization header) and the refusal is raised. A token
+# that was accepted and then refused was revoked: renewing cures that, as often as it happens.
+MAX_FRUITLESS_RENEWALS = 6
+# How often one call may be refused for its token and repeated. flinkey revoking tokens
+# often (every third call, in the sandbox's fault) refuses every call in flight with the
+# revoked token at once; repeated calls go first (`_request`), so one client's fan-out of 8
+# needed at most 4 repeats (measured), and up to 16 with other clients revoking its tokens
+# too. The bound is for clients without a budget; a web request's budget ends sooner.
+MAX_REFUSALS_PER_CALL = 20
 # A client remembers this many refused tokens, never to use them again (a token another
 # process stored in the shared cache may be one this client saw refused already).
 _REFUSED_KEPT = 16
@@ -154,6 +160,11 @@ class FlinkeyClient:
         # renewals after a refusal were not followed by any accepted call.
         self._refused: dict[str, None] = {}
         self._fruitless_renewals = 0
+        # Calls refused for their token and not yet through: new calls wait for them, so
+        # the few accepted calls a revoked token's successor gets go to those first
+        # (otherwise an unlucky call can lose to fresh ones dozens of times in a row).
+        self._repeating = 0
+        self._repeats_done = threading.Condition(threading.Lock())
 
     def __repr__(self) -> str:
         return (
@@ -240,15 +251,17 @@ class FlinkeyClient:
                 # The fetch this thread waited for failed: share its error, don't queue
                 # one more token request (and timeout) per waiting thread.
                 raise copy.copy(self._token_failure).with_traceback(None)
-            if refusal is not None:
-                if self._fruitless_renewals >= MAX_FRUITLESS_RENEWALS:
-                    # Every token since the last accepted call was refused: one more would
-                    # be too. The refusal is what the caller is told (named as one).
-                    raise copy.copy(refusal).with_traceback(None)
-                self._fruitless_renewals += 1
             fetched: list[Token] = []
 
             def fetch() -> Token:
+                if refusal is not None:
+                    # Only tokens this client asks for count: one another client or process
+                    # renewed (token_guard's cache) is no sign that renewing is futile.
+                    if self._fruitless_renewals >= MAX_FRUITLESS_RENEWALS:
+                        # Every token it asked for since its last accepted call was refused:
+                        # one more would be too. The refusal is what callers are told.
+                        raise copy.copy(refusal).with_traceback(None)
+                    self._fruitless_renewals += 1
                 fetched.append(self._fetch_token())
                 return fetched[-1]
 
@@ -471,25 +484,55 @@ class FlinkeyClient:
         """Return the 2xx response to an authenticated call; raises FlinkeyError (subclasses)."""
         if customer and self._customer_id is None:
             raise ValueError(f"{method} {path} needs a customer: pass customer_id to the client")
+        self._wait_for_repeats()
         token = self._current_token()
-        while True:
-            response = self._exchange(
-                method, path, **self._call_args(token, query, json, customer)
-            )
-            if response.status_code != 401:
-                self._accepted()
-                break
-            error = self._error(response)
-            if not is_token_refusal(error):
-                raise error
-            # The token was refused, so the call was not executed (a write neither): repeat
-            # it with the renewed token, as often as renewing cures the refusal (flinkey may
-            # revoke the new token too before this call gets through). _renew_token raises
-            # the refusal once renewals stop curing it.
-            token = self._renew_token(token, error)
+        refusals = 0
+        try:
+            while True:
+                response = self._exchange(
+                    method, path, **self._call_args(token, query, json, customer)
+                )
+                if response.status_code != 401:
+                    self._accepted()
+                    break
+                error = self._error(response)
+                if not is_token_refusal(error):
+                    raise error
+                # The token was refused, so the call was not executed (a write neither):
+                # repeat it with the renewed token, as often as renewing cures the refusal
+                # (flinkey may revoke the new token too before this call gets through).
+                # _renew_token raises the refusal once renewals stop curing it.
+                refusals += 1
+                if refusals == 1:
+                    self._repeats_started()
+                if refusals > MAX_REFUSALS_PER_CALL:
+                    raise error
+                token = self._renew_token(token, error)
+        finally:
+            if refusals:
+                self._repeats_ended()
         if not 200 <= response.status_code < 300:
             raise self._error(response)
         return response
+
+    def _wait_for_repeats(self) -> None:
+        # A new call waits while refused calls are being repeated (within the budget).
+        with self._repeats_done:
+            while self._repeating:
+                left = self.time_left()
+                if left is not None and left <= 0:
+                    raise self._budget_spent()
+                self._repeats_done.wait(None if left is None else min(left, _LOCK_MAX))
+
+    def _repeats_started(self) -> None:
+        with self._repeats_done:
+            self._repeating += 1
+
+    def _repeats_ended(self) -> None:
+        with self._repeats_done:
+            self._repeating -= 1
+            if not self._repeating:
+                self._repeats_done.notify_all()
 
     def _call_args(self, token, query, body, customer) -> dict[str, Any]:
         # Everything that belongs to the account goes into this request's headers: the

@@ -152,9 +152,9 @@ def test_a_401_that_renewing_does_not_cure_is_raised(client, sandbox):
         401,
         BAD_TOKEN,
     )
-    # Renewed MAX_FRUITLESS_RENEWALS times (3), each new token refused too: then it stops.
-    assert sandbox.request_count(method="GET", path_prefix="/cars") == 4
-    assert token_requests(sandbox) == 3
+    # Renewed MAX_FRUITLESS_RENEWALS times (6), each new token refused too: then it stops.
+    assert sandbox.request_count(method="GET", path_prefix="/cars") == 7
+    assert token_requests(sandbox) == 6
 
 
 def test_a_wrong_api_key_is_raised_at_once(make_client, sandbox):

@@ -60,12 +60,13 @@ _LOCK_MAX = threading.TIMEOUT_MAX
 # something on the way drops the Authorization header) and the refusal is raised. A token
 # that was accepted and then refused was revoked: renewing cures that, as often as it happens.
 MAX_FRUITLESS_RENEWALS = 6
-# How often one call may be refused for its token and repeated. flinkey revoking tokens
-# often (every third call, in the sandbox's fault) refuses every call in flight with the
-# revoked token at once; repeated calls go first (`_request`), so one client's fan-out of 8
-# needed at most 4 repeats (measured), and up to 16 with other clients revoking its tokens
-# too. The bound is for clients without a budget; a web request's budget ends sooner.
-MAX_REFUSALS_PER_CALL = 20
+# How often one call may be refused for its token and repeated: a safety net for clients
+# without a budget (a web request's budget ends sooner). flinkey revoking tokens often
+# (every third call, in the sandbox's fault) refuses every call in flight with the revoked
+# token at once, and only two get through with each new token. Repeated calls go first
+# within a client (`_request`): a fan-out of 8 needed at most 4 repeats (measured); with
+# other clients and instances sharing the token, which take turns with it, up to ~25.
+MAX_REFUSALS_PER_CALL = 50
 # A client remembers this many refused tokens, never to use them again (a token another
 # process stored in the shared cache may be one this client saw refused already).
 _REFUSED_KEPT = 16

@@ -223,12 +223,10 @@ class FlinkeyClient:
         token_guard, another process) may have renewed while this call waited for its 401;
         compared by value, since a guard hands in copies.
         """
-        self._refused[refused.access_token] = None
-        while len(self._refused) > _REFUSED_KEPT:
-            del self._refused[next(iter(self._refused))]
         return self._obtain_token(
             lambda current: current is not None and current.access_token not in self._refused,
             refusal=refusal,
+            refused=refused,
         )
 
     def _accepted(self) -> None:
@@ -237,7 +235,11 @@ class FlinkeyClient:
         self._fruitless_renewals = 0
 
     def _obtain_token(
-        self, usable: Callable[[Token | None], bool], *, refusal: FlinkeyError | None = None
+        self,
+        usable: Callable[[Token | None], bool],
+        *,
+        refusal: FlinkeyError | None = None,
+        refused: Token | None = None,
     ) -> Token:
         # One lock per client: N threads needing a token send one token request, and
         # on_token hears of each new token once.
@@ -246,6 +248,11 @@ class FlinkeyClient:
         if not self._lock.acquire(timeout=-1 if left is None else min(left, _LOCK_MAX)):
             raise self._budget_spent()
         try:
+            if refused is not None:
+                # Under the lock: `usable` reads this while other threads add to it.
+                self._refused[refused.access_token] = None
+                while len(self._refused) > _REFUSED_KEPT:
+                    del self._refused[next(iter(self._refused))]
             if usable(self._token):
                 return self._token
             if self._token_fetches != fetches_seen and self._token_failure is not None:

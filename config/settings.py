@@ -1,5 +1,6 @@
 """fleetadmin settings: one module, every value from the environment (see README)."""
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -332,6 +333,15 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # The zone a user sees until they choose their own on the settings page.
 FLEETADMIN_DEFAULT_TIME_ZONE = env.str("FLEETADMIN_DEFAULT_TIME_ZONE", default="Europe/Berlin")
+# The zone the fleet's cars are in. flinkey's events carry the car's local time (dateTime,
+# a clock reading without offset, what the flinkey apps send) besides utcDateTime; an event
+# recorded here gets its local time in this zone, never in the recording user's.
+FLEETADMIN_FLEET_TIME_ZONE = env.str("FLEETADMIN_FLEET_TIME_ZONE",
+                                     default=FLEETADMIN_DEFAULT_TIME_ZONE)
+if FLEETADMIN_FLEET_TIME_ZONE not in zoneinfo.available_timezones():
+    # Found out at start, not when someone records an event.
+    raise ImproperlyConfigured(f"FLEETADMIN_FLEET_TIME_ZONE: {FLEETADMIN_FLEET_TIME_ZONE!r} is "
+                               "not an IANA time zone (e.g. Europe/Berlin).")
 
 # ------------------------------------------------------------------------------
 # E-mail: password-reset links now, alerts later. EMAIL_URL=outbox (the default) keeps every

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "fleetstore",
     # Names for flinkey user ids, per fleet (the screens show them instead of numbers).
     "people",
+    # The home page: the fleet's figures and charts from the fleet store.
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -154,7 +156,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # reverse-proxy header login. Roles come from Django groups (accounts.access).
 # ------------------------------------------------------------------------------
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cars:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Username/password login on /login/. Turn off when everyone signs in through SSO.

@@ -15,7 +15,7 @@ Definitions (the car list's filters and the "left open" page count the same way)
   start, from the stored position samples. An odometer only grows, so "at a moment" is the
   highest reading sampled before it, looked for from LOOKBACK before the earliest moment
   asked about (one window for all periods of a call); a car with no reading before the
-  start counts from its lowest reading in that window (its first, as readings grow); a
+  start counts from its lowest reading within the period (its first, as readings grow); a
   difference that went down (a replaced device) counts as 0 for that car.
 """
 
@@ -103,8 +103,9 @@ def events_per_day(store: FleetSync, calendar: Calendar) -> list[EventDay]:
 def fleet_km(store: FleetSync, periods: list[tuple[datetime, datetime]]) -> list[float]:
     """The fleet's kilometres in each (start, end) period, from the stored samples (1 query).
 
-    Per car, the highest odometer sampled before each moment that starts or ends a period
-    (one pass over the samples, grouped by car), then per period the sum over the cars.
+    Per car, the highest odometer sampled before each moment that starts or ends a period,
+    and the lowest within each period (one pass over the samples, grouped by car); then per
+    period the sum over the cars.
     """
     moments = sorted({moment for period in periods for moment in period})
     column = {moment: f"before_{index}" for index, moment in enumerate(moments)}
@@ -112,13 +113,15 @@ def fleet_km(store: FleetSync, periods: list[tuple[datetime, datetime]]) -> list
                .filter(car__fleet=store, odometer__isnull=False,
                        recorded_at__gte=moments[0] - LOOKBACK, recorded_at__lt=moments[-1])
                .values("car")
-               .annotate(first=Min("odometer"),
-                         **{name: Max("odometer", filter=Q(recorded_at__lt=moment))
-                            for moment, name in column.items()}))
+               .annotate(**{name: Max("odometer", filter=Q(recorded_at__lt=moment))
+                            for moment, name in column.items()},
+                         **{f"lowest_{index}": Min("odometer", filter=Q(
+                             recorded_at__gte=start, recorded_at__lt=end))
+                            for index, (start, end) in enumerate(periods)}))
     zero = Value(0.0, output_field=FloatField())
     totals = per_car.aggregate(**{
         f"period_{index}": Coalesce(Sum(Greatest(
-            F(column[end]) - Coalesce(F(column[start]), F("first")), zero)), zero)
+            F(column[end]) - Coalesce(F(column[start]), F(f"lowest_{index}")), zero)), zero)
         for index, (start, end) in enumerate(periods)})
     return [float(totals[f"period_{index}"]) for index in range(len(periods))]
 

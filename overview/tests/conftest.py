@@ -109,7 +109,7 @@ def expected_km(filled: Filled, start: datetime, end: datetime, *, window: tuple
     """Kilometres of the fleet from `start` to `end`, car by car, as overview.figures defines
     them: a car's odometer at a moment is its highest reading sampled from the window's start
     (the first chart day less 7 days) up to that moment; a car without one at `start` counts
-    from its lowest reading in the window; a negative difference counts as 0."""
+    from its lowest reading from `start` to `end`; a negative difference counts as 0."""
     window_start, window_end = window
     by_car: dict[int, list] = {}
     for car, moment, odometer in filled.samples:
@@ -122,7 +122,7 @@ def expected_km(filled: Filled, start: datetime, end: datetime, *, window: tuple
             continue
         at_start = max((odometer for at, odometer in readings if at < start), default=None)
         if at_start is None:
-            at_start = min(odometer for _at, odometer in readings)
+            at_start = min(odometer for at, odometer in readings if start <= at < end)
         total += max(at_end - at_start, 0.0)
     return total
 

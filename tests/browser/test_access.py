@@ -14,6 +14,7 @@ from tests.browser.conftest import log_in
 def test_support_sees_no_write_controls_and_the_server_refuses(page, dashboard, console_problems):
     make_user("sue", role=ROLE_SUPPORT)
     log_in(page, dashboard, "sue")
+    page.goto(f"{dashboard}/cars/")
     expect(page.locator("#car-rows tr").first).to_be_visible()
     expect(page.get_by_role("link", name="New car")).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile("^Edit "))).to_have_count(0)

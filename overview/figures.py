@@ -11,29 +11,31 @@ Definitions (the car list's filters and the "left open" page count the same way)
   the "left open" threshold (FLEETADMIN_LEFT_OPEN_HOURS);
 - service ended / ending: a device of it has a service end in the past / within 30 days
   (a car with one of each counts in both);
-- kilometres between two moments: per car, the odometer at the end less the odometer at the
+- kilometres of a day: per car, the odometer at the day's end less the odometer at its
   start, from the stored position samples. An odometer only grows, so "at a moment" is the
-  highest reading sampled before it, looked for from LOOKBACK before the earliest moment
-  asked about (one window for all periods of a call); a car with no reading before the
-  start counts from its lowest reading within the period (its first, as readings grow); a
-  difference that went down (a replaced device) counts as 0 for that car.
+  highest reading sampled before it, looked for from LOOKBACK before the day; a car with no
+  reading then counts from its lowest reading within the day (its first, as readings
+  grow); a difference that went down (a replaced device) counts as 0 for that car. A
+  week's kilometres are the sum of its days'.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, F, FloatField, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 
 from fleetstore.models import FleetSync, PositionSample, StoredCar, StoredEvent, StoredProduct
 from flinkey import Event
-from overview.periods import Calendar
+from overview.periods import CHART_DAYS, Calendar
 
 LOCATED_WITHIN = timedelta(hours=1)
 SILENT_AFTER = timedelta(hours=24)
 SERVICE_ENDING_WITHIN = timedelta(days=30)
-# How far before the earliest period a car's last sample is looked for (its odometer then).
-LOOKBACK = timedelta(days=7)
+# How far before a period a car's last reading is looked for (its odometer at the start).
+LOOKBACK = timedelta(days=2)
 
 
 @dataclass(frozen=True)
@@ -76,74 +78,103 @@ def service_counts(store: FleetSync, *, now: datetime) -> ServiceCounts:
     return ServiceCounts(**counts)
 
 
+def fleet_km(store: FleetSync, periods: list[tuple[datetime, datetime]]) -> list[float]:
+    """The fleet's kilometres in each (start, end) period, from the stored samples (1 query).
+
+    Per car and period (one pass over the samples, grouped by car): the highest reading
+    before the start and before the end, and the lowest within the period, each looked for
+    from LOOKBACK before the start; then per period the sum over the cars. Each period's
+    figure depends on its own samples only, never on which other periods were asked with it
+    (so a day's figure can be kept and reused).
+    """
+    columns = {}
+    for index, (start, end) in enumerate(periods):
+        reach = Q(recorded_at__gte=start - LOOKBACK)
+        columns[f"start_{index}"] = Max("odometer", filter=reach & Q(recorded_at__lt=start))
+        columns[f"end_{index}"] = Max("odometer", filter=reach & Q(recorded_at__lt=end))
+        columns[f"lowest_{index}"] = Min("odometer", filter=Q(recorded_at__gte=start,
+                                                              recorded_at__lt=end))
+    per_car = (PositionSample.objects
+               .filter(car__fleet=store, odometer__isnull=False,
+                       recorded_at__gte=min(start for start, _end in periods) - LOOKBACK,
+                       recorded_at__lt=max(end for _start, end in periods))
+               .values("car").annotate(**columns))
+    zero = Value(0.0, output_field=FloatField())
+    totals = per_car.aggregate(**{
+        f"period_{index}": Coalesce(Sum(Greatest(F(f"end_{index}") - Coalesce(
+            F(f"start_{index}"), F(f"lowest_{index}")), zero)), zero)
+        for index in range(len(periods))})
+    return [float(totals[f"period_{index}"]) for index in range(len(periods))]
+
+
 @dataclass(frozen=True)
-class EventDay:
+class Day:
+    """One day of the charts: the fleet's openings, closings and kilometres."""
+
     day: date
     opened: int
     closed: int
+    km: float
 
     @property
-    def total(self) -> int:
+    def events(self) -> int:
         return self.opened + self.closed
 
 
-def events_per_day(store: FleetSync, calendar: Calendar) -> list[EventDay]:
-    """Openings and closings of the fleet on each of the calendar's days (1 query)."""
-    days = calendar.days
+# A settled day's figures are kept until it has left the charts.
+KEEP_SECONDS = (CHART_DAYS + 2) * 24 * 3600
+
+
+def chart_days(store: FleetSync, calendar: Calendar) -> list[Day]:
+    """The calendar's days, oldest first; settled days from the cache, the rest asked.
+
+    A day is settled once it ended longer ago than the sync re-reads
+    (FLEETSTORE_EVENTS_REREAD_HOURS): no event or sample of it arrives any more. Its figures
+    are kept (per fleet and time zone), so a page asks the store only about the last few
+    days, and about older ones once a day.
+    """
+    settled_until = calendar.now - timedelta(hours=settings.FLEETSTORE_EVENTS_REREAD_HOURS)
+    keys = {day: _day_key(store, calendar, day) for day in calendar.days
+            if calendar.start(day + timedelta(days=1)) <= settled_until}
+    kept = cache.get_many(list(keys.values()))
+    found = {day: Day(day, *kept[key]) for day, key in keys.items() if key in kept}
+    missing = [day for day in calendar.days if day not in found]
+    if missing:
+        asked = _ask(store, calendar, missing)
+        found.update(asked)
+        cache.set_many({keys[day]: (row.opened, row.closed, row.km)
+                        for day, row in asked.items() if day in keys}, timeout=KEEP_SECONDS)
+    return [found[day] for day in calendar.days]
+
+
+def _day_key(store: FleetSync, calendar: Calendar, day: date) -> str:
+    return f"overview:day:v1:{store.pk}:{calendar.zone}:{day.isoformat()}"
+
+
+def _ask(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[date, Day]:
+    """Openings, closings (1 query) and kilometres (1 query) of `days`, from the store."""
+    wanted = set(days)
     rows = (StoredEvent.objects
             .filter(fleet=store, utc_date_time__gte=calendar.start(days[0]),
                     utc_date_time__lt=calendar.start(days[-1] + timedelta(days=1)))
             .annotate(day=TruncDate("utc_date_time", tzinfo=calendar.zone))
             .values("day", "type").annotate(count=Count("pk")).order_by())
-    counted = {(row["day"], row["type"]): row["count"] for row in rows}
-    return [EventDay(day, counted.get((day, Event.OPENED), 0),
-                     counted.get((day, Event.CLOSED), 0)) for day in days]
-
-
-def fleet_km(store: FleetSync, periods: list[tuple[datetime, datetime]]) -> list[float]:
-    """The fleet's kilometres in each (start, end) period, from the stored samples (1 query).
-
-    Per car, the highest odometer sampled before each moment that starts or ends a period,
-    and the lowest within each period (one pass over the samples, grouped by car); then per
-    period the sum over the cars.
-    """
-    moments = sorted({moment for period in periods for moment in period})
-    column = {moment: f"before_{index}" for index, moment in enumerate(moments)}
-    per_car = (PositionSample.objects
-               .filter(car__fleet=store, odometer__isnull=False,
-                       recorded_at__gte=moments[0] - LOOKBACK, recorded_at__lt=moments[-1])
-               .values("car")
-               .annotate(**{name: Max("odometer", filter=Q(recorded_at__lt=moment))
-                            for moment, name in column.items()},
-                         **{f"lowest_{index}": Min("odometer", filter=Q(
-                             recorded_at__gte=start, recorded_at__lt=end))
-                            for index, (start, end) in enumerate(periods)}))
-    zero = Value(0.0, output_field=FloatField())
-    totals = per_car.aggregate(**{
-        f"period_{index}": Coalesce(Sum(Greatest(
-            F(column[end]) - Coalesce(F(column[start]), F(f"lowest_{index}")), zero)), zero)
-        for index, (start, end) in enumerate(periods)})
-    return [float(totals[f"period_{index}"]) for index in range(len(periods))]
+    counted = {(row["day"], row["type"]): row["count"] for row in rows if row["day"] in wanted}
+    km = fleet_km(store, [(calendar.start(day), min(calendar.start(day + timedelta(days=1)),
+                                                    calendar.now)) for day in days])
+    return {day: Day(day, counted.get((day, Event.OPENED), 0),
+                     counted.get((day, Event.CLOSED), 0), km[index])
+            for index, day in enumerate(days)}
 
 
 @dataclass(frozen=True)
-class Mileage:
-    days: list[tuple[date, float]]
-    this_week: float
+class Weeks:
+    this_week: float  # Monday to now
     last_week: float  # the whole of last week
-    last_week_so_far: float  # last week up to this moment of the week
 
 
-def mileage(store: FleetSync, calendar: Calendar) -> Mileage:
-    """Kilometres per chart day, this week so far, and last week (whole and so far): 1 query."""
-    days = calendar.days
-    day_periods = [(calendar.start(day), min(calendar.start(day + timedelta(days=1)),
-                                             calendar.now)) for day in days]
-    this_monday, last_monday = calendar.start(calendar.this_monday), calendar.start(
-        calendar.last_monday)
-    weeks = [(this_monday, calendar.now), (last_monday, this_monday),
-             (last_monday, calendar.now - timedelta(days=7))]
-    km = fleet_km(store, day_periods + weeks)
-    this_week, last_week, last_week_so_far = km[len(days):]
-    return Mileage(list(zip(days, km[:len(days)], strict=True)), this_week, last_week,
-                   last_week_so_far)
+def weeks(days: list[Day], calendar: Calendar) -> Weeks:
+    """Kilometres this week so far and last week: the sums of their days (in the charts)."""
+    this_monday, last_monday = calendar.this_monday, calendar.last_monday
+    return Weeks(sum(row.km for row in days if row.day >= this_monday),
+                 sum(row.km for row in days if last_monday <= row.day < this_monday))

@@ -39,25 +39,21 @@ def home(request):
     hours = settings.FLEETADMIN_LEFT_OPEN_HOURS
     cars = figures.car_counts(store, now=now, left_open_hours=hours)
     service = figures.service_counts(store, now=now)
-    events = figures.events_per_day(store, calendar)
-    mileage = figures.mileage(store, calendar)
-    today, days = calendar.today, calendar.days
+    days = figures.chart_days(store, calendar)
+    weeks = figures.weeks(days, calendar)
     context = {
         "store": store,
-        "tiles": _tiles(cars, service, events[-1], mileage, calendar, hours),
-        "events": events,
-        "mileage": mileage,
-        "charts": _chart_data(events, mileage),
-        "first_day": days[0],
-        "today": today,
+        "tiles": _tiles(cars, service, days[-1], weeks, calendar, hours),
+        "days": days,
+        "charts": _chart_data(days),
+        "first_day": days[0].day,
+        "today": calendar.today,
     }
     return render(request, TEMPLATE, context)
 
 
-def _tiles(cars, service, today_events, mileage, calendar: Calendar, hours: int) -> list[dict]:
+def _tiles(cars, service, today, weeks, calendar: Calendar, hours: int) -> list[dict]:
     """Each tile: its id, label, figure, an optional detail line, and where it leads."""
-    today = calendar.today
-    km = _("%(km)s km")
     return [
         {"id": "cars", "label": _("Cars"), "value": cars.cars, "url": links.car_list()},
         {"id": "located", "label": _("Located in the last hour"), "value": cars.located,
@@ -73,16 +69,14 @@ def _tiles(cars, service, today_events, mileage, calendar: Calendar, hours: int)
          "url": links.car_list(service="ended"), "warn": service.ended > 0},
         {"id": "service-ending", "label": _("Service ending within 30 days"),
          "value": service.ending, "url": links.car_list(service="ending")},
-        {"id": "events-today", "label": _("Events today"), "value": today_events.total,
+        {"id": "events-today", "label": _("Events today"), "value": today.events,
          "detail": _("%(opened)s opened, %(closed)s closed") % {
-             "opened": _number(today_events.opened), "closed": _number(today_events.closed)},
-         "url": links.report("sessions", start=today, end=today)},
-        {"id": "km-week", "label": _("Kilometres this week"), "value": round(mileage.this_week),
+             "opened": _number(today.opened), "closed": _number(today.closed)},
+         "url": links.report("sessions", start=today.day, end=today.day)},
+        {"id": "km-week", "label": _("Kilometres this week"), "value": round(weeks.this_week),
          "unit": "km",
-         "detail": _("Last week: %(by_now)s by this time, %(whole)s in all") % {
-             "by_now": km % {"km": _number(mileage.last_week_so_far)},
-             "whole": km % {"km": _number(mileage.last_week)}},
-         "url": links.report("mileage", start=calendar.last_monday, end=today)},
+         "detail": _("Last week: %(km)s km") % {"km": _number(weeks.last_week)},
+         "url": links.report("mileage", start=calendar.last_monday, end=today.day)},
     ]
 
 
@@ -90,17 +84,17 @@ def _number(value: float) -> str:
     return formats.number_format(round(value), use_l10n=True, force_grouping=True)
 
 
-def _chart_data(events, mileage) -> dict:
+def _chart_data(days) -> dict:
     """What static/js/overview.js draws (through json_script): labels, series, their names."""
     return {
-        "labels": [formats.date_format(day.day, "SHORT_DATE_FORMAT") for day in events],
+        "labels": [formats.date_format(day.day, "SHORT_DATE_FORMAT") for day in days],
         "events": {
-            "opened": [day.opened for day in events],
-            "closed": [day.closed for day in events],
+            "opened": [day.opened for day in days],
+            "closed": [day.closed for day in days],
             "names": {"opened": _("Opened"), "closed": _("Closed")},
         },
         "km": {
-            "values": [round(km, 1) for _day, km in mileage.days],
+            "values": [round(day.km, 1) for day in days],
             "name": _("Kilometres"),
         },
     }

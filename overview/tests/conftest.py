@@ -105,15 +105,14 @@ def local_midnight(day, zone) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def expected_km(filled: Filled, start: datetime, end: datetime, *, window: tuple) -> float:
+def expected_km(filled: Filled, start: datetime, end: datetime) -> float:
     """Kilometres of the fleet from `start` to `end`, car by car, as overview.figures defines
-    them: a car's odometer at a moment is its highest reading sampled from the window's start
-    (the first chart day less 7 days) up to that moment; a car without one at `start` counts
-    from its lowest reading from `start` to `end`; a negative difference counts as 0."""
-    window_start, window_end = window
+    a day's: a car's odometer at a moment is its highest reading from 2 days before `start`
+    up to that moment; a car without one at `start` counts from its lowest reading from
+    `start` to `end`; a negative difference counts as 0."""
     by_car: dict[int, list] = {}
     for car, moment, odometer in filled.samples:
-        if window_start <= moment < window_end:
+        if start - timedelta(days=2) <= moment < end:
             by_car.setdefault(car, []).append((moment, odometer))
     total = 0.0
     for readings in by_car.values():

@@ -94,7 +94,7 @@ def test_events_today_and_the_events_chart_count_days_in_the_users_zone(manager,
         for day in days]
 
 
-def test_kilometres_this_week_last_week_and_per_day_come_from_the_samples(manager,
+def test_kilometres_per_day_this_week_and_last_week_come_from_the_samples(manager,
                                                                           synced_store):
     filled = synced_store
     zone = zone_where_today_is_not_utc_today(timezone.now())
@@ -105,21 +105,41 @@ def test_kilometres_this_week_last_week_and_per_day_come_from_the_samples(manage
     now = timezone.now()
     today = now.astimezone(zone).date()
     days = [today - timedelta(days=back) for back in range(29, -1, -1)]
-    window = (local_midnight(days[0], zone) - timedelta(days=7), now)
-    monday = today - timedelta(days=today.weekday())
-    this_week = expected_km(filled, local_midnight(monday, zone), now, window=window)
-    last_week = expected_km(filled, local_midnight(monday - timedelta(days=7), zone),
-                            local_midnight(monday, zone), window=window)
-    assert this_week + last_week > 0, "the data should have kilometres in both weeks"
-    assert tiles(html)["km-week"] == round(this_week)
-    assert f"{round(last_week):,} km in all" in html
+    per_day = {day: expected_km(filled, local_midnight(day, zone),
+                                min(local_midnight(day + timedelta(days=1), zone), now))
+               for day in days}
     charts = json.loads(re.search(r'<script id="overview-charts" type="application/json">(.*?)'
                                   r"</script>", html, re.S).group(1))
-    per_day = [expected_km(filled, local_midnight(day, zone),
-                           min(local_midnight(day + timedelta(days=1), zone), now), window=window)
-               for day in days]
-    assert charts["km"]["values"] == pytest.approx([round(km, 1) for km in per_day], abs=0.11)
-    assert sum(per_day) > 0
+    assert charts["km"]["values"] == pytest.approx([round(per_day[day], 1) for day in days],
+                                                   abs=0.11)
+    monday = today - timedelta(days=today.weekday())
+    this_week = sum(km for day, km in per_day.items() if day >= monday)
+    last_week = sum(km for day, km in per_day.items()
+                    if monday - timedelta(days=7) <= day < monday)
+    assert this_week > 0 and last_week > 0, "the data should have kilometres in both weeks"
+    assert tiles(html)["km-week"] == round(this_week)
+    assert f"Last week: {round(last_week):,} km" in html
+
+
+def test_settled_days_are_kept_and_the_last_days_asked_again(manager_client, synced_store):
+    from fleetstore.models import PositionSample
+
+    first = manager_client.get("/").content.decode()
+    # Rewritten history: a settled day (5 days ago) would change, the last two days would too.
+    PositionSample.objects.filter(car__fleet=synced_store.fleet).update(odometer=1.0)
+    StoredEvent.objects.filter(fleet=synced_store.fleet).delete()
+
+    again = manager_client.get("/").content.decode()
+
+    def chart(html):
+        return json.loads(re.search(r'<script id="overview-charts" type="application/json">'
+                                    r"(.*?)</script>", html, re.S).group(1))
+
+    before, after = chart(first), chart(again)
+    assert after["km"]["values"][:-3] == before["km"]["values"][:-3]  # kept
+    assert after["events"]["opened"][:-3] == before["events"]["opened"][:-3]
+    assert after["km"]["values"][-2:] == [0, 0] and after["events"]["opened"][-2:] == [0, 0]
+    assert tiles(again)["events-today"] == 0
 
 
 def test_each_tile_leads_to_its_cars_or_report(manager_client, synced_store):

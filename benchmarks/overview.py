@@ -140,6 +140,9 @@ def main(argv=None) -> int:
     from benchmarks.car_list import signed_in_client
     from fleetstore.models import FleetSync
 
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(username="benchmark").delete()  # an earlier run's
     client, _user = signed_in_client()
     fleet = FleetSync.objects.filter(customer_id=DEMO.customer_id).first()
     if fleet is not None:  # --database-url of an earlier run: its store again, at this sandbox

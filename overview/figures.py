@@ -13,10 +13,10 @@ Definitions (the car list's filters and the "left open" page count the same way)
   (a car with one of each counts in both);
 - kilometres of a day: per car, the odometer at the day's end less the odometer at its
   start, from the stored position samples. An odometer only grows, so "at a moment" is the
-  highest reading sampled before it, looked for from LOOKBACK before the day; a car with no
-  reading then counts from its lowest reading within the day (its first, as readings
-  grow); a difference that went down (a replaced device) counts as 0 for that car. A
-  week's kilometres are the sum of its days'.
+  highest reading sampled before it, looked for in the LOOKBACK_DAYS days before (in the
+  user's zone); a car with no reading then counts from its lowest reading within the day
+  (its first, as readings grow); a difference that went down (a replaced device) counts as
+  0 for that car. A week's kilometres are the sum of its days'.
 """
 
 from dataclasses import dataclass
@@ -24,8 +24,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, FloatField, Max, Min, Q, Sum, Value
-from django.db.models.functions import Coalesce, Greatest, TruncDate
+from django.db.models import Case, Count, IntegerField, Max, Min, Q, Value, When
 
 from fleetstore.models import FleetSync, PositionSample, StoredCar, StoredEvent, StoredProduct
 from flinkey import Event
@@ -34,8 +33,8 @@ from overview.periods import CHART_DAYS, Calendar
 LOCATED_WITHIN = timedelta(hours=1)
 SILENT_AFTER = timedelta(hours=24)
 SERVICE_ENDING_WITHIN = timedelta(days=30)
-# How far before a period a car's last reading is looked for (its odometer at the start).
-LOOKBACK = timedelta(days=2)
+# How many days before a day a car's last reading is looked for (its odometer at the start).
+LOOKBACK_DAYS = 2
 
 
 @dataclass(frozen=True)
@@ -78,33 +77,49 @@ def service_counts(store: FleetSync, *, now: datetime) -> ServiceCounts:
     return ServiceCounts(**counts)
 
 
-def fleet_km(store: FleetSync, periods: list[tuple[datetime, datetime]]) -> list[float]:
-    """The fleet's kilometres in each (start, end) period, from the stored samples (1 query).
+def _day_of(field: str, starts: list[datetime]) -> Case:
+    """Which of the days beginning at `starts` (ascending) `field` falls on: its index, or
+    None before the first. Plain comparisons the database makes itself (no time-zone
+    function per row): the days' limits are UTC moments worked out once, here."""
+    return Case(*[When(**{f"{field}__gte": start}, then=Value(index))
+                  for index, start in reversed(list(enumerate(starts)))],
+                default=Value(None), output_field=IntegerField())
 
-    Per car and period (one pass over the samples, grouped by car): the highest reading
-    before the start and before the end, and the lowest within the period, each looked for
-    from LOOKBACK before the start; then per period the sum over the cars. Each period's
-    figure depends on its own samples only, never on which other periods were asked with it
-    (so a day's figure can be kept and reused).
+
+def kilometres(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[date, float]:
+    """The fleet's kilometres on each of `days` (consecutive), from the stored samples.
+
+    One query: each car's highest and lowest reading per day, over the days asked and the
+    LOOKBACK_DAYS before them; the rest is arithmetic per car (see the module's docstring).
+    A day's figure depends on its own and its LOOKBACK_DAYS' samples only, never on which
+    other days were asked with it (so it can be kept and reused).
     """
-    columns = {}
-    for index, (start, end) in enumerate(periods):
-        reach = Q(recorded_at__gte=start - LOOKBACK)
-        columns[f"start_{index}"] = Max("odometer", filter=reach & Q(recorded_at__lt=start))
-        columns[f"end_{index}"] = Max("odometer", filter=reach & Q(recorded_at__lt=end))
-        columns[f"lowest_{index}"] = Min("odometer", filter=Q(recorded_at__gte=start,
-                                                              recorded_at__lt=end))
-    per_car = (PositionSample.objects
-               .filter(car__fleet=store, odometer__isnull=False,
-                       recorded_at__gte=min(start for start, _end in periods) - LOOKBACK,
-                       recorded_at__lt=max(end for _start, end in periods))
-               .values("car").annotate(**columns))
-    zero = Value(0.0, output_field=FloatField())
-    totals = per_car.aggregate(**{
-        f"period_{index}": Coalesce(Sum(Greatest(F(f"end_{index}") - Coalesce(
-            F(f"start_{index}"), F(f"lowest_{index}")), zero)), zero)
-        for index in range(len(periods))})
-    return [float(totals[f"period_{index}"]) for index in range(len(periods))]
+    first = days[0] - timedelta(days=LOOKBACK_DAYS)
+    every = [first + timedelta(days=offset) for offset in range((days[-1] - first).days + 1)]
+    starts = [calendar.start(day) for day in every]
+    end = min(calendar.start(days[-1] + timedelta(days=1)), calendar.now)
+    rows = (PositionSample.objects
+            .filter(car__fleet=store, odometer__isnull=False, recorded_at__gte=starts[0],
+                    recorded_at__lt=end)
+            .annotate(day=_day_of("recorded_at", starts))
+            .values("car", "day").annotate(high=Max("odometer"), low=Min("odometer"))
+            .order_by())
+    readings: dict[int, dict[int, tuple[float, float]]] = {}
+    for row in rows:
+        readings.setdefault(row["car"], {})[row["day"]] = (row["high"], row["low"])
+    totals = dict.fromkeys(days, 0.0)
+    for per_day in readings.values():
+        for day in days:
+            index = (day - first).days
+            before = [per_day[back][0] for back in range(index - LOOKBACK_DAYS, index)
+                      if back in per_day]
+            at_start = max(before) if before else None
+            if index not in per_day:
+                continue  # no reading on the day: the car did not move, as far as we know
+            high, low = per_day[index]
+            at_end = high if at_start is None else max(high, at_start)
+            totals[day] += max(at_end - (low if at_start is None else at_start), 0.0)
+    return totals
 
 
 @dataclass(frozen=True)
@@ -153,18 +168,15 @@ def _day_key(store: FleetSync, calendar: Calendar, day: date) -> str:
 
 def _ask(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[date, Day]:
     """Openings, closings (1 query) and kilometres (1 query) of `days`, from the store."""
-    wanted = set(days)
     rows = (StoredEvent.objects
             .filter(fleet=store, utc_date_time__gte=calendar.start(days[0]),
                     utc_date_time__lt=calendar.start(days[-1] + timedelta(days=1)))
-            .annotate(day=TruncDate("utc_date_time", tzinfo=calendar.zone))
+            .annotate(day=_day_of("utc_date_time", [calendar.start(day) for day in days]))
             .values("day", "type").annotate(count=Count("pk")).order_by())
-    counted = {(row["day"], row["type"]): row["count"] for row in rows if row["day"] in wanted}
-    km = fleet_km(store, [(calendar.start(day), min(calendar.start(day + timedelta(days=1)),
-                                                    calendar.now)) for day in days])
+    counted = {(days[row["day"]], row["type"]): row["count"] for row in rows}
+    km = kilometres(store, calendar, days)
     return {day: Day(day, counted.get((day, Event.OPENED), 0),
-                     counted.get((day, Event.CLOSED), 0), km[index])
-            for index, day in enumerate(days)}
+                     counted.get((day, Event.CLOSED), 0), km[day]) for day in days}
 
 
 @dataclass(frozen=True)

@@ -105,14 +105,14 @@ def local_midnight(day, zone) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def expected_km(filled: Filled, start: datetime, end: datetime) -> float:
+def expected_km(filled: Filled, since: datetime, start: datetime, end: datetime) -> float:
     """Kilometres of the fleet from `start` to `end`, car by car, as overview.figures defines
-    a day's: a car's odometer at a moment is its highest reading from 2 days before `start`
-    up to that moment; a car without one at `start` counts from its lowest reading from
-    `start` to `end`; a negative difference counts as 0."""
+    a day's: a car's odometer at a moment is its highest reading from `since` (the start of
+    the day 2 days before) up to that moment; a car without one at `start` counts from its
+    lowest reading from `start` to `end`; a negative difference counts as 0."""
     by_car: dict[int, list] = {}
     for car, moment, odometer in filled.samples:
-        if start - timedelta(days=2) <= moment < end:
+        if since <= moment < end:
             by_car.setdefault(car, []).append((moment, odometer))
     total = 0.0
     for readings in by_car.values():

@@ -105,7 +105,8 @@ def test_kilometres_per_day_this_week_and_last_week_come_from_the_samples(manage
     now = timezone.now()
     today = now.astimezone(zone).date()
     days = [today - timedelta(days=back) for back in range(29, -1, -1)]
-    per_day = {day: expected_km(filled, local_midnight(day, zone),
+    per_day = {day: expected_km(filled, local_midnight(day - timedelta(days=2), zone),
+                                local_midnight(day, zone),
                                 min(local_midnight(day + timedelta(days=1), zone), now))
                for day in days}
     charts = json.loads(re.search(r'<script id="overview-charts" type="application/json">(.*?)'

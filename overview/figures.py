@@ -140,25 +140,38 @@ class Day:
 KEEP_SECONDS = (CHART_DAYS + 2) * 24 * 3600
 
 
+# The last days' figures are kept until the store's next run (which changes the key) or
+# this long: they change only when a sync or sample run writes.
+KEEP_RECENT_SECONDS = 15 * 60
+
+
 def chart_days(store: FleetSync, calendar: Calendar) -> list[Day]:
-    """The calendar's days, oldest first; settled days from the cache, the rest asked.
+    """The calendar's days, oldest first; from the cache where kept, the rest asked.
 
     A day is settled once it ended longer ago than the sync re-reads
-    (FLEETSTORE_EVENTS_REREAD_HOURS): no event or sample of it arrives any more. Its figures
-    are kept (per fleet and time zone), so a page asks the store only about the last few
-    days, and about older ones once a day.
+    (FLEETSTORE_EVENTS_REREAD_HOURS): no event or sample of it arrives any more, and its
+    figures are kept (per fleet and time zone) until it leaves the charts. The last days
+    change only when a run writes to the store: their figures are kept per run (the key
+    carries the fleet's last sync and sample times). So a page asks the store about the
+    last days once per run, and about older ones once a day.
     """
     settled_until = calendar.now - timedelta(hours=settings.FLEETSTORE_EVENTS_REREAD_HOURS)
-    keys = {day: _day_key(store, calendar, day) for day in calendar.days
-            if calendar.start(day + timedelta(days=1)) <= settled_until}
+    settled = {day for day in calendar.days
+               if calendar.start(day + timedelta(days=1)) <= settled_until}
+    runs = "-".join(f"{moment.timestamp():.6f}" if moment else "none"
+                    for moment in (store.synced_at, store.sampled_at))
+    keys = {day: _day_key(store, calendar, day) + ("" if day in settled else f":{runs}")
+            for day in calendar.days}
     kept = cache.get_many(list(keys.values()))
     found = {day: Day(day, *kept[key]) for day, key in keys.items() if key in kept}
     missing = [day for day in calendar.days if day not in found]
     if missing:
         asked = _ask(store, calendar, missing)
         found.update(asked)
-        cache.set_many({keys[day]: (row.opened, row.closed, row.km)
-                        for day, row in asked.items() if day in keys}, timeout=KEEP_SECONDS)
+        for recent in (False, True):
+            cache.set_many({keys[day]: (row.opened, row.closed, row.km)
+                            for day, row in asked.items() if (day not in settled) == recent},
+                           timeout=KEEP_RECENT_SECONDS if recent else KEEP_SECONDS)
     return [found[day] for day in calendar.days]
 
 

@@ -133,14 +133,13 @@ def main(argv=None) -> int:
     sandbox.start()
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")
     configure_django(sandbox.url, args.database_url)
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from benchmarks.car_list import signed_in_client
     from fleetstore.models import FleetSync
-
-    from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(username="benchmark").delete()  # an earlier run's
     client, _user = signed_in_client()

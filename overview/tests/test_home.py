@@ -262,3 +262,23 @@ def test_signing_in_lands_on_the_home_page(db, flinkey_api, client):
 
     assert response.status_code == 302 and response["Location"] == "/"
     assert client.get("/").status_code == 200
+
+
+def test_the_page_lives_within_the_strict_csp(manager_client, synced_store):
+    from tests.test_csp import Markup, header_nonce
+
+    response = manager_client.get("/")
+
+    nonce = header_nonce(response)
+    markup = Markup(response.content.decode())
+    data = [script for script in markup.scripts if script.get("type") == "application/json"]
+    code = [script for script in markup.scripts if script not in data]
+    # The figures travel as data (json_script), never as code; every script is a static
+    # file with this response's nonce: Chart.js and the one script that draws the charts.
+    assert [script.get("id") for script in data] == ["overview-charts"]
+    assert all("src" not in script for script in data)
+    assert all(script.get("nonce") == nonce and script["src"].startswith("/static/")
+               for script in code)
+    sources = {script["src"] for script in code}
+    assert {"/static/vendor/chartjs/chart.umd.min.js", "/static/js/overview.js"} <= sources
+    assert markup.handlers == [] and markup.styled == [] and markup.style_tags == 0

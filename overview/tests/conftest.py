@@ -127,6 +127,20 @@ def expected_km(filled: Filled, since: datetime, start: datetime, end: datetime)
 
 
 @pytest.fixture
+def redis_down(settings, flinkey_api):
+    """The cache as CACHE_URL=redis://127.0.0.1:<closed port>/0 configures it (as
+    fleetadmin/tests/test_cache_outage.py)."""
+    from django.core.cache import cache
+
+    from config.testing import free_port
+    from fleetadmin.ops.cache_backend import cache_config
+
+    settings.CACHES = {"default": cache_config(f"redis://127.0.0.1:{free_port()}/0")}
+    yield cache
+    cache.clear()  # the stand-in of this process; the next test starts clean
+
+
+@pytest.fixture
 def synced_store(db, flinkey_api):
     """A fleet store of the demo customer, synced a minute ago and filled with known data."""
     fleet = make_fleet(flinkey_api.url, synced_at=timezone.now() - timedelta(minutes=1))

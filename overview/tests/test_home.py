@@ -282,3 +282,12 @@ def test_the_page_lives_within_the_strict_csp(manager_client, synced_store):
     sources = {script["src"] for script in code}
     assert {"/static/vendor/chartjs/chart.umd.min.js", "/static/js/overview.js"} <= sources
     assert markup.handlers == [] and markup.styled == [] and markup.style_tags == 0
+
+
+def test_the_page_answers_with_the_cache_unreachable(redis_down, manager_client, synced_store):
+    response = manager_client.get("/")
+
+    # Nothing kept: every day asked from the store, with the same figures as with a cache.
+    assert response.status_code == 200
+    assert tiles(response.content.decode())["cars"] == sum(
+        1 for car in synced_store.cars if not car["gone"])

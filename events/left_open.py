@@ -106,6 +106,16 @@ class Report:
         return sorted(found, key=lambda state: (state.event.utc_date_time, state.car.id))
 
 
+@dataclass(frozen=True)
+class StoredReport(Report):
+    """A report read from the store: every car checked, `states` only the cars left open."""
+
+    @property
+    def checked(self) -> int:
+        """Return the fleet's size: the store answered for every car."""
+        return self.total
+
+
 def _runs_key(user, fleet: Fleet) -> str:
     # Runs belong to the user AND the fleet their credentials were proven to reach.
     digest = salted_hmac("events-left-open", f"{user.pk}\0{fleet.key}",
@@ -198,8 +208,9 @@ def check(*, user, run: str, upto: int | None = None, retry_failed: bool = False
     return Report(total=len(present), states=states)
 
 
-def stored_report(fleet_sync) -> Report:
-    """The whole fleet's report from the fleet store (no flinkey call): every car checked,
-    as of the fleet's last full sync."""
-    pairs = reads.cars_with_last_event(fleet_sync)
-    return Report(total=len(pairs), states=[CarState(car, event=event) for car, event in pairs])
+def stored_report(fleet_sync, *, hours: int, now: datetime) -> Report:
+    """The whole fleet's report from the fleet store (no flinkey call), as of the fleet's
+    last full sync: every car counts as checked, and only the cars left open are loaded."""
+    found = reads.cars_left_open(fleet_sync, opened_before=now - timedelta(hours=hours))
+    return StoredReport(total=reads.count_cars(fleet_sync),
+                        states=[CarState(car, event=event) for car, event in found])

@@ -551,8 +551,8 @@ def left_open(request):
     store = store_for(request.user)
     if store is not None:
         # Fleet sync is on: the whole fleet at once from the store, saying how old it is.
-        report = left_open_runs.stored_report(store)
         now = timezone.now()
+        report = left_open_runs.stored_report(store, hours=hours, now=now)
         context.update(report=report, now=now, store=store, people=directory_for(request.user),
                        rows=[(state, timeline_url(state.car.id))
                              for state in report.left_open(hours=hours, now=now)])

@@ -5,9 +5,11 @@ Built like every screen (fleetadmin.web.htmx, fleetadmin.web.problems). Map data
 every popup with textContent: names are data, never markup or code.
 """
 
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.urls import reverse
@@ -31,6 +33,9 @@ from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION
 
 MAX_RETRY_IDS = 1000
 MAX_START_DIGITS = 9  # a batch start beyond any fleet is an empty batch, not an error
+# Loads of a route region before what is still missing is called missing (each round asks
+# only what earlier rounds did not get: their answers are cached).
+ROUTE_MAX_ROUNDS = 8
 
 
 # --- wording ------------------------------------------------------------------------------
@@ -147,27 +152,60 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
     return context, 200
 
 
-def _route_context(request, car_id: int) -> tuple[dict, int]:
+def _route_round(request) -> int:
+    text = request.GET.get("round", "")
+    return min(int(text), ROUTE_MAX_ROUNDS) if _digits(text) and len(text) <= 2 else 0
+
+
+def _round_url(request, car_id: int, period, round_: int) -> str:
+    """The route region's next load: the page's own query, its end pinned (`now`: a preset
+    keeps the period the first round showed), and the round."""
+    query = {key: request.GET[key] for key in ("period", "from", "to") if request.GET.get(key)}
+    query.update(now=services.utc_param(period[1]), round=str(round_))
+    return reverse("maps:car", args=[car_id]) + f"?{urlencode(query)}"
+
+
+def _route_context(request, car_id: int, *, load: bool = True) -> tuple[dict, int]:
+    """The route region; `load=False` (the whole page) only its form and the load to come:
+    the page shows at once, the route follows through htmx with a progress indicator."""
     preset, start, end, period = services.route_period(request.GET)
     now = timezone.now()
+    # The fields hold the period drawn (a preset's too), so "Show route" draws it again.
+    shown = period or (start or now - services.PRESETS["24h"], end or now)
     context = {
         "car_id": car_id,
         "period": preset,
-        "from_input": services.local_input(start or now - services.PRESETS["24h"]),
-        "to_input": services.local_input(end or now),
+        "from_input": services.local_input(shown[0]),
+        "to_input": services.local_input(shown[1]),
         "route": None,
         "route_problem": None,
         "route_asked": bool(preset or start or end),
         "route_invalid": bool(preset or start or end) and period is None,
+        "route_cut": services.period_cut(preset=preset, start=start, period=period),
+        "max_days": services.MAX_ROUTE_PERIOD.days,
+        "route_next_url": None,
         "zone": _zone_name(),
     }
     if period is None:
         return context, 200
+    if not load:
+        context.update(route_loading=True, route_next_url=_round_url(request, car_id, period, 0))
+        return context, 200
+    round_ = _route_round(request)
     try:
-        route = services.route(user=request.user, car_id=car_id, start=period[0], end=period[1])
+        # The first round reads the fleet store alone (if it has samples), each round's
+        # live calls are bounded: the page draws what has arrived, then asks for the rest.
+        route = services.route(user=request.user, car_id=car_id, start=period[0],
+                               end=period[1], live=round_ > 0,
+                               timeout=settings.FLEETADMIN_ROUTE_ROUND_SECONDS)
     except UPSTREAM_ERRORS as error:
         context["route_problem"] = car_problem(error)
         return context, context["route_problem"].status
+    if route.pending and round_ >= ROUTE_MAX_ROUNDS:
+        # Given up: what is still missing is missing, and said so (Reload tries again).
+        route = replace(route, failed=route.failed + route.pending, pending=0)
+    if route.pending:
+        context["route_next_url"] = _round_url(request, car_id, period, round_ + 1)
     context.update(
         route=route,
         # Samples the call budget refused: the partial route says why.
@@ -175,12 +213,36 @@ def _route_context(request, car_id: int) -> tuple[dict, int]:
                            if isinstance(error, CallBudgetSpent)), None),
         route_start=local_time(route.start),
         route_end=local_time(route.end),
-        stops=[{"stop": stop, "start": local_time(stop.start), "end": local_time(stop.end),
-                "duration": timesince(stop.start, stop.end, depth=2)} for stop in route.stops],
-        route_data=_route_json(route),
+        odometer=_odometer_facts(route),
+        timeline=_timeline(route),
+        route_data=_route_json(route) if route.points else None,
         downloads=_route_downloads(request, car_id),
     )
     return context, 200
+
+
+def _odometer_facts(route) -> dict | None:
+    """The odometer readings the km figure is the difference of, as the page writes them."""
+    readings = route.odometer_readings
+    if readings is None:
+        return None
+    first, last = readings
+    return {"km": route.odometer_km, "first": first.odometer, "last": last.odometer,
+            "first_time": local_time(first.odometer_recorded_at),
+            "last_time": local_time(last.odometer_recorded_at)}
+
+
+def _timeline(route) -> list[dict]:
+    """The route's stops, trips and gaps in time order, in the user's zone."""
+    entries = [{"kind": "stop", "item": stop, "sort": stop.start} for stop in route.stops]
+    entries += [{"kind": "trip", "item": trip, "sort": trip.start} for trip in route.trips]
+    entries += [{"kind": "gap", "item": gap, "sort": gap.start} for gap in route.gaps]
+    entries.sort(key=lambda entry: (entry["sort"], entry["kind"] != "stop"))
+    for entry in entries:
+        item = entry["item"]
+        entry.update(start=local_time(item.start), end=local_time(item.end),
+                     duration=timesince(item.start, item.end, depth=2))
+    return entries
 
 
 def _route_downloads(request, car_id: int) -> list[tuple[str, str, str]]:
@@ -200,13 +262,17 @@ def _route_downloads(request, car_id: int) -> list[tuple[str, str, str]]:
 
 def _route_json(route) -> dict:
     # Each sample's time as the page writes times (the user's zone, the language's format):
-    # the replay shows these, the browser's Intl would write its own locale's format.
+    # the replay shows these, the browser's Intl would write its own locale's format. The
+    # sixth value is the sample's part of the route: the line and the replay never cross a
+    # gap in the data.
+    part_of = {id(p): index for index, part in enumerate(route.segments) for p in part}
     points = [[p.latitude, p.longitude, int(p.recorded_at.timestamp() * 1000), p.odometer,
-               local_time(p.recorded_at)] for p in route.points]
+               local_time(p.recorded_at), part_of.get(id(p), 0)] for p in route.points]
     return {
         "config": services.map_config(
             center=(points[0][0], points[0][1]) if points else (48.137, 11.576)),
         "points": points,
+        "segments": _segment_ranges(route),
         "stops": [{"lat": s.latitude, "lon": s.longitude,
                    "label": _("Stop %(start)s – %(end)s (%(duration)s)") % {
                        "start": local_time(s.start), "end": local_time(s.end),
@@ -217,6 +283,15 @@ def _route_json(route) -> dict:
         "clock": replay_clock(route.points[0].recorded_at, route.points[-1].recorded_at)
         if route.points else None,
     }
+
+
+def _segment_ranges(route) -> list[list[int]]:
+    """[first index, last index] into `points` of each part of the route."""
+    ranges, first = [], 0
+    for part in route.segments:
+        ranges.append([first, first + len(part) - 1])
+        first += len(part)
+    return ranges
 
 
 @login_required
@@ -249,11 +324,11 @@ def car_map(request, car_id: int):
                              {"car_id": car_id, "car": None, "problem": problem},
                              status=problem.status)
     context, status = _car_map_context(request, car_id)
-    route_context, route_status = _route_context(request, car_id)
+    # The route loads after the page (htmx), showing its progress: never a blank page.
+    route_context, _status = _route_context(request, car_id, load=False)
     context.update(route_context)
     context.update(car=car, problem=None)
-    return render_screen(request, "maps/car_map.html", context,
-                         status=max(status, route_status))
+    return render_screen(request, "maps/car_map.html", context, status=status)
 
 
 # --- the fleet map ------------------------------------------------------------------------

@@ -9,8 +9,8 @@ Definitions (the car list's filters and the "left open" page count the same way)
 - silent: it has an IQ and no fix for more than 24 h, or never;
 - open now: its newest stored event is an opening; left open: that opening is older than
   the "left open" threshold (FLEETADMIN_LEFT_OPEN_HOURS);
-- service ended / ending: a device of it has a service end in the past / within 30 days
-  (a car with one of each counts in both);
+- service ended: a device of it has a service end in the past; ending: none has, and one
+  ends within 30 days;
 - kilometres of a day: per car, the odometer at the day's end less the odometer at its
   start, from the stored position samples. An odometer only grows, so "at a moment" is the
   highest reading sampled before it, looked for in the LOOKBACK_DAYS days before (in the
@@ -24,7 +24,18 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Case, Count, IntegerField, Max, Min, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 
 from fleetstore.models import FleetSync, PositionSample, StoredCar, StoredEvent, StoredProduct
 from flinkey import Event
@@ -68,12 +79,17 @@ class ServiceCounts:
 
 
 def service_counts(store: FleetSync, *, now: datetime) -> ServiceCounts:
-    """Count the current cars with a device whose service has ended / ends soon (1 query)."""
-    counts = StoredProduct.objects.filter(car__fleet=store, car__gone_at__isnull=True).aggregate(
-        ended=Count("car", distinct=True, filter=Q(service_ends_at__lte=now)),
-        ending=Count("car", distinct=True, filter=Q(
-            service_ends_at__gt=now, service_ends_at__lte=now + SERVICE_ENDING_WITHIN)),
-    )
+    """Count the current cars with a device whose service has ended, and those without one
+    but with a device whose service ends within 30 days (1 query; as the car list's
+    `service=ended` and `service=ending` select them)."""
+    devices = StoredProduct.objects.filter(car=OuterRef("pk"))
+    counts = (StoredCar.objects.filter(fleet=store, gone_at__isnull=True)
+              .annotate(has_ended=Exists(devices.filter(service_ends_at__lte=now)),
+                        has_ending=Exists(devices.filter(
+                            service_ends_at__gt=now,
+                            service_ends_at__lte=now + SERVICE_ENDING_WITHIN)))
+              .aggregate(ended=Count("pk", filter=Q(has_ended=True)),
+                         ending=Count("pk", filter=Q(has_ending=True, has_ended=False))))
     return ServiceCounts(**counts)
 
 

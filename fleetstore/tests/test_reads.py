@@ -2,9 +2,11 @@
 
 import re
 
+from django.utils import timezone
+
 from config.testing import hx
 from fleetstore import sync
-from fleetstore.models import FleetSync
+from fleetstore.models import FleetSync, StoredCar
 from fleetstore.tests.conftest import make_fleet
 
 
@@ -27,6 +29,20 @@ def test_left_open_reads_the_store_and_finds_what_the_live_report_finds(
     assert left_open_ids(html) and left_open_ids(html) == left_open_ids(live)
     assert "From the fleet store, as of" in html and "/fleet-sync/refresh/" in html
     assert "62 of 62 cars checked" in html
+
+
+def test_left_open_from_the_store_leaves_out_cars_gone_since_and_does_not_count_them(
+        manager_client, flinkey_api, fast_sync):
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    first = manager_client.get("/left-open/?hours=1", headers=hx("left-open")).content.decode()
+    gone = left_open_ids(first)[0]
+    StoredCar.objects.filter(fleet=fleet, car_id=gone).update(gone_at=timezone.now())
+
+    html = manager_client.get("/left-open/?hours=1", headers=hx("left-open")).content.decode()
+
+    assert left_open_ids(html) == [car for car in left_open_ids(first) if car != gone]
+    assert "61 of 61 cars checked" in html
 
 
 def test_without_sync_or_before_its_first_sync_left_open_asks_flinkey(

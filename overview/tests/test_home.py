@@ -49,7 +49,8 @@ def test_each_tile_counts_what_the_store_holds(manager_client, synced_store):
         "service-ended": sum(1 for car in current
                              if any(end is not None and end <= now for end in car["ends"])),
         "service-ending": sum(1 for car in current if any(
-            end is not None and now < end <= now + timedelta(days=30) for end in car["ends"])),
+            end is not None and now < end <= now + timedelta(days=30) for end in car["ends"])
+            and not any(end is not None and end <= now for end in car["ends"])),
     }
     found = tiles(html)
     assert {name: found[name] for name in expected} == expected
@@ -208,8 +209,8 @@ def test_in_german(manager, synced_store):
 
     html = logged_in(manager).get("/").content.decode()
 
-    for text in ("Übersicht", "Fahrzeuge", "In der letzten Stunde geortet", "Jetzt offen",
-                 "Service beendet", "Ereignisse heute", "Kilometer diese Woche",
+    for text in ("Übersicht", "Fahrzeuge", "In der letzten Stunde geortet", "Jetzt geöffnet",
+                 "Service abgelaufen", "Ereignisse heute", "Kilometer diese Woche",
                  "Ereignisse pro Tag", "Als Tabelle zeigen"):
         assert text in html, text
     assert 'lang="de"' in html
@@ -291,3 +292,15 @@ def test_the_page_answers_with_the_cache_unreachable(redis_down, manager_client,
     assert response.status_code == 200
     assert tiles(response.content.decode())["cars"] == sum(
         1 for car in synced_store.cars if not car["gone"])
+
+
+def test_each_car_list_tile_counts_what_its_link_lists(manager_client, synced_store):
+    html = manager_client.get("/").content.decode()
+    found, links = tiles(html), tile_links(html)
+
+    for name in ("cars", "silent", "open", "service-ended", "service-ending"):
+        listing = manager_client.get(links[name]).content.decode()
+        count = re.search(r'<span id="car-count">(.*?)</span>', listing, re.S).group(1)
+        total = re.search(r"of ([\d,]+)", count)
+        shown = int(total.group(1).replace(",", "")) if total else 0
+        assert (name, shown) == (name, found[name]), count

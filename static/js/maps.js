@@ -85,7 +85,13 @@
     var map = baseMap(element, data.config);
     var points = data.points;
     var path = points.map(function (p) { return [p[0], p[1]]; });
-    var line = L.polyline(path, { className: "map-path", weight: 4 }).addTo(map);
+    // One line per part of the route: nothing is drawn across a gap in the data (one SVG
+    // path all the same, with a break where the data has one).
+    var parts = (data.segments || [[0, points.length - 1]]).map(function (range) {
+      return path.slice(range[0], range[1] + 1);
+    });
+    var line = L.polyline(parts, { className: "map-path", weight: 4 }).addTo(map);
+    element.setAttribute("data-parts", String(parts.length));
     dot(path[0], "map-start", data.start_label).addTo(map);
     dot(path[path.length - 1], "map-end", data.end_label).addTo(map);
     data.stops.forEach(function (stop) {
@@ -148,6 +154,7 @@
     function positionAt(t, i) {
       var a = points[i];
       var b = points[Math.min(i + 1, points.length - 1)];
+      if (a[5] !== b[5]) return [a[0], a[1]];  // across a gap: where it was last seen
       var f = Math.min(Math.max((t - a[2]) / Math.max(b[2] - a[2], 1), 0), 1);
       return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f];
     }

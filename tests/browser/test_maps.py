@@ -85,6 +85,10 @@ def test_where_was_it_and_the_route_replay(map_page, dashboard, flinkey_api, con
 
     # Yesterday's route, replayed at 20×.
     page.get_by_role("link", name="Last 24 hours").click()
+    # The route loads after the page, in rounds if flinkey is slow: wait for the last.
+    expect(page).to_have_url(re.compile(r"\?period=24h$"))
+    expect(page.locator("#car-route")).not_to_have_attribute("aria-busy", "true",
+                                                             timeout=30_000)
     expect(page.locator("#route-summary")).to_contain_text("km driven (odometer)")
     replay = page.locator("#replay[data-ready=true]")
     expect(replay).to_be_visible()

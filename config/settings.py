@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "people",
     # Alert rules on the fleet store, e-mailed and sent to signed webhooks.
     "alerts",
+    # The home page: the fleet's figures and charts from the fleet store.
+    "overview",
 ]
 
 MIDDLEWARE = [
@@ -157,7 +159,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # reverse-proxy header login. Roles come from Django groups (accounts.access).
 # ------------------------------------------------------------------------------
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cars:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Username/password login on /login/. Turn off when everyone signs in through SSO.

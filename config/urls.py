@@ -7,7 +7,8 @@ from django.views.generic import RedirectView
 from preferences import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="cars:list", permanent=False), name="home"),
+    # The home page (name "home"): the landing page after sign-in.
+    path("", include("overview.urls")),
     # login/, logout/, users/…, oidc/
     path("", include("accounts.urls")),
     # settings/… (the Settings screen)

@@ -208,6 +208,7 @@ def test_german_screens_write_dates_numbers_and_durations_the_german_way(client,
         follow=True)
     assert recorded.status_code == 200
     pages = {
+        "home": page("/"),
         "cars": page("/cars/"),
         "car": page(f"/cars/{car}/"),
         "devices": page(f"/cars/{car}/products/"),

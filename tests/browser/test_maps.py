@@ -35,7 +35,7 @@ def map_page(page, dashboard, console_problems):
     # Offline, as in a locked-down network: every tile fails.
     page.route(re.compile(r"https?://[^/]*tile[^/]*/.*"), lambda route: route.abort())
     log_in(page, dashboard, "fm")
-    expect(page).to_have_url(f"{dashboard}/cars/")
+    expect(page).to_have_url(f"{dashboard}/")  # signing in lands on the home page
     return page
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reports import mileage, service_ends, sessions, utilisation
 
@@ -22,7 +23,7 @@ class Report:
 
 
 REPORTS: dict[str, Report] = {report.slug: report for report in (
-    Report("service-ends", _("Service ends"),
+    Report("service-ends", pgettext_lazy("report title", "Service ends"),
            _("Every device of every car with its service end, overdue first."),
            service_ends.build, "service_ends"),
     Report("mileage", _("Mileage per car"),

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from fleetstore.models import FleetSync, StoredProduct
 from reports import tables
@@ -47,7 +48,7 @@ def build(store: FleetSync, *, start: datetime | None = None, end: datetime | No
         rows.append((product.car.car_id, product.car.name, product.car.license_plate,
                      product.type, product.serial_number, ends, days_left,
                      str(_state(ends, now))))
-    return tables.Table(title=str(_("Service ends")), columns=COLUMNS, rows=rows)
+    return tables.Table(title=pgettext("report title", "Service ends"), columns=COLUMNS, rows=rows)
 
 
 def _state(ends: datetime | None, now: datetime):

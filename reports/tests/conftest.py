@@ -114,3 +114,10 @@ def store(db, flinkey_api):
 def berlin(manager):
     UserPreferences.objects.update_or_create(user=manager, defaults={"time_zone": ZONE})
     return manager
+
+
+@pytest.fixture
+def fast_sync(settings):
+    """No pacing (the sandbox answers at once), as in fleetstore's tests."""
+    settings.FLEETSTORE_CALLS_PER_MINUTE = 1_000_000
+    return settings

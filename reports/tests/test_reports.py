@@ -251,7 +251,7 @@ def test_a_german_reader_gets_german_pages_and_files_excel_opens_right(manager, 
     UserPreferences.objects.update_or_create(user=manager,
                                              defaults={"time_zone": ZONE, "language": "de"})
     html = manager_client.get(URLS["sessions"], PERIOD).content.decode()
-    assert "Nutzungen" in html and "Geöffnet um" in html
+    assert "Nutzungen" in html and "Geöffnet am" in html
 
     response = manager_client.get(URLS["mileage"], {**PERIOD, "format": "csv"})
     data = b"".join(response.streaming_content)
@@ -265,7 +265,7 @@ def test_a_german_reader_gets_german_pages_and_files_excel_opens_right(manager, 
                     delimiter=";")
     assert by_car(rows)[str(BRAVO)][10] == "ja"
     sheet = read_xlsx(manager_client.get(URLS["service-ends"], {"format": "xlsx"}))
-    assert sheet[0][5] == "Serviceende"
+    assert sheet[0][5] == "Service bis"
 
 
 def test_the_catalogue_builds_without_a_request(store):
@@ -276,3 +276,50 @@ def test_the_catalogue_builds_without_a_request(store):
                                          car_ids=[CHARLIE])
     assert sessions.rows == []
     assert Event.OPENED == "CarOpened"
+
+
+# --- against the sandbox's seeded fleet, synced --------------------------------------------
+
+
+def test_service_ends_of_the_synced_demo_fleet_match_what_flinkey_lists(
+        manager_client, flinkey_api, fast_sync):
+    from fleetstore import sync
+    from fleetstore.tests.conftest import make_fleet
+    from flinkey import FlinkeyClient, NotFoundError
+
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    client = FlinkeyClient(flinkey_api.url, api_key=DEMO.api_key, username=DEMO.username,
+                           password=DEMO.password, customer_id=DEMO.customer_id)
+    now = timezone.now()
+    soon = now + timedelta(days=30)
+    expected = {}
+    for car in client.list_cars():
+        try:
+            products = client.list_products(car.id)
+        except NotFoundError:  # a car without devices
+            continue
+        for product in products:
+            expected[str(product.id)] = product.service_ends_at
+    rows = read_csv(manager_client.get(URLS["service-ends"] + "?format=csv"))
+    header = rows[0]
+    assert len(rows) - 1 == len(expected)
+    ended = sum(1 for ends in expected.values() if ends is not None and ends < now)
+    ending = sum(1 for ends in expected.values() if ends is not None and now <= ends <= soon)
+    states = [row[header.index("State")] for row in rows[1:]]
+    assert states.count("ended") == ended and states.count("ends within 30 days") == ending
+    # Overdue first: the "ended" rows lead.
+    assert states[:ended] == ["ended"] * ended and ended + ending > 0
+
+
+HOSTILE = ["x", "-1", str(2**63), "1900-01-01", "0001-01-01", "9999-12-31T23:59:59Z",
+           "2026-10-25 02:30", "2026-03-29 02:30", "\x00"]
+
+
+@pytest.mark.parametrize("name", ["from", "to", "car", "who", "at", "idle", "format"])
+def test_no_hostile_parameter_is_answered_500(manager_client, store, name):
+    for url in URLS.values():
+        for value in HOSTILE:
+            response = manager_client.get(url, {name: value, "who": ALPHA, "at": "2026-11-03"}
+                                          if name not in ("who", "at") else {name: value})
+            assert response.status_code in (200, 400), (url, name, value)

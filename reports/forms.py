@@ -7,7 +7,10 @@ format), `car` (repeatable flinkey car id; none: the whole fleet), `format`.
 from datetime import datetime, time, timedelta, tzinfo
 
 from django import forms
+from django.forms.utils import flatatt
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from fleetadmin.web.dates import DayField, MomentField, occurrences
@@ -30,11 +33,25 @@ def midnight(day, zone: tzinfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
+class QuickSelectMultiple(forms.SelectMultiple):
+    """A <select multiple> written in Python: 10,000 cars through Django's option templates
+    take seconds; this takes milliseconds. Everything is escaped (format_html)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        chosen = {str(item) for item in (value or [])}
+        options = format_html_join(
+            "", "<option value=\"{}\"{}>{}</option>",
+            ((key, mark_safe(" selected") if str(key) in chosen else "", label)  # noqa: S308
+             for key, label in self.choices))
+        return format_html("<select name=\"{}\" multiple{}>{}</select>", name,
+                           flatatt(self.build_attrs(self.attrs, attrs)), options)
+
+
 class ReportForm(forms.Form):
     car = forms.TypedMultipleChoiceField(
         label=_("Cars"), coerce=int, required=False,
         help_text=_("None selected: the whole fleet."),
-        widget=forms.SelectMultiple(attrs={"size": 6}))
+        widget=QuickSelectMultiple(attrs={"size": 6}))
 
     def __init__(self, data, *, store: FleetSync, zone: tzinfo | None = None,
                  choices=None, **kwargs):

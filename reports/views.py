@@ -6,18 +6,19 @@ see every report.
 """
 
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from fleetstore.services import store_for
-from reports import exports, mileage, sessions, utilisation
+from reports import exports, mileage, rendering, sessions, utilisation
 from reports.catalogue import REPORTS
 from reports.forms import ReportForm, UtilisationForm, WhoHadForm, car_choices
 from reports.scope import people_of
 
-# The page shows this many rows; the files hold them all.
-PAGE_ROWS = 500
+# The page shows this many rows at a time; the files hold them all.
+PAGE_ROWS = 200
 FORMATS = ("csv", "xlsx")
 
 
@@ -66,10 +67,18 @@ def _answer(request, slug: str):
         return export(table, filename=name, zone=zone)
     query = request.GET.copy()
     query.pop("format", None)
-    context.update(store=store, form=form, table=table, shown=table.rows[:PAGE_ROWS],
-                   first_day=first, last_day=last,
+    query.pop("page", None)
+    people = table.people if table.people is not None else people_of(store)
+    pages = Paginator(table.rows, PAGE_ROWS)
+    page = pages.get_page(request.GET.get("page"))
+    context.update(store=store, form=form, table=table, page=page,
+                   rows=rendering.cells(table, page.object_list, people),
+                   first_day=first, last_day=last, people=people,
                    csv_query=_with(query, format="csv"), xlsx_query=_with(query, format="xlsx"),
-                   people=table.people if table.people is not None else people_of(store))
+                   previous_query=_with(query, page=page.previous_page_number())
+                   if page.has_previous() else None,
+                   next_query=_with(query, page=page.next_page_number())
+                   if page.has_next() else None)
     if slug == "mileage" and len(form.car_ids) == 1:
         context["per_day"] = mileage.per_day(store, car_id=form.car_ids[0], start=form.start,
                                              end=form.end, zone=zone)

@@ -323,3 +323,28 @@ def test_no_hostile_parameter_is_answered_500(manager_client, store, name):
             response = manager_client.get(url, {name: value, "who": ALPHA, "at": "2026-11-03"}
                                           if name not in ("who", "at") else {name: value})
             assert response.status_code in (200, 400), (url, name, value)
+
+
+def test_a_long_report_comes_in_pages_and_the_files_hold_every_row(manager_client, store,
+                                                                   monkeypatch):
+    monkeypatch.setattr("reports.views.PAGE_ROWS", 2)
+    html = manager_client.get(URLS["mileage"], PERIOD).content.decode()
+    table = html[html.index('id="report-table"'):]
+    assert "Rows 1–2 of 3" in html and "Alpha" in table and "Charlie" not in table
+    assert 'rel="next"' in html and "page=2" in html
+    html = manager_client.get(URLS["mileage"], {**PERIOD, "page": 2}).content.decode()
+    table = html[html.index('id="report-table"'):]
+    assert "Charlie" in table and "Alpha" not in table and 'rel="prev"' in html
+    assert len(read_csv(manager_client.get(URLS["mileage"], {**PERIOD, "format": "csv",
+                                                             "page": 2}))) == 1 + 3
+
+
+def test_names_and_places_in_the_page_are_text_never_markup(manager_client, store):
+    from fleetstore.models import StoredCar
+    from people.models import Person
+
+    StoredCar.objects.filter(car_id=ALPHA).update(name="<script>alert(1)</script>")
+    Person.objects.filter(flinkey_user_id=DEMO.user_id).update(name="<b>Erika</b>")
+    html = manager_client.get(URLS["sessions"], PERIOD).content.decode()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<b>Erika</b>" not in html and "&lt;b&gt;Erika&lt;/b&gt;" in html

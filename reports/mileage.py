@@ -45,21 +45,26 @@ def build(store: FleetSync, *, start: datetime, end: datetime, car_ids=None) -> 
         end_read_at=last_at_or_before(before_end, field="recorded_at"),
     ).values_list("car_id", "name", "license_plate", "before_odo", "before_at", "first_odo",
                   "first_at", "end_odo", "end_read_at")
-    rows = []
-    for (car_id, name, plate, before_odo, before_at, first_odo, first_at, end_odo,
-         end_at) in cars:
-        if before_odo is not None:
-            start_odo, start_at = before_odo, before_at
-        elif first_at is not None and first_at < end:
-            start_odo, start_at = first_odo, first_at
-        else:
-            start_odo = start_at = None
-        if end_at is not None and start_at is not None and end_at < start_at:
-            end_odo = end_at = None
-        km = (round(end_odo - start_odo, 1)
-              if start_odo is not None and end_odo is not None else None)
-        rows.append((car_id, name, plate, start_odo, start_at, end_odo, end_at, km))
-    return tables.Table(title=str(_("Mileage per car")), columns=COLUMNS, rows=rows)
+
+    def rows_of(batch):
+        rows = []
+        for (car_id, name, plate, before_odo, before_at, first_odo, first_at, end_odo,
+             end_at) in batch:
+            if before_odo is not None:
+                start_odo, start_at = before_odo, before_at
+            elif first_at is not None and first_at < end:
+                start_odo, start_at = first_odo, first_at
+            else:
+                start_odo = start_at = None
+            if end_at is not None and start_at is not None and end_at < start_at:
+                end_odo = end_at = None
+            km = (round(end_odo - start_odo, 1)
+                  if start_odo is not None and end_odo is not None else None)
+            rows.append((car_id, name, plate, start_odo, start_at, end_odo, end_at, km))
+        return rows
+
+    return tables.Table(title=str(_("Mileage per car")), columns=COLUMNS,
+                        rows=tables.LazyRows(cars, rows_of))
 
 
 def per_day(store: FleetSync, *, car_id: int, start: datetime, end: datetime,

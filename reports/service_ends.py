@@ -13,7 +13,7 @@ from django.utils.translation import pgettext
 
 from fleetstore.models import FleetSync, StoredProduct
 from reports import tables
-from reports.scope import cars_of
+from reports.scope import car_keys
 
 SOON_DAYS = 30
 
@@ -37,18 +37,19 @@ UNKNOWN = _("not known")
 def build(store: FleetSync, *, start: datetime | None = None, end: datetime | None = None,
           car_ids=None, now: datetime | None = None) -> tables.Table:
     now = now or timezone.now()
-    products = (StoredProduct.objects.filter(car__in=cars_of(store, car_ids))
-                .select_related("car")
+    products = (StoredProduct.objects.filter(car__in=car_keys(store, car_ids))
                 .order_by(F("service_ends_at").asc(nulls_last=True), "car__name",
-                          "car__car_id", "product_id"))
-    rows = []
-    for product in products:
-        ends = product.service_ends_at
-        days_left = (ends - now).days if ends is not None else None
-        rows.append((product.car.car_id, product.car.name, product.car.license_plate,
-                     product.type, product.serial_number, ends, days_left,
-                     str(_state(ends, now))))
-    return tables.Table(title=pgettext("report title", "Service ends"), columns=COLUMNS, rows=rows)
+                          "car__car_id", "product_id")
+                .values_list("car__car_id", "car__name", "car__license_plate", "type",
+                             "serial_number", "service_ends_at"))
+
+    def rows_of(batch):
+        return [(car_id, name, plate, kind, serial, ends,
+                 (ends - now).days if ends is not None else None, str(_state(ends, now)))
+                for car_id, name, plate, kind, serial, ends in batch]
+
+    return tables.Table(title=pgettext("report title", "Service ends"), columns=COLUMNS,
+                        rows=tables.LazyRows(products, rows_of))
 
 
 def _state(ends: datetime | None, now: datetime):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fleetstore.models import FleetSync, PositionSample, StoredEvent
 from reports import tables
-from reports.scope import car_keys, cars_of
+from reports.scope import cars_of
 
 IDLE_DAYS = 7
 SILENT_AFTER = timedelta(hours=24)
@@ -41,10 +41,9 @@ def local_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, date
             timezone.localtime(end - timedelta(microseconds=1), zone).date())
 
 
-def days_used(store: FleetSync, *, start: datetime, end: datetime, car_ids=None,
+def days_used(store: FleetSync, *, start: datetime, end: datetime, keys,
               zone: tzinfo) -> dict[int, set[date]]:
-    """Row key of each car → the days it was used in [start, end)."""
-    keys = car_keys(store, car_ids)
+    """Row key of each car among `keys` (row keys, or a subquery) → its days used."""
     used: dict[int, set[date]] = {}
     events = (StoredEvent.objects.filter(fleet=store, car__in=keys, utc_date_time__gte=start,
                                          utc_date_time__lt=end)
@@ -74,22 +73,30 @@ def build(store: FleetSync, *, start: datetime, end: datetime, car_ids=None,
     now = now or timezone.now()
     first_day, last_day = local_days(start, end, zone)
     period_days = (last_day - first_day).days + 1
-    used = days_used(store, start=start, end=end, car_ids=car_ids, zone=zone)
     last_event = Subquery(StoredEvent.objects.filter(car=OuterRef("pk"), utc_date_time__lt=end)
                           .order_by("-utc_date_time").values("utc_date_time")[:1])
     cars = cars_of(store, car_ids).annotate(last_event_at=last_event).values_list(
         "pk", "car_id", "name", "license_plate", "has_iq", "fix_at", "last_event_at")
     idle_from = last_day - timedelta(days=idle_days - 1)
-    rows = []
-    for key, car_id, name, plate, has_iq, fix_at, last_event_at in cars:
-        days = used.get(key, set())
-        candidates = [*days]
-        if last_event_at is not None:
-            candidates.append(timezone.localtime(last_event_at, zone).date())
-        last_used = max(candidates) if candidates else None
-        idle = last_used is None or last_used < idle_from
-        silent = bool(has_iq) and (fix_at is None or fix_at < now - SILENT_AFTER)
-        share = round(100 * len(days) / period_days) if period_days else 0
-        rows.append((car_id, name, plate, len(days), period_days, share, last_used, idle,
-                     has_iq, fix_at, silent))
-    return tables.Table(title=str(_("Utilisation")), columns=COLUMNS, rows=rows)
+
+    def rows_of(batch):
+        # The days used of this batch's cars only: a page of 200 cars reads their events
+        # and samples, not the fleet's.
+        used = days_used(store, start=start, end=end, keys=[item[0] for item in batch],
+                         zone=zone)
+        rows = []
+        for key, car_id, name, plate, has_iq, fix_at, last_event_at in batch:
+            days = used.get(key, set())
+            candidates = [*days]
+            if last_event_at is not None:
+                candidates.append(timezone.localtime(last_event_at, zone).date())
+            last_used = max(candidates) if candidates else None
+            idle = last_used is None or last_used < idle_from
+            silent = bool(has_iq) and (fix_at is None or fix_at < now - SILENT_AFTER)
+            share = round(100 * len(days) / period_days) if period_days else 0
+            rows.append((car_id, name, plate, len(days), period_days, share, last_used, idle,
+                         has_iq, fix_at, silent))
+        return rows
+
+    return tables.Table(title=str(_("Utilisation")), columns=COLUMNS,
+                        rows=tables.LazyRows(cars, rows_of, batch=500))

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "fleetstore",
     # Names for flinkey user ids, per fleet (the screens show them instead of numbers).
     "people",
+    # Reports over the fleet store (pages, CSV, XLSX).
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENS = ("cars", "events", "maps")
+SCREENS = ("cars", "events", "maps", "reports")
 APPS = ("outbox", "audit", "preferences", "accounts", "fleetstore", "people", *SCREENS)
 CORE_PARTS = ("fleetadmin.web", "fleetadmin.upstream", "fleetadmin.models",
               "fleetadmin.secrets", "fleetadmin.ops")

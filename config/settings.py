@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "people",
     # Reports over the fleet store (pages, CSV, XLSX).
     "reports",
+    # Alert rules on the fleet store, e-mailed and sent to signed webhooks.
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -569,6 +571,29 @@ FLEETSTORE_RETENTION_DAYS = env.int("FLEETSTORE_RETENTION_DAYS", default=90)
 # A sync holds its fleet for this long and renews it as it goes; a killed worker's hold
 # runs out after it, and the next due run takes over.
 FLEETSTORE_LEASE_SECONDS = env.int("FLEETSTORE_LEASE_SECONDS", default=120)
+
+# ------------------------------------------------------------------------------
+# Alerts (alerts; README "Alerts")
+# ------------------------------------------------------------------------------
+# The address people open fleetadmin at: the links in alert e-mails and webhooks.
+FLEETADMIN_BASE_URL = env.str("FLEETADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# Webhooks must be https; plain http only in the demo (DEBUG or the embedded sandbox).
+ALERTS_WEBHOOK_ALLOW_HTTP = env.bool("ALERTS_WEBHOOK_ALLOW_HTTP",
+                                     default=DEBUG or FLINKEY_API_URL == "sandbox")
+# Host names a webhook may use although they resolve to a private, loopback or link-local
+# address (an in-house receiver). Anything else in such a network is refused (SSRF).
+ALERTS_WEBHOOK_PRIVATE_HOSTS = env.list("ALERTS_WEBHOOK_PRIVATE_HOSTS", default=[])
+# Seconds to connect to a webhook, and for its whole exchange (however slowly it answers).
+ALERTS_WEBHOOK_CONNECT_TIMEOUT = env.float("ALERTS_WEBHOOK_CONNECT_TIMEOUT", default=3.05)
+ALERTS_WEBHOOK_TIMEOUT = env.float("ALERTS_WEBHOOK_TIMEOUT", default=10.0)
+# Attempts per delivery, and the first retry's wait (doubled per failure, at most 6 h).
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=8)
+ALERTS_RETRY_SECONDS = env.float("ALERTS_RETRY_SECONDS", default=60.0)
+# A sender holds a delivery this long; after it, a killed sender's delivery is sent again
+# (with the same idempotency key). Above the mail and webhook timeouts.
+ALERTS_SEND_LEASE_SECONDS = env.int("ALERTS_SEND_LEASE_SECONDS", default=120)
+# The hour (in each recipient's zone) the daily digest is made.
+ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=7)
 
 # ------------------------------------------------------------------------------
 # Logging: to stderr, one JSON object per line in production (DJANGO_LOG_FORMAT=json, the

@@ -24,6 +24,8 @@ urlpatterns = [
     # The people directory: names for flinkey user ids.
     path("people/", include("people.urls")),
     path("reports/", include("reports.urls")),
+    # Alert rules, webhooks, subscriptions and the delivery log.
+    path("alerts/", include("alerts.urls")),
     # The header's language switcher: Django's set_language, also saved for the user.
     path("i18n/setlang/", views.set_language, name="set_language"),
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.

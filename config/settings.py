@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "reports",
     # Alert rules on the fleet store, e-mailed and sent to signed webhooks.
     "alerts",
+    # Reports e-mailed on a cadence (CSV / XLSX), with a run history and "send now".
+    "schedules",
 ]
 
 MIDDLEWARE = [

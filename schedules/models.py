@@ -122,7 +122,7 @@ class Mailing(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="mailings")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                              blank=True, related_name="+")
-    recipient = models.EmailField(_("to"), max_length=254)
+    recipient = models.EmailField(_("recipient"), max_length=254)
     # The e-mail's Message-ID: a resend after a killed sender is recognisably the same.
     key = models.UUIDField(default=uuid.uuid4, unique=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices,

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.access import ROLES
@@ -89,7 +89,16 @@ class SendFailed(Exception):
 
 
 def deliver(mailing_id: int) -> str:
-    """Claim, build, send and settle one mailing; returns what happened (the task's result)."""
+    """Claim, build, send and settle one mailing; returns what happened (the task's result).
+
+    What goes into the run history is written in the project's language (LANGUAGE_CODE),
+    whatever a worker happens to have active; the e-mail is in the recipient's.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _deliver(mailing_id)
+
+
+def _deliver(mailing_id: int) -> str:
     claimed = claim(mailing_id)
     if claimed is None:
         return "not due, already sent, or being sent"

@@ -3,6 +3,7 @@ per due moment, the file opens, in the recipient's language; SMTP down, then up:
 
 import csv
 import email
+import email.policy
 import io
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +23,7 @@ def send_all() -> list[str]:
 
 
 def attachment_of(raw: str):
-    message = email.message_from_bytes(raw.encode())
+    message = email.message_from_bytes(raw.encode(), policy=email.policy.default)
     parts = [part for part in message.walk() if part.get_filename()]
     assert len(parts) == 1
     return message, parts[0].get_filename(), parts[0].get_payload(decode=True)
@@ -54,6 +55,9 @@ def test_two_dispatches_of_one_moment_send_once_an_xlsx_that_opens(store, owner,
 
 
 def test_a_german_recipient_gets_german_text_and_a_semicolon_csv(store, owner, mailbox):
+    from alerts.tests.conftest import add_car
+
+    add_car(store, 9004, "Service Due", service_ends_in_days=3, plate="B-SD 4")
     colleague = speaks(make_user("kollegin"), "de", address="kollegin@example.com")
     schedule = make_schedule(store, owner, report="service-ends", format="csv")
     schedule.recipients.add(colleague)
@@ -62,13 +66,14 @@ def test_a_german_recipient_gets_german_text_and_a_semicolon_csv(store, owner, m
     assert sorted(send_all()) == ["sent", "sent"]
     by_address = {recipients[0]: raw for recipients, raw in mailbox.messages}
     message, name, content = attachment_of(by_address["kollegin@example.com"])
-    assert message["Subject"] == 'Geplanter Bericht "Morning"'
+    assert message["Subject"] == "Geplanter Bericht „Morning“"
     body = message.get_payload()[0].get_payload(decode=True).decode()
     assert "Zeiten sind in Ihrer Zeitzone, Europe/Berlin." in body
     assert content.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:2] == ["Fahrzeug", "Name"]
-    assert {row[1] for row in rows[1:]} == {"Open Overnight"}  # the one car with a device
+    assert [row[1] for row in rows[1:]] == ["Service Due"]  # the one car with a device
+    assert rows[1][6] == "2" and rows[1][7] == "endet in den nächsten 30 Tagen"
     _message, _name, english = attachment_of(by_address["manager@example.com"])
     assert next(csv.reader(io.StringIO(english.decode())))[:2] == ["Car", "Name"]
 

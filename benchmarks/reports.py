@@ -99,7 +99,8 @@ def main(argv=None) -> int:
     parser.add_argument("--samples-per-day", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database-url", default=None,
-                        help="a database of its own (its tables are filled and left there)")
+                        help="a database of its own (its tables are filled and left there); "
+                             "PostgreSQL: add ?options=-c%%20jit%%3Doff (see the README)")
     args = parser.parse_args(argv)
 
     from flinkey_sandbox import Sandbox
@@ -107,6 +108,7 @@ def main(argv=None) -> int:
     sandbox = Sandbox()  # only for the user's reach: the reports read the store
     sandbox.start()
     configure_django(sandbox.url, args.database_url or "sqlite://:memory:")
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.utils import timezone
 
@@ -114,6 +116,8 @@ def main(argv=None) -> int:
     from fleetstore.models import FleetSync
     from flinkey_sandbox import DEMO
 
+    # A database of its own may hold an earlier run's user and store: both start afresh.
+    get_user_model().objects.filter(username="benchmark").delete()
     client, _user = signed_in_client()
     FleetSync.objects.filter(api_url=sandbox.url, customer_id=DEMO.customer_id).delete()
     fleet = FleetSync.objects.create(api_url=sandbox.url, customer_id=DEMO.customer_id,

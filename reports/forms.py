@@ -33,18 +33,28 @@ def midnight(day, zone: tzinfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-class QuickSelectMultiple(forms.SelectMultiple):
-    """A <select multiple> written in Python: 10,000 cars through Django's option templates
-    take seconds; this takes milliseconds. Everything is escaped (format_html)."""
+class _QuickOptions:
+    """A <select> written in Python: 10,000 cars through Django's option templates take
+    seconds; this takes milliseconds. Everything is escaped (format_html)."""
 
     def render(self, name, value, attrs=None, renderer=None):
-        chosen = {str(item) for item in (value or [])}
+        values = value if isinstance(value, list | tuple) else [value]
+        chosen = {str(item) for item in values if item not in (None, "")}
         options = format_html_join(
             "", "<option value=\"{}\"{}>{}</option>",
-            ((key, mark_safe(" selected") if str(key) in chosen else "", label)  # noqa: S308
+            ((key, mark_safe(" selected") if str(key) in chosen else "", label)
              for key, label in self.choices))
-        return format_html("<select name=\"{}\" multiple{}>{}</select>", name,
+        multiple = mark_safe(" multiple") if self.allow_multiple_selected else ""
+        return format_html("<select name=\"{}\"{}{}>{}</select>", name, multiple,
                            flatatt(self.build_attrs(self.attrs, attrs)), options)
+
+
+class QuickSelect(_QuickOptions, forms.Select):
+    pass
+
+
+class QuickSelectMultiple(_QuickOptions, forms.SelectMultiple):
+    pass
 
 
 class ReportForm(forms.Form):
@@ -103,7 +113,7 @@ class UtilisationForm(ReportForm):
 class WhoHadForm(forms.Form):
     """"Who had car X at this moment?": a car and a wall-clock time in the reader's zone."""
 
-    who = forms.TypedChoiceField(label=_("Car"), coerce=int)
+    who = forms.TypedChoiceField(label=_("Car"), coerce=int, widget=QuickSelect)
     at = MomentField(label=_("At"))
 
     def __init__(self, data, *, choices, zone: tzinfo | None = None, **kwargs):

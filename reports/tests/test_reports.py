@@ -137,6 +137,7 @@ def test_mileage_page_csv_and_xlsx_agree_with_the_stored_samples(berlin, manager
 def test_mileage_of_one_car_has_a_table_per_day(berlin, manager_client, store):
     html = manager_client.get(URLS["mileage"], {**PERIOD, "car": ALPHA}).content.decode()
     assert 'id="per-day-table"' in html
+    assert f'<option value="{ALPHA}" selected>' in html and 'name="car" multiple' in html
     # 3 November: 1000.0 the day before → 1042.5 at the day's end.
     assert "42.5" in html
 
@@ -188,6 +189,7 @@ def test_who_had_the_car_at_a_moment(berlin, manager_client, store):
         .decode()  # 08:30 UTC: between the opening (07:55) and the closing (10:05)
     answer = html[html.index('id="who-had-answer"'):]
     assert "was open by" in answer and PERSON in answer[:answer.index("</div>")]
+    assert f'<option value="{ALPHA}" selected>Alpha (M-A 1)</option>' in html
 
     html = manager_client.get(URLS["sessions"], {**query, "at": "2026-11-10 12:00"}).content \
         .decode()

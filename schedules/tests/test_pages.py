@@ -98,3 +98,29 @@ def test_the_pages_speak_german(store, owner, manager_client, name):
     page = client.get(reverse(name)).content.decode()
     assert "Geplante Berichte" in page or "Neuer geplanter Bericht" in page
     assert "Scheduled report" not in page
+
+
+def test_an_id_beyond_any_row_is_not_found(store, owner, manager_client):
+    huge = 2**70
+    for url in (f"/schedules/{huge}/", f"/schedules/{huge}/runs/"):
+        assert manager_client.get(url).status_code == 404, url
+    for url in (f"/schedules/{huge}/send/", f"/schedules/{huge}/delete/"):
+        assert manager_client.post(url).status_code == 404, url
+
+
+def test_hostile_values_are_refused_or_escaped_never_a_fault(store, owner, manager_client):
+    for field, value in (("report", "<x>"), ("weekday", "9"), ("day_of_month", "99"),
+                         ("at_time", "25:99"), ("period", "forever"), ("format", "pdf"),
+                         ("left_open_hours", "-1"), ("recipients", "2147483648")):
+        answer = manager_client.post(reverse("schedules:create"), {**FORM, field: value})
+        assert answer.status_code == 422, field
+    assert not Schedule.objects.exists()
+    hostile = '<script>alert("x")</script>'
+    schedule = make_schedule(store, owner, name=hostile)
+    for name, args in (("schedules:index", []), ("schedules:detail", [schedule.pk]),
+                       ("schedules:runs", [schedule.pk])):
+        page = manager_client.get(reverse(name, args=args))
+        html = page.content.decode()
+        assert page.status_code == 200 and hostile not in html, name
+        assert "&lt;script&gt;" in html and "<script>" not in html.replace(
+            "<script src=", ""), name

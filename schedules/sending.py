@@ -87,6 +87,14 @@ def claim(mailing_id: int, now: datetime | None = None) -> tuple[Mailing, str] |
 class SendFailed(Exception):
     """This attempt did not deliver; the text goes to the run history."""
 
+    final = False  # True: trying again cannot help
+
+
+class NotAllowed(SendFailed):
+    """The recipient may no longer read the fleet (role, customer or account changed)."""
+
+    final = True
+
 
 def deliver(mailing_id: int) -> str:
     """Claim, build, send and settle one mailing; returns what happened (the task's result).
@@ -112,15 +120,16 @@ def _deliver(mailing_id: int) -> str:
             log.warning("schedules: mailing %s failed", mailing_id, exc_info=True)
             reason = _("The report could not be made: fleetadmin error %(kind)s.") % {
                 "kind": type(error).__name__}
-        return _settle_failure(mailing, token, reason)
+        return _settle_failure(mailing, token, reason,
+                               final=getattr(error, "final", False))
     Mailing.objects.filter(pk=mailing.pk, claim=token).update(
         status=Mailing.Status.SENT, sent_at=timezone.now(), claimed_until=None, rows=rows)
     return "sent"
 
 
-def _settle_failure(mailing: Mailing, token: str, reason: str) -> str:
+def _settle_failure(mailing: Mailing, token: str, reason: str, *, final: bool) -> str:
     attempts = mailing.attempts
-    if attempts >= settings.ALERTS_MAX_ATTEMPTS:
+    if final or attempts >= settings.ALERTS_MAX_ATTEMPTS:
         changes = dict(status=Mailing.Status.FAILED)
     else:
         changes = dict(status=Mailing.Status.PENDING,
@@ -132,6 +141,11 @@ def _settle_failure(mailing: Mailing, token: str, reason: str) -> str:
 
 def send(mailing: Mailing) -> int:
     """Send the e-mail with the report attached; return its rows. Raises SendFailed."""
+    # Again at sending: a retry hours later must not reach someone who lost access since.
+    if not eligible_users(mailing.run.schedule.fleet).filter(
+            pk=mailing.user_id, email=mailing.recipient).exists():
+        raise NotAllowed(_("Not sent: the recipient no longer has access to the fleet, or "
+                           "another e-mail address."))
     message = content.message_for(mailing.run, mailing.user)
     email = EmailMessage(message.subject, message.body, None, [mailing.recipient],
                          headers={"Message-ID": f"<{mailing.key}@fleetadmin.schedules>"})

@@ -130,3 +130,21 @@ def test_a_moment_before_the_schedule_was_saved_does_not_run(store, owner):
     schedule.active_since = timezone.now()
     schedule.save()
     assert tasks.dispatch() == "0 runs"
+
+
+def test_a_retry_does_not_reach_someone_who_lost_access_meanwhile(store, owner, smtp_port,
+                                                                  quick_retries):
+    make_schedule(store, owner)
+    tasks.dispatch()
+    assert send_all()[0].startswith("attempt 1 failed")  # SMTP down
+    owner.groups.clear()  # the role is taken away before the retry
+
+    box = Mailbox(smtp_port)
+    box.start()
+    try:
+        assert send_all()[0].startswith("attempt 2 failed: Not sent: the recipient")
+        assert send_all() == []
+    finally:
+        box.stop()
+    assert box.messages == []
+    assert Mailing.objects.get().status == Mailing.Status.FAILED

@@ -148,3 +148,21 @@ def test_a_retry_does_not_reach_someone_who_lost_access_meanwhile(store, owner, 
         box.stop()
     assert box.messages == []
     assert Mailing.objects.get().status == Mailing.Status.FAILED
+
+
+def test_a_mailing_left_by_a_killed_sender_goes_again_with_the_same_message_id(store, owner,
+                                                                               mailbox):
+    make_schedule(store, owner)
+    tasks.dispatch()
+    mailing = Mailing.objects.get()
+    assert sending.claim(mailing.pk) is not None  # a sender took it, then was killed
+    assert send_all() == []  # its claim still holds
+    Mailing.objects.filter(pk=mailing.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1))
+
+    assert send_all() == ["sent"] and send_all() == []
+    mailing.refresh_from_db()
+    assert mailing.attempts == 2 and "sent again with the same Message-ID" in (
+        mailing.last_error)
+    (_to, raw), = mailbox.messages
+    assert f"<{mailing.key}@fleetadmin.schedules>" in raw

@@ -7,6 +7,7 @@ import email.policy
 import io
 
 import openpyxl
+import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -64,3 +65,35 @@ def test_a_weekly_report_scheduled_and_sent_now(page, dashboard, mailbox,  # noq
     names = [row[1] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert names == ["Demo Car"]
     assert unexpected(console_problems) == []
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_schedule_pages_have_no_serious_accessibility_findings(browser, dashboard,
+                                                                   language):
+    from django.conf import settings
+
+    from alerts.tests.conftest import fill_store
+    from fleetstore.tests.conftest import make_fleet
+    from schedules import sending
+    from schedules.tests.conftest import make_schedule
+    from tests.browser.test_accessibility import axe_page, findings, sign_in
+
+    fleet = make_fleet(settings.FLINKEY_API_URL, synced_at=timezone.now())
+    fill_store(fleet)
+    fm = make_user("fm")
+    fm.email = "fm@example.com"
+    fm.save()
+    schedule = make_schedule(fleet, fm, cadence="weekly", weekday=0)
+    sending.make_run(schedule, timezone.now())
+    page = axe_page(browser, width="desktop", language=language)
+    page.goto(f"{dashboard}/login/")
+    sign_in(page, "fm")
+    problems = {}
+    for screen in ("/schedules/", "/schedules/new/", f"/schedules/{schedule.pk}/",
+                   f"/schedules/{schedule.pk}/runs/"):
+        page.goto(f"{dashboard}{screen}")
+        settled(page)
+        problems[screen] = findings(page)
+    page.context.close()
+    found = {screen: found for screen, found in problems.items() if found}
+    assert not found, found

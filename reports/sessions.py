@@ -11,9 +11,10 @@ One opening is one row of the queryset, its next event and odometers subqueries 
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from fleetstore.models import FleetSync, StoredEvent
@@ -24,6 +25,7 @@ from reports.scope import car_keys, cars_of, people_of
 
 LOOKBACK = timedelta(days=7)
 KINDS = (Event.OPENED, Event.CLOSED)
+FAR_FUTURE = datetime(2999, 12, 31, tzinfo=UTC)
 
 COLUMNS = [
     tables.Column("car_id", _("Car"), tables.CAR),
@@ -88,6 +90,16 @@ def _next(field: str) -> Subquery:
                     .values(field)[:1])
 
 
+def _next_time() -> Subquery:
+    """The time of the car's next opening or closing strictly after the outer event, or the
+    far future: a plain range on the (car, time) index, one probe per opening."""
+    return Coalesce(Subquery(
+        StoredEvent.objects.filter(car=OuterRef("car_id"), type__in=KINDS,
+                                   utc_date_time__gt=OuterRef("utc_date_time"))
+        .order_by("utc_date_time").values("utc_date_time")[:1]),
+        Value(FAR_FUTURE, output_field=DateTimeField()))
+
+
 _FIELDS = ("pk", "car__car_id", "car__name", "car__license_plate", "user_id",
            "utc_date_time", "latitude", "longitude", "next_pk")
 
@@ -127,12 +139,11 @@ def openings(store: FleetSync, *, start: datetime, end: datetime, car_ids=None) 
     events = StoredEvent.objects.filter(
         fleet=store, car__in=car_keys(store, car_ids), type=Event.OPENED,
         utc_date_time__gte=start - LOOKBACK, utc_date_time__lt=end).annotate(
-        next_at=_next("utc_date_time"))
+        open_until=_next_time())
     # Before the period: only while it was still open at its start (the first test is
     # cheap and decides for every opening inside the period).
     return _with_next(
-        events.filter(Q(utc_date_time__gte=start) | Q(next_at__isnull=True)
-                      | Q(next_at__gte=start))
+        events.filter(Q(utc_date_time__gte=start) | Q(open_until__gte=start))
         .order_by("utc_date_time", "car__name", "car__car_id", "event_id"))
 
 

@@ -350,3 +350,20 @@ def test_names_and_places_in_the_page_are_text_never_markup(manager_client, stor
     html = manager_client.get(URLS["sessions"], PERIOD).content.decode()
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "<b>Erika</b>" not in html and "&lt;b&gt;Erika&lt;/b&gt;" in html
+
+
+def test_a_session_begun_before_the_period_and_ended_in_it_is_listed(store):
+    from fleetstore.models import StoredEvent
+    from reports.tests.conftest import at
+
+    bravo = store.cars[BRAVO]
+    for number, (moment, kind) in enumerate([
+            (at("2026-10-25T08:00"), Event.OPENED), (at("2026-10-26T08:00"), Event.CLOSED),
+            (at("2026-10-30T08:00"), Event.OPENED), (at("2026-11-02T08:00"), Event.CLOSED)]):
+        StoredEvent.objects.create(fleet=store.store, car=bravo, event_id=95_000 + number,
+                                   user_id=DEMO.user_id, type=kind, utc_date_time=moment,
+                                   learnt_at=timezone.now())
+    table = REPORTS["sessions"].build(store.store, start=PERIOD_START, end=PERIOD_END,
+                                      car_ids=[BRAVO])
+    assert [(row["start"], row["end"]) for row in table.dicts()] == [
+        (at("2026-10-30T08:00"), at("2026-11-02T08:00"))]

@@ -5,7 +5,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext_lazy as _
 
 from schedules.content import report_choices
-from schedules.models import LEFT_OPEN, Schedule
+from schedules.models import Schedule
 from schedules.sending import eligible_users
 
 
@@ -58,7 +58,3 @@ class ScheduleForm(forms.ModelForm):
         if cadence != Schedule.Cadence.MONTHLY:
             cleaned["day_of_month"] = None
         return cleaned
-
-    @staticmethod
-    def uses_left_open(report: str) -> bool:
-        return report == LEFT_OPEN

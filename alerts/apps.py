@@ -6,3 +6,6 @@ class AlertsConfig(AppConfig):
     name = "alerts"
     verbose_name = _("Alerts")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from alerts import checks  # noqa: F401  (registers the deployment check)

@@ -53,10 +53,14 @@ INSTALLED_APPS = [
     "fleetstore",
     # Names for flinkey user ids, per fleet (the screens show them instead of numbers).
     "people",
+    # Reports over the fleet store (pages, CSV, XLSX).
+    "reports",
     # Alert rules on the fleet store, e-mailed and sent to signed webhooks.
     "alerts",
     # The home page: the fleet's figures and charts from the fleet store.
     "overview",
+    # Reports e-mailed on a cadence (CSV / XLSX), with a run history and "send now".
+    "schedules",
 ]
 
 MIDDLEWARE = [

@@ -24,8 +24,11 @@ urlpatterns = [
     path("fleet-sync/", include("fleetstore.urls")),
     # The people directory: names for flinkey user ids.
     path("people/", include("people.urls")),
+    path("reports/", include("reports.urls")),
     # Alert rules, webhooks, subscriptions and the delivery log.
     path("alerts/", include("alerts.urls")),
+    # Scheduled reports: e-mailed daily, weekly or monthly; run history, "send now".
+    path("schedules/", include("schedules.urls")),
     # The header's language switcher: Django's set_language, also saved for the user.
     path("i18n/setlang/", views.set_language, name="set_language"),
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.

@@ -9,7 +9,6 @@ serves the page and, for htmx, the region asked for. The timeline's regions:
 - `car-events`: the section on the car's page, loaded when it comes into view.
 """
 
-import csv
 from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 from urllib.parse import urlencode
@@ -17,10 +16,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
@@ -36,7 +34,7 @@ from events.services import Cursor, Filters
 from fleetadmin.models import UserPreferences
 from fleetadmin.upstream.clients import call_budget_refusal
 from fleetadmin.web.coordinates import coordinates_text
-from fleetadmin.web.csv_export import Echo, cell
+from fleetadmin.web.csv_export import ExcelCsv, cell, csv_response
 from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
@@ -479,41 +477,33 @@ def event_export(request, car_id: int):
                        retry_url=request.get_full_path())
         return render(request, TEMPLATE, context, status=problem.status)
 
-    writer = csv.writer(Echo())
+    # In the style of the user's language: German Excel wants ";", decimal commas, a BOM.
+    writer = ExcelCsv(zone=zone)
     header = _csv_header(timezone.get_current_timezone_name())
-    language = translation.get_language()
 
     def rows():
-        # Streaming runs after the view has returned: the zone travels in, the language is
-        # set again (the middleware's activations are over by then).
-        with translation.override(language):
-            yield from _rows()
-
-    def _rows():
-        yield writer.writerow(header)
+        yield writer.row(header)
         rows_of = _CsvRows(zone, form.people)
         chunk = []
         try:
             for event in walk:
-                chunk.append(writer.writerow(rows_of.row(event)))
+                chunk.append(writer.row(rows_of.row(event)))
                 if len(chunk) >= EXPORT_CHUNK_ROWS:
                     yield "".join(chunk)
                     chunk = []
         except UPSTREAM_ERRORS as error:
-            chunk.append(writer.writerow([cell("# " + _(
+            chunk.append(writer.row([cell("# " + _(
                 "The export is incomplete: flinkey failed after %(count)s rows (%(reason)s).")
                 % {"count": walk.sent, "reason": problem_of(error).headline})]))
         if walk.truncated:
-            chunk.append(writer.writerow(["# " + _(
+            chunk.append(writer.row(["# " + _(
                 "Stopped at %(count)s rows, the export limit. Narrow the date range to export "
                 "the rest.") % {"count": f"{cap:,}"}]))
         yield "".join(chunk)
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="fleetadmin-events-car-{car_id}-{stamp}.csv"')
-    return response
+    return csv_response(rows(), writer=writer,
+                        filename=f"fleetadmin-events-car-{car_id}-{stamp}.csv")
 
 
 # --- cars left open -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENS = ("cars", "events", "maps", "overview")
+SCREENS = ("cars", "events", "maps", "overview", "reports", "schedules")
 APPS = ("outbox", "audit", "preferences", "accounts", "fleetstore", "people", *SCREENS,
         "alerts")
 CORE_PARTS = ("fleetadmin.web", "fleetadmin.upstream", "fleetadmin.models",

@@ -17,6 +17,7 @@ from config.testing import hx
 from fleetadmin.upstream.clients import client_from, credentials_of
 from flinkey import FlinkeyError
 from flinkey_sandbox import DEMO
+from maps.tests.batches import all_batches
 
 pytestmark = pytest.mark.django_db
 
@@ -105,9 +106,7 @@ def test_the_route(manager_client, revoking):
 
 
 def test_the_fleet_map_batches(manager_client, revoking):
-    bodies = [manager_client.get("/map/cars.json").json()]
-    while bodies[-1]["next"] is not None:
-        bodies.append(manager_client.get(f"/map/cars.json?start={bodies[-1]['next']}").json())
+    bodies = all_batches(manager_client)
     cars = [car for body in bodies for car in body["cars"]]
     assert len(cars) == 62
     failed = {car["id"]: car.get("reason") for car in cars if car["state"] == "failed"}

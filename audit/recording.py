@@ -44,6 +44,18 @@ ACTIONS = {
     "person.update": _("person changed"),
     "person.delete": _("person removed"),
     "person.import": _("people imported"),
+    "alert_rule.create": _("alert rule created"),
+    "alert_rule.update": _("alert rule changed"),
+    "alert_rule.delete": _("alert rule deleted"),
+    "webhook.create": _("webhook added"),
+    "webhook.update": _("webhook changed"),
+    "webhook.delete": _("webhook deleted"),
+    "alert.acknowledge": _("alert marked as handled"),
+    "alert_subscription.change": _("alert e-mails chosen"),
+    "schedule.create": _("scheduled report created"),
+    "schedule.update": _("scheduled report changed"),
+    "schedule.delete": _("scheduled report deleted"),
+    "schedule.send_now": _("scheduled report sent now"),
 }
 
 
@@ -75,6 +87,7 @@ FIELD_LABELS = {
     "created": _("added"),
     "updated": _("changed"),
     "unchanged": _("unchanged"),
+    "signing_secret": _("signing secret"),
 }
 SIGN_IN_METHODS = {
     "password": _("password"),

@@ -7,7 +7,9 @@ customer and runs, in this process (as a worker would, without the pacing so tha
 time is the calls' own), the initial full sync, then a refresh (a sample run and a second
 full sync), with `--latency` seconds added to every upstream call. Then, with the latency
 kept, it reads the fleet map's "now" (every batch) and "left open" from the store through
-Django's test client, `--runs` times each, and prints the server times. The sync is one
+Django's test client, `--runs` times each, and prints the server times; and a 7-day route
+of the demo car from stored samples (every FLEETSTORE_SAMPLE_MINUTES, taken from the
+sandbox's history as the sampling job keeps them) beside the live path. The sync is one
 call at a time: its time at the default pacing (FLEETSTORE_CALLS_PER_MINUTE) is the calls
 divided by that rate, printed too.
 
@@ -34,6 +36,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cars", type=int, default=1000, help="extra located cars")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per upstream call")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--browser-runs", type=int, default=0,
+                        help="also open the fleet map in Chromium this many times: time to the "
+                             "first markers and to every marker drawn")
     parser.add_argument("--reads-only", action="store_true",
                         help="skip the syncs: fill the store directly with --cars cars (one "
                              "position and one opening each) and measure only the reads")
@@ -118,6 +123,7 @@ def fill_directly(fleet, count: int) -> None:
 
 
 def measure_reads(args, sandbox, client, cars, hx) -> int:
+    from maps.tests.batches import batch_of, next_url
 
     def customers_call():
         return timed(lambda: sandbox.request_count(path_prefix="/customers"))[1]
@@ -133,14 +139,15 @@ def measure_reads(args, sandbox, client, cars, hx) -> int:
 
     def fleet_map():
         nonlocal batches
-        total, url, markers, batches = 0.0, "/map/cars.json", 0, 0
+        total, url, markers, batches = 0.0, "/map/cars/", 0, 0
         while url:
-            response, seconds = read(url)
-            body = response.json()
+            # As the page's #fleet-next region asks: each answer names the next batch.
+            response, seconds = read(url, hx("fleet-next"))
+            body = batch_of(response)
             batches += 1
             total += seconds
             markers += sum(1 for car in body["cars"] if car["state"] == "located")
-            url = f"/map/cars.json?start={body['next']}" if body["next"] is not None else None
+            url = next_url(response)
         return total, markers
 
     map_times, markers = [], 0
@@ -153,10 +160,160 @@ def measure_reads(args, sandbox, client, cars, hx) -> int:
     left_times = [read("/left-open/?hours=12", hx("left-open"))[1] for _ in range(args.runs)]
     print(f"left open from the store: median {percentile(left_times, 0.5) * 1000:.0f} ms, p95 "
           f"{percentile(left_times, 0.95) * 1000:.0f} ms; 0 calls per car")
+    measure_route(args, sandbox, client, hx)
     customers_call()
+    if args.browser_runs > 0:
+        browser_figures(client, args.browser_runs, markers)
     print(f"load average {os.getloadavg()[0]:.2f}")
     sandbox.stop()
     return 0
+
+
+def browser_figures(client, runs: int, markers: int) -> None:
+    """The fleet map from the store in Chromium, `runs` times (a fresh context each): from
+    navigation start to the first marker or cluster icon drawn, and to the last (every
+    marker on the map; settled: none added for fleet_map.SETTLED_MS after)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+
+    from benchmarks.fleet_map import SETTLED_MS, serve_dashboard
+
+    base_url, stop = serve_dashboard()
+    cookie = (settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
+    try:
+        # Playwright's sync API runs an event loop in its thread: kept off this one, where
+        # Django refuses database calls beside a running loop.
+        with ThreadPoolExecutor(1) as pool:
+            times = pool.submit(store_map_in_chromium, base_url, cookie, runs, markers).result()
+    finally:
+        stop()
+    firsts = sorted(run["first"] for run in times)
+    lasts = sorted(run["last"] for run in times)
+    print(f"fleet map from the store in Chromium, {runs} runs ({times[-1]['markers']:,} markers;"
+          f" settled: none added for {SETTLED_MS} ms): first markers median "
+          f"{firsts[len(firsts) // 2]:.0f} ms (worst {firsts[-1]:.0f}), all drawn median "
+          f"{lasts[len(lasts) // 2]:.0f} ms (worst {lasts[-1]:.0f}); goals 1 s and 2 s")
+
+
+def store_map_in_chromium(base_url: str, cookie: tuple[str, str], runs: int,
+                          markers: int) -> list[dict]:
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.fleet_map import MARKER_PROBE, SETTLED, opened
+    from tests.browser.chromium import CHROMIUM_FLAGS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        raise RuntimeError("Chromium not found: run scripts/setup --browser (or CHROMIUM_PATH)")
+    timeout_ms = max(60_000, markers * 30)
+    results = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            for _run in range(runs):
+                context = browser.new_context(locale="en-US")
+                name, value = cookie
+                context.add_cookies([{"name": name, "value": value, "url": base_url}])
+                # Offline, like the browser tests: no tile server is reached.
+                context.route(re.compile(r"https?://[^/]*tile[^/]*/.*"),
+                              lambda route: route.abort())
+                context.add_init_script(MARKER_PROBE)
+                page = context.new_page()
+                opened(page, f"{base_url}/map/")
+                page.wait_for_function("() => window.__fleet.loaded", timeout=timeout_ms)
+                page.wait_for_function(SETTLED, timeout=timeout_ms)
+                found = page.evaluate("() => window.__fleet")
+                found["markers"] = int(page.locator('[data-map="fleet"]')
+                                       .get_attribute("data-located") or 0)
+                results.append(found)
+                context.close()
+        finally:
+            browser.close()
+    return results
+
+
+def store_a_week(fleet, sandbox, car_id, now, minutes):
+    """The car's last 7 days in the store, a sample every `minutes` (the IQ's nearest to
+    each run, as the sampling job keeps them); returns the stored positions' times (ms)."""
+    from datetime import UTC, datetime, timedelta
+
+    from fleetstore.models import PositionSample, StoredCar
+
+    car, _new = StoredCar.objects.update_or_create(
+        fleet=fleet, car_id=car_id,
+        defaults={"name": "benchmark", "learnt_at": now, "has_iq": True, "gone_at": None,
+                  "location_learnt_at": now})
+    history = sandbox.store.locations[car_id]
+    found, moment = {}, now - timedelta(days=7, hours=1)
+    while moment <= now:
+        ts, lat, lon, odometer = history.near(moment.timestamp())
+        recorded = datetime.fromtimestamp(ts, UTC)
+        found[recorded] = PositionSample(car=car, recorded_at=recorded, learnt_at=now,
+                                         latitude=None if lat != lat else lat,
+                                         longitude=None if lon != lon else lon,
+                                         odometer=odometer)
+        moment += timedelta(minutes=minutes)
+    PositionSample.objects.filter(car=car).delete()
+    PositionSample.objects.bulk_create(found.values())
+    start = now - timedelta(days=7)
+    return {int(t.timestamp() * 1000) for t, row in found.items()
+            if row.latitude is not None and start <= t <= now}
+
+
+def measure_route(args, sandbox, client, hx) -> None:
+    """A 7-day route from stored samples: server time, upstream calls, positions missing;
+    then the live look-ups between samples where the car moved; and today's live path."""
+    import json
+    import re
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.cache import cache
+
+    from fleetadmin.upstream.reach import proven_fleet
+    from fleetstore.models import FleetSync
+    from flinkey_sandbox import DEMO
+    from maps.services import utc_param
+
+    user = get_user_model().objects.get(username="benchmark")
+
+    fleet = FleetSync.objects.get(customer_id=DEMO.customer_id)
+    now = django_now().replace(microsecond=0)
+    stored = store_a_week(fleet, sandbox, DEMO.car_id, now, settings.FLEETSTORE_SAMPLE_MINUTES)
+    url = f"/cars/{DEMO.car_id}/map/?period=7d&now={utc_param(now)}"
+
+    def route(query, round_=0):
+        cache.clear()  # cold: nothing of an earlier run
+        proven_fleet(user)  # but the user's reach proven, as by the page before
+        before = sandbox.request_count(path_prefix="/cars")
+        response, seconds = timed(lambda: client.get(f"{query}&round={round_}", secure=True,
+                                                     headers=hx("car-route")))
+        html = response.content.decode()
+        match = re.search(r'<script id="car-route-data" type="application/json">(.*?)</script>',
+                          html, re.S)
+        points = json.loads(match.group(1))["points"] if match else []
+        return ({p[2] for p in points}, sandbox.request_count(path_prefix="/cars") - before,
+                seconds)
+
+    runs = [route(url) for _ in range(args.runs)]
+    drawn, calls, _seconds = runs[-1]
+    times = [seconds for _drawn, _calls, seconds in runs]
+    print(f"7-day route from the store: {len(drawn)} positions, {len(stored - drawn)} of "
+          f"{len(stored)} stored positions missing, {max(c for _d, c, _s in runs)} upstream "
+          f"calls, server time median {percentile(times, 0.5) * 1000:.0f} ms, p95 "
+          f"{percentile(times, 0.95) * 1000:.0f} ms")
+    settings.FLEETADMIN_ROUTE_ROUND_SECONDS = 60.0  # the whole, in one load
+    merged, calls, seconds = route(url, 1)
+    print(f"  then flinkey between samples where the car moved: {calls} calls, "
+          f"{seconds:.1f} s, {len(merged)} positions ({len(stored - merged)} stored missing)")
+    FleetSync.objects.filter(pk=fleet.pk).update(enabled=False)
+    live, calls, seconds = route(url)
+    FleetSync.objects.filter(pk=fleet.pk).update(enabled=True)
+    print(f"  live path (sync off): {calls} calls, {seconds:.1f} s, {len(live)} positions; "
+          f"{len(stored - live)} of the stored positions not among them")
 
 
 if __name__ == "__main__":

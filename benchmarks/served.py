@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.served [--cars 10000] [--rtt 0.05] [--rounds 60]
         [--path /cars/] [--compare REV ...] [--scheme https|http] [--no-raw]
-        [--database-url URL] [--cache-url URL] [--env NAME=VALUE ...]
+        [--database-url URL] [--cache-url URL] [--env NAME=VALUE ...] [--store]
 
 The whole path a user's page takes, each part in a process of its own:
 - the flinkey sandbox with `--cars` extra cars behind the delaying proxy
@@ -14,7 +14,9 @@ The whole path a user's page takes, each part in a process of its own:
 - this process as the browser: a keep-alive `requests.Session`, signed in, asking `--path`.
 
 The yardstick ("raw GET") is the one flinkey call the page makes, sent directly with a plain
-keep-alive `requests.Session` through the same proxy: what no dashboard can beat.
+keep-alive `requests.Session` through the same proxy: what no dashboard can beat. With
+`--store` the car list reads a synced fleet store of `--cars` cars (benchmarks.car_status)
+and makes no call; the yardstick is then the call it replaces (the list's first page).
 
 `--compare REV` runs the same page from the code at another git revision (`git archive`
 into a temp directory, the same virtualenv, database, cache and upstream) in a gunicorn of
@@ -142,6 +144,14 @@ def signed_in_session(env: dict[str, str], tree: Path) -> str:
                 if line.startswith("session "))
 
 
+def fill_store(env: dict[str, str], tree: Path, cars: int) -> None:
+    """A synced fleet store of `cars` cars with status in the dashboard's database."""
+    env = {**env, "DJANGO_LOG_LEVEL": "WARNING"}
+    script = f"from benchmarks.car_status import fill\nfill({int(cars)})\n"
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], cwd=tree,  # noqa: S603
+                   env=env, check=True)
+
+
 def start_gunicorn(tree: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
     """gunicorn serving the dashboard at `tree` on a free loopback port; (process, URL)."""
     from benchmarks.cluster import free_port
@@ -215,14 +225,20 @@ def page_fetcher(base_url: str, path: str, session_key: str, expect: str):
     return fetch
 
 
-def raw_fetcher(upstream, ca_bundle: str):
-    """The one flinkey call the page made last, repeated with a bare keep-alive session."""
+# The call the car list's first page makes without a store (cars.services.list_query):
+# the yardstick of the list answered from the store, which makes none.
+LIST_PAGE_QUERY = {"$orderby": "name asc,id asc", "$skip": "0", "$top": "26"}
+
+
+def raw_fetcher(upstream, ca_bundle: str, query: dict[str, str] | None = None):
+    """The one flinkey call the page made last (or `query`), repeated with a bare
+    keep-alive session."""
     import requests  # noqa: TID251
 
     from flinkey import FlinkeyClient
     from flinkey_sandbox import DEMO
 
-    query = upstream.last_query("/cars")
+    query = query or upstream.last_query("/cars")
     verify = ca_bundle or True
     token = FlinkeyClient(upstream.url, api_key=DEMO.api_key, username=DEMO.username,
                           password=DEMO.password, verify=verify).authenticate()
@@ -306,6 +322,10 @@ def main(argv=None) -> int:
                         help="the dashboard's cache (default: each worker's own memory)")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="an extra environment variable for every dashboard")
+    parser.add_argument("--store", action="store_true",
+                        help="the demo customer's fleet store synced with --cars cars with "
+                             "status (benchmarks.car_status): the car list reads it and asks "
+                             "flinkey nothing; the raw GET is the call it replaces")
     args = parser.parse_args(argv)
 
     from benchmarks.remote import RemoteUpstream
@@ -337,6 +357,8 @@ def main(argv=None) -> int:
 
             ensure_database(database_url)
         session_key = signed_in_session(env, ROOT)
+        if args.store:
+            fill_store(env, ROOT, args.cars)
         trees = [("this code", ROOT)] + [
             (f"at {rev}", code_at(rev, workdir / f"tree-{number}"))
             for number, rev in enumerate(args.compare)
@@ -353,7 +375,8 @@ def main(argv=None) -> int:
                 variant.fetch()
         query = None
         if not args.no_raw:
-            fetch, query = raw_fetcher(upstream, ca_bundle)
+            fetch, query = raw_fetcher(upstream, ca_bundle,
+                                       LIST_PAGE_QUERY if args.store else None)
             variants.append(Variant("raw GET", fetch))
         load_before = load_average()
         print(f"Served: {args.path} through gunicorn ({WORKERS} workers × {THREADS} threads, "

@@ -29,16 +29,25 @@ MAX_SEARCH_LENGTH = 100
 MAX_PAGE = 100_000
 # A device whose service ends within this many days is flagged.
 SERVICE_ENDING_SOON = timedelta(days=30)
+# The status filters (docs: the car list's GET parameters); they need the fleet store.
+SERVICE_FILTERS = ("ended", "ending")  # ?service=
+STATE_FILTERS = ("open",)  # ?state=
+IQ_FILTERS = ("none",)  # ?iq=
 
 
 @dataclass(frozen=True)
 class ListParams:
-    """What the car list shows: search term, sort key ("name" or "-name"), page, page size."""
+    """What the car list shows: search term, sort key ("name" or "-name"), page, page size,
+    and the status filters (answered only from the fleet store: cars.stored_list)."""
 
     search: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    service: str = ""  # "ended", "ending" or "" (any)
+    state: str = ""  # "open" or "" (any)
+    silent: bool = False  # only cars whose IQ sent no position for 24 h (or never)
+    iq: str = ""  # "none": only cars without an IQ
 
     @classmethod
     def from_query(cls, data) -> "ListParams":
@@ -51,7 +60,11 @@ class ListParams:
         page = page if 1 <= page <= MAX_PAGE else 1
         page_size = _int_or(data.get("size"), DEFAULT_PAGE_SIZE)
         page_size = page_size if page_size in PAGE_SIZES else DEFAULT_PAGE_SIZE
-        return cls(search=search, sort=sort, page=page, page_size=page_size)
+        return cls(search=search, sort=sort, page=page, page_size=page_size,
+                   service=_choice(data.get("service"), SERVICE_FILTERS),
+                   state=_choice(data.get("state"), STATE_FILTERS),
+                   silent=str(data.get("silent", "")) == "1",
+                   iq=_choice(data.get("iq"), IQ_FILTERS))
 
     def as_query(self, **overrides) -> dict[str, str]:
         """Return the URL parameters of these params (defaults left out), with overrides."""
@@ -65,7 +78,26 @@ class ListParams:
             query["page"] = str(params.page)
         if params.page_size != DEFAULT_PAGE_SIZE:
             query["size"] = str(params.page_size)
+        query.update(params.filter_query())
         return query
+
+    def filter_query(self) -> dict[str, str]:
+        """Return the URL parameters of the status filters alone."""
+        query = {}
+        if self.service:
+            query["service"] = self.service
+        if self.state:
+            query["state"] = self.state
+        if self.silent:
+            query["silent"] = "1"
+        if self.iq:
+            query["iq"] = self.iq
+        return query
+
+    @property
+    def filtered(self) -> bool:
+        """Return True when a status filter is on (only the fleet store can answer then)."""
+        return bool(self.service or self.state or self.silent or self.iq)
 
     @property
     def sort_field(self) -> str:
@@ -76,6 +108,12 @@ class ListParams:
     def descending(self) -> bool:
         """Return True when the list is sorted descending."""
         return self.sort.startswith("-")
+
+
+def _choice(value, choices: tuple[str, ...]) -> str:
+    # Anything not offered (a typo, an old link) is no filter rather than an error.
+    value = str(value or "")
+    return value if value in choices else ""
 
 
 def _int_or(value, default: int) -> int:

@@ -1,8 +1,9 @@
 """Views of the cars screens: one function per screen, serving the page or, for htmx, a region.
 
 Every view also works as a plain page with forms posting normally, so the app works without
-JavaScript. The list's state (search, sort, page, page size) travels in the query string of
-every link and form, so coming back from a car or an action lands on the same list view.
+JavaScript. The list's state (search, sort, page, page size, status filters) travels in the
+query string of every link and form, so coming back from a car or an action lands on the
+same list view.
 How a screen answers (page or region, the dialog, status messages, failures) is
 fleetadmin.web.htmx's and fleetadmin.web.problems' job; this module only says what each screen
 shows.
@@ -15,13 +16,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, push_url
 
 from accounts.access import write_access_required
-from cars import retiring, services, unsettled
+from cars import retiring, services, stored_list, unsettled
 from cars.forms import CarForm
 from cars.services import ListParams
 from fleetadmin.upstream.clients import SetupNeeded, client_for
@@ -29,6 +32,7 @@ from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.web.ids import parse_id
 from fleetadmin.web.problems import UPSTREAM_ERRORS, Problem, car_problem, is_missing
+from fleetstore.models import FleetSync
 from flinkey import Ahead, BadRequestError, FlinkeyError, Page
 
 COLUMNS = (
@@ -90,17 +94,35 @@ class Listing:
     `page` or `problem` waits for the answer (benchmarks/round_trips.py measures the page
     against the bare call). Everything that needs the database happens before, on the
     request's thread; only the HTTP call runs on another.
+
+    Where the user may read a synced fleet store, the store answers instead
+    (cars.stored_list): the page, each car's status and the total, and no call at all.
+    Status filters without such a store ask nothing either (`store_off`).
     """
 
     def __init__(self, params: ListParams, call: Ahead | None, *, created=None,
-                 problem: Problem | None = None) -> None:
+                 problem: Problem | None = None, stored: stored_list.StoredPage | None = None,
+                 store: FleetSync | None = None, now=None) -> None:
         self.params = params
         self.created = created
         self._call = call
         self._problem = problem
+        self._stored = stored
+        self.store = store  # the fleet store that answered, or None (asked live)
+        self.now = now or timezone.now()  # what position ages and service ends count from
 
     @classmethod
     def start(cls, request, params: ListParams, *, created=None) -> "Listing":
+        store = stored_list.readable_store(request.user)
+        if store is not None:
+            # The store answers the page, its status and its total: no flinkey call.
+            now = timezone.now()
+            return cls(params, None, created=created, store=store, now=now,
+                       stored=stored_list.page_of_cars(store, params, now=now))
+        if params.filtered:
+            # flinkey's list cannot filter by status: asking it would show cars the filter
+            # excludes. The table says that the store is off instead (`store_off`).
+            return cls(params, None, created=created)
         try:
             client = client_for(request.user)
         except SetupNeeded as error:
@@ -108,8 +130,33 @@ class Listing:
         return cls(params, Ahead(services.page_of_cars, client=client, params=params),
                    created=created)
 
+    @property
+    def store_off(self) -> bool:
+        """True when status filters were asked for but no synced store can answer them."""
+        return self.store is None and self.params.filtered
+
+    @property
+    def statuses(self) -> dict[int, stored_list.CarStatus] | None:
+        """Each car's status by car id from the store; None when the list was asked live."""
+        return self._stored.statuses if self._stored is not None else None
+
+    @property
+    def total(self) -> int | None:
+        """How many cars the search and filters select (known from the store only)."""
+        return self._stored.total if self._stored is not None else None
+
+    @property
+    def range_text(self) -> str:
+        """"1–25 of 1,062" (German "1–25 von 1.062"): the page's cars and the total."""
+        return _("%(first)s–%(last)s of %(total)s") % {
+            "first": number_format(self.first, force_grouping=True),
+            "last": number_format(self.last, force_grouping=True),
+            "total": number_format(self.total, force_grouping=True)}
+
     @cached_property
     def _answer(self) -> tuple[Page | None, Problem | None]:
+        if self._stored is not None:
+            return self._stored.page, None
         if self._call is None:
             return None, self._problem
         try:
@@ -168,9 +215,24 @@ def _list_context(request, params: ListParams, *, created=None) -> dict:
         "retry_url": _list_url(params),
         "first_page_url": _list_url(params, page=1),
         "clear_url": _list_url(params, search="", page=1),
+        "clear_filters_url": _list_url(params, page=1, **NO_FILTERS),
         "columns": _columns(params),
         "unsettled": unsettled.create_note(request),
+        # For the rows (cars/templatetags/car_rows.py): the status cells, from the store.
+        "statuses": listing.statuses,
+        "status_now": listing.now,
+        "service_filters": _service_filters(),
     }
+
+
+# The filters all off (ListParams' defaults), for "clear the filters".
+NO_FILTERS = {"service": "", "state": "", "silent": False, "iq": ""}
+
+
+def _service_filters() -> list[tuple[str, str]]:
+    """The service filter's choices: (value, label) pairs, "" for any."""
+    return [("", _("Any service end")), ("ended", _("Service ended")),
+            ("ending", _("Service ends within 30 days"))]
 
 
 def _columns(params: ListParams) -> list[dict]:
@@ -370,8 +432,12 @@ def car_edit(request, car_id: int):
         region = oob(request, "cars/car_detail.html#car-details",
                      {**_link_context(params), "car": car})
     else:
+        # The row keeps its status cells when the store answers the list.
+        store = stored_list.readable_store(request.user)
+        statuses = stored_list.statuses_of(store, [car.id]) if store is not None else None
         region = oob(request, "cars/car_list.html#car-row-oob",
-                     {**_link_context(params), "car": car})
+                     {**_link_context(params), "car": car, "statuses": statuses,
+                      "status_now": timezone.now()})
     return updates(request, region)
 
 

@@ -1,5 +1,6 @@
 """fleetadmin settings: one module, every value from the environment (see README)."""
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -54,6 +55,12 @@ INSTALLED_APPS = [
     "people",
     # Reports over the fleet store (pages, CSV, XLSX).
     "reports",
+    # Alert rules on the fleet store, e-mailed and sent to signed webhooks.
+    "alerts",
+    # The home page: the fleet's figures and charts from the fleet store.
+    "overview",
+    # Reports e-mailed on a cadence (CSV / XLSX), with a run history and "send now".
+    "schedules",
 ]
 
 MIDDLEWARE = [
@@ -156,7 +163,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # reverse-proxy header login. Roles come from Django groups (accounts.access).
 # ------------------------------------------------------------------------------
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cars:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Username/password login on /login/. Turn off when everyone signs in through SSO.
@@ -332,6 +339,15 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # The zone a user sees until they choose their own on the settings page.
 FLEETADMIN_DEFAULT_TIME_ZONE = env.str("FLEETADMIN_DEFAULT_TIME_ZONE", default="Europe/Berlin")
+# The zone the fleet's cars are in. flinkey's events carry the car's local time (dateTime,
+# a clock reading without offset, what the flinkey apps send) besides utcDateTime; an event
+# recorded here gets its local time in this zone, never in the recording user's.
+FLEETADMIN_FLEET_TIME_ZONE = env.str("FLEETADMIN_FLEET_TIME_ZONE",
+                                     default=FLEETADMIN_DEFAULT_TIME_ZONE)
+if FLEETADMIN_FLEET_TIME_ZONE not in zoneinfo.available_timezones():
+    # Found out at start, not when someone records an event.
+    raise ImproperlyConfigured(f"FLEETADMIN_FLEET_TIME_ZONE: {FLEETADMIN_FLEET_TIME_ZONE!r} is "
+                               "not an IANA time zone (e.g. Europe/Berlin).")
 
 # ------------------------------------------------------------------------------
 # E-mail: password-reset links now, alerts later. EMAIL_URL=outbox (the default) keeps every
@@ -495,6 +511,9 @@ FLEETADMIN_PAST_LOCATION_CACHE_SECONDS = env.int("FLEETADMIN_PAST_LOCATION_CACHE
                                                  default=2 * 86400)
 # Most location calls one route may cost (the sampling interval grows with the period).
 FLEETADMIN_ROUTE_MAX_CALLS = env.int("FLEETADMIN_ROUTE_MAX_CALLS", default=300)
+# Seconds one load of a route region waits for its samples: the page then draws what has
+# arrived, says it is still loading, and asks for the rest (maps.views, in rounds).
+FLEETADMIN_ROUTE_ROUND_SECONDS = env.float("FLEETADMIN_ROUTE_ROUND_SECONDS", default=4.0)
 # Cars per request of the fleet map (one location call per car; the next batch's list call
 # rides along). The first request takes fewer (maps.services.batch_size).
 FLEETADMIN_MAP_BATCH_SIZE = env.int("FLEETADMIN_MAP_BATCH_SIZE", default=100)
@@ -566,6 +585,29 @@ FLEETSTORE_RETENTION_DAYS = env.int("FLEETSTORE_RETENTION_DAYS", default=90)
 # A sync holds its fleet for this long and renews it as it goes; a killed worker's hold
 # runs out after it, and the next due run takes over.
 FLEETSTORE_LEASE_SECONDS = env.int("FLEETSTORE_LEASE_SECONDS", default=120)
+
+# ------------------------------------------------------------------------------
+# Alerts (alerts; README "Alerts")
+# ------------------------------------------------------------------------------
+# The address people open fleetadmin at: the links in alert e-mails and webhooks.
+FLEETADMIN_BASE_URL = env.str("FLEETADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# Webhooks must be https; plain http only in the demo (DEBUG or the embedded sandbox).
+ALERTS_WEBHOOK_ALLOW_HTTP = env.bool("ALERTS_WEBHOOK_ALLOW_HTTP",
+                                     default=DEBUG or FLINKEY_API_URL == "sandbox")
+# Host names a webhook may use although they resolve to a private, loopback or link-local
+# address (an in-house receiver). Anything else in such a network is refused (SSRF).
+ALERTS_WEBHOOK_PRIVATE_HOSTS = env.list("ALERTS_WEBHOOK_PRIVATE_HOSTS", default=[])
+# Seconds to connect to a webhook, and for its whole exchange (however slowly it answers).
+ALERTS_WEBHOOK_CONNECT_TIMEOUT = env.float("ALERTS_WEBHOOK_CONNECT_TIMEOUT", default=3.05)
+ALERTS_WEBHOOK_TIMEOUT = env.float("ALERTS_WEBHOOK_TIMEOUT", default=10.0)
+# Attempts per delivery, and the first retry's wait (doubled per failure, at most 6 h).
+ALERTS_MAX_ATTEMPTS = env.int("ALERTS_MAX_ATTEMPTS", default=8)
+ALERTS_RETRY_SECONDS = env.float("ALERTS_RETRY_SECONDS", default=60.0)
+# A sender holds a delivery this long; after it, a killed sender's delivery is sent again
+# (with the same idempotency key). Above the mail and webhook timeouts.
+ALERTS_SEND_LEASE_SECONDS = env.int("ALERTS_SEND_LEASE_SECONDS", default=120)
+# The hour (in each recipient's zone) the daily digest is made.
+ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=7)
 
 # ------------------------------------------------------------------------------
 # Logging: to stderr, one JSON object per line in production (DJANGO_LOG_FORMAT=json, the

@@ -28,6 +28,7 @@ from cars import unsettled
 from cars.services import get_car
 from events import left_open as left_open_runs
 from events import services
+from events.car_time import car_local_time, implied_offset
 from events.forms import EventForm, LeftOpenForm, TimelineFilterForm
 from events.services import Cursor, Filters
 from fleetadmin.models import UserPreferences
@@ -259,6 +260,7 @@ def event_detail(request, event_id: int):
                    people=directory_for(request.user),
                    utc_text=formats.date_format(event.utc_date_time.astimezone(UTC),
                                                 "DATETIME_FORMAT") + " UTC",
+                   local_offset=implied_offset(event.local_date_time, event.utc_date_time),
                    day_url=timeline_at_day_url(event),
                    timeline_url=timeline_url(event.car_id),
                    map_data=event_map_data(event) if has_position(event) else None)
@@ -323,6 +325,7 @@ def event_create(request, car_id: int):
         "timeline_url": timeline_url(car_id, filters),
         "user_agent": services.user_agent(),
         "time_zone": timezone.get_current_timezone_name(),
+        "car_time_zone": settings.FLEETADMIN_FLEET_TIME_ZONE,
         "problem": None,
     }
     if request.method == "GET":
@@ -364,7 +367,7 @@ def event_create(request, car_id: int):
         return redirect(timeline_url(car_id, filters, anchor=f"event-{event_id}"))
     created = Event(
         id=event_id, car_id=car_id, user_id=new.user_id, type=services.API_TYPE[new.kind],
-        utc_date_time=new.moment.astimezone(UTC), local_date_time=new.moment.replace(tzinfo=None),
+        utc_date_time=new.moment.astimezone(UTC), local_date_time=car_local_time(new.moment),
         user_agent=services.user_agent(), latitude=new.latitude, longitude=new.longitude,
     )
     # The timeline's first page again (one call), the new event marked, or pinned on top.
@@ -541,8 +544,8 @@ def left_open(request):
     store = store_for(request.user)
     if store is not None:
         # Fleet sync is on: the whole fleet at once from the store, saying how old it is.
-        report = left_open_runs.stored_report(store)
         now = timezone.now()
+        report = left_open_runs.stored_report(store, hours=hours, now=now)
         context.update(report=report, now=now, store=store, people=directory_for(request.user),
                        rows=[(state, timeline_url(state.car.id))
                              for state in report.left_open(hours=hours, now=now)])

@@ -27,12 +27,19 @@ def stored_event(row: StoredEvent, car_id: int) -> Event:
                  utc_ticks=row.utc_ticks)
 
 
-def cars_with_last_event(fleet: FleetSync) -> list[tuple[Car, Event | None]]:
-    """Every current car of the fleet (by name, id) with its newest stored event, or None."""
-    rows = (StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True)
-            .select_related("last_event").order_by("name", "car_id"))
-    return [(stored_car(row), stored_event(row.last_event, row.car_id)
-             if row.last_event is not None else None) for row in rows]
+def cars_left_open(fleet: FleetSync, *, opened_before: datetime) -> list[tuple[Car, Event]]:
+    """Current cars of the fleet whose newest stored event is an opening before
+    `opened_before`, longest open first, each with that opening.
+
+    One query over the cars' `last_event`, so "left open" over 10,000 cars loads only the
+    cars it shows.
+    """
+    rows = (StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True,
+                                     last_event__type=Event.OPENED,
+                                     last_event__utc_date_time__lt=opened_before)
+            .select_related("last_event")
+            .order_by("last_event__utc_date_time", "last_event__utc_ticks", "car_id"))
+    return [(stored_car(row), stored_event(row.last_event, row.car_id)) for row in rows]
 
 
 def cars_with_location(fleet: FleetSync, *, search: str = "", start: int = 0,
@@ -79,3 +86,24 @@ def _location(row: StoredCar) -> Location | None:
 def as_of(fleet: FleetSync) -> datetime | None:
     """When the fleet's events and cars were last synced in full."""
     return fleet.synced_at
+
+
+# What the fleet map shows of a car, as plain values: a 10,000-car map reads them in a few
+# batches, and model instances would cost more than the rest of the answer.
+# One date only (the fix time): on SQLite each is parsed from text, 10,000 times a map.
+MAP_FIELDS = ("car_id", "name", "license_plate", "has_iq", "latitude", "longitude", "fix_at",
+              "odometer", "last_event__type")
+
+
+def map_rows(fleet: FleetSync, *, search: str = "", start: int = 0,
+             size: int | None = None) -> tuple[list[tuple], bool]:
+    """Current cars of the fleet (by name, id) from `start`, `size` of them (None: all), as
+    tuples of MAP_FIELDS (the newest stored event's type last, or None); and whether more
+    follow. `search` as in cars_with_location."""
+    rows = StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True)
+    if search:
+        rows = rows.filter(_matching(search))
+    rows = rows.order_by("name", "car_id").values_list(*MAP_FIELDS)
+    window = list(rows[start:] if size is None else rows[start:start + size + 1])
+    more = size is not None and len(window) > size
+    return window[:size], more

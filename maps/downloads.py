@@ -28,7 +28,7 @@ def route_segments(route) -> list[list]:
     data has gaps, else one part. Nothing is drawn or written between two parts, and no point
     is invented."""
     segments = getattr(route, "segments", None)
-    if segments is not None:
+    if segments:
         return [list(segment) for segment in segments]
     return [list(route.points)] if route.points else []
 
@@ -99,6 +99,8 @@ def route_html(request, car_id: int):
         note = ngettext("%(count)s sample could not be loaded; the route may miss a part.",
                         "%(count)s samples could not be loaded; the route may miss parts.",
                         route.failed) % {"count": route.failed}
+    elif route.no_iq:
+        note = _("No flinkey IQ in this car, so it has no route.")
     elif not route.points:
         note = _("No positions in this period.")
     segments = route_segments(route)

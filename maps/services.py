@@ -17,6 +17,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import folium
 from django.conf import settings
@@ -29,8 +30,23 @@ from fleetadmin.upstream.fanout import Reads, fan_out_cached, fan_out_together, 
 from fleetadmin.upstream.reach import Proof, prove
 from fleetadmin.web.dates import in_range, input_value, parse_input
 from fleetstore import reads
-from fleetstore.services import learnt_live
-from flinkey import Car, Location, NotFoundError, Product, Query
+from fleetstore.services import learnt_live, store_for
+from flinkey import Car, Location, NotFoundError, Product, Query, UpstreamTimeout
+from maps import route_store
+from maps.route_shape import (  # noqa: F401 - STOP_*, Stop, meters_between: the route's API
+    STOP_MIN_DURATION,
+    STOP_RADIUS_M,
+    Gap,
+    Stop,
+    Trip,
+    bracketing_readings,
+    find_stops,
+    find_trips,
+    gap_limit,
+    gaps_between,
+    meters_between,
+    split_at_gaps,
+)
 
 # The API's 404 sentence for a car without any device: not an error on a map.
 _NO_PRODUCTS = "no products are assigned to this car."
@@ -40,9 +56,6 @@ NO_DEVICE = "no_device"  # no flinkey IQ in this car (no products, or only a Box
 NO_POSITION = "no_position"  # an IQ that has not reported a position yet
 FAILED = "failed"
 
-# A stop: the car stayed within STOP_RADIUS_M of one place for at least STOP_MIN_DURATION.
-STOP_MIN_DURATION = timedelta(minutes=15)
-STOP_RADIUS_M = 100.0
 # Route sampling intervals: "round" steps, so that moments fall on a grid and a reload a few
 # minutes later asks (mostly) the same, cached moments. Never denser than the IQ's own
 # sampling (every 10–15 minutes in the field): a 5-minute grid already repeats samples.
@@ -103,12 +116,16 @@ class Position:
     location: Location | None = None
     asked_at: datetime | None = None  # None: the latest position
     error: BaseException | None = None
+    # Whether the car has an IQ, where known without asking (the fleet store keeps it).
+    has_iq: bool | None = None
 
     @property
     def from_an_iq(self) -> bool:
         """True when the answer proves a flinkey IQ: it holds something (an odometer, a
         date). An all-null answer may also be a Box without an IQ (`car_position` asks the
         products to tell; a fleet map cannot afford that call per car)."""
+        if self.has_iq is not None:
+            return self.has_iq
         loc = self.location
         return loc is not None and any(value is not None for value in (
             loc.latitude, loc.longitude, loc.recorded_at, loc.odometer, loc.odometer_recorded_at))
@@ -248,6 +265,9 @@ class FleetBatch:
     next_start: int | None  # None: this was the last batch
     total: int | None  # counted on the first batch only
     upstream_calls: int
+    # Car id -> the type of its newest event (Event.OPENED, Event.CLOSED), where known: the
+    # fleet store keeps it; live, one events call per car would be too dear for a map.
+    last_events: dict[int, str] = field(default_factory=dict)
 
 
 def batch_size(start: int) -> int:
@@ -300,22 +320,29 @@ STORE_BATCH = 2500
 
 def stored_batch(*, fleet_sync, search: str = "", start: int = 0) -> FleetBatch:
     """Return the batch of cars from `start` matching `search`, where the fleet store last
-    saw them (fleet sync on): no flinkey call."""
+    saw them (fleet sync on), each with its newest stored event's kind: no flinkey call."""
     size = STORE_BATCH if start else STORE_FIRST_BATCH
-    rows, more = reads.cars_with_location(fleet_sync, search=search, start=start, size=size)
-    found = {}
-    for car, has_iq, location in rows:
+    rows, more = reads.map_rows(fleet_sync, search=search, start=start, size=size)
+    cars, found, locks = [], {}, {}
+    for car_id, name, plate, has_iq, latitude, longitude, fix_at, odometer, last_type in rows:
+        cars.append(Car(id=car_id, name=name, license_plate=plate))
+        # What a map needs of the stored location (the odometer's time is not shown).
+        location = None if latitude is None and odometer is None else Location(
+            latitude=latitude, longitude=longitude, recorded_at=fix_at, odometer=odometer,
+            odometer_recorded_at=None)
         if has_iq is False:
-            found[car.id] = Position(car.id, NO_DEVICE)
+            found[car_id] = Position(car_id, NO_DEVICE)
         elif location is None or not _located(location):
-            found[car.id] = Position(car.id, NO_POSITION, location)
+            found[car_id] = Position(car_id, NO_POSITION, location, has_iq=has_iq)
         else:
-            found[car.id] = Position(car.id, LOCATED, location)
+            found[car_id] = Position(car_id, LOCATED, location)
+        if last_type is not None:
+            locks[car_id] = last_type
     total = None
     if start == 0:
         total = reads.count_cars(fleet_sync, search=search) if more else len(rows)
-    return FleetBatch(tuple(car for car, _iq, _loc in rows), found, start,
-                      start + size if more else None, total, 0)
+    return FleetBatch(tuple(cars), found, start, start + size if more else None, total, 0,
+                      locks)
 
 
 def _car_rows(search: str, start: int, size: int) -> Reads:
@@ -374,22 +401,8 @@ def sample_plan(*, start: datetime, end: datetime, max_calls: int | None = None)
 
 
 @dataclass(frozen=True)
-class Stop:
-    """The car stayed at one place from `start` to `end`."""
-
-    latitude: float
-    longitude: float
-    start: datetime
-    end: datetime
-
-    @property
-    def duration(self) -> timedelta:
-        return self.end - self.start
-
-
-@dataclass(frozen=True)
 class Route:
-    """The samples of a period, stops, and distances."""
+    """The positions of a period, its parts between gaps, stops, trips and distances."""
 
     start: datetime
     end: datetime
@@ -397,16 +410,38 @@ class Route:
     stops: tuple[Stop, ...]
     calls: int  # moments asked (upstream calls when nothing was cached)
     upstream_calls: int  # calls actually made
-    failed: int  # moments whose call failed
+    failed: int  # moments whose call failed (not counting those still to load)
     step: timedelta | None
     errors: tuple = field(default=(), repr=False)
     # The samples with an odometer reading, with or without a position fix: the IQ may
     # count kilometres while it has no GPS fix (each field of the answer may be null).
     odometers: tuple[Location, ...] = ()
+    # The points split where the data has a gap (route_shape.split_at_gaps).
+    segments: tuple[tuple[Location, ...], ...] = ()
+    trips: tuple[Trip, ...] = ()
+    gaps: tuple[Gap, ...] = ()
+    # Moments not answered yet: the deadline came first (or, from the store, not asked yet).
+    # The page shows what has arrived and asks again for these (cached answers are free).
+    pending: int = 0
+    no_iq: bool = False  # the car has no flinkey IQ: no route, and nothing was asked
+    stored: int = 0  # positions read from the fleet store
+
+    @property
+    def odometer_readings(self) -> tuple[Location, Location] | None:
+        """The readings that bracket the period (route_shape.bracketing_readings)."""
+        return bracketing_readings(self.odometers, start=self.start, end=self.end)
 
     @property
     def odometer_km(self) -> float | None:
-        return odometer_distance(self.odometers)
+        """What the odometer counted between the readings that bracket the period."""
+        readings = self.odometer_readings
+        if readings is None:
+            return None
+        return max(readings[1].odometer - readings[0].odometer, 0.0)
+
+    @property
+    def complete(self) -> bool:
+        return not self.pending
 
 
 def dedupe(samples) -> list[Location]:
@@ -431,30 +466,6 @@ def odometer_samples(samples) -> list[Location]:
     return [seen[moment] for moment in sorted(seen)]
 
 
-def meters_between(a: Location, b: Location) -> float:
-    """Return the great-circle distance between two samples in metres (haversine)."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (a.latitude, a.longitude, b.latitude, b.longitude))
-    h = (math.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * 6_371_000 * math.asin(math.sqrt(h))
-
-
-def find_stops(points, *, min_duration: timedelta = STOP_MIN_DURATION,
-               radius_m: float = STOP_RADIUS_M) -> list[Stop]:
-    """Return where the car stayed within `radius_m` of a place for at least `min_duration`."""
-    stops = []
-    i = 0
-    while i < len(points):
-        j = i
-        while j + 1 < len(points) and meters_between(points[i], points[j + 1]) <= radius_m:
-            j += 1
-        if points[j].recorded_at - points[i].recorded_at >= min_duration:
-            stops.append(Stop(points[i].latitude, points[i].longitude,
-                              points[i].recorded_at, points[j].recorded_at))
-        i = j + 1
-    return stops
-
-
 def odometer_distance(points) -> float | None:
     """Return the km the odometer counted between the first and last sample having one."""
     readings = [p.odometer for p in points if p.odometer is not None]
@@ -463,39 +474,113 @@ def odometer_distance(points) -> float | None:
     return max(readings[-1] - readings[0], 0.0)
 
 
-def route(*, user, car_id: int, start: datetime, end: datetime) -> Route:
-    """Return the car's route from `start` to `end`, from samples asked concurrently.
+def _has_iq(client, car_id: int) -> bool:
+    try:
+        products = client.list_products(car_id)
+    except NotFoundError as error:
+        if error.message.strip().lower() == _NO_PRODUCTS:
+            return False
+        raise
+    return any(product.type == Product.IQ for product in products)
 
-    The car is looked up first (one call, cached): a car that is not the customer's raises
-    NotFoundError before any sample is asked. Failed samples are left out (counted in
-    `failed`); raises SetupNeeded, and FlinkeyError when every sample failed.
+
+def has_iq(*, user, car_id: int, proof: Proof, stored: bool | None = None) -> bool:
+    """Return whether the car has a flinkey IQ: as the fleet store knows it (`stored`), else
+    one products call (cached like the car): a car without one has no route to ask for."""
+    if stored is not None:
+        return stored
+    result = fan_out_cached(user=user, proof=proof, kind="has-iq", keys=[car_id],
+                            fetch=lambda client, key: _has_iq(client, key), ttl=_now_ttl)
+    outcome = result[car_id]
+    if not outcome.ok:
+        raise outcome.error
+    return outcome.value
+
+
+def route(*, user, car_id: int, start: datetime, end: datetime, live: bool = True,
+          timeout: float | None = None) -> Route:
+    """Return the car's route from `start` to `end`.
+
+    The car is looked up first (the fleet store, else one call, cached): a car that is not
+    the customer's raises NotFoundError before anything else is asked; then whether it has
+    an IQ (the store, or one products call): a car without one is a Route with `no_iq`,
+    nothing more asked.
+
+    The positions come from the fleet store where it has samples of the period (sync on,
+    and the user may read it: fleetstore.services.store_for), merged with live calls for
+    what the samples leave out (maps.route_store); else from samples asked concurrently on
+    a grid. `live=False` asks nothing of the sort (the store's part at once; `pending`
+    counts what is left); `timeout` bounds the live calls, and what it leaves out is
+    `pending` too. Failed samples are left out (counted in `failed`); raises SetupNeeded,
+    and FlinkeyError when every sample failed.
     """
     proof = prove(user)
-    get_car(user=user, car_id=car_id, proof=proof)
-    moments = sample_plan(start=start, end=end)
-    results = fan_out_cached(
-        user=user, proof=proof, kind="location", keys=[(car_id, moment) for moment in moments],
-        fetch=_fetch_location, ttl=_ttl,
-    )
-    errors = [outcome.error for outcome in results.values() if not outcome.ok]
-    if errors and len(errors) == len(results):
-        raise errors[0]
-    answers = [outcome.value for outcome in results.values() if outcome.ok]
+    store = store_for(user)
+    stored = route_store.stored_route(store, car_id, start=start, end=end) if store else None
+    if stored is None:
+        get_car(user=user, car_id=car_id, proof=proof)  # the store holds only the fleet's cars
+    if not has_iq(user=user, car_id=car_id, proof=proof,
+                  stored=stored.has_iq if stored is not None else None):
+        return Route(start, end, (), (), 0, 0, 0, None, no_iq=True)
+    samples = list(stored.samples) if stored is not None else []
+    if samples:
+        moments = route_store.live_moments(stored, start=start, end=end, plan=sample_plan,
+                                           max_calls=settings.FLEETADMIN_ROUTE_MAX_CALLS)
+        step = stored.interval
+    else:
+        moments = sample_plan(start=start, end=end)
+        step = moments[1] - moments[0] if len(moments) > 1 else None
+    answers, errors, pending, fetched = [], [], 0, 0
+    if moments and (live or not samples):
+        results = fan_out_cached(
+            user=user, proof=proof, kind="location",
+            keys=[(car_id, moment) for moment in moments],
+            fetch=_fetch_location, ttl=_ttl, timeout=timeout,
+        )
+        fetched = results.fetched
+        errors = [outcome.error for outcome in results.values() if not outcome.ok]
+        # Not answered by the deadline: still to load, not failed (asked again next round).
+        pending = sum(isinstance(error, UpstreamTimeout) for error in errors) if timeout else 0
+        if errors and len(errors) == len(results) and not pending and not samples:
+            raise errors[0]
+        answers = [outcome.value for outcome in results.values() if outcome.ok]
+    elif moments:
+        pending = len(moments)
+    answers = samples + answers
     points = [p for p in dedupe(answers) if start <= p.recorded_at <= end]
-    odometers = [s for s in odometer_samples(answers)
-                 if start <= s.odometer_recorded_at <= end]
-    step = moments[1] - moments[0] if len(moments) > 1 else None
-    return Route(start, end, tuple(points), tuple(find_stops(points)), len(moments),
-                 results.fetched, len(errors), step, tuple(errors), tuple(odometers))
+    odometers = odometer_samples(answers)
+    parts = split_at_gaps(points, limit=gap_limit(step))
+    stops = find_stops(points)
+    return Route(start, end, tuple(points), tuple(stops), len(moments), fetched,
+                 len(errors) - pending, step, tuple(errors), tuple(odometers),
+                 segments=tuple(tuple(part) for part in parts),
+                 trips=tuple(_trips(parts, stops)), gaps=tuple(gaps_between(parts)),
+                 pending=pending,
+                 stored=sum(1 for p in samples if _located(p) and start <= p.recorded_at <= end))
+
+
+def _trips(parts, stops) -> list[Trip]:
+    """The trips of each part: none runs across a gap in the data."""
+    trips = []
+    for part in parts:
+        first, last = part[0].recorded_at, part[-1].recorded_at
+        trips += find_trips(part, [s for s in stops if first <= s.start and s.end <= last])
+    return trips
 
 
 def route_period(params) -> tuple[str, datetime | None, datetime | None,
                                   tuple[datetime, datetime] | None]:
     """Return (preset, from, to, the period) a route page's query (`period`, `from`, `to`)
-    asks for; the car map and its downloads read the same query."""
+    asks for; the car map and its downloads read the same query.
+
+    `now` (a UTC moment, never later than now) pins a preset's end: the route's later
+    rounds (maps.views) load the very period the first one showed.
+    """
     preset = params.get("period", "")
     start, end = parse_moment(params.get("from")), parse_moment(params.get("to"))
-    return preset, start, end, period_of(preset=preset, start=start, end=end)
+    now = parse_moment(params.get("now"))
+    now = min(now, timezone.now()) if now else None
+    return preset, start, end, period_of(preset=preset, start=start, end=end, now=now)
 
 
 def period_of(*, preset: str = "", start: datetime | None = None, end: datetime | None = None,
@@ -511,25 +596,42 @@ def period_of(*, preset: str = "", start: datetime | None = None, end: datetime 
     return None
 
 
+def period_cut(*, preset: str = "", start: datetime | None,
+               period: tuple[datetime, datetime] | None) -> bool:
+    """True when a custom range was cut to MAX_ROUTE_PERIOD (the page says so)."""
+    return (preset not in PRESETS and start is not None and period is not None
+            and period[0] > start)
+
+
 # --- the map itself (folium builds the Leaflet options) ----------------------------------
 
 
-def map_config(*, center=(48.137, 11.576), zoom: int = 12) -> dict:
+def map_config(*, center=(48.137, 11.576), zoom: int = 12, metric_only: bool = False) -> dict:
     """Return the Leaflet map and tile-layer options, built with folium, as JSON-ready data.
 
     folium checks and completes the options (defaults, max native zoom, subdomains); our
     static maps.js turns them into Leaflet objects. Nothing of folium's HTML, and so none of
-    its CDN links, reaches a page.
+    its CDN links, reaches a page. `metric_only`: the scale shows no miles and feet.
     """
-    base = folium.Map(location=list(center), zoom_start=zoom, tiles=None, control_scale=True)
-    tiles = folium.TileLayer(
-        settings.FLEETADMIN_TILE_URL, attr=settings.FLEETADMIN_TILE_ATTRIBUTION,
-        max_zoom=settings.FLEETADMIN_TILE_MAX_ZOOM, name="tiles",
-    )
-    tiles.add_to(base)
+    map_options, tiles = _folium_options(settings.FLEETADMIN_TILE_URL,
+                                         settings.FLEETADMIN_TILE_ATTRIBUTION,
+                                         settings.FLEETADMIN_TILE_MAX_ZOOM)
     return {
-        "center": list(base.location),
-        "map": {camelize(key): value for key, value in base.options.items()},
-        "tiles": {"url": tiles.tiles,
-                  "options": {camelize(key): value for key, value in tiles.options.items()}},
+        "center": [float(center[0]), float(center[1])],
+        "map": {**map_options, "zoom": zoom},
+        "tiles": {"url": tiles["url"], "options": dict(tiles["options"])},
+        "scale": {"metric": True, "imperial": not metric_only},
     }
+
+
+@lru_cache(maxsize=8)
+def _folium_options(url: str, attribution: str, max_zoom: int) -> tuple[dict, dict]:
+    """folium's options for a map and its tile layer: the same for every map of one tile
+    setting, so built once (about 5 ms each) and not on every map request. Callers copy."""
+    base = folium.Map(location=[0, 0], zoom_start=1, tiles=None, control_scale=True)
+    tiles = folium.TileLayer(url, attr=attribution, max_zoom=max_zoom, name="tiles")
+    tiles.add_to(base)
+    map_options = {camelize(key): value for key, value in base.options.items()}
+    map_options.pop("zoom", None)  # each map's own
+    return map_options, {"url": tiles.tiles,
+                         "options": {camelize(key): value for key, value in tiles.options.items()}}

@@ -1,6 +1,6 @@
 """Dependencies between the packages run one way (docs/architecture.md).
 
-From the top: the screens (cars, events, maps) → fleetstore → accounts → preferences (the
+From the top: the screens (cars, events, maps, overview) → fleetstore → accounts → preferences (the
 Settings screen) → audit → the core (fleetadmin) → flinkey. Inside the core, the models use
 only secrets, and secrets and ops use no other part of it.
 config/ assembles the project (settings, URLs, the pytest plugin) and knows every app; it is
@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENS = ("cars", "events", "maps", "reports")
-APPS = ("outbox", "audit", "preferences", "accounts", "fleetstore", "people", *SCREENS)
+SCREENS = ("cars", "events", "maps", "overview", "reports", "schedules")
+APPS = ("outbox", "audit", "preferences", "accounts", "fleetstore", "people", *SCREENS,
+        "alerts")
 CORE_PARTS = ("fleetadmin.web", "fleetadmin.upstream", "fleetadmin.models",
               "fleetadmin.secrets", "fleetadmin.ops")
 
@@ -33,14 +34,18 @@ FORBIDDEN = {
     "fleetadmin/upstream": (),
     "fleetadmin/web": (),
     # The outbox keeps mail for anyone who sends it (accounts: password links).
-    "outbox": ("config", "audit", "preferences", "accounts", "fleetstore", "people", *SCREENS),
-    "audit": ("config", "outbox", "preferences", "accounts", "fleetstore", "people", *SCREENS),
-    "preferences": ("config", "accounts", "fleetstore", "people", *SCREENS),
-    "accounts": ("config", "fleetstore", "people", *SCREENS),
-    "fleetstore": ("config", "preferences", "people", *SCREENS),
+    "outbox": ("config", "audit", "preferences", "accounts", "fleetstore", "people", "alerts",
+               *SCREENS),
+    "audit": ("config", "outbox", "preferences", "accounts", "fleetstore", "people", "alerts",
+              *SCREENS),
+    "preferences": ("config", "accounts", "fleetstore", "people", "alerts", *SCREENS),
+    "accounts": ("config", "fleetstore", "people", "alerts", *SCREENS),
+    "fleetstore": ("config", "preferences", "people", "alerts", *SCREENS),
     # The people directory: used by the screens, uses none of them.
-    "people": ("config", "outbox", "fleetstore", *SCREENS),
+    "people": ("config", "outbox", "fleetstore", "alerts", *SCREENS),
     **{screen: ("config",) for screen in SCREENS},
+    # Alerts read the fleet store and send mail; no screen uses them, they use no screen.
+    "alerts": ("config", *SCREENS),
 }
 # Top-level packages that are not part of the layers: the project's assembly, the
 # benchmarks (tools run from the command line) and the project-wide tests.

@@ -51,7 +51,7 @@ HOSTILE = GENERIC + BOUNDARY
 QUERY_PARAMS = {"page", "size", "q", "sort", "from", "to", "at", "period", "ids", "start",
                 "before", "vin", "car", "user", "action", "since", "until", "next", "sso",
                 "state", "code", "error", "language", "hours", "upto", "run", "retry", "all",
-                "occurrence"}
+                "occurrence", "now", "round"}
 PATH_INTS = [0, 2**31, 2**63, 2**70]
 PATH_CONVERTERS = {"IntConverter", "FlinkeyIdConverter"}
 # Ending the session would turn the rest of the run into anonymous requests.

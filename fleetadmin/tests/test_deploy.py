@@ -22,10 +22,11 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "fleetadmin.example.com",
     "FLINKEY_API_URL": "https://api.flinkey.de/v3",
     "EMAIL_URL": "smtp+tls://fleetadmin@mail.example.com:587",
+    "FLEETADMIN_BASE_URL": "https://fleetadmin.example.com",
 }
 # Variables of ours that must not leak from the test run's environment into a case.
 OURS = ("DJANGO_", "OIDC_", "PROXY_AUTH_", "FRAME_ANCESTORS", "LOCAL_LOGIN", "SESSION_COOKIE",
-        "LOGIN_", "FLINKEY_", "DATABASE_URL", "CACHE_URL", "EMAIL_")
+        "LOGIN_", "FLINKEY_", "FLEETADMIN_", "DATABASE_URL", "CACHE_URL", "EMAIL_")
 
 
 def _env(**overrides) -> dict:
@@ -105,6 +106,19 @@ def test_check_deploy_warns_when_mail_stays_in_the_outbox():
 
 def test_the_ci_deploy_check_configures_mail():
     assert "EMAIL_URL=smtp" in (ROOT / ".ci" / "run").read_text()
+
+
+@pytest.mark.parametrize("base_url", [None, "http://fleetadmin.example.com",
+                                      "https://localhost:8000"])
+def test_check_deploy_warns_when_alert_links_would_not_reach_fleetadmin(base_url):
+    done = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+               FLEETADMIN_BASE_URL=base_url)
+    assert done.returncode != 0
+    assert "alerts.W001" in done.stderr
+
+
+def test_the_ci_deploy_check_sets_the_address_alerts_link_to():
+    assert "FLEETADMIN_BASE_URL=https://" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_check_deploy_is_not_silenced_wholesale():

@@ -138,7 +138,9 @@ def test_support_users_may_download(support_client, flinkey_api):
 
 
 def test_the_car_map_links_to_the_downloads_with_its_period(manager_client, flinkey_api):
-    html = manager_client.get(f"/cars/{DEMO.car_id}/map/?period=7d").content.decode()
+    # The route region (it loads after the page, through htmx) links them.
+    html = manager_client.get(f"/cars/{DEMO.car_id}/map/?period=7d",
+                              headers=hx("car-route")).content.decode()
     for kind in ("route.html", "route.gpx", "route.geojson"):
         assert f'href="/cars/{DEMO.car_id}/map/{kind}?period=7d"' in html
     html = manager_client.get(

@@ -1,0 +1,122 @@
+"""A car's route from the fleet store (issue 18, Reads): its stored samples, and where to look
+live for what the samples cannot tell.
+
+The store samples each car's latest position every few minutes (fleetstore.sync). A route
+for a period the samples cover is read from them, with no flinkey call; flinkey is asked
+only where the samples leave something out:
+- between two samples whose odometers differ: the car moved, and the IQ recorded positions
+  in between that the store never saw (its samples are the latest position at each run);
+- before the first sample, and after the store last asked (where it has nothing yet).
+
+Callers pass the FleetSync that `fleetstore.services.store_for(user)` gave them: nothing here
+checks who asks (as fleetstore.reads).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from fleetstore.models import FleetSync, PositionSample, StoredCar
+from fleetstore.sync import minutes_between
+from flinkey import Location
+
+# The grid the live look-ups between samples lie on: never denser than the IQ's own
+# recording while it drives, coarser when the period has much driving (the call cap).
+BETWEEN_STEPS = (300, 600, 900, 1200, 1800, 3600)
+
+
+@dataclass(frozen=True)
+class StoredRoute:
+    """What the store holds for one car and period."""
+
+    samples: tuple[Location, ...]  # in time order, with the one before and after the period
+    has_iq: bool | None  # as the store last learnt it (None: not known)
+    interval: timedelta  # the store's sampling interval
+    # When the store last asked the car's latest position: nothing newer was recorded
+    # between its newest sample and then (a parked car reports rarely).
+    known_until: datetime | None = None
+
+    @property
+    def covers(self) -> bool:
+        """True when there is anything to draw the route from."""
+        return bool(self.samples)
+
+
+def stored_car(fleet: FleetSync, car_id: int) -> StoredCar | None:
+    """The car as the store holds it while it is the fleet's (not gone), or None."""
+    return StoredCar.objects.filter(fleet=fleet, car_id=car_id, gone_at__isnull=True).first()
+
+
+def _location(row: tuple) -> Location:
+    recorded_at, latitude, longitude, odometer = row
+    recorded_at = recorded_at.astimezone(UTC)
+    return Location(latitude, longitude, recorded_at, odometer,
+                    recorded_at if odometer is not None else None)
+
+
+def stored_route(fleet: FleetSync, car_id: int, *, start: datetime,
+                 end: datetime) -> StoredRoute | None:
+    """The car's stored samples from `start` to `end`, with the sample just before and just
+    after (they bracket the period: its odometer reading and whether the car moved at its
+    edges); None when the store does not hold the car."""
+    car = stored_car(fleet, car_id)
+    if car is None:
+        return None
+    fields = ("recorded_at", "latitude", "longitude", "odometer")
+    rows = PositionSample.objects.filter(car=car)
+    inside = list(rows.filter(recorded_at__gte=start, recorded_at__lte=end)
+                  .order_by("recorded_at").values_list(*fields))
+    before = rows.filter(recorded_at__lt=start).order_by("-recorded_at").values_list(*fields)[:1]
+    after = rows.filter(recorded_at__gt=end).order_by("recorded_at").values_list(*fields)[:1]
+    samples = [_location(row) for row in [*before, *inside, *after]]
+    interval = timedelta(minutes=minutes_between(fleet, "samples"))
+    return StoredRoute(tuple(samples), car.has_iq, interval, car.location_learnt_at)
+
+
+def _moved(a: Location, b: Location) -> bool:
+    """True when the car may have moved between two samples: the odometer changed, or
+    (without two readings) the position did."""
+    if a.odometer is not None and b.odometer is not None:
+        return b.odometer != a.odometer
+    return (a.latitude, a.longitude) != (b.latitude, b.longitude)
+
+
+def _grid(a: datetime, b: datetime, step: int) -> list[datetime]:
+    """The moments on the `step`-second grid strictly between `a` and `b`."""
+    first = math.floor(a.timestamp() / step) * step + step
+    return [datetime.fromtimestamp(t, UTC) for t in range(first, math.ceil(b.timestamp()), step)]
+
+
+def live_moments(stored: StoredRoute, *, start: datetime, end: datetime, max_calls: int,
+                 plan) -> list[datetime]:
+    """The moments to ask flinkey for, beside the stored samples: at most `max_calls`.
+
+    `plan(start=, end=, max_calls=)` is the live route's sampling plan
+    (maps.services.sample_plan), used for the parts of the period the store does not
+    reach; the spans where the car moved between two samples get a grid of their own.
+    """
+    samples = [s for s in stored.samples if s.recorded_at is not None]
+    if not samples:
+        return plan(start=start, end=end, max_calls=max_calls)
+    edges = []  # (from, to) the store knows nothing of
+    if samples[0].recorded_at - start > stored.interval:
+        edges.append((start, samples[0].recorded_at))
+    newest = max(samples[-1].recorded_at, stored.known_until or samples[-1].recorded_at)
+    if end - newest > stored.interval:
+        edges.append((newest, end))
+    moved = [(a.recorded_at, b.recorded_at)
+             for a, b in zip(samples, samples[1:], strict=False) if _moved(a, b)]
+    moments = []
+    budget = max_calls
+    for a, b in edges:
+        share = max(2, budget // (len(edges) + 1))
+        found = plan(start=a, end=b, max_calls=share)
+        moments += found
+        budget -= len(found)
+    span = sum((b - a).total_seconds() for a, b in moved)
+    step = next((s for s in BETWEEN_STEPS if span / s <= budget), BETWEEN_STEPS[-1])
+    for a, b in moved:
+        moments += _grid(a, b, step)
+    return sorted(set(moments))[:max_calls]

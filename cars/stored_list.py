@@ -39,15 +39,19 @@ def readable_store(user) -> FleetSync | None:
     check `store_for` makes (a flinkey call when its proof has run out): the list then asks
     flinkey as it always did, one call a page. This only ever says "no" sooner.
     """
-    credentials = credentials_of(user)
-    if credentials is None or credentials.customer_id is None:
-        return None
     try:
         api_url = api_base_url()
     except SetupNeeded:
         return None
-    if not FleetSync.objects.filter(api_url=api_url, customer_id=credentials.customer_id,
-                                    enabled=True, synced_at__isnull=False).exists():
+    synced = FleetSync.objects.filter(api_url=api_url, enabled=True, synced_at__isnull=False)
+    # Most deployments sync no fleet: then the page reads the credentials only once, for
+    # its flinkey call, instead of once here too.
+    if not synced.exists():
+        return None
+    credentials = credentials_of(user)
+    if credentials is None or credentials.customer_id is None:
+        return None
+    if not synced.filter(customer_id=credentials.customer_id).exists():
         return None
     return store_for(user)
 

@@ -141,7 +141,11 @@ def test_a_gap_breaks_the_line_and_stops_and_trips_are_listed(manager_client, fl
     assert timeline.count("trip") >= 2
     # The stop, with its times in the user's zone (Berlin, the demo's default).
     stop = next(s for s in re.findall(r'<tr class="route-stop">(.*?)</tr>', html, re.S))
-    assert re.search(r"\d\d:\d\d CES?T", stop) and "40" in stop
+    assert re.search(r"\d\d:\d\d CES?T", stop)
+    # Parked 40 minutes; the route reads positions on a grid, which may start the stop up to
+    # one step late and end it one step early, depending on when the test runs.
+    minutes = int(re.search(r"(\d+)\s+minutes?", stop)[1])
+    assert 30 <= minutes <= 40, stop
     assert "No position while the car moved" in html
 
 

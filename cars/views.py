@@ -296,7 +296,7 @@ def _refused(form: CarForm, error: Exception, context: dict) -> int:
     """Put an upstream refusal next to the field it concerns (or on top); return the status."""
     problem = car_problem(error)
     context["problem"] = problem
-    if isinstance(error, BadRequestError) and "name" in error.message.lower():
+    if isinstance(error, BadRequestError) and error.field == "name":
         # Next to the field the API's own sentence is the useful part, so it goes along.
         form.add_error("name", _("%(message)s flinkey said: “%(detail)s”") % {
             "message": problem.message, "detail": problem.detail})

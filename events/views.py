@@ -39,7 +39,7 @@ from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
 from fleetstore.services import store_for
-from flinkey import BadRequestError, Event, NotFoundError
+from flinkey import Event, NotFoundError
 from maps import services as map_services
 from people.directory import Directory, directory_for
 
@@ -280,15 +280,14 @@ def _form_initial(request) -> dict:
 def _refused(form: EventForm, error: Exception, context: dict) -> int:
     """Put flinkey's refusal next to the field it is about (or on top); return the status."""
     problem = event_problem(error)
-    if isinstance(error, NotFoundError) and "carid" in error.message.lower():
+    if isinstance(error, NotFoundError) and error.kind == "car":
         problem = replace(problem, headline=_("This car does not exist or belongs to another "
                                               "customer."))
     if problem.outcome_unknown:
         problem = replace(problem, advice=_("Look for the event in the timeline before you "
                                             "try again."))
     context["problem"] = problem
-    name = form.field_refused(problem.detail) if isinstance(
-        error, BadRequestError | NotFoundError) else None
+    name = form.field_refused(error)
     if name == "user_id" and isinstance(error, NotFoundError):
         form.add_error(name, _("flinkey knows no user with this id for your customer. "
                                "flinkey said: “%(detail)s”") % {"detail": problem.detail})

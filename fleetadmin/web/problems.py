@@ -26,8 +26,6 @@ from flinkey import (
     UpstreamTimeout,
 )
 
-_MANAGER_NOT_FOUND = "Unable to find a manager for the given OAuth ID claim data."
-
 # Set-up problems (no credentials, no customer, refused credentials) all answer 409: the
 # request is fine, the account's state is not; the page says what to set up where.
 SETUP_STATUS = 409
@@ -53,7 +51,7 @@ class Problem:
 
 def is_manager_missing(error: Exception) -> bool:
     """True for flinkey's 404 meaning the API manager cannot reach the customer (set-up fault)."""
-    return isinstance(error, NotFoundError) and error.message.strip() == _MANAGER_NOT_FOUND
+    return isinstance(error, NotFoundError) and error.kind == "manager"
 
 
 def is_missing(error: Exception) -> bool:

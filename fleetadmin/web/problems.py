@@ -147,3 +147,17 @@ def car_problem(error: Exception) -> Problem:
     """Return the Problem of a failed call about a car, its 404 said in the car screens' words."""
     return problem_of(error, not_found=_("This car does not exist or belongs to another "
                                          "customer."))
+
+
+def refuse_in_form(form, problem: Problem, field: str | None = None) -> int:
+    """Put flinkey's refusal next to `field` (or on top of the form); return our status.
+
+    Next to a field the API's own sentence is the useful part, so it goes along; on top the
+    plain sentence pair is enough (the page shows the detail with the problem).
+    """
+    if field:
+        form.add_error(field, _("%(message)s flinkey said: “%(detail)s”") % {
+            "message": problem.message, "detail": problem.detail})
+    else:
+        form.add_error(None, problem.message)
+    return problem.status

@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from accounts.access import ROLE_ADMIN, ROLE_FLEET_MANAGER, ROLE_SUPPORT
-from config.testing import make_user
+from config.testing import hx, make_user
 from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
 
@@ -245,7 +245,7 @@ def test_no_hostile_request_is_answered_500(clients, settings, debug, values):
         for (target, names), query in regions.items():
             for param, value in itertools.product(names, values):
                 ask("GET", url, {**query, param: value}, client=clients["admin"],
-                    headers={"HX-Request": "true", "HX-Target": target})
+                    headers=hx(target))
         for value in values:
             ask("GET", url, dict.fromkeys(params, value))
             if name not in NO_POST:

@@ -477,7 +477,7 @@ def _has_iq(client, car_id: int) -> bool:
     try:
         products = client.list_products(car_id)
     except NotFoundError as error:
-        if error.message.strip().lower() == _NO_PRODUCTS:
+        if error.kind == "no_products":
             return False
         raise
     return any(product.type == Product.IQ for product in products)

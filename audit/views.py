@@ -122,10 +122,8 @@ def _render_log(request, form, entries, all_users):
     for entry in page.object_list:
         entry.change_rows = change_rows(entry.changes)
         entry.action_label = action_label(entry.action)
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
-        "form": form, "page": page, "all_users": all_users, "query": query.urlencode(),
+        "form": form, "page": page, "all_users": all_users,
         "time_zone": timezone.get_current_timezone_name(),
     }
     return render_screen(request, TEMPLATE, context, regions=["audit-table"], status=status)

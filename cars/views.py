@@ -29,9 +29,23 @@ from cars.forms import CarForm
 from cars.services import ListParams
 from fleetadmin.upstream.clients import SetupNeeded, client_for
 from fleetadmin.web.elsewhere import car_elsewhere
-from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
+from fleetadmin.web.htmx import (
+    oob,
+    render_dialog,
+    render_form,
+    render_screen,
+    screen,
+    updates,
+    wants_fragment,
+)
 from fleetadmin.web.ids import parse_id
-from fleetadmin.web.problems import UPSTREAM_ERRORS, Problem, car_problem, is_missing
+from fleetadmin.web.problems import (
+    UPSTREAM_ERRORS,
+    Problem,
+    car_problem,
+    is_missing,
+    refuse_in_form,
+)
 from fleetstore.models import FleetSync
 from flinkey import Ahead, BadRequestError, FlinkeyError, Page
 
@@ -286,23 +300,16 @@ def _table_update(request, params: ListParams, *, created=None) -> str:
 
 def _form_response(request, context: dict, status: int = 200):
     """The car form: in the dialog for htmx, else on its own page."""
-    if wants_fragment(request, "dialog"):
-        return render_dialog(request, body="cars/car_form.html#car-form",
-                             title=context["title"], context=context, status=status)
-    return render(request, "cars/car_form.html", context, status=status)
+    return render_form(request, "cars/car_form.html", region="car-form",
+                       title=context["title"], context=context, status=status)
 
 
 def _refused(form: CarForm, error: Exception, context: dict) -> int:
     """Put an upstream refusal next to the field it concerns (or on top); return the status."""
     problem = car_problem(error)
     context["problem"] = problem
-    if isinstance(error, BadRequestError) and "name" in error.message.lower():
-        # Next to the field the API's own sentence is the useful part, so it goes along.
-        form.add_error("name", _("%(message)s flinkey said: “%(detail)s”") % {
-            "message": problem.message, "detail": problem.detail})
-    else:
-        form.add_error(None, problem.message)
-    return problem.status
+    field = error.field if isinstance(error, BadRequestError) else None
+    return refuse_in_form(form, problem, field if field in form.fields else None)
 
 
 def _note_warnings(request, form: CarForm) -> None:
@@ -586,12 +593,9 @@ def car_delete(request, car_id: int):
     # still carries.
     context["carried"] = retiring.carried_by(user=request.user, car_id=car_id)
     title = _("Delete the car “%(name)s”?") % {"name": car.name}
-    if wants_fragment(request, "dialog"):
-        return render_dialog(request, body="cars/car_confirm_delete.html#car-delete-form",
-                             title=title, context=context, status=status, alert=True,
-                             described_by="car-delete-what")
-    context["title"] = title
-    return render(request, "cars/car_confirm_delete.html", context, status=status)
+    return render_form(request, "cars/car_confirm_delete.html", region="car-delete-form",
+                       title=title, context=context, status=status, alert=True,
+                       described_by="car-delete-what")
 
 
 def _deleted(request, params: ListParams, car_id: int, *, name: str | None, already: bool):

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
 from fleetadmin.web.dates import DayField, MomentField, occurrences
+from flinkey import BadRequestError, NotFoundError
 from people.fields import PersonField
 
 # A clock a little ahead is not a mistake; an event an hour ahead is.
@@ -155,20 +156,23 @@ class EventForm(forms.Form):
                         user_id=data["user_id"], latitude=data.get("latitude"),
                         longitude=data.get("longitude"))
 
-    # Which field a refusal of PUT /events concerns (the API's sentence names it).
-    REFUSED_FIELDS = (
-        ("no valid type", "type"),
-        ("no valid datetime", "moment"),
-        ("no valid utcdatetime", "moment"),
-        ("no valid latitude", "latitude"),
-        ("no valid longitude", "longitude"),
-        ("given userid", "user_id"),
-    )
+    # The form's field for each request field a refusal of PUT /events can name (the
+    # client's `BadRequestError.field`); the user agent is ours, not the form's.
+    REFUSED_FIELDS = {
+        "type": "type",
+        "date_time": "moment",
+        "utc_date_time": "moment",
+        "latitude": "latitude",
+        "longitude": "longitude",
+    }
 
-    def field_refused(self, sentence: str) -> str | None:
-        """Return the field the API's refusal `sentence` is about, or None."""
-        sentence = sentence.lower()
-        return next((name for key, name in self.REFUSED_FIELDS if key in sentence), None)
+    def field_refused(self, error: Exception) -> str | None:
+        """Return the form field flinkey's refusal `error` is about, or None."""
+        if isinstance(error, NotFoundError) and error.kind == "user":
+            return "user_id"
+        if isinstance(error, BadRequestError):
+            return self.REFUSED_FIELDS.get(error.field)
+        return None
 
 
 class LeftOpenForm(forms.Form):

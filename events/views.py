@@ -36,10 +36,17 @@ from fleetadmin.upstream.clients import call_budget_refusal
 from fleetadmin.web.coordinates import coordinates_text
 from fleetadmin.web.csv_export import ExcelCsv, cell, csv_response
 from fleetadmin.web.elsewhere import car_elsewhere
-from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
-from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
+from fleetadmin.web.htmx import (
+    oob,
+    render_form,
+    render_screen,
+    screen,
+    updates,
+    wants_fragment,
+)
+from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of, refuse_in_form
 from fleetstore.services import store_for
-from flinkey import BadRequestError, Event, NotFoundError
+from flinkey import Event, NotFoundError
 from maps import services as map_services
 from people.directory import Directory, directory_for
 
@@ -280,31 +287,24 @@ def _form_initial(request) -> dict:
 def _refused(form: EventForm, error: Exception, context: dict) -> int:
     """Put flinkey's refusal next to the field it is about (or on top); return the status."""
     problem = event_problem(error)
-    if isinstance(error, NotFoundError) and "carid" in error.message.lower():
+    if isinstance(error, NotFoundError) and error.kind == "car":
         problem = replace(problem, headline=_("This car does not exist or belongs to another "
                                               "customer."))
     if problem.outcome_unknown:
         problem = replace(problem, advice=_("Look for the event in the timeline before you "
                                             "try again."))
     context["problem"] = problem
-    name = form.field_refused(problem.detail) if isinstance(
-        error, BadRequestError | NotFoundError) else None
+    name = form.field_refused(error)
     if name == "user_id" and isinstance(error, NotFoundError):
         form.add_error(name, _("flinkey knows no user with this id for your customer. "
                                "flinkey said: “%(detail)s”") % {"detail": problem.detail})
-    elif name:
-        form.add_error(name, _("%(message)s flinkey said: “%(detail)s”") % {
-            "message": problem.message, "detail": problem.detail})
-    else:
-        form.add_error(None, problem.message)
-    return problem.status
+        return problem.status
+    return refuse_in_form(form, problem, name)
 
 
 def _form_response(request, context: dict, status: int = 200):
-    if wants_fragment(request, "dialog"):
-        return render_dialog(request, body="events/event_form.html#event-form",
-                             title=context["title"], context=context, status=status)
-    return render(request, "events/event_form.html", context, status=status)
+    return render_form(request, "events/event_form.html", region="event-form",
+                       title=context["title"], context=context, status=status)
 
 
 @write_access_required

@@ -79,7 +79,6 @@ _PATCH_PATHS = {
     "brand": "/brand",
     "model": "/model",
 }
-_NO_PRODUCTS = "no products are assigned to this car."
 
 
 class FlinkeyClient:
@@ -386,7 +385,7 @@ class FlinkeyClient:
             response = self._request("GET", f"/cars/{_id(car_id, 'car_id')}/products", query=query)
         except NotFoundError as error:
             # The API answers 404 for a car without devices: that is an empty list, not a miss.
-            if error.message.strip().lower() == _NO_PRODUCTS:
+            if error.kind == "no_products":
                 return []
             raise
         return self._parse(response, lambda data: parse_list(data, Product.from_api, "products"))

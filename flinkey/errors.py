@@ -44,7 +44,22 @@ class FlinkeyError(Exception):
 
 
 class BadRequestError(FlinkeyError):
-    """400: the API refused the request's content."""
+    """400: the API refused the request's content.
+
+    `.field` names the field the API's sentence is about, snake_case as the client's own
+    arguments ("name", "type", "utc_date_time", "license_plate", ...), or None when it names
+    none. Callers use it instead of reading the vendor's wording.
+    """
+
+    def __init__(self, message: str, status: int | None = 400, *, field: str | None = None) -> None:
+        super().__init__(message, status)
+        self.field = field if field is not None else _field_of_400(message)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, status={self.status!r}, "
+            f"field={self.field!r})"
+        )
 
 
 class AuthenticationError(FlinkeyError):
@@ -65,7 +80,27 @@ class AuthenticationError(FlinkeyError):
 
 
 class NotFoundError(FlinkeyError):
-    """404: the manager, car, event or products do not exist for this customer."""
+    """404: the manager, car, event, user or products do not exist for this customer.
+
+    `.kind` says which, so callers need not read the vendor's wording: "manager" (the API
+    manager cannot reach the customer: a set-up fault, not a missing thing), "car",
+    "event", "user", "no_products" (the car carries no devices), or "other".
+    """
+
+    KINDS = ("manager", "car", "event", "user", "no_products", "other")
+
+    def __init__(self, message: str, status: int | None = 404, *, kind: str | None = None) -> None:
+        if kind is None:
+            kind = _kind_of_404(message)
+        if kind not in self.KINDS:
+            raise ValueError(f"kind must be one of {self.KINDS}, not {kind!r}")
+        super().__init__(message, status)
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.message!r}, status={self.status!r}, kind={self.kind!r})"
+        )
 
 
 class UnsupportedMediaTypeError(FlinkeyError):
@@ -212,6 +247,41 @@ _CLASS_BY_STATUS: dict[int, type[FlinkeyError]] = {
     404: NotFoundError,
     415: UnsupportedMediaTypeError,
 }
+
+
+# The API's 404 sentences (the vendor's pages and what the sandbox copies from them):
+# "Unable to find a manager for the given OAuth ID claim data.", "[Couldn't create event.]
+# Unable to find a car|an event|an user for the given carId|eventId|userId which is assigned
+# to the given customerId.", "No car can be found for this carId ...", "No products are
+# assigned to this car."
+_UNABLE_TO_FIND = re.compile(r"\bunable to find an? (manager|car|event|user)\b", re.IGNORECASE)
+_NO_CAR = re.compile(r"\bno car can be found\b", re.IGNORECASE)
+_NO_PRODUCTS = re.compile(r"\bno products are assigned\b", re.IGNORECASE)
+# The API's 400 sentences name the field: "No valid utcDateTime provided.", "The field
+# licensePlate must be ...", "No car name given.", "The car name must not be null, ...".
+_NAMED_FIELD = re.compile(r"\b(?:no valid|the field) ([A-Za-z]+)\b", re.IGNORECASE)
+_CAR_NAME = re.compile(r"\b(?:no car name|car name must)\b", re.IGNORECASE)
+_CAMEL_HUMP = re.compile(r"(?<=[a-z0-9])([A-Z])")
+
+
+def _kind_of_404(message: str | None) -> str:
+    text = message or ""
+    if match := _UNABLE_TO_FIND.search(text):
+        return match.group(1).lower()
+    if _NO_CAR.search(text):
+        return "car"
+    if _NO_PRODUCTS.search(text):
+        return "no_products"
+    return "other"
+
+
+def _field_of_400(message: str | None) -> str | None:
+    text = message or ""
+    if _CAR_NAME.search(text):
+        return "name"
+    if match := _NAMED_FIELD.search(text):
+        return _CAMEL_HUMP.sub(r"_\1", match.group(1)).lower()
+    return None
 
 
 def _kind_of_401(message: str | None, token_endpoint: bool) -> str:

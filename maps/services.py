@@ -49,7 +49,6 @@ from maps.route_shape import (  # noqa: F401 - STOP_*, Stop, meters_between: the
 )
 
 # The API's 404 sentence for a car without any device: not an error on a map.
-_NO_PRODUCTS = "no products are assigned to this car."
 
 LOCATED = "located"
 NO_DEVICE = "no_device"  # no flinkey IQ in this car (no products, or only a Box)
@@ -148,7 +147,7 @@ def _fetch_location(client, key):
     try:
         return client.get_location(car_id, at=at)
     except NotFoundError as error:
-        if error.message.strip().lower() == _NO_PRODUCTS:
+        if error.kind == "no_products":
             return None  # no devices: a state of the car, cached like a position
         raise
 
@@ -478,7 +477,7 @@ def _has_iq(client, car_id: int) -> bool:
     try:
         products = client.list_products(car_id)
     except NotFoundError as error:
-        if error.message.strip().lower() == _NO_PRODUCTS:
+        if error.kind == "no_products":
             return False
         raise
     return any(product.type == Product.IQ for product in products)

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.recording import record
+from config.testing import hx
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +195,7 @@ def test_every_answer_denies_the_browser_features_the_app_does_not_use(
         client.get("/healthz"),
         client.get("/static/js/app.js"),
         Client(enforce_csrf_checks=True).post(reverse("login"), {"username": "x"}),
-        admin_client.get(reverse("cars:list"), headers={"HX-Request": "true"}),
+        admin_client.get(reverse("cars:list"), headers=hx()),
     ]
     for response in answers:
         policy_ = permissions_policy(response)

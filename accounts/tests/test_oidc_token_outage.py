@@ -40,7 +40,8 @@ def test_a_hanging_token_endpoint_is_remembered(idp, settings):
     for browser, callback in zip(browsers[1:], callbacks[1:], strict=True):
         started = time.monotonic()
         response = back_to_app(browser, callback)
-        assert time.monotonic() - started < 0.3
+        # Told at once: no trip to the provider (counted below), never its 3 s hang.
+        assert time.monotonic() - started < 2.5
         assert response["Location"] == UNREACHABLE
         assert signed_in_user(browser) is None
     assert idp.requests.count(("POST", "/token")) == 1

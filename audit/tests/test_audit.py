@@ -244,6 +244,9 @@ def test_the_log_is_paged_and_htmx_gets_the_table_only(three_people):
     assert len(second.context["page"].object_list) == 10
     assert 'id="audit-table"' in fragment and "<html" not in fragment
     assert "action=car.delete&amp;page=1" in fragment
+    # The export takes the filters along, never the page.
+    whole = client.get(reverse("audit"), {"action": "car.delete", "page": 2}).content.decode()
+    assert f'href="{reverse("audit-export")}?action=car.delete"' in whole
 
 
 def export(client, **query) -> list[dict]:

@@ -12,6 +12,7 @@ from audit.models import AuditEntry
 from config.testing import hx, wait_until
 from events.tests.conftest import CAR, add_event, recorded
 from fleetadmin.models import UserPreferences
+from flinkey import BadRequestError, NotFoundError
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -208,9 +209,15 @@ def test_a_400_about_the_type_lands_at_the_type(manager_client, flinkey_api, cle
     from events.forms import EventForm
 
     form = EventForm()
-    assert form.field_refused("Couldn't create event. No valid type provided.") == "type"
-    assert form.field_refused("Couldn't create event. No valid utcDateTime provided.") == "moment"
-    assert form.field_refused("Couldn't create event. No valid userAgent provided.") is None
+    assert form.field_refused(BadRequestError("Couldn't create event. No valid type provided.")
+                              ) == "type"
+    assert form.field_refused(BadRequestError(
+        "Couldn't create event. No valid utcDateTime provided.")) == "moment"
+    assert form.field_refused(BadRequestError(
+        "Couldn't create event. No valid userAgent provided.")) is None
+    assert form.field_refused(NotFoundError(
+        "Couldn't create event. Unable to find an user for the given userId which is "
+        "assigned to the given customerId.")) == "user_id"
 
 
 def test_a_timeout_says_to_check_the_timeline_first(manager_client, flinkey_api, clean_car,

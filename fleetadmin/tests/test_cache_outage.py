@@ -12,7 +12,7 @@ import threading
 import pytest
 from django.core.cache import cache
 
-from config.testing import free_port, hx, logged_in
+from config.testing import free_port, hx, logged_in, wait_until
 from fleetadmin.ops.cache_backend import cache_config
 from flinkey_sandbox import DEMO
 from maps.tests.batches import batch_of
@@ -151,11 +151,10 @@ def test_the_cache_comes_back_and_is_shared_again(own_redis, settings, manager, 
         assert signed_in.get(page).status_code == 200  # nothing listens yet
         assert client.get("/readyz").json()["status"] == "degraded"
         own_redis.start()
-        import time
-
-        time.sleep(0.3)  # the pause after a failure
+        # Asked again once the pause after a failure (retry_seconds) is over.
+        wait_until(lambda: client.get("/readyz").json() == {"status": "ok"}, timeout=10,
+                   what="the cache to answer again")
         assert signed_in.get(page).status_code == 200
-        assert client.get("/readyz").json() == {"status": "ok"}
         stored = redis_library.Redis(port=own_redis.port).keys("*flinkey-token*")
         assert stored, "the token went to Redis once it answered"
         own_redis.stop()

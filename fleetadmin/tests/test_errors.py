@@ -80,3 +80,24 @@ def test_a_write_without_an_answer_says_to_check_never_to_retry(error):
     assert problem.outcome_unknown
     assert problem.advice == "Check the current state before you try again."
     assert "Try again" not in problem.message
+
+
+def test_a_refusal_goes_next_to_its_field_with_the_api_sentence_or_on_top():
+    from django import forms
+
+    from fleetadmin.web.problems import refuse_in_form
+
+    class NameForm(forms.Form):
+        name = forms.CharField()
+
+    problem = problem_of(BadRequestError("Could not create car. No car name given.", 400))
+    at_field = NameForm({"name": "x"})
+    assert at_field.is_valid()
+    assert refuse_in_form(at_field, problem, "name") == 422
+    assert at_field.errors["name"] == [
+        "flinkey refused the input. Correct it and try again. flinkey said: "
+        "“Could not create car. No car name given.”"]
+    on_top = NameForm({"name": "x"})
+    assert on_top.is_valid()
+    assert refuse_in_form(on_top, problem) == 422
+    assert on_top.non_field_errors() == ["flinkey refused the input. Correct it and try again."]

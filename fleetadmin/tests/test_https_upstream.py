@@ -57,7 +57,7 @@ def test_without_the_bundle_the_certificate_is_refused_with_a_problem_page(
 ):
     settings.FLINKEY_CA_BUNDLE = ""  # the system's CAs do not know our test CA
     response = https_client.get("/cars/")
-    assert response.status_code in (502, 503)
+    assert response.status_code == 503  # no answer from flinkey: the TLS handshake failed
     html = response.content.decode()
     assert 'class="alert error" role="alert"' in html  # includes/problem.html
     assert 'id="car-table"' in html  # the page with its menu and search, not an error page
@@ -69,7 +69,7 @@ def test_without_the_bundle_the_certificate_is_refused_with_a_problem_page(
 
 def test_a_bundle_changed_at_run_time_takes_effect(https_client, https_api, settings, tls_files):
     settings.FLINKEY_CA_BUNDLE = ""
-    assert https_client.get("/cars/").status_code in (502, 503)
+    assert https_client.get("/cars/").status_code == 503
     settings.FLINKEY_CA_BUNDLE = str(tls_files.ca)
     assert https_client.get("/cars/").status_code == 200
 

@@ -65,6 +65,19 @@ def render_dialog(request, *, body: str, title: str, context: dict, status: int 
     return HttpResponse(html + extra, status=status)
 
 
+def render_form(request, template: str, *, region: str, title: str, context: dict,
+                status: int = 200, **dialog) -> HttpResponse:
+    """Answer a form or confirmation: in the dialog for htmx, else as the page `template`.
+
+    The dialog shows the partial `template#region` under `title`; `dialog` goes on to
+    `render_dialog` (`alert`, `described_by`, `extra`). The page gets `title` in its context.
+    """
+    if wants_fragment(request, "dialog"):
+        return render_dialog(request, body=f"{template}#{region}", title=title,
+                             context=context, status=status, **dialog)
+    return render(request, template, {**context, "title": title}, status=status)
+
+
 def closed_dialog(request) -> str:
     """Return the empty, closed dialog, swapped out of band: the action is done."""
     return oob(request, DIALOG_TEMPLATE)

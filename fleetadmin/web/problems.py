@@ -26,8 +26,6 @@ from flinkey import (
     UpstreamTimeout,
 )
 
-_MANAGER_NOT_FOUND = "Unable to find a manager for the given OAuth ID claim data."
-
 # Set-up problems (no credentials, no customer, refused credentials) all answer 409: the
 # request is fine, the account's state is not; the page says what to set up where.
 SETUP_STATUS = 409
@@ -53,7 +51,7 @@ class Problem:
 
 def is_manager_missing(error: Exception) -> bool:
     """True for flinkey's 404 meaning the API manager cannot reach the customer (set-up fault)."""
-    return isinstance(error, NotFoundError) and error.message.strip() == _MANAGER_NOT_FOUND
+    return isinstance(error, NotFoundError) and error.kind == "manager"
 
 
 def is_missing(error: Exception) -> bool:
@@ -149,3 +147,17 @@ def car_problem(error: Exception) -> Problem:
     """Return the Problem of a failed call about a car, its 404 said in the car screens' words."""
     return problem_of(error, not_found=_("This car does not exist or belongs to another "
                                          "customer."))
+
+
+def refuse_in_form(form, problem: Problem, field: str | None = None) -> int:
+    """Put flinkey's refusal next to `field` (or on top of the form); return our status.
+
+    Next to a field the API's own sentence is the useful part, so it goes along; on top the
+    plain sentence pair is enough (the page shows the detail with the problem).
+    """
+    if field:
+        form.add_error(field, _("%(message)s flinkey said: “%(detail)s”") % {
+            "message": problem.message, "detail": problem.detail})
+    else:
+        form.add_error(None, problem.message)
+    return problem.status

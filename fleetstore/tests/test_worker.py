@@ -9,12 +9,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from config.testing import wait_until
 from fleetstore.models import PeriodClaim, StoredCar, StoredEvent, SyncRun
@@ -104,7 +104,8 @@ def test_a_worker_killed_mid_sync_loses_and_duplicates_nothing(flinkey_api, proc
     flinkey_api.faults.latency = 0
     worker = start_worker(env, log)
     processes.append(worker)
-    time.sleep(3.5)
+    wait_until(lambda: not lease_held(fleet), timeout=30,
+               what="the killed worker's lease to run out")
     sync_fleet.enqueue(fleet.pk, True)
     wait_until(lambda: SyncRun.objects.filter(fleet=fleet, outcome=SyncRun.Outcome.SUCCESS)
                .exists(), timeout=90, what="a finished sync; log: " + log.read_text()[-2000:])
@@ -122,6 +123,12 @@ def test_a_worker_killed_mid_sync_loses_and_duplicates_nothing(flinkey_api, proc
                          .values_list("event_id", flat=True))
     assert len(stored_events) == len(set(stored_events))
     assert expected <= set(stored_events)
+
+
+def lease_held(fleet) -> bool:
+    """Whether a run holds `fleet` now (its lease has not run out)."""
+    fleet.refresh_from_db(fields=["lease_until"])
+    return fleet.lease_until is not None and fleet.lease_until > timezone.now()
 
 
 def next_minute_wait() -> float:

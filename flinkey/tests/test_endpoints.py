@@ -140,6 +140,7 @@ def test_get_car_unknown_or_of_another_customer(client, car_id):
     with pytest.raises(NotFoundError) as caught:
         client.get_car(car_id)
     assert (caught.value.status, caught.value.message) == (404, CAR_NOT_FOUND)
+    assert caught.value.kind == "car"
 
 
 def test_create_car_then_read_it_back(client):
@@ -169,6 +170,7 @@ def test_create_car_400_sentence_is_passed_through(client):
     with pytest.raises(BadRequestError) as caught:
         raw(client, "PUT", "/cars", {"name": "  "})
     assert (caught.value.status, caught.value.message) == (400, NO_CAR_NAME)
+    assert caught.value.field == "name"
 
 
 @pytest.mark.parametrize(
@@ -226,12 +228,14 @@ def test_update_car_400_sentence_is_passed_through(client):
     with pytest.raises(BadRequestError) as caught:
         raw(client, "PATCH", f"/cars/{DEMO.car_id}", [{"op": "remove", "path": "/name"}])
     assert caught.value.message == BLANK_CAR_NAME
+    assert caught.value.field == "name"
 
 
 def test_update_unknown_car(client):
     with pytest.raises(NotFoundError) as caught:
         client.update_car(UNKNOWN_ID, {"brand": "Opel"})
     assert caught.value.message == CAR_NOT_ASSIGNED
+    assert caught.value.kind == "car"
 
 
 def test_delete_car(client):
@@ -302,12 +306,14 @@ def test_location_400_invalid_date_format(client):
     with pytest.raises(BadRequestError) as caught:
         client._request("GET", f"/cars/{DEMO.car_id}/location/2026-01-01")
     assert caught.value.message == INVALID_DATE
+    assert caught.value.field is None  # names no field of ours
 
 
 def test_location_of_a_car_without_products(client):
     with pytest.raises(NotFoundError) as caught:
         client.get_location(DEMO.bare_car_id)
     assert caught.value.message == NO_PRODUCTS
+    assert caught.value.kind == "no_products"
 
 
 def test_location_of_an_unknown_car(client):
@@ -413,6 +419,7 @@ def test_get_unknown_event(client, event_id):
     with pytest.raises(NotFoundError) as caught:
         client.get_event(event_id)
     assert caught.value.message == EVENT_NOT_FOUND
+    assert caught.value.kind == "event"
 
 
 def test_get_event_of_another_customer(make_client):
@@ -497,17 +504,18 @@ def test_create_event_with_a_blank_user_agent(client):
             user_agent=" ",
         )
     assert caught.value.message == EVENT_BAD_AGENT
+    assert caught.value.field == "user_agent"
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "sentence"),
+    ("kwargs", "sentence", "kind"),
     [
-        ({"car_id": UNKNOWN_ID}, EVENT_NO_CAR),
-        ({"car_id": DEMO.other_car_id}, EVENT_NO_CAR),
-        ({"user_id": DEMO.other_user_id}, EVENT_NO_USER),
+        ({"car_id": UNKNOWN_ID}, EVENT_NO_CAR, "car"),
+        ({"car_id": DEMO.other_car_id}, EVENT_NO_CAR, "car"),
+        ({"user_id": DEMO.other_user_id}, EVENT_NO_USER, "user"),
     ],
 )
-def test_create_event_404_sentences(client, kwargs, sentence):
+def test_create_event_404_sentences(client, kwargs, sentence, kind):
     arguments = {
         "car_id": DEMO.car_id,
         "user_id": DEMO.user_id,
@@ -518,22 +526,25 @@ def test_create_event_404_sentences(client, kwargs, sentence):
     }
     with pytest.raises(NotFoundError) as caught:
         client.create_event(**arguments)
-    assert caught.value.message == sentence
+    assert (caught.value.message, caught.value.kind) == (sentence, kind)
 
 
 @pytest.mark.parametrize(
-    ("body", "sentence"),
+    ("body", "sentence", "field"),
     [
-        (event_body(type="CarStarted"), EVENT_BAD_TYPE),
-        (event_body(dateTime="yesterday"), EVENT_BAD_DATETIME),
-        (event_body(utcDateTime=None), EVENT_BAD_UTC),
-        (event_body(userAgent=""), EVENT_BAD_AGENT),
+        (event_body(type="CarStarted"), EVENT_BAD_TYPE, "type"),
+        (event_body(dateTime="yesterday"), EVENT_BAD_DATETIME, "date_time"),
+        (event_body(utcDateTime=None), EVENT_BAD_UTC, "utc_date_time"),
+        (event_body(userAgent=""), EVENT_BAD_AGENT, "user_agent"),
+        (event_body(latitude="north"), "Couldn't create event. No valid latitude provided.",
+         "latitude"),
     ],
 )
-def test_create_event_400_sentences(client, body, sentence):
+def test_create_event_400_sentences(client, body, sentence, field):
     with pytest.raises(BadRequestError) as caught:
         raw(client, "PUT", "/events", body)
     assert (caught.value.status, caught.value.message) == (400, sentence)
+    assert caught.value.field == field
 
 
 # --- errors every endpoint documents --------------------------------------------------------
@@ -566,6 +577,7 @@ def test_every_endpoint_404_when_the_manager_cannot_reach_the_customer(make_clie
     with pytest.raises(NotFoundError) as caught:
         call(client)
     assert (caught.value.status, caught.value.message) == (404, NO_MANAGER)
+    assert caught.value.kind == "manager"
 
 
 @pytest.mark.parametrize("call", ENDPOINT_CALLS.values(), ids=ENDPOINT_CALLS.keys())

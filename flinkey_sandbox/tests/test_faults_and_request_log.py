@@ -313,7 +313,8 @@ def test_trickle_next_writes_the_whole_answer_a_few_bytes_a_second(api, sandbox)
     assert sandbox.request_count(method="GET", path_prefix=f"/cars/{DEMO.car_id}") == 1
     started = time.monotonic()
     assert api.get(f"/cars/{DEMO.car_id}").status == 200
-    assert time.monotonic() - started < 1.0
+    # Answered at once, not queued behind the trickle (which takes minutes at 4 bytes a second).
+    assert time.monotonic() - started < 10
 
 
 def test_trickling_answers_stop_at_reset(api, sandbox):

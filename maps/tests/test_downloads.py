@@ -34,7 +34,7 @@ def test_the_route_as_a_self_contained_html_map(manager_client, flinkey_api):
     # Nothing from a CDN or any other address but the tiles': every asset is inline.
     assert not re.search(r'<(script|link)[^>]+(src|href)=', html)
     assert not re.search(r"cdn\.|cdnjs|jquery|bootstrap|fontawesome", html, re.I)
-    assert "L.map(" in html or "L.map (" in html
+    assert "L.map(" in html
     assert "data:image/png;base64," in html
     assert "Europe/Berlin" in html  # the zone the times are written in
     assert "Stops of 15 minutes or more" in html

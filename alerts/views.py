@@ -25,6 +25,7 @@ from alerts.forms import USES_HOURS, RuleForm, SubscriptionForm, WebhookForm
 from alerts.matching import matches
 from alerts.models import Alert, Delivery, Rule, Subscription, Webhook
 from fleetadmin.upstream.clients import SetupNeeded
+from fleetadmin.web.map_config import map_config
 from fleetadmin.web.problems import problem_of
 from fleetstore.services import stored_fleet
 from flinkey import FlinkeyError
@@ -91,12 +92,24 @@ def _rule_page(request, fleet, form, rule, *, status=200):
     if not can_write(request.user):
         for field in form.fields.values():
             field.disabled = True
+    depot_map = _depot_map(rule) if kind == Rule.Kind.NOT_AT_DEPOT else None
     return render(request, "alerts/rule.html", {
         "fleet": fleet, "form": form, "rule": rule, "matches": found, "kind": kind,
         "fields": form.shown_fields(kind), "uses_hours": kind in USES_HOURS,
         "can_change": can_write(request.user), "kinds": Rule.Kind,
         "sample_minutes": fleet.sample_minutes or settings.FLEETSTORE_SAMPLE_MINUTES,
+        "depot_map": depot_map,
     }, status=status)
+
+
+def _depot_map(rule) -> dict:
+    """What static/js/depot_map.js needs besides the depots' lines, which it reads from the
+    form's field (the typed lines are what is posted, the map only writes them)."""
+    depots = rule.depots if rule is not None else []
+    config = (map_config(center=(depots[0]["latitude"], depots[0]["longitude"]), zoom=14)
+              if depots else map_config(zoom=11))  # the map's default place; a click moves it
+    return {"config": config,
+            "labels": {"new_name": _("Depot %(number)s")}}
 
 
 def _zone_of(user) -> str:

@@ -18,16 +18,15 @@ import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-import folium
 from django.conf import settings
 from django.utils import timezone
-from folium.utilities import camelize
 
 from cars.fleet_list import fleet_car_ids
 from cars.services import ListParams, list_query, search_filter
 from fleetadmin.upstream.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
 from fleetadmin.upstream.reach import Proof, prove
 from fleetadmin.web.dates import in_range, input_value, parse_input
+from fleetadmin.web.map_config import map_config  # noqa: F401 - moved to the screen kit
 from fleetstore import reads
 from fleetstore.services import learnt_live, store_for
 from flinkey import Car, Location, NotFoundError, Product, Query, UpstreamTimeout
@@ -587,26 +586,3 @@ def period_cut(*, preset: str = "", start: datetime | None,
     return (preset not in PRESETS and start is not None and period is not None
             and period[0] > start)
 
-
-# --- the map itself (folium builds the Leaflet options) ----------------------------------
-
-
-def map_config(*, center=(48.137, 11.576), zoom: int = 12) -> dict:
-    """Return the Leaflet map and tile-layer options, built with folium, as JSON-ready data.
-
-    folium checks and completes the options (defaults, max native zoom, subdomains); our
-    static maps.js turns them into Leaflet objects. Nothing of folium's HTML, and so none of
-    its CDN links, reaches a page.
-    """
-    base = folium.Map(location=list(center), zoom_start=zoom, tiles=None, control_scale=True)
-    tiles = folium.TileLayer(
-        settings.FLEETADMIN_TILE_URL, attr=settings.FLEETADMIN_TILE_ATTRIBUTION,
-        max_zoom=settings.FLEETADMIN_TILE_MAX_ZOOM, name="tiles",
-    )
-    tiles.add_to(base)
-    return {
-        "center": list(base.location),
-        "map": {camelize(key): value for key, value in base.options.items()},
-        "tiles": {"url": tiles.tiles,
-                  "options": {camelize(key): value for key, value in tiles.options.items()}},
-    }

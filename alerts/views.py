@@ -21,8 +21,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import can_write, forbidden, write_access_required
 from alerts import changes
+from alerts.describe import since_heading, what_it_checks
 from alerts.forms import USES_HOURS, RuleForm, SubscriptionForm, WebhookForm
-from alerts.matching import matches
+from alerts.matching import NEVER, matches
 from alerts.models import Alert, Delivery, Rule, Subscription, Webhook
 from fleetadmin.upstream.clients import SetupNeeded
 from fleetadmin.web.map_config import map_config
@@ -87,8 +88,9 @@ def index(request, fleet):
 def _rule_page(request, fleet, form, rule, *, status=200):
     kind = form["kind"].value() or (rule.kind if rule else "")
     found = None
+    now = timezone.now()
     if rule is not None and rule.pk:
-        found = matches(rule, timezone.now(), preview=True)
+        found = matches(rule, now, preview=True)
     if not can_write(request.user):
         for field in form.fields.values():
             field.disabled = True
@@ -98,7 +100,9 @@ def _rule_page(request, fleet, form, rule, *, status=200):
         "fields": form.shown_fields(kind), "uses_hours": kind in USES_HOURS,
         "can_change": can_write(request.user), "kinds": Rule.Kind,
         "sample_minutes": fleet.sample_minutes or settings.FLEETSTORE_SAMPLE_MINUTES,
-        "depot_map": depot_map,
+        "depot_map": depot_map, "now": now, "never": NEVER,
+        "checks": what_it_checks(rule) if rule is not None else "",
+        "since_heading": since_heading(kind),
     }, status=status)
 
 

@@ -6,6 +6,7 @@ own credentials reach, with sync on). Fleet managers and admins change rules and
 acknowledge alerts; support reads everything and changes nothing (403).
 """
 
+import json
 from functools import wraps
 
 from django.conf import settings
@@ -100,7 +101,8 @@ def _rule_page(request, fleet, form, rule, *, status=200):
         "fields": form.shown_fields(kind), "uses_hours": kind in USES_HOURS,
         "can_change": can_write(request.user), "kinds": Rule.Kind,
         "sample_minutes": fleet.sample_minutes or settings.FLEETSTORE_SAMPLE_MINUTES,
-        "depot_map": depot_map, "now": now, "never": NEVER,
+        "depot_map": depot_map, "depot_map_json": json.dumps(depot_map) if depot_map else "",
+        "now": now, "never": NEVER,
         "checks": what_it_checks(rule) if rule is not None else "",
         "since_heading": since_heading(kind),
     }, status=status)

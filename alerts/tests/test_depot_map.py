@@ -3,6 +3,7 @@ typed lines stay what is posted, and support sees the map without the controls."
 
 import json
 import re
+from html import unescape
 
 from django.utils import timezone
 
@@ -10,10 +11,10 @@ from alerts.models import Rule
 
 
 def _map_data(html: str) -> dict:
-    found = re.search(r'<script id="depot-map-data" type="application/json">(.*?)</script>',
-                      html, re.S)
+    found = re.search(r'<div class="map map-small" id="depot-map"[^>]* data-config="([^"]*)"',
+                      html)
     assert found, "no depot map data"
-    return json.loads(found.group(1))
+    return json.loads(unescape(found.group(1)))
 
 
 def _depot_rule(store):

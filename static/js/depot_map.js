@@ -12,11 +12,6 @@
   var DECIMALS = 5;  // as every screen writes a position (fleetadmin/web/coordinates.py)
   var DEFAULT_RADIUS = 250;
 
-  function readJson(id) {
-    var element = document.getElementById(id);
-    return element ? JSON.parse(element.textContent) : null;
-  }
-
   // As maps.js's baseMap: the tile layer and options the server built with folium.
   function baseMap(element, config) {
     var tiles = config.tiles.options;
@@ -55,7 +50,7 @@
   }
 
   function init(element) {
-    var data = readJson(element.dataset.configId);
+    var data = element.dataset.config ? JSON.parse(element.dataset.config) : null;
     var field = document.getElementById(element.dataset.field);
     var editor = document.getElementById("depot-editor");
     if (!data || !field || !editor) return;

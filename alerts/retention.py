@@ -8,6 +8,7 @@ Run daily by `alerts.tasks.prune_alerts`. Two things are never deleted, however 
   and without it the next evaluation would raise the episode again.
 """
 
+from copy import copy
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -40,7 +41,11 @@ def _ongoing(cutoff: datetime, now: datetime) -> list[int]:
     ongoing = []
     for rule in Rule.objects.filter(alerts__raised_at__lt=cutoff).distinct().select_related(
             "fleet"):
-        current = {(match.car_id, match.episode_start) for match in matches(rule, now)}
+        # Whether an episode goes on does not depend on the hours a left-open rule alerts
+        # in: pruned during working hours, it would be raised again that evening.
+        probe = copy(rule)
+        probe.only_outside_hours = False
+        current = {(match.car_id, match.episode_start) for match in matches(probe, now)}
         if current:
             ongoing += [pk for pk, car_id, start in Alert.objects.filter(
                 rule=rule, raised_at__lt=cutoff).values_list("pk", "car_id", "episode_start")

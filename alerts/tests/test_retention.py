@@ -78,6 +78,21 @@ def test_the_alert_of_an_episode_that_goes_on_stays_and_is_not_raised_again(aged
     assert Alert.objects.filter(rule=rule, car_id=car.car_id).count() == 1
 
 
+def test_an_ongoing_episode_stays_also_while_its_rule_is_quiet_in_working_hours(aged, store):
+    rule, _alert = aged
+    rule.only_outside_hours = True
+    now = timezone.now()  # the rule's zone is UTC: working hours an hour either side of now
+    hours = [f"{now - timedelta(hours=1):%H:%M}", f"{now + timedelta(hours=1):%H:%M}"]
+    rule.working_hours = {str(day): hours for day in range(7)}
+    rule.save()
+    car = add_car(store, 9010, "Open For Ages", opened_hours_ago=300 * 24)
+    Alert.objects.create(rule=rule, car_id=car.car_id, car_name=car.name,
+                         episode_start=car.last_event.utc_date_time,
+                         raised_at=timezone.now() - 299 * DAY)
+
+    assert retention.prune() == (0, 0)
+
+
 def test_the_retention_is_a_setting(aged, settings):
     _rule, alert = aged
     alert(9002, 40, "sent")

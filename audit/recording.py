@@ -52,6 +52,10 @@ ACTIONS = {
     "webhook.delete": _("webhook deleted"),
     "alert.acknowledge": _("alert marked as handled"),
     "alert_subscription.change": _("alert e-mails chosen"),
+    "schedule.create": _("scheduled report created"),
+    "schedule.update": _("scheduled report changed"),
+    "schedule.delete": _("scheduled report deleted"),
+    "schedule.send_now": _("scheduled report sent now"),
 }
 
 

@@ -1,13 +1,11 @@
 """The audit log page and its CSV export (read-only: entries are never edited or deleted)."""
 
-import csv
 import json
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
@@ -21,7 +19,7 @@ from audit.recording import (
     value_label,
     visible_entries,
 )
-from fleetadmin.web.csv_export import Echo as _Echo
+from fleetadmin.web.csv_export import ExcelCsv, csv_response
 from fleetadmin.web.csv_export import cell as _cell
 from fleetadmin.web.dates import DayField
 from fleetadmin.web.htmx import render_screen, screen
@@ -164,16 +162,16 @@ def audit_export(request):
     if form.is_bound and not form.is_valid():
         # Before the first byte: a stream cannot turn into an error page halfway through.
         return _render_log(request, form, entries, all_users)
-    writer = csv.writer(_Echo())
     # Read now: the stream is consumed after the view (and its language and time zone
-    # activation) returned.
+    # activation) returned. The style is the user's language's (German: ";", BOM).
     zone = timezone.get_current_timezone()
+    writer = ExcelCsv(zone=zone)
     header = csv_columns(timezone.get_current_timezone_name())
 
     def rows():
-        yield writer.writerow(header)
+        yield writer.row(header)
         for entry in entries.iterator(chunk_size=500):
-            yield writer.writerow([_cell(value) for value in (
+            yield writer.row([_cell(value) for value in (
                 entry.pk,
                 entry.created_at.astimezone(UTC).isoformat(),
                 entry.created_at.astimezone(zone).isoformat(),
@@ -184,6 +182,4 @@ def audit_export(request):
             )])
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="fleetadmin-audit-{stamp}.csv"'
-    return response
+    return csv_response(rows(), writer=writer, filename=f"fleetadmin-audit-{stamp}.csv")

@@ -36,12 +36,13 @@ SCENARIOS = [
 HTMX = {"HX-Request": "true", "HX-Target": "car-table"}
 
 
-def configure_django(api_url: str) -> None:
-    """Set up Django for this process: settings module, the sandbox, a throwaway database."""
+def configure_django(api_url: str, database_url: str | None = None) -> None:
+    """Set up Django for this process: settings module, the sandbox, a throwaway database
+    (SQLite in memory, or `database_url`)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     os.environ["FLINKEY_API_URL"] = api_url
     # Before django.setup(): settings read it once. In memory, so nothing on disk changes.
-    os.environ["DATABASE_URL"] = "sqlite://:memory:"
+    os.environ["DATABASE_URL"] = database_url or "sqlite://:memory:"
     os.environ["CACHE_URL"] = "locmemcache://benchmark"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
     os.environ.setdefault("DJANGO_LOG_LEVEL", "WARNING")

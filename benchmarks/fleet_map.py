@@ -132,16 +132,20 @@ def all_batches(client, calls: list[int] | None = None, sandbox=None
     With `calls` and `sandbox`: appends the upstream calls each batch made (tokens not
     counted) to `calls`.
     """
-    bodies, seconds, size = [], [], 0
-    while not bodies or bodies[-1]["next"] is not None:
-        start = f"?start={bodies[-1]['next']}" if bodies else ""
+    from config.testing import hx
+    from maps.tests.batches import batch_of, next_url
+
+    bodies, seconds, size, url = [], [], 0, "/map/cars/"
+    while url:
         before = upstream_calls(sandbox) if sandbox is not None else 0
         t0 = time.perf_counter()
-        response = client.get(f"/map/cars.json{start}", secure=True)
+        # As the page's #fleet-next region asks: each answer names the next batch.
+        response = client.get(url, headers=hx("fleet-next"), secure=True)
         seconds.append(time.perf_counter() - t0)
         if calls is not None:
             calls.append(upstream_calls(sandbox) - before)
-        bodies.append(response.json())
+        bodies.append(batch_of(response))
+        url = next_url(response)
         size += len(response.content)
     return bodies, seconds, size
 

@@ -36,6 +36,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cars", type=int, default=1000, help="extra located cars")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per upstream call")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--browser-runs", type=int, default=0,
+                        help="also open the fleet map in Chromium this many times: time to the "
+                             "first markers and to every marker drawn")
     parser.add_argument("--reads-only", action="store_true",
                         help="skip the syncs: fill the store directly with --cars cars (one "
                              "position and one opening each) and measure only the reads")
@@ -120,6 +123,7 @@ def fill_directly(fleet, count: int) -> None:
 
 
 def measure_reads(args, sandbox, client, cars, hx) -> int:
+    from maps.tests.batches import batch_of, next_url
 
     def customers_call():
         return timed(lambda: sandbox.request_count(path_prefix="/customers"))[1]
@@ -135,14 +139,15 @@ def measure_reads(args, sandbox, client, cars, hx) -> int:
 
     def fleet_map():
         nonlocal batches
-        total, url, markers, batches = 0.0, "/map/cars.json", 0, 0
+        total, url, markers, batches = 0.0, "/map/cars/", 0, 0
         while url:
-            response, seconds = read(url)
-            body = response.json()
+            # As the page's #fleet-next region asks: each answer names the next batch.
+            response, seconds = read(url, hx("fleet-next"))
+            body = batch_of(response)
             batches += 1
             total += seconds
             markers += sum(1 for car in body["cars"] if car["state"] == "located")
-            url = f"/map/cars.json?start={body['next']}" if body["next"] is not None else None
+            url = next_url(response)
         return total, markers
 
     map_times, markers = [], 0
@@ -157,9 +162,77 @@ def measure_reads(args, sandbox, client, cars, hx) -> int:
           f"{percentile(left_times, 0.95) * 1000:.0f} ms; 0 calls per car")
     measure_route(args, sandbox, client, hx)
     customers_call()
+    if args.browser_runs > 0:
+        browser_figures(client, args.browser_runs, markers)
     print(f"load average {os.getloadavg()[0]:.2f}")
     sandbox.stop()
     return 0
+
+
+def browser_figures(client, runs: int, markers: int) -> None:
+    """The fleet map from the store in Chromium, `runs` times (a fresh context each): from
+    navigation start to the first marker or cluster icon drawn, and to the last (every
+    marker on the map; settled: none added for fleet_map.SETTLED_MS after)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.conf import settings
+
+    from benchmarks.fleet_map import SETTLED_MS, serve_dashboard
+
+    base_url, stop = serve_dashboard()
+    cookie = (settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value)
+    try:
+        # Playwright's sync API runs an event loop in its thread: kept off this one, where
+        # Django refuses database calls beside a running loop.
+        with ThreadPoolExecutor(1) as pool:
+            times = pool.submit(store_map_in_chromium, base_url, cookie, runs, markers).result()
+    finally:
+        stop()
+    firsts = sorted(run["first"] for run in times)
+    lasts = sorted(run["last"] for run in times)
+    print(f"fleet map from the store in Chromium, {runs} runs ({times[-1]['markers']:,} markers;"
+          f" settled: none added for {SETTLED_MS} ms): first markers median "
+          f"{firsts[len(firsts) // 2]:.0f} ms (worst {firsts[-1]:.0f}), all drawn median "
+          f"{lasts[len(lasts) // 2]:.0f} ms (worst {lasts[-1]:.0f}); goals 1 s and 2 s")
+
+
+def store_map_in_chromium(base_url: str, cookie: tuple[str, str], runs: int,
+                          markers: int) -> list[dict]:
+    import re
+
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.fleet_map import MARKER_PROBE, SETTLED, opened
+    from tests.browser.chromium import CHROMIUM_FLAGS, chromium_path
+
+    executable = chromium_path()
+    if executable is None:
+        raise RuntimeError("Chromium not found: run scripts/setup --browser (or CHROMIUM_PATH)")
+    timeout_ms = max(60_000, markers * 30)
+    results = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            for _run in range(runs):
+                context = browser.new_context(locale="en-US")
+                name, value = cookie
+                context.add_cookies([{"name": name, "value": value, "url": base_url}])
+                # Offline, like the browser tests: no tile server is reached.
+                context.route(re.compile(r"https?://[^/]*tile[^/]*/.*"),
+                              lambda route: route.abort())
+                context.add_init_script(MARKER_PROBE)
+                page = context.new_page()
+                opened(page, f"{base_url}/map/")
+                page.wait_for_function("() => window.__fleet.loaded", timeout=timeout_ms)
+                page.wait_for_function(SETTLED, timeout=timeout_ms)
+                found = page.evaluate("() => window.__fleet")
+                found["markers"] = int(page.locator('[data-map="fleet"]')
+                                       .get_attribute("data-located") or 0)
+                results.append(found)
+                context.close()
+        finally:
+            browser.close()
+    return results
 
 
 def store_a_week(fleet, sandbox, car_id, now, minutes):

@@ -315,9 +315,9 @@ def report(workdir, status_file, sandbox, demo, elapsed, faults, args, checks=No
                     if str(car.get("name", "")).startswith(CREATE_PREFIX))
     duplicates = sum(n - 1 for n in names.values() if n > 1)
     puts = [r.status for r in sandbox.requests if r.method == "PUT" and r.path == "/cars"]
-    refused = puts.count(401)  # a revoked token: not executed, sent once more with a new one
+    refused = puts.count(401)  # a revoked token: not executed, sent again with a new one
     print(f"Creates submitted: {data.get('creates_sent', 0)}; PUT /cars received upstream: "
-          f"{len(puts)} ({refused} refused for a revoked token and re-sent once, "
+          f"{len(puts)} ({refused} refused for a revoked token and re-sent, "
           f"{len(puts) - refused} executed or failed); cars created: {sum(names.values())}, "
           f"duplicate creates: {duplicates}.")
     if args.faults:

@@ -177,7 +177,8 @@ class FleetManager(HttpUser):
     @task(1)
     def fleet_map(self):
         self._get("/map/", "fleet map")
-        self._get("/map/cars.json", "fleet map batch")
+        self._get("/map/cars/", "fleet map batch",
+                  headers={"HX-Request": "true", "HX-Target": "fleet-next"})
 
     @task(1)
     def edit(self):

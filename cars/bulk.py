@@ -5,7 +5,6 @@ ids); what each still carries is one products call per car through the fan-out; 
 is one DELETE per car, in turn, each with its own audit entry, never retried.
 """
 
-import csv
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -14,7 +13,7 @@ from cars import retiring, services
 from fleetadmin.upstream import budget
 from fleetadmin.upstream.clients import SetupNeeded, client_for
 from fleetadmin.upstream.fanout import fan_out_cached
-from fleetadmin.web.csv_export import Echo, cell
+from fleetadmin.web.csv_export import ExcelCsv, cell
 from fleetadmin.web.ids import parse_id
 from fleetadmin.web.problems import Problem, is_missing, problem_of
 from flinkey import Car, FlinkeyError, Query, odata
@@ -133,16 +132,18 @@ def delete_each(*, user, selection: Selection) -> list[Outcome]:
 
 
 def export_rows(selection: Selection):
-    """The CSV's lines (text): a header, a row per car, a last line for cars not found."""
-    writer = csv.writer(Echo())
+    """The CSV's lines (text, in the style of the user's language, its BOM first): a header,
+    a row per car, a last line for cars not found."""
+    writer = ExcelCsv()
+    yield writer.start()
     labels = {"id": _("flinkey id"), "name": _("Name"), "license_plate": _("Licence plate"),
               "brand": _("Brand"), "model": _("Model"), "vin": _("VIN"),
               "description": _("Description")}
-    yield writer.writerow([labels[name] for name in EXPORT_FIELDS])
+    yield writer.row([labels[name] for name in EXPORT_FIELDS])
     for car in selection.cars:
-        yield writer.writerow([cell(getattr(car, name)) for name in EXPORT_FIELDS])
+        yield writer.row([cell(getattr(car, name)) for name in EXPORT_FIELDS])
     if selection.missing:
-        yield writer.writerow([cell("# " + _(
+        yield writer.row([cell("# " + _(
             "Not exported, not found for this customer: %(ids)s") % {
                 "ids": ", ".join(str(i) for i in selection.missing)})])
 

@@ -1,5 +1,6 @@
 """fleetadmin settings: one module, every value from the environment (see README)."""
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,8 +53,14 @@ INSTALLED_APPS = [
     "fleetstore",
     # Names for flinkey user ids, per fleet (the screens show them instead of numbers).
     "people",
+    # Reports over the fleet store (pages, CSV, XLSX).
+    "reports",
     # Alert rules on the fleet store, e-mailed and sent to signed webhooks.
     "alerts",
+    # The home page: the fleet's figures and charts from the fleet store.
+    "overview",
+    # Reports e-mailed on a cadence (CSV / XLSX), with a run history and "send now".
+    "schedules",
 ]
 
 MIDDLEWARE = [
@@ -156,7 +163,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # reverse-proxy header login. Roles come from Django groups (accounts.access).
 # ------------------------------------------------------------------------------
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "cars:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Username/password login on /login/. Turn off when everyone signs in through SSO.
@@ -332,6 +339,15 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 # The zone a user sees until they choose their own on the settings page.
 FLEETADMIN_DEFAULT_TIME_ZONE = env.str("FLEETADMIN_DEFAULT_TIME_ZONE", default="Europe/Berlin")
+# The zone the fleet's cars are in. flinkey's events carry the car's local time (dateTime,
+# a clock reading without offset, what the flinkey apps send) besides utcDateTime; an event
+# recorded here gets its local time in this zone, never in the recording user's.
+FLEETADMIN_FLEET_TIME_ZONE = env.str("FLEETADMIN_FLEET_TIME_ZONE",
+                                     default=FLEETADMIN_DEFAULT_TIME_ZONE)
+if FLEETADMIN_FLEET_TIME_ZONE not in zoneinfo.available_timezones():
+    # Found out at start, not when someone records an event.
+    raise ImproperlyConfigured(f"FLEETADMIN_FLEET_TIME_ZONE: {FLEETADMIN_FLEET_TIME_ZONE!r} is "
+                               "not an IANA time zone (e.g. Europe/Berlin).")
 
 # ------------------------------------------------------------------------------
 # E-mail: password-reset links now, alerts later. EMAIL_URL=outbox (the default) keeps every

@@ -7,7 +7,8 @@ from django.views.generic import RedirectView
 from preferences import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="cars:list", permanent=False), name="home"),
+    # The home page (name "home"): the landing page after sign-in.
+    path("", include("overview.urls")),
     # login/, logout/, users/…, oidc/
     path("", include("accounts.urls")),
     # settings/… (the Settings screen)
@@ -23,8 +24,11 @@ urlpatterns = [
     path("fleet-sync/", include("fleetstore.urls")),
     # The people directory: names for flinkey user ids.
     path("people/", include("people.urls")),
+    path("reports/", include("reports.urls")),
     # Alert rules, webhooks, subscriptions and the delivery log.
     path("alerts/", include("alerts.urls")),
+    # Scheduled reports: e-mailed daily, weekly or monthly; run history, "send now".
+    path("schedules/", include("schedules.urls")),
     # The header's language switcher: Django's set_language, also saved for the user.
     path("i18n/setlang/", views.set_language, name="set_language"),
     # Browsers ask for /favicon.ico whatever the page's <link rel=icon> says.

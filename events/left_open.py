@@ -21,7 +21,7 @@ person does, with "Check them again".
 """
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
@@ -31,6 +31,7 @@ from cars.fleet_list import fleet_cars
 from events.services import NEWEST_FIRST
 from fleetadmin.upstream.fanout import fan_out_cached
 from fleetadmin.upstream.reach import Fleet, prove
+from fleetadmin.web.problems import Problem, problem_of
 from fleetstore import reads
 from flinkey import Car, Event, Query
 
@@ -81,6 +82,9 @@ class Report:
 
     total: int
     states: list[CarState]
+    # Why the latest car that failed failed (a refused token, a timeout...), in the words
+    # a person is told; None when none failed or the run did not see why.
+    failure: Problem | None = None
 
     @property
     def checked(self) -> int:
@@ -175,8 +179,10 @@ def check(*, user, run: str, upto: int | None = None, retry_failed: bool = False
         state = {"run": run, "ids": ids, "status": bytes(len(ids)), "opened": {}}
     ids, opened = state["ids"], state["opened"]
     status = bytearray(state["status"])
+    failure = state.get("failure")
     if retry_failed:
         status = bytearray(_NOT_ASKED if byte == _FAILED else byte for byte in status)
+        failure = None
     present = [i for i, car_id in enumerate(ids) if car_id in cars]
     wanted = present if upto is None else present[: max(0, upto)]
     ask = [ids[i] for i in wanted if status[i] == _NOT_ASKED]
@@ -188,13 +194,18 @@ def check(*, user, run: str, upto: int | None = None, retry_failed: bool = False
         position = {car_id: i for i, car_id in enumerate(ids)}
         for car_id, outcome in results.items():
             status[position[car_id]] = _ANSWERED if outcome.ok else _FAILED
+            if not outcome.ok:
+                # Kept once per run, not per car: what flinkey answered (or did not).
+                failure = problem_of(outcome.error)
             found = _opening(outcome.value) if outcome.ok else None
             if found is not None:
                 opened[car_id] = found
             else:
                 opened.pop(car_id, None)
-    cache.set(key, {"run": run, "ids": ids, "status": bytes(status), "opened": opened},
-              RUN_SECONDS)
+    kept = {"run": run, "ids": ids, "status": bytes(status), "opened": opened}
+    if failure is not None:
+        kept["failure"] = failure
+    cache.set(key, kept, RUN_SECONDS)
     states = []
     for i in present:
         car = cars[ids[i]]
@@ -205,7 +216,8 @@ def check(*, user, run: str, upto: int | None = None, retry_failed: bool = False
             states.append(CarState(car, event=Opening(*found) if found else None))
         else:
             states.append(CarState(car, checked=False))
-    return Report(total=len(present), states=states)
+    report = Report(total=len(present), states=states)
+    return replace(report, failure=failure if report.failed else None)
 
 
 def stored_report(fleet_sync, *, hours: int, now: datetime) -> Report:

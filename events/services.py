@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from audit.recording import recording
+from events.car_time import car_local_time
 from fleetadmin.upstream.clients import client_for, credentials_of
 from fleetadmin.web.dates import in_range
 from fleetadmin.web.ids import parse_id
@@ -337,8 +338,9 @@ def create_event(*, user, new: NewEvent) -> int:
     credentials = credentials_of(user)
     agent = user_agent()
     utc = new.moment.astimezone(UTC)
-    # dateTime is a wall-clock reading: the time as the person entered it, in their zone.
-    local = new.moment.replace(tzinfo=None)
+    # dateTime is the car's clock reading (as the flinkey apps send it), never the zone of
+    # the person recording: the fleet's zone (events.car_time).
+    local = car_local_time(new.moment)
     values = {
         "type": API_TYPE[new.kind],
         "utc_date_time": utc.isoformat(),

@@ -9,7 +9,6 @@ serves the page and, for htmx, the region asked for. The timeline's regions:
 - `car-events`: the section on the car's page, loaded when it comes into view.
 """
 
-import csv
 from dataclasses import dataclass, replace
 from datetime import UTC, timedelta
 from urllib.parse import urlencode
@@ -17,10 +16,9 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
@@ -30,12 +28,13 @@ from cars import unsettled
 from cars.services import get_car
 from events import left_open as left_open_runs
 from events import services
+from events.car_time import car_local_time, implied_offset
 from events.forms import EventForm, LeftOpenForm, TimelineFilterForm
 from events.services import Cursor, Filters
 from fleetadmin.models import UserPreferences
 from fleetadmin.upstream.clients import call_budget_refusal
 from fleetadmin.web.coordinates import coordinates_text
-from fleetadmin.web.csv_export import Echo, cell
+from fleetadmin.web.csv_export import ExcelCsv, cell, csv_response
 from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import oob, render_dialog, render_screen, screen, updates, wants_fragment
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
@@ -261,6 +260,7 @@ def event_detail(request, event_id: int):
                    people=directory_for(request.user),
                    utc_text=formats.date_format(event.utc_date_time.astimezone(UTC),
                                                 "DATETIME_FORMAT") + " UTC",
+                   local_offset=implied_offset(event.local_date_time, event.utc_date_time),
                    day_url=timeline_at_day_url(event),
                    timeline_url=timeline_url(event.car_id),
                    map_data=event_map_data(event) if has_position(event) else None)
@@ -325,6 +325,7 @@ def event_create(request, car_id: int):
         "timeline_url": timeline_url(car_id, filters),
         "user_agent": services.user_agent(),
         "time_zone": timezone.get_current_timezone_name(),
+        "car_time_zone": settings.FLEETADMIN_FLEET_TIME_ZONE,
         "problem": None,
     }
     if request.method == "GET":
@@ -366,7 +367,7 @@ def event_create(request, car_id: int):
         return redirect(timeline_url(car_id, filters, anchor=f"event-{event_id}"))
     created = Event(
         id=event_id, car_id=car_id, user_id=new.user_id, type=services.API_TYPE[new.kind],
-        utc_date_time=new.moment.astimezone(UTC), local_date_time=new.moment.replace(tzinfo=None),
+        utc_date_time=new.moment.astimezone(UTC), local_date_time=car_local_time(new.moment),
         user_agent=services.user_agent(), latitude=new.latitude, longitude=new.longitude,
     )
     # The timeline's first page again (one call), the new event marked, or pinned on top.
@@ -476,41 +477,33 @@ def event_export(request, car_id: int):
                        retry_url=request.get_full_path())
         return render(request, TEMPLATE, context, status=problem.status)
 
-    writer = csv.writer(Echo())
+    # In the style of the user's language: German Excel wants ";", decimal commas, a BOM.
+    writer = ExcelCsv(zone=zone)
     header = _csv_header(timezone.get_current_timezone_name())
-    language = translation.get_language()
 
     def rows():
-        # Streaming runs after the view has returned: the zone travels in, the language is
-        # set again (the middleware's activations are over by then).
-        with translation.override(language):
-            yield from _rows()
-
-    def _rows():
-        yield writer.writerow(header)
+        yield writer.row(header)
         rows_of = _CsvRows(zone, form.people)
         chunk = []
         try:
             for event in walk:
-                chunk.append(writer.writerow(rows_of.row(event)))
+                chunk.append(writer.row(rows_of.row(event)))
                 if len(chunk) >= EXPORT_CHUNK_ROWS:
                     yield "".join(chunk)
                     chunk = []
         except UPSTREAM_ERRORS as error:
-            chunk.append(writer.writerow([cell("# " + _(
+            chunk.append(writer.row([cell("# " + _(
                 "The export is incomplete: flinkey failed after %(count)s rows (%(reason)s).")
                 % {"count": walk.sent, "reason": problem_of(error).headline})]))
         if walk.truncated:
-            chunk.append(writer.writerow(["# " + _(
+            chunk.append(writer.row(["# " + _(
                 "Stopped at %(count)s rows, the export limit. Narrow the date range to export "
                 "the rest.") % {"count": f"{cap:,}"}]))
         yield "".join(chunk)
 
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="fleetadmin-events-car-{car_id}-{stamp}.csv"')
-    return response
+    return csv_response(rows(), writer=writer,
+                        filename=f"fleetadmin-events-car-{car_id}-{stamp}.csv")
 
 
 # --- cars left open -----------------------------------------------------------------------

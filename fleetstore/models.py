@@ -154,7 +154,10 @@ class StoredEvent(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["fleet", "event_id"],
                                                name="fleetstore_event_once")]
-        indexes = [models.Index(fields=["car", "utc_date_time"], name="fleetstore_event_car_time")]
+        indexes = [models.Index(fields=["car", "utc_date_time"], name="fleetstore_event_car_time"),
+                   # A fleet's events of a period (the home page's last days, reports).
+                   models.Index(fields=["fleet", "utc_date_time"],
+                                name="fleetstore_event_fleet_time")]
 
     def __str__(self):
         return f"event {self.event_id} of fleet {self.fleet_id}"

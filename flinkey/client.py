@@ -55,6 +55,21 @@ _BACKOFF_MAX = 2.0
 # Less time than this left of the budget: not worth sending a request.
 _MIN_CALL_SECONDS = 0.01
 _LOCK_MAX = threading.TIMEOUT_MAX
+# Tokens this client requested after a refusal, in a row, with no call of it accepted since:
+# after this many, renewing cures nothing (flinkey refuses every token it hands out, or
+# something on the way drops the Authorization header) and the refusal is raised. A token
+# that was accepted and then refused was revoked: renewing cures that, as often as it happens.
+MAX_FRUITLESS_RENEWALS = 6
+# How often one call may be refused for its token and repeated: a safety net for clients
+# without a budget (a web request's budget ends sooner). flinkey revoking tokens often
+# (every third call, in the sandbox's fault) refuses every call in flight with the revoked
+# token at once, and only two get through with each new token. Repeated calls go first
+# within a client (`_request`): a fan-out of 8 needed at most 4 repeats (measured); with
+# other clients and instances sharing the token, which take turns with it, up to ~25.
+MAX_REFUSALS_PER_CALL = 50
+# A client remembers this many refused tokens, never to use them again (a token another
+# process stored in the shared cache may be one this client saw refused already).
+_REFUSED_KEPT = 16
 # update_car's snake_case keys and the JSON-Patch paths the API documents for them.
 _PATCH_PATHS = {
     "name": "/name",
@@ -142,6 +157,15 @@ class FlinkeyClient:
         # flight, and it failed, shares that failure.
         self._token_fetches = 0
         self._token_failure: FlinkeyError | None = None
+        # Refused access tokens (insertion-ordered, the newest _REFUSED_KEPT), and how many
+        # renewals after a refusal were not followed by any accepted call.
+        self._refused: dict[str, None] = {}
+        self._fruitless_renewals = 0
+        # Calls refused for their token and not yet through: new calls wait for them, so
+        # the few accepted calls a revoked token's successor gets go to those first
+        # (otherwise an unlucky call can lose to fresh ones dozens of times in a row).
+        self._repeating = 0
+        self._repeats_done = threading.Condition(threading.Lock())
 
     def __repr__(self) -> str:
         return (
@@ -191,14 +215,32 @@ class FlinkeyClient:
             return token
         return self._obtain_token(lambda current: current is not None and current.is_fresh())
 
-    def _renew_token(self, refused: Token) -> Token:
-        # Another thread (or, through token_guard, another process) may have renewed it while
-        # this call waited for its 401; compared by value, a guard hands in copies.
+    def _renew_token(self, refused: Token, refusal: FlinkeyError) -> Token:
+        """Return a token other than every refused one; raise `refusal` if renewing is futile.
+
+        Threads refused together share one renewal: the first renews, the others find the
+        new token under the lock and repeat their calls with it. Another thread (or, through
+        token_guard, another process) may have renewed while this call waited for its 401;
+        compared by value, since a guard hands in copies.
+        """
         return self._obtain_token(
-            lambda current: current is not None and current.access_token != refused.access_token
+            lambda current: current is not None and current.access_token not in self._refused,
+            refusal=refusal,
+            refused=refused,
         )
 
-    def _obtain_token(self, usable: Callable[[Token | None], bool]) -> Token:
+    def _accepted(self) -> None:
+        # A call got past the token check: renewing works, so the next refusal is a
+        # revocation to renew after, however many came before.
+        self._fruitless_renewals = 0
+
+    def _obtain_token(
+        self,
+        usable: Callable[[Token | None], bool],
+        *,
+        refusal: FlinkeyError | None = None,
+        refused: Token | None = None,
+    ) -> Token:
         # One lock per client: N threads needing a token send one token request, and
         # on_token hears of each new token once.
         fetches_seen = self._token_fetches
@@ -206,6 +248,11 @@ class FlinkeyClient:
         if not self._lock.acquire(timeout=-1 if left is None else min(left, _LOCK_MAX)):
             raise self._budget_spent()
         try:
+            if refused is not None:
+                # Under the lock: `usable` reads this while other threads add to it.
+                self._refused[refused.access_token] = None
+                while len(self._refused) > _REFUSED_KEPT:
+                    del self._refused[next(iter(self._refused))]
             if usable(self._token):
                 return self._token
             if self._token_fetches != fetches_seen and self._token_failure is not None:
@@ -215,6 +262,14 @@ class FlinkeyClient:
             fetched: list[Token] = []
 
             def fetch() -> Token:
+                if refusal is not None:
+                    # Only tokens this client asks for count: one another client or process
+                    # renewed (token_guard's cache) is no sign that renewing is futile.
+                    if self._fruitless_renewals >= MAX_FRUITLESS_RENEWALS:
+                        # Every token it asked for since its last accepted call was refused:
+                        # one more would be too. The refusal is what callers are told.
+                        raise copy.copy(refusal).with_traceback(None)
+                    self._fruitless_renewals += 1
                 fetched.append(self._fetch_token())
                 return fetched[-1]
 
@@ -437,18 +492,55 @@ class FlinkeyClient:
         """Return the 2xx response to an authenticated call; raises FlinkeyError (subclasses)."""
         if customer and self._customer_id is None:
             raise ValueError(f"{method} {path} needs a customer: pass customer_id to the client")
+        self._wait_for_repeats()
         token = self._current_token()
-        response = self._exchange(method, path, **self._call_args(token, query, json, customer))
-        if response.status_code == 401:
-            error = self._error(response)
-            if not is_token_refusal(error):
-                raise error
-            # The token was refused, so the call was not executed: renew once, repeat once.
-            token = self._renew_token(token)
-            response = self._exchange(method, path, **self._call_args(token, query, json, customer))
+        refusals = 0
+        try:
+            while True:
+                response = self._exchange(
+                    method, path, **self._call_args(token, query, json, customer)
+                )
+                if response.status_code != 401:
+                    self._accepted()
+                    break
+                error = self._error(response)
+                if not is_token_refusal(error):
+                    raise error
+                # The token was refused, so the call was not executed (a write neither):
+                # repeat it with the renewed token, as often as renewing cures the refusal
+                # (flinkey may revoke the new token too before this call gets through).
+                # _renew_token raises the refusal once renewals stop curing it.
+                refusals += 1
+                if refusals == 1:
+                    self._repeats_started()
+                if refusals > MAX_REFUSALS_PER_CALL:
+                    raise error
+                token = self._renew_token(token, error)
+        finally:
+            if refusals:
+                self._repeats_ended()
         if not 200 <= response.status_code < 300:
             raise self._error(response)
         return response
+
+    def _wait_for_repeats(self) -> None:
+        # A new call waits while refused calls are being repeated (within the budget).
+        with self._repeats_done:
+            while self._repeating:
+                left = self.time_left()
+                if left is not None and left <= 0:
+                    raise self._budget_spent()
+                self._repeats_done.wait(None if left is None else min(left, _LOCK_MAX))
+
+    def _repeats_started(self) -> None:
+        with self._repeats_done:
+            self._repeating += 1
+
+    def _repeats_ended(self) -> None:
+        with self._repeats_done:
+            self._repeating -= 1
+            if not self._repeating:
+                self._repeats_done.notify_all()
 
     def _call_args(self, token, query, body, customer) -> dict[str, Any]:
         # Everything that belongs to the account goes into this request's headers: the

@@ -33,12 +33,19 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark)",
     )
     parser.add_argument("--latency", type=float, default=0.0, metavar="S")
+    parser.add_argument(
+        "--revoke-token-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="revoke the token of every Nth request that carries a valid one (answered 401)",
+    )
     parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate chain")
     parser.add_argument("--tls-key", metavar="PEM", help="the private key of --tls-cert")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
-    if args.extra_cars < 0 or args.latency < 0:
-        parser.error("--extra-cars and --latency must not be negative")
+    if args.extra_cars < 0 or args.latency < 0 or args.revoke_token_every < 0:
+        parser.error("--extra-cars, --latency and --revoke-token-every must not be negative")
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     if not 0 <= args.large_event_car <= 100_000:
@@ -52,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         tls=(args.tls_cert, args.tls_key) if args.tls_cert else None,
     )
     sandbox.faults.latency = args.latency
+    sandbox.faults.revoke_token_every = args.revoke_token_every
     sandbox.start(args.host, args.port)
     print(f"flinkey sandbox serving at {sandbox.url}")
     print(f"  flinkey-API-Key: {DEMO.api_key}")

@@ -1,4 +1,5 @@
-"""Fault injection: latency, random 500s, one-shot failures, hangs, redirects, trickles."""
+"""Fault injection: latency, random 500s, one-shot failures, hangs, redirects, trickles,
+token revocation."""
 
 import random
 import threading
@@ -50,6 +51,12 @@ class Faults:
             self.latency = 0.0
             self.failure_rate = 0.0
             self.token_lifetime = 3600
+            # Every Nth request that carries a valid token has that token revoked and is
+            # answered 401 "Access token is missing or invalid." (0: never). Requests still
+            # in flight with the revoked token are refused too, as at flinkey.
+            self.revoke_token_every = 0
+            self._valid_token_requests = 0
+            self._revoked = 0
             self._rules: list[_Rule] = []
             # Seeded so a test using failure_rate sees the same sequence every run.
             self._random = random.Random(self._seed)
@@ -131,6 +138,23 @@ class Faults:
             ):
                 fail_status = 500
             return Fault(float(self.latency or 0), hang, fail_status, redirect_to, trickle)
+
+    def revokes_token(self) -> bool:
+        """Count one request carrying a valid token; True when that token must be revoked."""
+        with self._lock:
+            every = int(self.revoke_token_every or 0)
+            if every < 1:
+                return False
+            self._valid_token_requests += 1
+            revoke = self._valid_token_requests % every == 0
+            self._revoked += revoke
+            return revoke
+
+    @property
+    def tokens_revoked(self) -> int:
+        """How many tokens the revocation fault has revoked since the last clear()."""
+        with self._lock:
+            return self._revoked
 
     def release(self) -> None:
         """Wake every request that is sleeping in a hang or latency right now."""

@@ -122,6 +122,10 @@ def dispatch(env, method: str, path: str, query: list, headers: dict, body: byte
         manager = env.store.managers.get(owner) if owner else None
         if manager is None:
             return unauthorized(BAD_TOKEN)
+        if env.faults.revokes_token():
+            # The revocation fault: this token dies now, for every request still using it.
+            env.tokens.revoke(token.strip())
+            return unauthorized(BAD_TOKEN)
         request.manager = manager
     if route.needs_customer:
         customer_id = parse_customer_id(headers.get("customer-id"))

@@ -114,12 +114,16 @@ class Position:
     location: Location | None = None
     asked_at: datetime | None = None  # None: the latest position
     error: BaseException | None = None
+    # Whether the car has an IQ, where known without asking (the fleet store keeps it).
+    has_iq: bool | None = None
 
     @property
     def from_an_iq(self) -> bool:
         """True when the answer proves a flinkey IQ: it holds something (an odometer, a
         date). An all-null answer may also be a Box without an IQ (`car_position` asks the
         products to tell; a fleet map cannot afford that call per car)."""
+        if self.has_iq is not None:
+            return self.has_iq
         loc = self.location
         return loc is not None and any(value is not None for value in (
             loc.latitude, loc.longitude, loc.recorded_at, loc.odometer, loc.odometer_recorded_at))
@@ -259,6 +263,9 @@ class FleetBatch:
     next_start: int | None  # None: this was the last batch
     total: int | None  # counted on the first batch only
     upstream_calls: int
+    # Car id -> the type of its newest event (Event.OPENED, Event.CLOSED), where known: the
+    # fleet store keeps it; live, one events call per car would be too dear for a map.
+    last_events: dict[int, str] = field(default_factory=dict)
 
 
 def batch_size(start: int) -> int:
@@ -311,22 +318,29 @@ STORE_BATCH = 2500
 
 def stored_batch(*, fleet_sync, search: str = "", start: int = 0) -> FleetBatch:
     """Return the batch of cars from `start` matching `search`, where the fleet store last
-    saw them (fleet sync on): no flinkey call."""
+    saw them (fleet sync on), each with its newest stored event's kind: no flinkey call."""
     size = STORE_BATCH if start else STORE_FIRST_BATCH
-    rows, more = reads.cars_with_location(fleet_sync, search=search, start=start, size=size)
-    found = {}
-    for car, has_iq, location in rows:
+    rows, more = reads.map_rows(fleet_sync, search=search, start=start, size=size)
+    cars, found, locks = [], {}, {}
+    for car_id, name, plate, has_iq, latitude, longitude, fix_at, odometer, last_type in rows:
+        cars.append(Car(id=car_id, name=name, license_plate=plate))
+        # What a map needs of the stored location (the odometer's time is not shown).
+        location = None if latitude is None and odometer is None else Location(
+            latitude=latitude, longitude=longitude, recorded_at=fix_at, odometer=odometer,
+            odometer_recorded_at=None)
         if has_iq is False:
-            found[car.id] = Position(car.id, NO_DEVICE)
+            found[car_id] = Position(car_id, NO_DEVICE)
         elif location is None or not _located(location):
-            found[car.id] = Position(car.id, NO_POSITION, location)
+            found[car_id] = Position(car_id, NO_POSITION, location, has_iq=has_iq)
         else:
-            found[car.id] = Position(car.id, LOCATED, location)
+            found[car_id] = Position(car_id, LOCATED, location)
+        if last_type is not None:
+            locks[car_id] = last_type
     total = None
     if start == 0:
         total = reads.count_cars(fleet_sync, search=search) if more else len(rows)
-    return FleetBatch(tuple(car for car, _iq, _loc in rows), found, start,
-                      start + size if more else None, total, 0)
+    return FleetBatch(tuple(cars), found, start, start + size if more else None, total, 0,
+                      locks)
 
 
 def _car_rows(search: str, start: int, size: int) -> Reads:
@@ -585,4 +599,3 @@ def period_cut(*, preset: str = "", start: datetime | None,
     """True when a custom range was cut to MAX_ROUTE_PERIOD (the page says so)."""
     return (preset not in PRESETS and start is not None and period is not None
             and period[0] > start)
-

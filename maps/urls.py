@@ -6,7 +6,7 @@ from maps import downloads, views
 app_name = "maps"
 urlpatterns = [
     path("map/", views.fleet_map, name="fleet"),
-    path("map/cars.json", views.fleet_batch, name="fleet-batch"),
+    path("map/cars/", views.fleet_batch, name="fleet-batch"),
     path("cars/<flinkey_id:car_id>/map/", views.car_map, name="car"),
     path("cars/<flinkey_id:car_id>/map/route.html", downloads.route_html, name="route-html"),
     path("cars/<flinkey_id:car_id>/map/route.gpx", downloads.route_gpx, name="route-gpx"),

@@ -11,15 +11,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
-from cars.links import car_url
 from fleetadmin.upstream.call_budget import CallBudgetSpent
 from fleetadmin.web.dates import local_time
 from fleetadmin.web.durations import ago_text
@@ -28,7 +26,8 @@ from fleetadmin.web.htmx import render_screen, screen, wants_fragment
 from fleetadmin.web.ids import parse_id
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem, problem_of
 from fleetstore.services import store_for
-from maps import services
+from maps import fleet, services
+from maps.fleet import offset_text
 from maps.services import FAILED, LOCATED, NO_DEVICE, NO_POSITION
 
 MAX_RETRY_IDS = 1000
@@ -55,20 +54,6 @@ def _replay_format(django_format: str) -> str | None:
 def age_text(moment, now=None) -> str:
     """Return how long ago `moment` was ("12 minutes ago", German "vor 12 Minuten")."""
     return ago_text(moment, now)
-
-
-def offset_text(offset) -> str:
-    """Return where the sample lies from the asked moment, in words."""
-    if offset is None:
-        return ""
-    seconds = offset.total_seconds()
-    if abs(seconds) < 60:
-        return _("sample at the moment you asked for")
-    now = timezone.now()
-    span = timesince(now - abs(offset), now, depth=2)
-    if seconds > 0:
-        return _("sample %(span)s after the moment you asked for") % {"span": span}
-    return _("sample %(span)s before the moment you asked for") % {"span": span}
 
 
 def replay_clock(start, end) -> dict:
@@ -334,11 +319,20 @@ def car_map(request, car_id: int):
 # --- the fleet map ------------------------------------------------------------------------
 
 
+def _metric_only() -> bool:
+    # Miles and feet beside metres only for English; German users get a metric scale.
+    return (translation.get_language() or "en").split("-")[0] != "en"
+
+
 @login_required
 @require_GET
 @screen
 def fleet_map(request):
-    """All cars of the customer on one map; the browser fills it in batches (fleet_batch)."""
+    """All cars of the customer on one map and in a list beside it.
+
+    The page asks nothing upstream: its #fleet-next region loads the first batch through
+    htmx (fleet_batch), each batch the next, as "left open" does.
+    """
     search = " ".join(request.GET.get("q", "").split())[:100]
     at = services.parse_moment(request.GET.get("at"))
     query = {"q": search} if search else {}
@@ -351,68 +345,24 @@ def fleet_map(request):
         "at_invalid": bool(request.GET.get("at")) and at is None,
         "at_text": local_time(at) if at else "",
         "zone": _zone_name(),
-        "batch_url": reverse("maps:fleet-batch") + (f"?{urlencode(query)}" if query else ""),
+        "batch_url": _batch_url(query),
+        "legend": fleet.legend(),
         "fleet_data": {
-            "config": services.map_config(zoom=11),
-            # Sentences the script fills in; %(name)s placeholders as in our catalogues.
+            "config": services.map_config(zoom=11, metric_only=_metric_only()),
+            # Words the script puts into popups and rows (the data's own texts aside).
             "labels": {
-                "progress": _("%(done)s of %(total)s cars located"),
-                "finished": _("%(located)s of %(total)s cars on the map"),
-                # One form for one car, one for more (English and German plurals).
-                "failed_one": ngettext("%(count)s car could not be located.",
-                                       "%(count)s cars could not be located.", 1),
-                "failed": ngettext("%(count)s car could not be located.",
-                                   "%(count)s cars could not be located.", 2),
-                "unlocated_one": ngettext("%(count)s car without a position",
-                                          "%(count)s cars without a position", 1),
-                "unlocated": ngettext("%(count)s car without a position",
-                                      "%(count)s cars without a position", 2),
-                "no_device": _("no flinkey IQ"),
-                "no_position": _("no position reported"),
-                "no_answer": _("no position (no flinkey IQ, or none reported yet)"),
-                "open": _("Open the car"),
+                "open_car": _("Open the car"),
                 "plate": _("Licence plate"),
-                "batch_failed": _("Part of the fleet could not be loaded."),
-                "first_batch_failed": _("The cars could not be loaded."),
-                "retry": _("Retry"),
+                **{f"band_{band}": str(label) for band, label in fleet.BAND_LABELS.items()},
+                **{f"lock_{lock}": str(label) for lock, label in fleet.LOCK_LABELS.items()},
             },
         },
     }
     return render_screen(request, "maps/fleet_map.html", context)
 
 
-def _car_json(car, position, at) -> dict:
-    item = {
-        "id": car.id if car else position.car_id,
-        "state": position.state,
-        "url": car_url(position.car_id, "cars:detail"),  # reversed once, not per car
-    }
-    if car is not None:
-        item.update(name=car.name, plate=car.license_plate or "")
-    if position.state == LOCATED:
-        loc = position.location
-        item.update(lat=loc.latitude, lon=loc.longitude)
-        if loc.recorded_at:
-            item.update(time=local_time(loc.recorded_at),
-                        age=offset_text(position.offset) if at else age_text(loc.recorded_at))
-    elif position.state == FAILED:
-        item["reason"] = problem_of(position.error).headline
-    elif position.state == NO_POSITION and not position.from_an_iq:
-        item["state"] = "no_answer"  # no IQ, or one that has not reported: can't tell here
-    return item
-
-
-def problem_json(problem) -> dict:
-    """Return what includes/problem.html shows of `problem`, for the fleet map's script."""
-    return {
-        "headline": problem.headline,
-        "advice": problem.advice,
-        "detail": problem.detail,  # flinkey's own sentence, shown as "flinkey said: ..."
-        "setup_needed": problem.setup_needed,  # fixed on the Settings page
-        "missing": problem.missing,
-        # Retrying cannot fix the set-up or bring back what does not exist (as problem.html).
-        "retry": not (problem.setup_needed or problem.missing),
-    }
+def _batch_url(query: dict) -> str:
+    return reverse("maps:fleet-batch") + (f"?{urlencode(query)}" if query else "")
 
 
 def _budget_spent(positions) -> CallBudgetSpent | None:
@@ -427,6 +377,12 @@ def _digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
+def _count(text: str | None) -> int | None:
+    """A count carried from batch to batch in the URL (`total`, `located`), else None."""
+    text = text or ""
+    return int(text) if _digits(text) and len(text) <= MAX_START_DIGITS else None
+
+
 def _flinkey_ids(text: str | None) -> str | None:
     """The ids of `?ids=` that can be flinkey ids (fleetadmin.web.ids), still comma-separated."""
     if text is None:
@@ -435,30 +391,32 @@ def _flinkey_ids(text: str | None) -> str | None:
                     if number is not None)
 
 
+BATCH_TEMPLATE = "maps/fleet_map.html#fleet-batch"
+RETRY_TEMPLATE = "maps/fleet_map.html#fleet-retried"
+
+
 @login_required
 @require_GET
 def fleet_batch(request):
-    """JSON: a batch of cars and where they are (?start=, ?q=, ?at=), or the cars ?ids=.
+    """htmx: a batch of cars and where they are (?start=, ?q=, ?at=), or the cars ?ids= again.
 
-    Each answer says where the next batch starts (`next`); the first batch is the smaller.
+    A batch answers its cars (as JSON the map's script draws, markers and list rows), the
+    status at the top of the map (progress; at the end how many are on the map; or what went
+    wrong, with Retry) and the region that loads the next batch. The first batch is the
+    smaller. The counts so far travel from batch to batch in the URL (`total`, `located`).
     """
     at = services.parse_moment(request.GET.get("at"))
     ids = _flinkey_ids(request.GET.get("ids"))
+    if ids is not None:
+        return _fleet_retry(request, ids, at)
+    start = request.GET.get("start", "")
+    start = int(start) if _digits(start) and len(start) <= MAX_START_DIGITS else 0
+    search = " ".join(request.GET.get("q", "").split())[:100]
+    query = {"q": search} if search else {}
+    if at:
+        query["at"] = services.utc_param(at)
+    context = {"batch_url": request.get_full_path(), "start": start, "at": at}
     try:
-        if ids is not None:
-            car_ids = [int(i) for i in ids.split(",") if _digits(i.strip())][:MAX_RETRY_IDS]
-            # Only the fleet's own cars are asked about; other ids are left out.
-            car_ids, found, calls = services.fleet_positions(user=request.user,
-                                                             car_ids=car_ids, at=at)
-            if spent := _budget_spent(found.values()):
-                raise spent
-            return JsonResponse({
-                "cars": [_car_json(None, found[i], at) for i in car_ids],
-                "has_next": False, "upstream_calls": calls,
-            })
-        start = request.GET.get("start", "")
-        start = int(start) if _digits(start) and len(start) <= MAX_START_DIGITS else 0
-        search = " ".join(request.GET.get("q", "").split())[:100]
         # "Now" comes from the fleet store when sync is on (a past moment is asked live).
         store = store_for(request.user) if at is None else None
         if store is not None:
@@ -471,21 +429,64 @@ def fleet_batch(request):
             if spent := _budget_spent(batch.positions.values()):
                 raise spent
     except UPSTREAM_ERRORS as error:
-        problem = problem_of(error)
-        return JsonResponse({"problem": problem_json(problem)}, status=problem.status)
-    extra = {}
-    if store is not None and start == 0:
-        extra["as_of"] = _("From the fleet store, as of %(ago)s ago.") % {
-            "ago": timesince(store.sampled_at or store.synced_at)}
-    return JsonResponse({
-        **extra,
-        "start": batch.start,
-        "next": batch.next_start,  # where the next batch starts; null after the last
-        "has_next": batch.next_start is not None,
-        "total": batch.total,
-        "cars": [_car_json(car, batch.positions[car.id], at) for car in batch.cars],
-        "upstream_calls": batch.upstream_calls,
-    })
+        context["problem"] = problem_of(error)
+        return render(request, BATCH_TEMPLATE, context, status=context["problem"].status)
+    cars = fleet.car_data(batch.positions, at=at, cars=batch.cars,
+                          last_events=batch.last_events)
+    total = batch.total if batch.total is not None else _count(request.GET.get("total"))
+    located = (_count(request.GET.get("located")) or 0) + sum(
+        1 for car in cars if car["state"] == LOCATED)
+    done = start + len(cars)
+    failed = [car["id"] for car in cars if car["state"] == FAILED]
+    if batch.next_start is not None:
+        carried = {**query, "start": batch.next_start, "located": located}
+        if total is not None:
+            carried["total"] = total
+        context["next_url"] = _batch_url(carried)
+    context.update(
+        store=store,
+        as_of=(store.sampled_at or store.synced_at) if store is not None else None,
+        done=done,
+        # Without a count (it failed) the cars loaded so far stand in for it.
+        total=total if total is not None and total >= done else done,
+        located=located,
+        failed=failed,
+        retry_failed_url=_batch_url({**({"at": query["at"]} if at else {}),
+                                     "ids": ",".join(map(str, failed))}) if failed else "",
+        # The script finds each batch's data by this id's start (and removes it once read).
+        script_id=f"fleet-batch-{start}",
+        batch={"start": batch.start, "next": batch.next_start, "total": batch.total,
+               "cars": cars, "upstream_calls": batch.upstream_calls,
+               "last": batch.next_start is None},
+    )
+    return render(request, BATCH_TEMPLATE, context)
+
+
+def _fleet_retry(request, ids: str, at):
+    """htmx: the cars `ids` (that could not be located) asked again, for their rows and
+    markers; those that fail again are named again, with Retry."""
+    car_ids = [int(i) for i in ids.split(",") if _digits(i.strip())][:MAX_RETRY_IDS]
+    context = {"at": at}
+    try:
+        # Only the fleet's own cars are asked about; other ids are left out.
+        car_ids, found, calls = services.fleet_positions(user=request.user, car_ids=car_ids,
+                                                         at=at)
+        if spent := _budget_spent(found.values()):
+            raise spent
+    except UPSTREAM_ERRORS as error:
+        context.update(problem=problem_of(error), failed=car_ids,
+                       retry_failed_url=request.get_full_path())
+        return render(request, RETRY_TEMPLATE, context, status=context["problem"].status)
+    cars = fleet.car_data(found, at=at, ids=car_ids)
+    failed = [car["id"] for car in cars if car["state"] == FAILED]
+    query = {"at": services.utc_param(at)} if at else {}
+    context.update(
+        failed=failed,
+        retry_failed_url=_batch_url({**query, "ids": ",".join(map(str, failed))}),
+        batch={"cars": cars, "upstream_calls": calls, "retried": True},
+        script_id=f"fleet-batch-retry-{car_ids[0] if car_ids else 0}",
+    )
+    return render(request, RETRY_TEMPLATE, context)
 
 
 __all__ = ["NO_DEVICE", "NO_POSITION", "car_map", "fleet_batch", "fleet_map"]

@@ -30,10 +30,10 @@ def screens(sandbox) -> dict[str, tuple[str, str | None]]:
     past, route_from, route_to = moment(sandbox, 2), moment(sandbox, 3), moment(sandbox, 2)
     car = f"/cars/{DEMO.car_id}/map/"
     return {
-        "fleet map, first batch (list page, count, positions now)": ("/map/cars.json", None),
-        "fleet map, second batch (list page)": ("/map/cars.json?start=38", None),
-        "fleet map at a past moment": (f"/map/cars.json?at={past}", None),
-        "fleet map, failed cars asked again": (f"/map/cars.json?ids={DEMO.car_id}", None),
+        "fleet map, first batch (list page, count, positions now)": ("/map/cars/", "fleet-next"),
+        "fleet map, second batch (list page)": ("/map/cars/?start=38", "fleet-next"),
+        "fleet map at a past moment": (f"/map/cars/?at={past}", "fleet-next"),
+        "fleet map, failed cars asked again": (f"/map/cars/?ids={DEMO.car_id}", None),
         "car map, now": (f"{car}?panel=1", "car-map"),
         "car map, past moment": (f"{car}?at={past}", "car-map"),
         "route": (f"{car}?from={route_from}&to={route_to}", "car-route"),

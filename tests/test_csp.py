@@ -52,6 +52,7 @@ def hostile_entry(admin):
 
 def main_screens(admin_id):
     return [
+        reverse("home"),
         reverse("cars:list"),
         reverse("cars:detail", args=[DEMO.car_id]),
         reverse("cars:edit", args=[DEMO.car_id]),

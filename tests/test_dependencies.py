@@ -1,6 +1,6 @@
 """Dependencies between the packages run one way (docs/architecture.md).
 
-From the top: the screens (cars, events, maps) → fleetstore → accounts → preferences (the
+From the top: the screens (cars, events, maps, overview) → fleetstore → accounts → preferences (the
 Settings screen) → audit → the core (fleetadmin) → flinkey. Inside the core, the models use
 only secrets, and secrets and ops use no other part of it.
 config/ assembles the project (settings, URLs, the pytest plugin) and knows every app; it is
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENS = ("cars", "events", "maps")
+SCREENS = ("cars", "events", "maps", "overview", "reports", "schedules")
 APPS = ("outbox", "audit", "preferences", "accounts", "fleetstore", "people", *SCREENS,
         "alerts")
 CORE_PARTS = ("fleetadmin.web", "fleetadmin.upstream", "fleetadmin.models",

@@ -179,8 +179,9 @@ def test_german_screens_write_dates_numbers_and_durations_the_german_way(client,
 
     from accounts.access import ROLE_ADMIN
     from audit.recording import record
-    from config.testing import make_user
+    from config.testing import hx, make_user
     from flinkey_sandbox import DEMO
+    from maps.tests.batches import batch_of
     from preferences import services
 
     user = make_user("greta", role=ROLE_ADMIN)
@@ -207,6 +208,7 @@ def test_german_screens_write_dates_numbers_and_durations_the_german_way(client,
         follow=True)
     assert recorded.status_code == 200
     pages = {
+        "home": page("/"),
         "cars": page("/cars/"),
         "car": page(f"/cars/{car}/"),
         "devices": page(f"/cars/{car}/products/"),
@@ -227,7 +229,7 @@ def test_german_screens_write_dates_numbers_and_durations_the_german_way(client,
     assert "Fahrzeuge" in pages["cars"] and 'lang="de"' in pages["cars"]
     assert "Das Ereignis wurde erfasst" in pages["event recorded"]
     # The fleet map's popups come as JSON; their texts are read too.
-    batch = client.get("/map/cars.json").json()
+    batch = batch_of(client.get("/map/cars/", headers=hx("fleet-next")))
     pages["fleet map popups"] = "\n".join(
         str(value) for car_json in batch.get("cars", []) for key, value in car_json.items()
         if key in ("time", "age"))

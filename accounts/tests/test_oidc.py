@@ -279,7 +279,7 @@ def test_the_provider_refuses_a_wrong_verifier(idp):
 def test_a_replayed_callback_is_refused(client, idp):
     idp.sign_in_as("replay", groups=["fleet-admins"])
     callback = provider_redirect(start(client))
-    assert back_to_app(client, callback)["Location"] == "/cars/"
+    assert back_to_app(client, callback)["Location"] == "/"
     client.post(reverse("logout"))
     entries = AuditEntry.objects.count()
     response = back_to_app(client, callback)

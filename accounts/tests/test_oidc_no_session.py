@@ -79,9 +79,9 @@ def test_two_tabs_each_finish_their_sign_in(client, idp):
     first = start(client)
     second = start(client)
     assert state_of(first) != state_of(second)
-    assert back_to_app(client, provider_redirect(first))["Location"] == "/cars/"
+    assert back_to_app(client, provider_redirect(first))["Location"] == "/"
     client.post(reverse("logout"))
-    assert back_to_app(client, provider_redirect(second))["Location"] == "/cars/"
+    assert back_to_app(client, provider_redirect(second))["Location"] == "/"
     assert signed_in_user(client).username == "tabs"
 
 
@@ -102,7 +102,7 @@ def test_a_copy_of_the_old_cookie_cannot_replay_a_callback(client, idp):
     idp.sign_in_as("replay", groups=["fleet-admins"])
     callback = provider_redirect(start(client))
     copied = client.cookies[oidc_state.COOKIE_NAME].value
-    assert back_to_app(client, callback)["Location"] == "/cars/"
+    assert back_to_app(client, callback)["Location"] == "/"
     client.post(reverse("logout"))
     tokens_asked = idp.requests.count(("POST", "/token"))
 

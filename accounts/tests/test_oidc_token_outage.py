@@ -62,7 +62,7 @@ def test_after_the_pause_the_provider_is_asked_again(idp, settings):
 
     idp.token_delay = 0.0
     cache.delete(oidc.provider_failure_key())  # OIDC_PROVIDER_FAILURE_SECONDS passed
-    assert back_to_app(client, provider_redirect(start(client)))["Location"] == "/cars/"
+    assert back_to_app(client, provider_redirect(start(client)))["Location"] == "/"
     assert signed_in_user(client).username == "patient"
 
 

@@ -321,3 +321,33 @@ def test_an_answer_trickling_in_ends_within_the_budget_and_is_told_as_unknown(
     assert 'id="event-unsettled"' in form
     other = manager_client.get(f"/cars/{DEMO.car_id}/events/").content.decode()
     assert 'id="car-unsettled"' not in other
+
+
+def test_the_local_time_sent_is_the_cars_not_the_users(manager, manager_client, flinkey_api,
+                                                       clean_car, settings):
+    # A fleet manager in New York records 17:58 (theirs) for a car in Berlin, where it was 23:58.
+    settings.FLEETADMIN_FLEET_TIME_ZONE = "Europe/Berlin"
+    UserPreferences.objects.update_or_create(user=manager,
+                                             defaults={"time_zone": "America/New_York"})
+    response = manager_client.post(URL, form_data(moment="2026-02-10T17:58:00"))
+    assert response.status_code == 302
+    [event] = recorded(flinkey_api)
+    assert event.utc_date_time == datetime(2026, 2, 10, 22, 58, tzinfo=UTC)
+    assert event.local_date_time == datetime(2026, 2, 10, 23, 58)  # dateTime: the car's clock
+    entry = AuditEntry.objects.get(action="event.create")
+    assert entry.changes["date_time"]["after"] == "2026-02-10T23:58:00"
+    # The event's page says which local time it is: the offset its two times imply.
+    page = manager_client.get(f"/events/{event.id}/").content.decode()
+    assert "2026-02-10 23:58:00" in page or "10 February 2026, 23:58" in page
+    assert "UTC+01:00" in page
+
+
+def test_the_form_says_which_zone_the_time_is_read_in_and_which_the_car_gets(
+        manager, manager_client, flinkey_api, settings):
+    settings.FLEETADMIN_FLEET_TIME_ZONE = "Europe/Lisbon"
+    UserPreferences.objects.update_or_create(user=manager,
+                                             defaults={"time_zone": "America/New_York"})
+    html = manager_client.get(URL, headers=hx("dialog")).content.decode()
+    assert "In America/New_York (your time zone)" in html
+    assert "as the car’s local time in Europe/Lisbon (the fleet’s time zone)" in html
+

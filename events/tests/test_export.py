@@ -139,3 +139,22 @@ def test_the_csv_checks_the_car_with_one_call_before_streaming(manager_client, f
     assert len(read(manager_client.get(URL))) == 2
     assert flinkey_api.request_count(method="GET", path_prefix=f"/cars/{CAR}") == 2
     assert len(events_calls(flinkey_api)) == 1
+
+
+def test_a_german_user_gets_csv_that_german_excel_opens_right(manager, manager_client,
+                                                              flinkey_api, clean_car):
+    UserPreferences.objects.update_or_create(
+        user=manager, defaults={"time_zone": "Europe/Berlin", "language": "de"})
+    add_event(flinkey_api, at=T0, latitude=48.5, longitude=-11.25, kind="CarOpened",
+              agent="=1+1")
+    response = manager_client.get(URL)
+    data = b"".join(response.streaming_content)
+    # UTF-8 with a BOM (else Excel reads it as ANSI: "geÃ¶ffnet"), ";" between cells.
+    assert data.startswith(b"\xef\xbb\xbf")
+    text = data.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert header[2:5] == ["Ereignis", "Zeitpunkt (UTC)", "Zeitpunkt (Europe/Berlin)"]
+    assert row[2] == "geöffnet" and "geöffnet".encode() in data
+    assert row[8] == "'=1+1"  # the formula guard still holds
+    assert row[9:] == ["48,5", "-11,25"]  # decimal commas, numbers left as numbers
+    assert ";" in text.splitlines()[1] and "," not in text.splitlines()[0]

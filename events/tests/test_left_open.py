@@ -176,3 +176,26 @@ def test_the_report_names_who_left_a_car_open(manager_client, flinkey_api, quiet
     assert '<span class="person-name">Anna Weber</span>' in html
     assert '<span class="mono person-id">302</span>' in html  # nobody named: the number
     assert "add a name" not in html  # a fleet manager does not edit the people
+
+
+def test_cars_refused_for_the_token_are_named_as_refused(manager_client, flinkey_api,
+                                                         quiet_fleet):
+    # The proof and the fleet's car list first (both kept a while), then flinkey refuses
+    # every token at its first use: each car's call is refused, not left unanswered.
+    manager_client.get("/left-open/?hours=12&run=warmrun123&upto=2", headers=hx("left-open"))
+    flinkey_api.faults.revoke_token_every = 1
+    response = manager_client.get("/left-open/?hours=12&run=refusedrun1&upto=20",
+                                  headers=hx("left-open"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "20 cars could not be checked" in html
+    assert "flinkey did not accept fleetadmin&#x27;s sign-in." in html
+    assert "Unauthorized. Access token is missing or invalid." in html  # flinkey's sentence
+    assert "did not answer" not in html
+
+
+def test_cars_that_failed_say_what_flinkey_answered(manager_client, flinkey_api, quiet_fleet):
+    flinkey_api.faults.fail_next("/cars/2005/events", status=500, count=3)
+    html = run_report(manager_client, "/left-open/?hours=12&run=failrun456")
+    assert "1 car could not be checked" in html
+    assert "flinkey had an internal error." in html and "did not answer" not in html

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from config.testing import free_port, hx, logged_in
 from fleetadmin.ops.cache_backend import cache_config
 from flinkey_sandbox import DEMO
+from maps.tests.batches import batch_of
 
 pytestmark = pytest.mark.django_db
 
@@ -41,15 +42,15 @@ def pages_of_a_car(car_id: int) -> list[tuple[str, dict]]:
 def test_every_page_answers_with_the_cache_unreachable(redis_down, manager):
     client = logged_in(manager)
     pages = [*pages_of_a_car(DEMO.car_id),
-             ("/cars/", {}), ("/map/", {}), ("/map/cars.json", {}),
-             ("/map/cars.json?start=38", {}), (f"/map/cars.json?ids={DEMO.car_id}", {}),
+             ("/cars/", {}), ("/map/", {}), ("/map/cars/", hx("fleet-next")),
+             ("/map/cars/?start=38", hx("fleet-next")), (f"/map/cars/?ids={DEMO.car_id}", hx()),
              ("/left-open/", {}), ("/left-open/?hours=1", hx("left-open")),
              ("/settings/", {})]
     for url, headers in pages:
         response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code)
-    batch = client.get("/map/cars.json").json()
-    assert batch["cars"] and not batch.get("problem")
+    answer = client.get("/map/cars/", headers=hx("fleet-next"))
+    assert batch_of(answer)["cars"] and 'data-state="problem"' not in answer.content.decode()
 
 
 def test_a_new_car_then_its_page_with_the_cache_unreachable(redis_down, manager, flinkey_api):

@@ -35,3 +35,27 @@ def test_numbers_stay_numbers():
     assert cell(-12.5) == "-12.5"
     assert cell(7) == "7"
     assert cell(None) == ""
+
+
+# --- CSV in the style of the user's language ---------------------------------------------
+
+def test_german_csv_has_a_bom_semicolons_and_decimal_commas():
+    from datetime import UTC, date, datetime
+    from zoneinfo import ZoneInfo
+
+    from fleetadmin.web.csv_export import ExcelCsv, csv_style
+
+    writer = ExcelCsv(csv_style("de"), zone=ZoneInfo("Europe/Berlin"))
+    assert writer.start() == "\ufeff"
+    line = writer.row(["geöffnet", 12.5, -3, None, "=1+1", "a;b",
+                       datetime(2026, 12, 3, 13, 32, tzinfo=UTC), date(2026, 12, 3)])
+    assert line == ("geöffnet;12,5;-3;;'=1+1;\"a;b\";2026-12-03 14:32:00;2026-12-03\r\n")
+
+
+def test_english_csv_has_commas_and_no_bom():
+    from fleetadmin.web.csv_export import ExcelCsv, csv_style
+
+    writer = ExcelCsv(csv_style("en"))
+    assert writer.start() == ""
+    assert writer.row(["opened", 12.5, "-1+1", "a,b"]) == "opened,12.5,'-1+1,\"a,b\"\r\n"
+    assert csv_style("fr") == csv_style("en")  # any other language: comma CSV

@@ -84,6 +84,28 @@ def test_a_refused_shared_token_is_renewed_once_across_clients(manager, shared_c
     assert flinkey_api.request_count(path_prefix="/oauth2/token") == 2
 
 
+def test_instances_fanning_out_while_tokens_are_revoked_share_each_renewal(
+        manager, shared_cache, flinkey_api):
+    from flinkey import Query, fan_out
+
+    credentials = credentials_of(manager)
+    cars = [car.id for car in client_from(credentials).list_cars()][:24]
+    flinkey_api.clear_requests()
+    flinkey_api.faults.revoke_token_every = 3  # flinkey revoking tokens often
+
+    def fan_out_on_an_instance():
+        # One web request on some instance: its own client, the token through the cache.
+        client = client_from(credentials)
+        outcomes = fan_out(lambda car_id: client.list_events(car_id, Query(top=1)), cars)
+        return [outcome.error for outcome in outcomes if not outcome.ok]
+
+    results = run_at_once(3, fan_out_on_an_instance)
+    assert results == [[], [], []]
+    # Each revoked token renewed once across the instances, never once per instance.
+    assert (flinkey_api.request_count(path_prefix="/oauth2/token")
+            <= flinkey_api.faults.tokens_revoked)
+
+
 def test_the_lock_is_released_after_a_failed_fetch(manager, shared_cache, flinkey_api):
     from flinkey import AuthenticationError
 

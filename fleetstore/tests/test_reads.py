@@ -8,6 +8,7 @@ from config.testing import hx
 from fleetstore import sync
 from fleetstore.models import FleetSync, StoredCar
 from fleetstore.tests.conftest import make_fleet
+from maps.tests.batches import batch_of, get_batch, status_text
 
 
 def left_open_ids(html: str) -> list[str]:
@@ -67,28 +68,29 @@ def test_a_store_turned_off_is_not_read(manager_client, flinkey_api, fast_sync):
 
 def test_the_fleet_map_now_reads_the_store_in_big_batches_and_says_how_old(
         manager_client, flinkey_api, fast_sync):
-    live = manager_client.get("/map/cars.json").json()
-    live_golf = manager_client.get("/map/cars.json?q=golf").json()
+    live = get_batch(manager_client)
+    live_golf = get_batch(manager_client, "q=golf")
     assert live_golf["next"] is None
     fleet = make_fleet(flinkey_api.url)
     sync.full_sync(fleet.pk)
     flinkey_api.clear_requests()
 
-    stored = manager_client.get("/map/cars.json").json()
+    answer = manager_client.get("/map/cars/", headers=hx("fleet-next"))
+    stored = batch_of(answer)
 
     assert flinkey_api.request_count(path_prefix="/cars") == 0
     assert stored["upstream_calls"] == 0 and stored["next"] is None and stored["total"] == 62
-    assert "From the fleet store, as of" in stored["as_of"]
+    assert "From the fleet store, as of" in status_text(answer)
     by_id = {car["id"]: car for car in stored["cars"]}
     live_cars = list(live["cars"])
     while live["next"] is not None:
-        live = manager_client.get(f"/map/cars.json?start={live['next']}").json()
+        live = get_batch(manager_client, f"start={live['next']}")
         live_cars += live["cars"]
     assert set(by_id) == {car["id"] for car in live_cars}
     for car in live_cars:
         if car["state"] == "located":
             assert (by_id[car["id"]]["lat"], by_id[car["id"]]["lon"]) == (car["lat"], car["lon"])
-    searched = manager_client.get("/map/cars.json?q=golf").json()
+    searched = get_batch(manager_client, "q=golf")
     assert searched["cars"]
     assert [car["id"] for car in searched["cars"]] == [car["id"] for car in live_golf["cars"]]
 
@@ -99,9 +101,10 @@ def test_a_past_moment_on_the_fleet_map_is_still_asked_live(manager_client, flin
     sync.full_sync(fleet.pk)
     flinkey_api.clear_requests()
 
-    past = manager_client.get("/map/cars.json?at=2026-12-01T10:00:00Z").json()
+    answer = manager_client.get("/map/cars/?at=2026-12-01T10:00:00Z", headers=hx("fleet-next"))
 
-    assert "as_of" not in past and past["upstream_calls"] > 0
+    assert "From the fleet store" not in status_text(answer)
+    assert batch_of(answer)["upstream_calls"] > 0
 
 
 def test_a_single_car_page_asks_live_and_writes_what_it_learnt_back(

@@ -119,6 +119,23 @@ def test_expire_tokens_invalidates_every_issued_token(api, sandbox):
     assert api.get("/cars", token=api.token().json()["access_token"]).status == 200
 
 
+def test_every_nth_request_with_a_valid_token_revokes_it(api, sandbox):
+    sandbox.faults.revoke_token_every = 3
+    first = api.token().json()["access_token"]
+    assert [api.get("/cars", token=first).status for _ in range(2)] == [200, 200]
+    reply = api.get("/cars", token=first)  # the third: refused, and the token is dead
+    assert reply.status == 401
+    assert reply.json()["message"] == BAD_TOKEN
+    # Requests with the dead token are refused without counting; a new token serves two more.
+    assert [api.get("/customers", token=first, customer=None).status for _ in range(4)] == [401] * 4
+    second = api.token().json()["access_token"]
+    assert [api.get("/cars", token=second).status for _ in range(3)] == [200, 200, 401]
+    assert sandbox.faults.tokens_revoked == 2
+    sandbox.faults.clear()
+    third = api.token().json()["access_token"]
+    assert {api.get("/cars", token=third).status for _ in range(6)} == {200}
+
+
 def test_reset_forgets_tokens(api, sandbox):
     token = api.access_token()
     sandbox.reset()

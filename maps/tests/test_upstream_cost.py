@@ -9,6 +9,7 @@ import pytest
 from config.testing import hx
 from fleetadmin.upstream.reach import proven_fleet
 from flinkey_sandbox import DEMO
+from maps.tests.batches import batch_of
 
 pytestmark = pytest.mark.django_db
 
@@ -78,12 +79,12 @@ def test_a_route_of_the_customers_own_car_still_works(proven, manager_client, fl
 def test_retried_ids_are_only_the_fleets_own_cars(proven, manager_client, flinkey_api):
     others = sorted(flinkey_api.store.cars[DEMO.other_customer_id])
     ids = [DEMO.car_id, *others, DEMO.hidden_car_id, 2**40, DEMO.iq_only_car_id]
-    body = manager_client.get(f"/map/cars.json?ids={','.join(map(str, ids))}").json()
+    body = batch_of(manager_client.get(f"/map/cars/?ids={','.join(map(str, ids))}"))
     assert [car["id"] for car in body["cars"]] == [DEMO.car_id, DEMO.iq_only_car_id]
     assert all(car["state"] == "located" for car in body["cars"])
     # One list call for the fleet's cars, then the two positions: no 404 per foreign id.
     assert flinkey_api.request_count() == 3
     assert flinkey_api.request_count(path_prefix="/cars/", method="GET") == 2
     flinkey_api.clear_requests()
-    again = manager_client.get(f"/map/cars.json?ids={','.join(map(str, others))}").json()
+    again = batch_of(manager_client.get(f"/map/cars/?ids={','.join(map(str, others))}"))
     assert again["cars"] == [] and flinkey_api.request_count() == 0  # the list is cached

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from config.testing import hx
 from flinkey_sandbox import DEMO
+from maps.tests.batches import all_batches, batch_of, get_batch, next_url, status_text
 
 pytestmark = pytest.mark.django_db
 
@@ -128,39 +129,39 @@ def test_an_invalid_period(manager_client, flinkey_api):
 def test_support_can_read_the_maps(support_client, flinkey_api):
     assert support_client.get(car_map(DEMO.car_id)).status_code == 200
     assert support_client.get("/map/").status_code == 200
-    assert support_client.get("/map/cars.json").status_code == 200
+    assert support_client.get("/map/cars/", headers=hx("fleet-next")).status_code == 200
 
 
 def test_the_fleet_map_page_asks_nothing_upstream(manager_client, flinkey_api):
     flinkey_api.clear_requests()
     html = manager_client.get("/map/?q=golf").content.decode()
-    assert 'data-batch-url="/map/cars.json?q=golf"' in html
+    assert 'id="fleet-next" hx-get="/map/cars/?q=golf" hx-trigger="load"' in html
     assert flinkey_api.request_count(path_prefix="/cars") == 0
     assert 'aria-current="page">Map</a>' in html
 
 
 def test_fleet_batches(manager_client, flinkey_api, settings):
     settings.FLEETADMIN_MAP_BATCH_SIZE = 25
-    first = manager_client.get("/map/cars.json").json()
-    assert first["total"] == 62 and first["has_next"] and len(first["cars"]) == 25
+    first = get_batch(manager_client)
+    assert first["total"] == 62 and not first["last"] and len(first["cars"]) == 25
     assert (first["start"], first["next"]) == (0, 25)
     states = {car["state"] for car in first["cars"]}
     assert "located" in states and "no_device" in states
     located = next(car for car in first["cars"] if car["state"] == "located")
     assert {"name", "plate", "lat", "lon", "time", "age", "url"} <= set(located)
-    last = manager_client.get("/map/cars.json?start=50").json()
-    assert not last["has_next"] and last["next"] is None and last["total"] is None
+    last = get_batch(manager_client, "start=50")
+    assert last["last"] and last["next"] is None and last["total"] is None
     assert len(last["cars"]) == 12
     # The car list's search applies: the cars with "golf" in any field it searches.
-    golfs = manager_client.get("/map/cars.json?q=golf").json()
+    golfs = get_batch(manager_client, "q=golf")
     searched = ("name", "licensePlate", "vin", "brand", "model")
     expected = sorted(car["name"] for car in flinkey_api.store.cars[DEMO.customer_id].values()
                       if any("golf" in (car[field] or "").lower() for field in searched))
     assert expected and sorted(car["name"] for car in golfs["cars"]) == expected
     assert golfs["total"] == len(golfs["cars"]) < 62
     # A start that is no number is the first batch; one beyond the fleet, an empty one.
-    assert manager_client.get("/map/cars.json?start=²").json()["start"] == 0
-    beyond = manager_client.get("/map/cars.json?start=999999999").json()
+    assert get_batch(manager_client, "start=²")["start"] == 0
+    beyond = get_batch(manager_client, "start=999999999")
     assert beyond["cars"] == [] and beyond["next"] is None
 
 
@@ -174,23 +175,35 @@ def test_the_first_batch_is_the_smaller_one(manager_client, flinkey_api, setting
 
 def test_fleet_batch_partial_failure_and_retry(manager_client, flinkey_api, settings):
     flinkey_api.faults.fail_next(f"/cars/{DEMO.car_id}/location", status=500, count=3)
-    cars = [car for body in all_batches(manager_client) for car in body["cars"]]
+    url, answers = "/map/cars/", []
+    while url:
+        answers.append(manager_client.get(url, headers=hx("fleet-next")))
+        url = next_url(answers[-1])
+    cars = [car for answer in answers for car in batch_of(answer)["cars"]]
     failed = [car for car in cars if car["state"] == "failed"]
     assert [car["id"] for car in failed] == [DEMO.car_id]
     assert failed[0]["reason"] == "flinkey had an internal error."
-    retry = manager_client.get(f"/map/cars.json?ids={DEMO.car_id},²,x").json()
+    # The batch said so, with a Retry that asks only the failed car again.
+    html = next(answer for answer in answers
+                if "could not be located" in answer.content.decode()).content.decode()
+    assert '<div hx-swap-oob="beforeend:#fleet-failures">' in html
+    assert "1 car could not be located." in html
+    assert f'hx-get="/map/cars/?ids={DEMO.car_id}" hx-target="closest .fleet-failed"' in html
+    retried = manager_client.get(f"/map/cars/?ids={DEMO.car_id},²,x", headers=hx())
+    retry = batch_of(retried)
     assert [car["id"] for car in retry["cars"]] == [DEMO.car_id]  # what is no id is left out
     assert retry["cars"][0]["state"] == "located" and retry["upstream_calls"] == 1
+    assert "could not be located" not in retried.content.decode()  # the note goes
 
 
 def test_fleet_at_a_past_moment_is_cached(manager_client, flinkey_api, settings):
     settings.FLEETADMIN_MAP_BATCH_SIZE = 10
     at = (flinkey_api.anchor - timedelta(days=6)).strftime("%Y-%m-%dT16:00:00Z")
-    body = manager_client.get(f"/map/cars.json?at={at}").json()
+    body = get_batch(manager_client, f"at={at}")
     located = [car for car in body["cars"] if car["state"] == "located"]
     assert located and all("moment you asked for" in car["age"] for car in located)
     flinkey_api.clear_requests()
-    again = manager_client.get(f"/map/cars.json?at={at}").json()
+    again = get_batch(manager_client, f"at={at}")
     assert again["cars"] == body["cars"]
     # The list page too: the car list is "now" even for a past moment, cached as briefly.
     assert flinkey_api.request_count(path_prefix="/cars") == 0
@@ -198,22 +211,17 @@ def test_fleet_at_a_past_moment_is_cached(manager_client, flinkey_api, settings)
 
 def test_fleet_batch_failure_is_a_problem(manager_client, flinkey_api):
     flinkey_api.faults.fail_next("/cars", status=500, count=3)
-    response = manager_client.get("/map/cars.json")
+    response = manager_client.get("/map/cars/", headers=hx("fleet-next"))
     assert response.status_code == 502
-    assert response.json()["problem"]["headline"] == "flinkey had an internal error."
+    # At the top of the map, in the screen kit's words, with a Retry of this batch.
+    assert status_text(response).startswith(
+        "The cars could not be loaded. flinkey had an internal error. Try again in a moment.")
+    assert next_url(response) is None
 
 
 def list_calls(sandbox) -> int:
     """GET /cars calls (list pages and counts), not the calls about one car."""
     return sandbox.request_count(path_prefix="/cars") - sandbox.request_count(path_prefix="/cars/")
-
-
-def all_batches(client):
-    """Every batch, each from where the last one said the next starts (as maps.js asks)."""
-    bodies = [client.get("/map/cars.json").json()]
-    while bodies[-1]["next"] is not None:
-        bodies.append(client.get(f"/map/cars.json?start={bodies[-1]['next']}").json())
-    return bodies
 
 
 def test_each_batch_lists_the_next_page_and_a_reload_asks_nothing(manager_client, flinkey_api,
@@ -240,15 +248,15 @@ def test_customers_and_searches_never_share_cached_car_lists(manager_client, fli
     from config.testing import logged_in, make_user
 
     settings.FLEETADMIN_MAP_BATCH_SIZE = 25
-    munich = {car["id"] for car in manager_client.get("/map/cars.json").json()["cars"]}
+    munich = {car["id"] for car in get_batch(manager_client)["cars"]}
     hamburg_user = make_user("hamburg")
     hamburg_user.flinkey_credentials.customer_id = DEMO.other_customer_id
     hamburg_user.flinkey_credentials.save()
     flinkey_api.clear_requests()
-    hamburg = logged_in(hamburg_user).get("/map/cars.json").json()
+    hamburg = get_batch(logged_in(hamburg_user))
     assert hamburg["total"] == 12 and not munich & {car["id"] for car in hamburg["cars"]}
     assert list_calls(flinkey_api) == 1  # asked for its own customer, not taken from the cache
-    golfs = manager_client.get("/map/cars.json?q=golf").json()
+    golfs = get_batch(manager_client, "q=golf")
     assert golfs["total"] < 62 and golfs["cars"] != all_batches(manager_client)[0]["cars"]
 
 
@@ -270,13 +278,13 @@ def test_a_batch_answers_when_the_count_or_the_next_batch_fails(manager_client, 
 
     monkeypatch.setattr(FlinkeyClient, "list_cars", second_batch_fails)
     monkeypatch.setattr(services, "count_cars", count_fails)
-    body = manager_client.get("/map/cars.json").json()
+    body = get_batch(manager_client)
     assert len(body["cars"]) == 25 and body["next"] == 25 and body["total"] is None
     assert any(car["state"] == "located" for car in body["cars"])
     # Errors are not cached: the second batch's cars are asked again when the browser asks.
     monkeypatch.setattr(FlinkeyClient, "list_cars", list_cars)
     flinkey_api.clear_requests()
-    second = manager_client.get("/map/cars.json?start=25").json()
+    second = get_batch(manager_client, "start=25")
     assert len(second["cars"]) == 25 and list_calls(flinkey_api) == 2  # its cars, the next
 
 
@@ -423,22 +431,25 @@ def test_a_fleet_batch_problem_says_what_the_car_list_says(manager, flinkey_api)
     manager.flinkey_credentials.customer_id = 987654
     manager.flinkey_credentials.save()
     flinkey_api.clear_requests()
-    response = logged_in(manager).get("/map/cars.json")
+    response = logged_in(manager).get("/map/cars/", headers=hx("fleet-next"))
     assert response.status_code == 409
-    assert response.json()["problem"] == {
-        "headline": "Your API manager cannot reach this customer.",
-        "advice": "Choose a customer on the Settings page.",
-        "detail": "",
-        "setup_needed": True, "missing": False, "retry": False,
-    }
+    # Fixed in Settings, not by retrying: a link there, no Retry, no flinkey sentence.
+    assert status_text(response) == (
+        "The cars could not be loaded. Your API manager cannot reach this customer. "
+        "Choose a customer on the Settings page. Open Settings")
+    assert 'href="/settings/"' in response.content.decode()
     assert flinkey_api.request_count(path_prefix="/cars") == 0
 
 
 def test_a_fleet_batch_failure_that_a_retry_may_fix(manager_client, flinkey_api):
     flinkey_api.faults.fail_next("/cars", status=500, count=3)
-    problem = manager_client.get("/map/cars.json").json()["problem"]
-    assert problem["detail"] == "Internal server error."
-    assert problem["retry"] is True and problem["setup_needed"] is False
+    response = manager_client.get("/map/cars/?q=golf", headers=hx("fleet-next"))
+    assert "flinkey said: Internal server error." in status_text(response)
+    assert status_text(response).endswith("Try again")
+    html = response.content.decode()
+    assert ('hx-get="/map/cars/?q=golf" hx-target="#fleet-next" hx-swap="outerHTML">Try again'
+            in html)
+    assert '<div id="fleet-next" hidden></div>' in html  # where the retried batch goes
 
 
 def test_the_fleet_map_says_what_it_can_tell_of_a_car_without_a_position(manager_client,
@@ -449,11 +460,11 @@ def test_the_fleet_map_says_what_it_can_tell_of_a_car_without_a_position(manager
 
     flinkey_api.store.locations.pop(DEMO.iq_only_car_id)
     ids = f"{DEMO.bare_car_id},{DEMO.box_only_car_id},{DEMO.iq_only_car_id}"
-    cars = manager_client.get(f"/map/cars.json?ids={ids}").json()["cars"]
+    cars = batch_of(manager_client.get(f"/map/cars/?ids={ids}", headers=hx()))["cars"]
     assert [car["state"] for car in cars] == ["no_device", "no_answer", "no_answer"]
+    assert [car["reason"] for car in cars] == [
+        "no flinkey IQ", *["no position (no flinkey IQ, or none reported yet)"] * 2]
     assert flinkey_api.request_count(path_prefix="/cars/2002/products") == 0
-    html = manager_client.get("/map/").content.decode()
-    assert "no position (no flinkey IQ, or none reported yet)" in html  # the script's label
 
 
 def test_an_odometer_alone_proves_an_iq():
@@ -472,9 +483,10 @@ def test_retried_ids_beyond_flinkeys_range_are_left_out(manager_client, flinkey_
     # flinkey's ids are int32: a larger number names no car and is never sent (it used to
     # reach the client, which now refuses it).
     flinkey_api.clear_requests()
-    response = manager_client.get(f"/map/cars.json?ids={DEMO.car_id},{2**31},{2**63},0")
+    response = manager_client.get(f"/map/cars/?ids={DEMO.car_id},{2**31},{2**63},0",
+                                  headers=hx())
     assert response.status_code == 200
-    assert [car["id"] for car in response.json()["cars"]] == [DEMO.car_id]
+    assert [car["id"] for car in batch_of(response)["cars"]] == [DEMO.car_id]
     assert not [r for r in flinkey_api.requests if str(2**31) in r.path or str(2**63) in r.path]
 
 

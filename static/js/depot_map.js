@@ -18,7 +18,7 @@
     var options = Object.assign({}, config.map, { maxZoom: tiles.maxZoom || 19 });
     var map = L.map(element, options).setView(config.center, config.map.zoom || 12);
     L.tileLayer(config.tiles.url, tiles).addTo(map);
-    L.control.scale().addTo(map);
+    L.control.scale(config.scale || {}).addTo(map);
     return map;
   }
 

@@ -1,6 +1,6 @@
 // fleetadmin's maps: draws what the server ships as JSON, with the vendored Leaflet.
 // - [data-map="car"]: one position; [data-map="route"]: a route with stops and a replay;
-//   [data-map="fleet"]: the fleet, fetched in batches from data-batch-url, clustered.
+//   [data-map="fleet"]: the fleet, clustered, and its list; htmx loads the batches.
 // - Data comes from <script type="application/json"> (json_script) or JSON answers; every
 //   popup and list entry is built with textContent, so a car named `${...}`, "</script>" or
 //   "<img onerror>" is shown as text, never run. No inline handlers, no eval: strict CSP.
@@ -36,8 +36,18 @@
     var tiles = config.tiles.options;
     var options = Object.assign({}, config.map, { maxZoom: tiles.maxZoom || 19 });
     var map = L.map(element, options).setView(config.center, config.map.zoom || 12);
-    L.tileLayer(config.tiles.url, tiles).addTo(map);
-    L.control.scale().addTo(map);
+    var layer = L.tileLayer(config.tiles.url, tiles).addTo(map);
+    // Metric only where the server says so (German users); miles too for English.
+    L.control.scale(config.scale || {}).addTo(map);
+    // No tiles (a proxy, no internet): the page's own notice, if it has one, says so once;
+    // the markers are ours and show all the same.
+    var notice = document.getElementById(element.id + "-tiles-failed");
+    if (notice) {
+      layer.once("tileerror", function () {
+        notice.hidden = false;
+        element.setAttribute("data-tiles-failed", "true");
+      });
+    }
     element.leafletMap = map;
     element.setAttribute("data-map-ready", "true");
     return map;
@@ -221,7 +231,10 @@
     show(false);
   }
 
-  // --- the fleet, in batches --------------------------------------------------------------
+  // --- the fleet: markers and the list beside the map ------------------------------------
+  // htmx loads the batches (maps/views.fleet_batch) and writes the status and any problem at
+  // the top of the map; each batch brings its cars as JSON (<script id="fleet-batch-…">),
+  // read here once: a marker on the map and a row in the list per car, kept in sync.
 
   function initFleet(element) {
     var data = readJson(element.dataset.configId);
@@ -229,57 +242,23 @@
     var map = baseMap(element, data.config);
     var cluster = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50 });
     map.addLayer(cluster);
-    var progress = document.getElementById("fleet-progress");
-    var progressText = document.getElementById("fleet-progress-text");
-    var failedBox = document.getElementById("fleet-failed");
-    var failedText = document.getElementById("fleet-failed-text");
-    var retry = document.getElementById("fleet-retry");
-    var failedDetail = document.getElementById("fleet-failed-detail");
-    var failedSaid = document.getElementById("fleet-failed-said");
-    var failedSettings = document.getElementById("fleet-failed-settings");
-    var unlocatedBox = document.getElementById("fleet-unlocated");
-    var unlocatedText = document.getElementById("fleet-unlocated-text");
-    var unlocatedList = document.getElementById("fleet-unlocated-list");
-    var cars = {};       // id -> the car's JSON (name and plate from its batch)
-    var failed = {};     // id -> true, while it could not be located
-    var total = null;
-    var done = 0;
+    var list = document.getElementById("fleet-list");
+    var markers = {};   // car id -> its marker
+    var rows = {};      // car id -> its row in the list
+    var bounds = null;  // of every marker so far
     var located = 0;
-    var unlocated = 0;
-    var fitted = false;
-    var failedStart = null;  // where the batch that could not be loaded starts
-    var failedProblem = null;  // the batch's problem as the server described it, if it did
+    var fitting = false;
+    var moved = false;  // the user moved the map: batches no longer refit it
+    var active = null;  // the highlighted marker's (or cluster's) icon
 
-    function status() {
-      var failedIds = Object.keys(failed);
-      var count = total === null ? done : total;
-      progress.max = Math.max(count, 1);
-      progress.value = done;
-      progressText.textContent = done < count
-        ? fill(labels.progress, { done: number(done), total: number(count) })
-        : fill(labels.finished, { located: number(located), total: number(count) });
-      element.setAttribute("data-located", String(located));
-      failedBox.hidden = failedIds.length === 0 && failedStart === null;
-      // A batch's problem says what includes/problem.html says: what happened, what to do,
-      // flinkey's sentence, and Settings or Retry (not both: a retry cannot fix the set-up).
-      var problem = failedStart !== null ? failedProblem : null;
-      if (failedStart !== null) {
-        failedText.textContent = [failedStart ? labels.batch_failed : labels.first_batch_failed,
-                                  problem && problem.headline, problem && problem.advice]
-          .filter(Boolean).join(" ");
-      } else if (failedIds.length) {
-        failedText.textContent = fill(failedIds.length === 1 ? labels.failed_one : labels.failed,
-                                      { count: number(failedIds.length) });
-      }
-      failedSaid.textContent = (problem && problem.detail) || "";
-      failedDetail.hidden = !failedSaid.textContent;
-      failedSettings.hidden = !(problem && problem.setup_needed);
-      retry.hidden = Boolean(problem && problem.retry === false);
-      failedBox.className = "alert " +
-        (problem && (problem.setup_needed || problem.missing) ? "info" : "error");
-      unlocatedBox.hidden = unlocated === 0;
-      unlocatedText.textContent = fill(unlocated === 1 ? labels.unlocated_one : labels.unlocated,
-                                       { count: number(unlocated) });
+    map.on("dragstart zoomstart", function () { if (!fitting) moved = true; });
+
+    function fit() {
+      if (moved || !bounds) return;
+      fitting = true;
+      // Padding: a pin at the edge of the fleet shows whole, not cut off.
+      map.fitBounds(bounds, { padding: [32, 32], maxZoom: 15, animate: false });
+      fitting = false;
     }
 
     function popupFor(car) {
@@ -287,121 +266,181 @@
         var lines = [car.name];
         if (car.plate) lines.push(labels.plate + ": " + car.plate);
         if (car.time) lines.push(car.time + (car.age ? " (" + car.age + ")" : ""));
+        lines.push(labels["band_" + car.band] + "; " + labels["lock_" + car.lock]);
         lines.push(coordinates(car.lat, car.lon));
-        return popupContent(lines, { href: car.url, text: labels.open });
+        return popupContent(lines, { href: car.url, text: labels.open_car });
       };
     }
 
-    function addCars(list) {
-      var markers = [];
-      list.forEach(function (item) {
-        var car = Object.assign(cars[item.id] || {}, item);
-        cars[item.id] = car;
-        if (car.state === "failed") {
-          failed[car.id] = true;
-          return;
-        }
-        delete failed[car.id];
-        if (car.state === "located") {
-          var marker = L.marker([car.lat, car.lon], { title: car.name || "", alt: car.name || "" });
-          marker.bindPopup(popupFor(car));
-          markers.push(marker);
-          located += 1;
-        } else {
-          unlocated += 1;
-          var li = document.createElement("li");
-          var a = document.createElement("a");
-          a.href = car.url;
-          a.textContent = car.name;
-          li.appendChild(a);
-          var why = { no_device: labels.no_device, no_answer: labels.no_answer }[car.state];
-          li.appendChild(document.createTextNode(" — " + (why || labels.no_position)));
-          unlocatedList.appendChild(li);
-        }
+    // The marker's shape and colour tell the position's age, its fill open or closed (see
+    // the legend and maps.css); the words are in it too, for screen readers.
+    function iconFor(car) {
+      var pin = document.createElement("span");
+      pin.className = "fleet-pin band-" + car.band + " lock-" + car.lock;
+      var words = document.createElement("span");
+      words.className = "visually-hidden";
+      words.textContent = labels["band_" + car.band] + "; " + labels["lock_" + car.lock];
+      pin.appendChild(words);
+      // Leaflet places the outer element (by transform); the shape is the inner one.
+      return L.divIcon({
+        className: "fleet-marker", html: pin, iconSize: [18, 18], iconAnchor: [9, 9],
+        popupAnchor: [0, -9],
       });
-      cluster.addLayers(markers);
-      if (!fitted && located > 0) {
-        map.fitBounds(cluster.getBounds(), { padding: [20, 20], maxZoom: 15 });
-        fitted = true;
+    }
+
+    function rowFor(car) {
+      var li = document.createElement("li");
+      li.className = "fleet-car";
+      li.setAttribute("data-car", String(car.id));
+      li.setAttribute("data-state", car.state);
+      var pin = document.createElement("span");
+      pin.setAttribute("aria-hidden", "true");
+      pin.className = "fleet-pin " + (car.state === "located"
+        ? "band-" + car.band + " lock-" + car.lock : "band-none lock-none");
+      li.appendChild(pin);
+      var a = document.createElement("a");
+      a.href = car.url;
+      a.textContent = car.name;
+      li.appendChild(a);
+      if (car.plate) {
+        var plate = document.createElement("span");
+        plate.className = "muted";
+        plate.textContent = " " + car.plate;
+        li.appendChild(plate);
       }
-    }
-
-    function get(url) {
-      return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then(function (response) {
-          return response.json().then(function (body) {
-            if (!response.ok) {
-              var error = new Error((body.problem && body.problem.headline) || "");
-              error.problem = body.problem || null;
-              throw error;
-            }
-            return body;
-          });
-        });
-    }
-
-    function withParam(name, value) {
-      var base = element.dataset.batchUrl;
-      return base + (base.indexOf("?") >= 0 ? "&" : "?") + name + "=" + encodeURIComponent(value);
-    }
-
-    // The first batch is the batch URL as it is; each answer says where the next one starts.
-    function batchUrl(start) {
-      return start ? withParam("start", start) : element.dataset.batchUrl;
-    }
-
-    function loadBatch(start) {
-      element.setAttribute("aria-busy", "true");
-      get(batchUrl(start)).then(function (body) {
-        if (body.total !== null && body.total !== undefined) total = body.total;
-        if (body.as_of) {
-          // From the fleet store: how old it is, and "Refresh now" (the page's own form).
-          var asOf = document.getElementById("fleet-as-of");
-          document.getElementById("fleet-as-of-text").textContent = body.as_of;
-          if (asOf) asOf.hidden = false;
-        }
-        failedStart = null;
-        done += body.cars.length;
-        addCars(body.cars);
-        status();
-        if (body.next !== null && body.next !== undefined) {
-          loadBatch(body.next);
-        } else {
-          total = done;
-          status();
-          element.setAttribute("aria-busy", "false");
-          element.setAttribute("data-loaded", "true");
-        }
-      }).catch(function (error) {
-        failedStart = start;
-        // No problem for an answer that is not ours (a proxy's page, the network): Retry.
-        failedProblem = (error && error.problem) || null;
-        status();
-        element.setAttribute("aria-busy", "false");
-      });
-    }
-
-    retry.addEventListener("click", function () {
-      if (failedStart !== null) {
-        var start = failedStart;
-        failedStart = null;
-        status();
-        loadBatch(start);
-        return;
+      var facts = document.createElement("span");
+      facts.className = "fleet-car-facts";
+      if (car.state === "located") {
+        li.tabIndex = 0;  // focusable: Enter shows the car on the map
+        facts.textContent = [car.age || labels["band_" + car.band], labels["lock_" + car.lock]]
+          .join(" · ");
+      } else {
+        facts.textContent = car.reason || "";  // why it is not on the map
       }
-      var ids = Object.keys(failed);
-      if (!ids.length) return;
-      retry.disabled = true;
-      get(withParam("ids", ids.join(","))).then(function (body) {
-        addCars(body.cars);
-      }).catch(function () { /* still failed: the count stays */ }).then(function () {
-        retry.disabled = false;
-        status();
+      li.appendChild(facts);
+      return li;
+    }
+
+    function highlight(id, on) {
+      if (active) { active.classList.remove("fleet-active"); active = null; }
+      var marker = markers[id];
+      if (!on || !marker) return;
+      // Inside a cluster, the cluster stands for it.
+      var shown = cluster.getVisibleParent(marker);
+      var icon = shown && shown.getElement && shown.getElement();
+      if (icon) { icon.classList.add("fleet-active"); active = icon; }
+    }
+
+    function show(id) {
+      var marker = markers[id];
+      if (!marker) return;
+      cluster.zoomToShowLayer(marker, function () {
+        map.panTo(marker.getLatLng());
+        marker.openPopup();
+        highlight(id, true);
       });
+    }
+
+    function rowOf(event) {
+      var li = event.target.closest && event.target.closest("li.fleet-car");
+      return li && list.contains(li) ? li : null;
+    }
+
+    list.addEventListener("mouseover", function (event) {
+      var li = rowOf(event);
+      if (li) highlight(li.dataset.car, true);
     });
+    list.addEventListener("mouseleave", function () { highlight(null, false); });
+    list.addEventListener("focusin", function (event) {
+      var li = rowOf(event);
+      if (li) highlight(li.dataset.car, true);
+    });
+    list.addEventListener("keydown", function (event) {
+      var li = rowOf(event);
+      // Enter on the row shows the car on the map; on its link it opens the car's page.
+      if (li && event.key === "Enter" && event.target === li) {
+        event.preventDefault();
+        show(li.dataset.car);
+      }
+    });
+    // And the other way: a marker's popup marks the car's row in the list.
+    function rowShown(id) {
+      var current = list.querySelector(".fleet-car.fleet-active");
+      if (current) current.classList.remove("fleet-active");
+      if (rows[id]) {
+        rows[id].classList.add("fleet-active");
+        rows[id].scrollIntoView({ block: "nearest" });
+      }
+    }
 
-    status();
-    loadBatch(0);
+    function addCars(cars) {
+      var added = [];
+      var fragment = document.createDocumentFragment();
+      cars.forEach(function (item) {
+        var car = item;
+        if (rows[car.id]) {
+          // Asked again (it could not be located): the row keeps its name and plate.
+          car = Object.assign({ name: rows[car.id].car.name, plate: rows[car.id].car.plate }, item);
+        }
+        var row = rowFor(car);
+        row.car = car;
+        if (rows[car.id]) rows[car.id].replaceWith(row); else fragment.appendChild(row);
+        rows[car.id] = row;
+        if (car.state !== "located" || markers[car.id]) return;
+        var marker = L.marker([car.lat, car.lon], { title: car.name || "", icon: iconFor(car) });
+        marker.bindPopup(popupFor(car));
+        marker.on("popupopen", rowShown.bind(null, car.id));
+        markers[car.id] = marker;
+        added.push(marker);
+        bounds = bounds ? bounds.extend(marker.getLatLng()) : L.latLngBounds([marker.getLatLng()]);
+        located += 1;
+      });
+      list.appendChild(fragment);
+      cluster.addLayers(added);
+      element.setAttribute("data-located", String(located));
+    }
+
+    // Every batch (and every retry of cars) that htmx has put into the page, read once.
+    function readBatches() {
+      var scripts = document.querySelectorAll('script[id^="fleet-batch-"]');
+      Array.prototype.forEach.call(scripts, function (script) {
+        var batch = JSON.parse(script.textContent);
+        script.remove();
+        addCars(batch.cars);
+        // Fitted to the first cars at once, and to the whole fleet when the last are in
+        // (refitting after every batch would redraw every cluster each time).
+        if (batch.start === 0 || batch.last) fit();
+        if (batch.last) element.setAttribute("data-loaded", "true");
+      });
+    }
+
+    document.body.addEventListener("htmx:afterSettle", readBatches);
+    readBatches();
+
+    // A batch that got no answer of fleetadmin's (the network, a proxy's error page): the
+    // page's notice says so, and Retry asks the same batch again. fleetadmin's own answers,
+    // problems included, carry the status region and are swapped in as they are.
+    var noAnswer = document.getElementById("fleet-no-answer");
+    var lost = null;  // the URL of the batch that got no answer
+    function unanswered(event) {
+      var target = event.detail.target;
+      if (!target || target.id !== "fleet-next" || !event.detail.pathInfo) return false;
+      lost = event.detail.pathInfo.requestPath;
+      noAnswer.hidden = false;
+      return true;
+    }
+    document.body.addEventListener("htmx:sendError", unanswered);
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      var xhr = event.detail.xhr;
+      if (xhr && xhr.status >= 400 && xhr.responseText.indexOf('id="fleet-status"') < 0 &&
+          unanswered(event)) {
+        event.detail.shouldSwap = false;
+      }
+    });
+    document.getElementById("fleet-no-answer-retry").addEventListener("click", function () {
+      noAnswer.hidden = true;
+      if (lost) htmx.ajax("GET", lost, { target: "#fleet-next", swap: "outerHTML" });
+    });
   }
 
   // --- start every map on the page, and those htmx swaps in --------------------------------

@@ -142,5 +142,7 @@ def manager_page(page, dashboard, console_problems):
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
     page.alerts = alerts
     log_in(page, dashboard, "fm")
-    expect(page).to_have_url(f"{dashboard}/cars/")
+    expect(page).to_have_url(f"{dashboard}/")  # signing in lands on the home page
+    page.goto(f"{dashboard}/cars/")
+    settled(page)
     return page

@@ -14,6 +14,7 @@ from tests.browser.conftest import log_in
 def test_support_sees_no_write_controls_and_the_server_refuses(page, dashboard, console_problems):
     make_user("sue", role=ROLE_SUPPORT)
     log_in(page, dashboard, "sue")
+    page.goto(f"{dashboard}/cars/")
     expect(page.locator("#car-rows tr").first).to_be_visible()
     expect(page.get_by_role("link", name="New car")).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile("^Edit "))).to_have_count(0)
@@ -35,7 +36,7 @@ def test_sso_sign_in_lands_with_the_role_of_its_groups(
     idp.sign_in_as("sub-browser", groups=groups, preferred_username="pat")
     page.goto(f"{dashboard}/login/")
     page.get_by_role("link", name="Sign in with your company account").click()
-    expect(page).to_have_url(f"{dashboard}/cars/")
+    expect(page).to_have_url(f"{dashboard}/")
     expect(page.locator(".session .who")).to_have_text("pat")
     expect(page.get_by_role("link", name="Users")).to_have_count(1 if can_manage else 0)
     # No flinkey credentials yet: the list points to Settings; nothing to write with.
@@ -45,7 +46,7 @@ def test_sso_sign_in_lands_with_the_role_of_its_groups(
     response = page.goto(f"{dashboard}/cars/new/")
     assert (response.status == 403) is not can_write
     # Chromium logs each refused document ("... responded with a status of 4xx") and nothing
-    # else may appear: the car list's 409 on landing (no credentials yet, a set-up problem)
+    # else may appear: the home page's 409 on landing (no credentials yet, a set-up problem)
     # and, only for a role that may not write, the create page's 403.
     statuses = [re.search(r"responded with a status of (\d{3})", p) for p in console_problems]
     assert all(statuses), console_problems

@@ -17,6 +17,7 @@ from tests.browser.conftest import settled
 AXE = (Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js").read_text()
 WIDTHS = {"desktop": 1440, "phone": 390}
 SCREENS = [
+    "/",
     "/cars/",
     f"/cars/{DEMO.car_id}/",
     f"/cars/{DEMO.car_id}/map/",

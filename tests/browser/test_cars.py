@@ -188,6 +188,7 @@ def test_phone_width_shows_cards(page, dashboard, console_problems):
     make_user("phone")
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, dashboard, "phone")
+    page.goto(f"{dashboard}/cars/")
     first = rows(page).first
     expect(first).to_be_visible()
     assert page.locator("#car-table thead").is_hidden()
@@ -207,6 +208,7 @@ def test_phone_width_shows_cards(page, dashboard, console_problems):
 def test_support_sees_no_write_controls(page, dashboard, console_problems):
     make_user("helpdesk", role="support")
     log_in(page, dashboard, "helpdesk")
+    page.goto(f"{dashboard}/cars/")
     expect(rows(page).first).to_be_visible()
     expect(page.get_by_role("link", name="New car")).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile("^(Edit|Delete) "))).to_have_count(0)

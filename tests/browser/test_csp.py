@@ -50,11 +50,11 @@ def test_every_main_screen_as_admin_without_a_violation(watched, dashboard, cons
     record(user=admin, action="car.update", car_id=DEMO.car_id, customer_id=DEMO.customer_id,
                  changes={"name": {"before": "Old", "after": "New"}})
     log_in(page, dashboard, "ada")
-    expect(page).to_have_url(f"{dashboard}/cars/")
+    expect(page).to_have_url(f"{dashboard}/")
     page.wait_for_load_state("networkidle")
     page.collect_violations()
 
-    screens = ["/cars/", f"/cars/{DEMO.car_id}/", f"/cars/{DEMO.car_id}/edit/", "/cars/new/",
+    screens = ["/", "/cars/", f"/cars/{DEMO.car_id}/", f"/cars/{DEMO.car_id}/edit/", "/cars/new/",
                "/settings/", "/audit/", "/users/", f"/users/{admin.pk}/"]
     for path in screens:
         visit(page, dashboard + path)
@@ -80,7 +80,7 @@ def test_the_login_page_and_a_403_without_a_violation(watched, dashboard, consol
     visit(page, dashboard + "/login/")
     make_user("sue", role=ROLE_SUPPORT)
     log_in(page, dashboard, "sue")
-    expect(page).to_have_url(f"{dashboard}/cars/")
+    expect(page).to_have_url(f"{dashboard}/")
     page.goto(dashboard + "/cars/new/")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     page.collect_violations()

@@ -20,6 +20,7 @@ def signed_in(browser, dashboard, *, width, language):
     page.locator("input[name=password]").fill("pw-for-tests-1")
     page.locator("main form[method=post] button[type=submit]").click()
     page.wait_for_url(lambda url: "/login/" not in url)
+    page.goto(f"{dashboard}/cars/")  # signing in lands on the home page; these are about the cars
     settled(page)
     return page
 

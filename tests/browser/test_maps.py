@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import expect
 
-from config.testing import make_user
+from config.testing import free_port, make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import log_in
 from tests.browser.test_csp import LISTEN
@@ -35,7 +35,7 @@ def map_page(page, dashboard, console_problems):
     # Offline, as in a locked-down network: every tile fails.
     page.route(re.compile(r"https?://[^/]*tile[^/]*/.*"), lambda route: route.abort())
     log_in(page, dashboard, "fm")
-    expect(page).to_have_url(f"{dashboard}/cars/")
+    expect(page).to_have_url(f"{dashboard}/")  # signing in lands on the home page
     return page
 
 
@@ -149,14 +149,15 @@ def test_the_fleet_map_fills_in_batches(map_page, dashboard, settings, console_p
         re.compile(r"^\d+ of 62 cars on the map$"))
     located = int(fleet.get_attribute("data-located"))
     assert 10 < located < 62
-    # Cars without a position are listed, with links.
-    unlocated = page.locator("#fleet-unlocated")
-    expect(unlocated).to_be_visible()
-    unlocated.locator("summary").click()
-    expect(page.locator("#fleet-unlocated-list li")).to_have_count(62 - located)
-    expect(page.locator("#fleet-unlocated-list a").first).to_have_attribute(
-        "href", re.compile(r"^/cars/\d+/$"))
-    # Zoomed out, the markers cluster; a popup names the car and links to it.
+    # Every car is in the list beside the map; those without a position say why.
+    rows = page.locator("#fleet-list li.fleet-car")
+    expect(rows).to_have_count(62)
+    unlocated = page.locator('#fleet-list li.fleet-car:not([data-state="located"])')
+    expect(unlocated).to_have_count(62 - located)
+    expect(unlocated.first.locator(".fleet-car-facts")).to_have_text(
+        re.compile(r"^(no flinkey IQ|no position.*)$"))
+    expect(rows.first.locator("a")).to_have_attribute("href", re.compile(r"^/cars/\d+/$"))
+    # Zoomed out, the markers cluster.
     expect(page.locator(".marker-cluster").first).to_be_visible()
     assert violations(page) == [] and unexpected(console_problems) == []
 
@@ -165,27 +166,46 @@ def test_a_batch_that_failed_is_retried_from_where_it_starts(map_page, dashboard
                                                              console_problems):
     settings.FLEETADMIN_MAP_BATCH_SIZE = 20  # 62 cars: batches from 0, 20, 40 and 60
     page = map_page
-    second = re.compile(r"/map/cars\.json\?start=20$")
-    problem = ('{"problem": {"headline": "flinkey had an internal error.", "advice": "Try '
-               'again in a moment.", "detail": "Internal server error.", "setup_needed": false,'
-               ' "missing": false, "retry": true}}')
-    page.route(second, lambda route: route.fulfill(status=502, content_type="application/json",
-                                                   body=problem))
+    second = re.compile(r"/map/cars/\?start=20&")
+    page.route(second, lambda route: route.abort())  # no answer at all (the network)
     page.goto(f"{dashboard}/map/")
-    expect(page.locator("#fleet-failed-text")).to_have_text(
-        "Part of the fleet could not be loaded. flinkey had an internal error. "
-        "Try again in a moment.")
-    expect(page.locator("#fleet-failed-said")).to_have_text("Internal server error.")
-    expect(page.locator("#fleet-failed-settings")).to_be_hidden()
+    notice = page.locator("#fleet-no-answer")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("fleetadmin did not answer")
     expect(page.locator("#fleet-progress-text")).to_have_text("20 of 62 cars located")
+    expect(page.locator("#fleet-list li.fleet-car")).to_have_count(20)
     page.unroute(second)
-    page.get_by_role("button", name="Retry").click()
+    notice.get_by_role("button", name="Retry").click()
     expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
     expect(page.locator("#fleet-progress-text")).to_have_text(
         re.compile(r"^\d+ of 62 cars on the map$"))
-    expect(page.locator("#fleet-failed")).to_be_hidden()
+    expect(notice).to_be_hidden()
+    expect(page.locator("#fleet-list li.fleet-car")).to_have_count(62)
     assert violations(page) == []
-    assert [p for p in unexpected(console_problems) if "status of 502" not in p] == []
+    # The browser's and htmx's own words for the refused request, nothing else.
+    assert [p for p in unexpected(console_problems)
+            if "ERR_FAILED" not in p and not p.startswith("htmx:")] == []
+
+
+def test_flinkey_down_is_said_at_the_top_with_retry(map_page, dashboard, flinkey_api,
+                                                    console_problems):
+    page = map_page
+    flinkey_api.faults.fail_next("/cars", status=500, count=3)
+    page.goto(f"{dashboard}/map/")
+    status = page.locator("#fleet-status")
+    expect(status.get_by_role("alert")).to_contain_text(
+        "The cars could not be loaded. flinkey had an internal error. Try again in a moment.")
+    expect(status.locator(".detail")).to_have_text("flinkey said: Internal server error.")
+    # At the top: above the map, in the first screen.
+    assert status.bounding_box()["y"] < page.locator("#fleet-map").bounding_box()["y"]
+    expect(page.locator("#fleet-list li")).to_have_count(0)
+    status.get_by_role("link", name="Try again").click()
+    expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
+    expect(page.locator("#fleet-progress-text")).to_have_text(
+        re.compile(r"^\d+ of 62 cars on the map$"))
+    assert violations(page) == []
+    assert [p for p in unexpected(console_problems)
+            if "status of 502" not in p and "Error Code 502" not in p] == []
 
 
 def test_a_fleet_flinkey_refuses_says_why_and_where_to_fix_it(map_page, dashboard,
@@ -200,18 +220,84 @@ def test_a_fleet_flinkey_refuses_says_why_and_where_to_fix_it(map_page, dashboar
     credentials.save()
     page = map_page
     page.goto(f"{dashboard}/map/")
-    failed = page.locator("#fleet-failed")
+    failed = page.locator("#fleet-status .alert")
     expect(failed).to_be_visible()
-    expect(page.locator("#fleet-failed-text")).to_have_text(
+    expect(failed.locator("p").first).to_have_text(
         "The cars could not be loaded. Your API manager cannot reach this customer. "
         "Choose a customer on the Settings page.")
-    expect(failed.locator(".detail")).to_be_hidden()  # no sentence of flinkey's to quote
+    expect(failed.locator(".detail")).to_have_count(0)  # no sentence of flinkey's to quote
     expect(failed.get_by_role("link", name="Open Settings")).to_have_attribute("href",
                                                                              "/settings/")
     # Retrying cannot fix the set-up: no Retry, as on the car list.
-    expect(page.locator("#fleet-retry")).to_be_hidden()
+    expect(failed.get_by_role("link", name="Try again")).to_have_count(0)
     assert violations(page) == []
-    assert [p for p in unexpected(console_problems) if "status of 409" not in p] == []
+    assert [p for p in unexpected(console_problems)
+            if "status of 409" not in p and "Error Code 409" not in p] == []
+
+
+@pytest.mark.slow
+def test_the_list_and_the_map_stay_in_sync(map_page, dashboard, console_problems):
+    page = map_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{dashboard}/map/")
+    fleet = page.locator("#fleet-map")
+    expect(fleet).to_have_attribute("data-loaded", "true")
+    # Opened fitted to the fleet: every marker inside the map's view, none cut off.
+    outside = page.evaluate("""() => {
+        const map = document.getElementById('fleet-map').leafletMap;
+        const view = map.getBounds();
+        const out = [];
+        map.eachLayer(layer => {
+            if (layer.getAllChildMarkers) return;
+            if (layer instanceof L.Marker && !view.contains(layer.getLatLng())) out.push(1);
+        });
+        // Every marker of the cluster group too, shown or clustered.
+        Object.values(map._layers).forEach(layer => {
+            if (layer._featureGroup) layer.eachLayer(m => {
+                if (!view.contains(m.getLatLng())) out.push(m.options.title);
+            });
+        });
+        return out;
+    }""")
+    assert outside == []
+    located = page.locator('#fleet-list li.fleet-car[data-state="located"]')
+    first = located.first
+    # Hovering a row highlights its marker (or the cluster that holds it).
+    first.hover()
+    expect(page.locator(".leaflet-marker-pane .fleet-active")).to_have_count(1)
+    page.locator("h1").hover()
+    expect(page.locator(".leaflet-marker-pane .fleet-active")).to_have_count(0)
+    # Focusing a row does too; Enter shows the car on the map with its popup.
+    name = first.locator("a").text_content()
+    first.focus()
+    expect(page.locator(".leaflet-marker-pane .fleet-active")).to_have_count(1)
+    page.keyboard.press("Enter")
+    expect(page.locator(".leaflet-popup-content strong")).to_have_text(name)
+    expect(page.locator(".leaflet-marker-pane .fleet-marker.fleet-active")).to_have_count(1)
+    expect(first).to_have_class(re.compile(r"fleet-active"))
+    # The marker says its age and state in words too (not by colour alone).
+    marker = page.locator(".leaflet-marker-pane .fleet-marker.fleet-active")
+    expect(marker.locator(".visually-hidden")).to_have_text(
+        re.compile(r"^Position .+; open or closed: not known$"))
+    assert page.url == f"{dashboard}/map/"  # Enter on the row did not follow its link
+    assert violations(page) == [] and unexpected(console_problems) == []
+
+
+@pytest.mark.slow
+def test_without_tiles_the_map_says_so_and_still_shows_the_cars(map_page, dashboard, settings):
+    page = map_page
+    # Tiles from a port where nothing listens (as behind a proxy that refuses them).
+    settings.FLEETADMIN_TILE_URL = f"http://127.0.0.1:{free_port()}/{{z}}/{{x}}/{{y}}.png"
+    page.goto(f"{dashboard}/map/")
+    expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
+    notice = page.locator("#fleet-map-tiles-failed")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text("The cars are shown all the same.")
+    expect(page.locator(".leaflet-marker-pane .fleet-marker, .leaflet-marker-pane "
+                        ".marker-cluster").first).to_be_visible()
+    # On the map, at its top.
+    box, notice_box = page.locator("#fleet-map").bounding_box(), notice.bounding_box()
+    assert box["y"] <= notice_box["y"] < box["y"] + box["height"] / 3
 
 
 def test_hostile_names_stay_text(map_page, dashboard, console_problems):
@@ -222,6 +308,7 @@ def test_hostile_names_stay_text(map_page, dashboard, console_problems):
         page.goto(f"{dashboard}/map/?q={quote(term)}")
         expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
         expect(page.locator("#fleet-progress-text")).to_have_text("1 of 1 cars on the map")
+        expect(page.locator("#fleet-list li.fleet-car a")).to_have_text(name)
         marker = page.locator(".leaflet-marker-icon")
         expect(marker).to_have_attribute("title", name)
         popup = page.locator(".leaflet-popup-content")

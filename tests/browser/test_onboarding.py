@@ -11,7 +11,7 @@ def test_login_credentials_connection_and_car_list(page, dashboard, console_prob
     make_user("newcomer", with_credentials=False)
     log_in(page, dashboard, "newcomer")
 
-    # No credentials yet: the car list says where to go.
+    # No credentials yet: the home page says where to go.
     expect(page.get_by_role("link", name="Open Settings")).to_be_visible()
     page.get_by_role("link", name="Open Settings").click()
 

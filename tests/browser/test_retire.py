@@ -72,10 +72,13 @@ def test_retiring_cars(browser, dashboard, flinkey_api, language, width):
     expect(select_all).not_to_be_checked()
     expect(boxes["Retire A"]).to_be_checked()
 
-    # Export the two selected: a CSV of exactly them.
+    # Export the two selected: a CSV of exactly them (German: BOM and ";", as Excel wants).
     with page.expect_download() as download:
         page.get_by_role("button", name=text["export"]).click()
-    table = list(csv.reader(io.StringIO(download.value.path().read_text(encoding="utf-8"))))
+    data = download.value.path().read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") == (language == "de")
+    table = list(csv.reader(io.StringIO(data.decode("utf-8-sig")),
+                            delimiter=";" if language == "de" else ","))
     assert table[0][1] == text["csv_name"]
     assert sorted(row[1] for row in table[1:]) == ["Retire A", "Retire B"]
 

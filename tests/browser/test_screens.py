@@ -16,6 +16,8 @@ PHONE = {"width": 390, "height": 844}
 def fm_page(page, dashboard):
     make_user("fm")
     log_in(page, dashboard, "fm")
+    page.goto(f"{dashboard}/cars/")  # signing in lands on the home page
+    settled(page)
     return page
 
 
@@ -42,6 +44,8 @@ def test_phones_sort_with_a_menu(page, dashboard, console_problems):
     make_user("phone")
     page.set_viewport_size(PHONE)
     log_in(page, dashboard, "phone")
+    page.goto(f"{dashboard}/cars/")
+    settled(page)
     assert page.locator("#car-table thead").is_hidden()
     first = rows(page).first.locator(".car-name").inner_text()
     page.get_by_label("Sort by").select_option("-name")
@@ -56,6 +60,8 @@ def test_next_brings_the_table_top_into_view_on_a_phone(page, dashboard, console
     make_user("phone2")
     page.set_viewport_size(PHONE)
     log_in(page, dashboard, "phone2")
+    page.goto(f"{dashboard}/cars/")
+    settled(page)
     page.get_by_role("link", name="Next →").scroll_into_view_if_needed()
     assert page.evaluate("() => window.scrollY") > 1000  # far down, at the pager
     page.get_by_role("link", name="Next →").click()

@@ -1,0 +1,221 @@
+"""The home page's figures, from the fleet store: a few aggregate queries, never one per car.
+
+Callers pass the FleetSync that fleetstore.services.store_for(user) returned (the fleet the
+user's own credentials reach now): nothing here checks who asks.
+
+Definitions (the car list's filters and the "left open" page count the same way):
+- a car is one the last full car list had (`gone_at` empty);
+- located in the last hour: its latest fix is at most an hour old;
+- silent: it has an IQ and no fix for more than 24 h, or never;
+- open now: its newest stored event is an opening; left open: that opening is older than
+  the "left open" threshold (FLEETADMIN_LEFT_OPEN_HOURS);
+- service ended: a device of it has a service end in the past; ending: none has, and one
+  ends within 30 days;
+- kilometres of a day: per car, the odometer at the day's end less the odometer at its
+  start, from the stored position samples. An odometer only grows, so "at a moment" is the
+  highest reading sampled before it, looked for in the LOOKBACK_DAYS days before (in the
+  user's zone); a car with no reading then counts from its lowest reading within the day
+  (its first, as readings grow); a difference that went down (a replaced device) counts as
+  0 for that car. A week's kilometres are the sum of its days'.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+
+from fleetstore.models import FleetSync, PositionSample, StoredCar, StoredEvent, StoredProduct
+from flinkey import Event
+from overview.periods import CHART_DAYS, Calendar
+
+LOCATED_WITHIN = timedelta(hours=1)
+SILENT_AFTER = timedelta(hours=24)
+SERVICE_ENDING_WITHIN = timedelta(days=30)
+# How many days before a day a car's last reading is looked for (its odometer at the start).
+LOOKBACK_DAYS = 2
+
+
+@dataclass(frozen=True)
+class CarCounts:
+    cars: int
+    located: int
+    silent: int
+    open: int
+    left_open: int
+
+
+def car_counts(store: FleetSync, *, now: datetime, left_open_hours: int) -> CarCounts:
+    """Count the fleet's current cars, and those located, silent, open and left open (1 query)."""
+    opened = Q(last_event__type=Event.OPENED)
+    counts = StoredCar.objects.filter(fleet=store, gone_at__isnull=True).aggregate(
+        cars=Count("pk"),
+        located=Count("pk", filter=Q(fix_at__gte=now - LOCATED_WITHIN)),
+        silent=Count("pk", filter=Q(has_iq=True) & (
+            Q(fix_at__isnull=True) | Q(fix_at__lt=now - SILENT_AFTER))),
+        open=Count("pk", filter=opened),
+        left_open=Count("pk", filter=opened & Q(
+            last_event__utc_date_time__lt=now - timedelta(hours=left_open_hours))),
+    )
+    return CarCounts(**counts)
+
+
+@dataclass(frozen=True)
+class ServiceCounts:
+    ended: int
+    ending: int
+
+
+def service_counts(store: FleetSync, *, now: datetime) -> ServiceCounts:
+    """Count the current cars with a device whose service has ended, and those without one
+    but with a device whose service ends within 30 days (1 query; as the car list's
+    `service=ended` and `service=ending` select them)."""
+    devices = StoredProduct.objects.filter(car=OuterRef("pk"))
+    counts = (StoredCar.objects.filter(fleet=store, gone_at__isnull=True)
+              .annotate(has_ended=Exists(devices.filter(service_ends_at__lte=now)),
+                        has_ending=Exists(devices.filter(
+                            service_ends_at__gt=now,
+                            service_ends_at__lte=now + SERVICE_ENDING_WITHIN)))
+              .aggregate(ended=Count("pk", filter=Q(has_ended=True)),
+                         ending=Count("pk", filter=Q(has_ending=True, has_ended=False))))
+    return ServiceCounts(**counts)
+
+
+def _day_of(field: str, starts: list[datetime]) -> Case:
+    """Which of the days beginning at `starts` (ascending) `field` falls on: its index, or
+    None before the first. Plain comparisons the database makes itself (no time-zone
+    function per row): the days' limits are UTC moments worked out once, here."""
+    return Case(*[When(**{f"{field}__gte": start}, then=Value(index))
+                  for index, start in reversed(list(enumerate(starts)))],
+                default=Value(None), output_field=IntegerField())
+
+
+def kilometres(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[date, float]:
+    """The fleet's kilometres on each of `days` (consecutive), from the stored samples.
+
+    One query: each car's highest and lowest reading per day, over the days asked and the
+    LOOKBACK_DAYS before them; the rest is arithmetic per car (see the module's docstring).
+    A day's figure depends on its own and its LOOKBACK_DAYS' samples only, never on which
+    other days were asked with it (so it can be kept and reused).
+    """
+    first = days[0] - timedelta(days=LOOKBACK_DAYS)
+    every = [first + timedelta(days=offset) for offset in range((days[-1] - first).days + 1)]
+    starts = [calendar.start(day) for day in every]
+    end = min(calendar.start(days[-1] + timedelta(days=1)), calendar.now)
+    rows = (PositionSample.objects
+            .filter(car__fleet=store, odometer__isnull=False, recorded_at__gte=starts[0],
+                    recorded_at__lt=end)
+            .annotate(day=_day_of("recorded_at", starts))
+            .values("car", "day").annotate(high=Max("odometer"), low=Min("odometer"))
+            .order_by())
+    readings: dict[int, dict[int, tuple[float, float]]] = {}
+    for row in rows:
+        readings.setdefault(row["car"], {})[row["day"]] = (row["high"], row["low"])
+    totals = dict.fromkeys(days, 0.0)
+    for per_day in readings.values():
+        for day in days:
+            index = (day - first).days
+            before = [per_day[back][0] for back in range(index - LOOKBACK_DAYS, index)
+                      if back in per_day]
+            at_start = max(before) if before else None
+            if index not in per_day:
+                continue  # no reading on the day: the car did not move, as far as we know
+            high, low = per_day[index]
+            at_end = high if at_start is None else max(high, at_start)
+            totals[day] += max(at_end - (low if at_start is None else at_start), 0.0)
+    return totals
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day of the charts: the fleet's openings, closings and kilometres."""
+
+    day: date
+    opened: int
+    closed: int
+    km: float
+
+    @property
+    def events(self) -> int:
+        return self.opened + self.closed
+
+
+# A settled day's figures are kept until it has left the charts.
+KEEP_SECONDS = (CHART_DAYS + 2) * 24 * 3600
+
+
+# The last days' figures are kept until the store's next run (which changes the key) or
+# this long: they change only when a sync or sample run writes.
+KEEP_RECENT_SECONDS = 15 * 60
+
+
+def chart_days(store: FleetSync, calendar: Calendar) -> list[Day]:
+    """The calendar's days, oldest first; from the cache where kept, the rest asked.
+
+    A day is settled once it ended longer ago than the sync re-reads
+    (FLEETSTORE_EVENTS_REREAD_HOURS): no event or sample of it arrives any more, and its
+    figures are kept (per fleet and time zone) until it leaves the charts. The last days
+    change only when a run writes to the store: their figures are kept per run (the key
+    carries the fleet's last sync and sample times). So a page asks the store about the
+    last days once per run, and about older ones once a day.
+    """
+    settled_until = calendar.now - timedelta(hours=settings.FLEETSTORE_EVENTS_REREAD_HOURS)
+    settled = {day for day in calendar.days
+               if calendar.start(day + timedelta(days=1)) <= settled_until}
+    runs = "-".join(f"{moment.timestamp():.6f}" if moment else "none"
+                    for moment in (store.synced_at, store.sampled_at))
+    keys = {day: _day_key(store, calendar, day) + ("" if day in settled else f":{runs}")
+            for day in calendar.days}
+    kept = cache.get_many(list(keys.values()))
+    found = {day: Day(day, *kept[key]) for day, key in keys.items() if key in kept}
+    missing = [day for day in calendar.days if day not in found]
+    if missing:
+        asked = _ask(store, calendar, missing)
+        found.update(asked)
+        for recent in (False, True):
+            cache.set_many({keys[day]: (row.opened, row.closed, row.km)
+                            for day, row in asked.items() if (day not in settled) == recent},
+                           timeout=KEEP_RECENT_SECONDS if recent else KEEP_SECONDS)
+    return [found[day] for day in calendar.days]
+
+
+def _day_key(store: FleetSync, calendar: Calendar, day: date) -> str:
+    return f"overview:day:v1:{store.pk}:{calendar.zone}:{day.isoformat()}"
+
+
+def _ask(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[date, Day]:
+    """Openings, closings (1 query) and kilometres (1 query) of `days`, from the store."""
+    rows = (StoredEvent.objects
+            .filter(fleet=store, utc_date_time__gte=calendar.start(days[0]),
+                    utc_date_time__lt=calendar.start(days[-1] + timedelta(days=1)))
+            .annotate(day=_day_of("utc_date_time", [calendar.start(day) for day in days]))
+            .values("day", "type").annotate(count=Count("pk")).order_by())
+    counted = {(days[row["day"]], row["type"]): row["count"] for row in rows}
+    km = kilometres(store, calendar, days)
+    return {day: Day(day, counted.get((day, Event.OPENED), 0),
+                     counted.get((day, Event.CLOSED), 0), km[day]) for day in days}
+
+
+@dataclass(frozen=True)
+class Weeks:
+    this_week: float  # Monday to now
+    last_week: float  # the whole of last week
+
+
+def weeks(days: list[Day], calendar: Calendar) -> Weeks:
+    """Kilometres this week so far and last week: the sums of their days (in the charts)."""
+    this_monday, last_monday = calendar.this_monday, calendar.last_monday
+    return Weeks(sum(row.km for row in days if row.day >= this_monday),
+                 sum(row.km for row in days if last_monday <= row.day < this_monday))

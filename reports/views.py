@@ -1,0 +1,107 @@
+"""The reports' pages: the index, and each report as a page, a CSV or an XLSX.
+
+Every report reads the fleet store the user may read (fleetstore.services.store_for); with
+none, the page says so and, for admins, links to Fleet sync. Reading only: support users
+see every report.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from fleetstore.services import store_for
+from reports import exports, mileage, rendering, sessions, utilisation
+from reports.catalogue import REPORTS
+from reports.forms import ReportForm, UtilisationForm, WhoHadForm, car_choices
+from reports.scope import people_of
+
+# The page shows this many rows at a time; the files hold them all.
+PAGE_ROWS = 200
+FORMATS = ("csv", "xlsx")
+
+
+@login_required
+@require_GET
+def index(request):
+    return render(request, "reports/index.html", {
+        "reports": REPORTS.values(), "store": store_for(request.user)})
+
+
+def report_page(slug: str):
+    """The view of the report `slug`."""
+
+    @login_required
+    @require_GET
+    def view(request):
+        return _answer(request, slug)
+
+    view.__name__ = view.__qualname__ = slug.replace("-", "_")
+    return view
+
+
+def _answer(request, slug: str):
+    report = REPORTS[slug]
+    context = {"report": report, "reports": REPORTS.values()}
+    store = store_for(request.user)
+    if store is None:
+        return render(request, "reports/report.html", context)
+    zone = timezone.get_current_timezone()
+    choices = car_choices(store)
+    form_class = UtilisationForm if slug == "utilisation" else ReportForm
+    # Always bound: every field is optional (no period: the last 30 days; no car: all).
+    form = form_class(request.GET, store=store, zone=zone, choices=choices)
+    if not form.is_valid():
+        context.update(store=store, form=form)
+        return render(request, "reports/report.html", context, status=400)
+    options = {"start": form.start, "end": form.end, "car_ids": form.car_ids}
+    if slug == "utilisation":
+        options.update(zone=zone, idle_days=form.idle_days(utilisation.IDLE_DAYS))
+    table = report.build(store, **options)
+    first, last = form.cleaned_data["first_day"], form.cleaned_data["last_day"]
+    wanted = request.GET.get("format")
+    if wanted in FORMATS:
+        name = exports.filename(slug, first, last, wanted)
+        export = exports.as_csv if wanted == "csv" else exports.as_xlsx
+        return export(table, filename=name, zone=zone)
+    query = request.GET.copy()
+    query.pop("format", None)
+    query.pop("page", None)
+    people = table.people if table.people is not None else people_of(store)
+    pages = Paginator(table.rows, PAGE_ROWS)
+    page = pages.get_page(request.GET.get("page"))
+    context.update(store=store, form=form, table=table, page=page,
+                   rows=rendering.cells(table, page.object_list, people),
+                   first_day=first, last_day=last, people=people,
+                   csv_query=_with(query, format="csv"), xlsx_query=_with(query, format="xlsx"),
+                   previous_query=_with(query, page=page.previous_page_number())
+                   if page.has_previous() else None,
+                   next_query=_with(query, page=page.next_page_number())
+                   if page.has_next() else None)
+    if slug == "mileage" and len(form.car_ids) == 1:
+        context["per_day"] = mileage.per_day(store, car_id=form.car_ids[0], start=form.start,
+                                             end=form.end, zone=zone)
+    if slug == "sessions":
+        context.update(_who_had(request, store, choices, zone))
+    return render(request, "reports/report.html", context)
+
+
+def _with(query, **values) -> str:
+    query = query.copy()
+    for name, value in values.items():
+        query[name] = value
+    return query.urlencode()
+
+
+def _who_had(request, store, choices, zone) -> dict:
+    """The sessions page's search: who had car X at a moment (in the reader's zone)."""
+    asked = "who" in request.GET or "at" in request.GET
+    search = WhoHadForm(request.GET if asked else None, choices=choices, zone=zone,
+                        prefix=None)
+    answer = None
+    if asked and search.is_valid():
+        answer = sessions.covering(store, car_id=search.cleaned_data["who"],
+                                   at=search.cleaned_data["at"])
+    return {"search": search, "answer": answer, "asked_at": search.cleaned_data.get("at")
+            if asked and search.is_valid() else None}

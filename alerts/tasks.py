@@ -5,6 +5,7 @@
 the rules on what the syncs stored, makes the daily digests that are due, and enqueues
 every delivery that is due — also those a killed worker left and those waiting for their
 retry. `send_delivery` sends one; it is safe to run twice (alerts.sending claims the row).
+`prune_alerts` is daily and claims its period the same way (alerts.retention).
 """
 
 from datetime import datetime
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from alerts import evaluation, sending
+from alerts import evaluation, retention, sending
 from fleetstore.tasks import claim_period
 
 
@@ -31,6 +32,16 @@ def run_alerts(context) -> str:
     if not claim_period("run_alerts", _enqueued_minute(context)):
         return "period already claimed"
     return run()
+
+
+@cron("41 3 * * *")
+@task(takes_context=True)
+def prune_alerts(context) -> str:
+    """Delete alerts and deliveries past ALERTS_RETENTION_DAYS (alerts.retention), daily."""
+    if not claim_period("prune_alerts", _enqueued_minute(context)):
+        return "period already claimed"
+    alerts, deliveries = retention.prune()
+    return f"deleted {alerts} alerts and {deliveries} deliveries"
 
 
 def run(now=None) -> str:

@@ -6,6 +6,7 @@ own credentials reach, with sync on). Fleet managers and admins change rules and
 acknowledge alerts; support reads everything and changes nothing (403).
 """
 
+import json
 from functools import wraps
 
 from django.conf import settings
@@ -15,16 +16,19 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import can_write, forbidden, write_access_required
 from alerts import changes
+from alerts.describe import since_heading, what_it_checks
 from alerts.forms import USES_HOURS, RuleForm, SubscriptionForm, WebhookForm
-from alerts.matching import matches
+from alerts.matching import NEVER, matches
 from alerts.models import Alert, Delivery, Rule, Subscription, Webhook
 from fleetadmin.upstream.clients import SetupNeeded
+from fleetadmin.web.map_config import map_config
 from fleetadmin.web.problems import problem_of
 from fleetstore.services import stored_fleet
 from flinkey import FlinkeyError
@@ -86,17 +90,36 @@ def index(request, fleet):
 def _rule_page(request, fleet, form, rule, *, status=200):
     kind = form["kind"].value() or (rule.kind if rule else "")
     found = None
+    now = timezone.now()
     if rule is not None and rule.pk:
-        found = matches(rule, timezone.now(), preview=True)
+        found = matches(rule, now, preview=True)
     if not can_write(request.user):
         for field in form.fields.values():
             field.disabled = True
+    depot_map = _depot_map(rule) if kind == Rule.Kind.NOT_AT_DEPOT else None
     return render(request, "alerts/rule.html", {
         "fleet": fleet, "form": form, "rule": rule, "matches": found, "kind": kind,
         "fields": form.shown_fields(kind), "uses_hours": kind in USES_HOURS,
         "can_change": can_write(request.user), "kinds": Rule.Kind,
         "sample_minutes": fleet.sample_minutes or settings.FLEETSTORE_SAMPLE_MINUTES,
+        "depot_map": depot_map, "depot_map_json": json.dumps(depot_map) if depot_map else "",
+        "now": now, "never": NEVER,
+        "checks": what_it_checks(rule) if rule is not None else "",
+        "since_heading": since_heading(kind),
     }, status=status)
+
+
+def _depot_map(rule) -> dict:
+    """What static/js/depot_map.js needs besides the depots' lines, which it reads from the
+    form's field (the typed lines are what is posted, the map only writes them)."""
+    depots = rule.depots if rule is not None else []
+    # As the map screens: miles and feet beside metres only for English.
+    metric_only = (get_language() or "en").split("-")[0] != "en"
+    config = (map_config(center=(depots[0]["latitude"], depots[0]["longitude"]), zoom=14,
+                         metric_only=metric_only)
+              if depots else map_config(zoom=11, metric_only=metric_only))  # a click moves it
+    return {"config": config,
+            "labels": {"new_name": _("Depot %(number)s")}}
 
 
 def _zone_of(user) -> str:

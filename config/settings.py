@@ -608,6 +608,9 @@ ALERTS_RETRY_SECONDS = env.float("ALERTS_RETRY_SECONDS", default=60.0)
 ALERTS_SEND_LEASE_SECONDS = env.int("ALERTS_SEND_LEASE_SECONDS", default=120)
 # The hour (in each recipient's zone) the daily digest is made.
 ALERTS_DIGEST_HOUR = env.int("ALERTS_DIGEST_HOUR", default=7)
+# Days alerts and their deliveries are kept (the daily prune_alerts job); a delivery still
+# waiting to be sent, and the alert of an episode that goes on, are kept however old.
+ALERTS_RETENTION_DAYS = env.int("ALERTS_RETENTION_DAYS", default=180)
 
 # ------------------------------------------------------------------------------
 # Logging: to stderr, one JSON object per line in production (DJANGO_LOG_FORMAT=json, the

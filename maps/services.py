@@ -17,18 +17,16 @@ import hashlib
 import math
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 
-import folium
 from django.conf import settings
 from django.utils import timezone
-from folium.utilities import camelize
 
 from cars.fleet_list import fleet_car_ids
 from cars.services import ListParams, list_query, search_filter
 from fleetadmin.upstream.fanout import Reads, fan_out_cached, fan_out_together, location_ttl
 from fleetadmin.upstream.reach import Proof, prove
 from fleetadmin.web.dates import in_range, input_value, parse_input
+from fleetadmin.web.map_config import map_config  # noqa: F401 - moved to the screen kit
 from fleetstore import reads
 from fleetstore.services import learnt_live, store_for
 from flinkey import Car, Location, NotFoundError, Product, Query, UpstreamTimeout
@@ -600,37 +598,3 @@ def period_cut(*, preset: str = "", start: datetime | None,
     """True when a custom range was cut to MAX_ROUTE_PERIOD (the page says so)."""
     return (preset not in PRESETS and start is not None and period is not None
             and period[0] > start)
-
-
-# --- the map itself (folium builds the Leaflet options) ----------------------------------
-
-
-def map_config(*, center=(48.137, 11.576), zoom: int = 12, metric_only: bool = False) -> dict:
-    """Return the Leaflet map and tile-layer options, built with folium, as JSON-ready data.
-
-    folium checks and completes the options (defaults, max native zoom, subdomains); our
-    static maps.js turns them into Leaflet objects. Nothing of folium's HTML, and so none of
-    its CDN links, reaches a page. `metric_only`: the scale shows no miles and feet.
-    """
-    map_options, tiles = _folium_options(settings.FLEETADMIN_TILE_URL,
-                                         settings.FLEETADMIN_TILE_ATTRIBUTION,
-                                         settings.FLEETADMIN_TILE_MAX_ZOOM)
-    return {
-        "center": [float(center[0]), float(center[1])],
-        "map": {**map_options, "zoom": zoom},
-        "tiles": {"url": tiles["url"], "options": dict(tiles["options"])},
-        "scale": {"metric": True, "imperial": not metric_only},
-    }
-
-
-@lru_cache(maxsize=8)
-def _folium_options(url: str, attribution: str, max_zoom: int) -> tuple[dict, dict]:
-    """folium's options for a map and its tile layer: the same for every map of one tile
-    setting, so built once (about 5 ms each) and not on every map request. Callers copy."""
-    base = folium.Map(location=[0, 0], zoom_start=1, tiles=None, control_scale=True)
-    tiles = folium.TileLayer(url, attr=attribution, max_zoom=max_zoom, name="tiles")
-    tiles.add_to(base)
-    map_options = {camelize(key): value for key, value in base.options.items()}
-    map_options.pop("zoom", None)  # each map's own
-    return map_options, {"url": tiles.tiles,
-                         "options": {camelize(key): value for key, value in tiles.options.items()}}

@@ -155,7 +155,9 @@ def test_the_scale_is_metric_only_for_german_users(manager, manager_client, flin
 def test_folium_builds_the_map_options_once(monkeypatch):
     import folium
 
-    services._folium_options.cache_clear()
+    from fleetadmin.web.map_config import _folium_options
+
+    _folium_options.cache_clear()
     built = []
     real = folium.Map.__init__
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alerts import addresses, content, signing, webhook_http
@@ -35,6 +35,12 @@ class SendFailed(Exception):
 
 def claim(delivery_id: int, now: datetime | None = None) -> tuple[Delivery, str] | None:
     """Take the delivery for sending, or None (sent, given up, not due, or someone has it)."""
+    # The log's texts are written in the project's language, whatever the thread last spoke.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _claim(delivery_id, now)
+
+
+def _claim(delivery_id: int, now: datetime | None) -> tuple[Delivery, str] | None:
     now = now or timezone.now()
     token = uuid.uuid4().hex
     taken = dict(status=Delivery.Status.SENDING, claim=token, attempts=F("attempts") + 1,
@@ -53,7 +59,16 @@ def claim(delivery_id: int, now: datetime | None = None) -> tuple[Delivery, str]
 
 
 def deliver(delivery_id: int) -> str:
-    """Claim, send and settle one delivery; returns what happened (the task's result)."""
+    """Claim, send and settle one delivery; returns what happened (the task's result).
+
+    What goes into the delivery log is written in the project's language (LANGUAGE_CODE),
+    not in whichever language the process last served a page in.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return _deliver(delivery_id)
+
+
+def _deliver(delivery_id: int) -> str:
     claimed = claim(delivery_id)
     if claimed is None:
         return "not due, already sent, or being sent"

@@ -15,6 +15,7 @@ from django.utils import timezone
 from fleetadmin.models import UserPreferences
 from fleetstore.models import FleetSync
 from overview import figures, rollups
+from overview.models import FleetDay
 from overview.periods import CHART_DAYS, Calendar
 
 
@@ -42,3 +43,13 @@ def zones() -> list[str]:
 def enqueue_after_run(sender, *, fleet_id: int, **kwargs) -> None:
     """fleetstore.signals.run_finished receiver: roll the fleet's days up, in the worker."""
     roll_up_fleet.enqueue(fleet_id)
+
+
+def enqueue_for_a_new_zone(sender, *, instance: UserPreferences, **kwargs) -> None:
+    """post_save receiver of UserPreferences: a zone no roll-up covers yet is rolled up
+    for every synced fleet at once, not only after the next run (the user's next page
+    would otherwise ask the store about all 30 days)."""
+    if FleetDay.objects.filter(zone=instance.time_zone).exists():
+        return
+    for fleet_id in FleetSync.objects.filter(enabled=True).values_list("pk", flat=True):
+        roll_up_fleet.enqueue(fleet_id)

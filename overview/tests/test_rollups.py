@@ -92,3 +92,23 @@ def test_a_store_run_rolls_the_days_up_and_the_page_then_asks_the_store_nothing_
     asked = " ".join(query["sql"] for query in queries.captured_queries)
     assert "fleetstore_positionsample" not in asked
     assert 'FROM "fleetstore_storedevent"' not in asked  # (the car counts join it, no more)
+
+
+def test_a_zone_no_roll_up_covers_is_rolled_up_when_a_user_picks_it(manager, flinkey_api):
+    from django_tasks_db.models import DBTaskResult
+
+    from preferences import services as preferences
+
+    store = make_fleet(flinkey_api.url, synced_at=NOW)
+    FleetDay.objects.create(fleet=store, zone="UTC", day=NOW.date(), opened=0,
+                            closed=0, km=0, runs="", runs_at=None)
+    preferences.preferences_of(user=manager)  # the default zone's row, made at first use
+    DBTaskResult.objects.all().delete()
+
+    assert preferences.save_preferences(user=manager, time_zone="UTC")  # covered
+    assert not DBTaskResult.objects.exists()
+    preferences.save_preferences(user=manager, time_zone="Asia/Kolkata")
+
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs["args"]) == ("overview.tasks.roll_up_fleet",
+                                                          [store.pk])

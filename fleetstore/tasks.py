@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from fleetstore import sync
 from fleetstore.models import FleetSync, PeriodClaim, SyncRun
+from fleetstore.signals import run_finished
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +24,13 @@ log = logging.getLogger(__name__)
 @task
 def sync_fleet(fleet_id: int, force: bool = False) -> str:
     """Full sync of one fleet (cars, products, positions, events)."""
-    return _outcome(sync.full_sync(fleet_id, force=force))
+    return _outcome(_announced(fleet_id, sync.full_sync(fleet_id, force=force)))
 
 
 @task
 def sample_fleet(fleet_id: int, force: bool = False) -> str:
     """Position samples of one fleet's cars with an IQ."""
-    return _outcome(sync.sample_positions(fleet_id, force=force))
+    return _outcome(_announced(fleet_id, sync.sample_positions(fleet_id, force=force)))
 
 
 @cron("* * * * *")
@@ -82,6 +83,13 @@ def _enqueued_minute(context) -> datetime:
     # schedulers' copies of one minute claim the same period even if run minutes apart.
     moment = context.task_result.enqueued_at or timezone.now()
     return moment.replace(second=0, microsecond=0)
+
+
+def _announced(fleet_id: int, run):
+    """Tell the listeners (fleetstore.signals.run_finished) that a run ended; return it."""
+    if run is not None:
+        run_finished.send(sender=SyncRun, fleet_id=fleet_id, run=run)
+    return run
 
 
 def _outcome(run) -> str:

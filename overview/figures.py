@@ -22,8 +22,6 @@ Definitions (the car list's filters and the "left open" page count the same way)
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -39,7 +37,8 @@ from django.db.models import (
 
 from fleetstore.models import FleetSync, PositionSample, StoredCar, StoredEvent, StoredProduct
 from flinkey import Event
-from overview.periods import CHART_DAYS, Calendar
+from overview import rollups
+from overview.periods import Calendar
 
 LOCATED_WITHIN = timedelta(hours=1)
 SILENT_AFTER = timedelta(hours=24)
@@ -152,47 +151,24 @@ class Day:
         return self.opened + self.closed
 
 
-# A settled day's figures are kept until it has left the charts.
-KEEP_SECONDS = (CHART_DAYS + 2) * 24 * 3600
-
-
-# The last days' figures are kept until the store's next run (which changes the key) or
-# this long: they change only when a sync or sample run writes.
-KEEP_RECENT_SECONDS = 15 * 60
-
-
 def chart_days(store: FleetSync, calendar: Calendar) -> list[Day]:
-    """The calendar's days, oldest first; from the cache where kept, the rest asked.
+    """The calendar's days, oldest first: from the rows kept per fleet and zone
+    (overview.rollups; written after each store run by overview.tasks) where they hold,
+    the rest asked from the store and kept.
 
-    A day is settled once it ended longer ago than the sync re-reads
-    (FLEETSTORE_EVENTS_REREAD_HOURS): no event or sample of it arrives any more, and its
-    figures are kept (per fleet and time zone) until it leaves the charts. The last days
-    change only when a run writes to the store: their figures are kept per run (the key
-    carries the fleet's last sync and sample times). So a page asks the store about the
-    last days once per run, and about older ones once a day.
+    After a run's roll-up every row holds and the page asks the store nothing about the
+    days. What is asked is from the first day without a holding row to today (consecutive
+    days, as `_ask` wants them): the first page in a zone no roll-up covers yet, or a page
+    between a run's end and its roll-up (the last days).
     """
-    settled_until = calendar.now - timedelta(hours=settings.FLEETSTORE_EVENTS_REREAD_HOURS)
-    settled = {day for day in calendar.days
-               if calendar.start(day + timedelta(days=1)) <= settled_until}
-    runs = "-".join(f"{moment.timestamp():.6f}" if moment else "none"
-                    for moment in (store.synced_at, store.sampled_at))
-    keys = {day: _day_key(store, calendar, day) + ("" if day in settled else f":{runs}")
-            for day in calendar.days}
-    kept = cache.get_many(list(keys.values()))
-    found = {day: Day(day, *kept[key]) for day, key in keys.items() if key in kept}
+    kept = rollups.holding(store, calendar)
+    found = {day: Day(day, row.opened, row.closed, row.km) for day, row in kept.items()}
     missing = [day for day in calendar.days if day not in found]
     if missing:
-        asked = _ask(store, calendar, missing)
+        asked = _ask(store, calendar, calendar.days[calendar.days.index(missing[0]):])
+        rollups.keep(store, calendar, asked.values())
         found.update(asked)
-        for recent in (False, True):
-            cache.set_many({keys[day]: (row.opened, row.closed, row.km)
-                            for day, row in asked.items() if (day not in settled) == recent},
-                           timeout=KEEP_RECENT_SECONDS if recent else KEEP_SECONDS)
     return [found[day] for day in calendar.days]
-
-
-def _day_key(store: FleetSync, calendar: Calendar, day: date) -> str:
-    return f"overview:day:v1:{store.pk}:{calendar.zone}:{day.isoformat()}"
 
 
 def _ask(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[date, Day]:

@@ -12,14 +12,16 @@ whole car's size).
 
 from django.conf import settings
 
-from fleetadmin.upstream.fanout import fan_out_cached
-from fleetadmin.upstream.reach import Proof
-from flinkey import Car, Query
+from fleetadmin.upstream.clients import SetupNeeded
+from fleetadmin.upstream.fanout import fan_out_cached, forget
+from fleetadmin.upstream.reach import Proof, proven_fleet
+from flinkey import Car, FlinkeyError, Query
 
 # By name, then id: the order "left open" lists cars in (and a stable one).
 ORDER = (("name", "asc"), ("id", "asc"))
 FIELDS = ("id", "name", "license_plate")
 _ALL = "all"
+KIND = "fleet-cars"
 
 
 def fleet_cars(*, user, proof: Proof | None = None) -> tuple[Car, ...]:
@@ -29,7 +31,7 @@ def fleet_cars(*, user, proof: Proof | None = None) -> tuple[Car, ...]:
     the list call's FlinkeyError.
     """
     result = fan_out_cached(
-        user=user, proof=proof, kind="fleet-cars", keys=[_ALL],
+        user=user, proof=proof, kind=KIND, keys=[_ALL],
         fetch=lambda client, _key: tuple(client.list_cars(Query(orderby=ORDER, select=FIELDS))),
         ttl=lambda _key, _value: settings.FLEETADMIN_LOCATION_CACHE_SECONDS,
     )
@@ -42,3 +44,15 @@ def fleet_cars(*, user, proof: Proof | None = None) -> tuple[Car, ...]:
 def fleet_car_ids(*, user, proof: Proof | None = None) -> frozenset[int]:
     """Return the ids of every car of the user's fleet (as `fleet_cars`)."""
     return frozenset(car.id for car in fleet_cars(user=user, proof=proof))
+
+
+def forget_fleet_cars(*, user) -> None:
+    """Drop the fleet's cached list after `user` created or deleted a car in it.
+
+    Else "left open" would skip a new car, and the maps refuse it, for up to a minute.
+    """
+    try:
+        fleet = proven_fleet(user)
+    except (SetupNeeded, FlinkeyError):
+        return  # not proven now: nothing of the fleet's is read from the cache either
+    forget(fleet=fleet, kind=KIND, keys=[_ALL])

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from audit.recording import field_changes, recording
+from cars.fleet_list import forget_fleet_cars
 from fleetadmin.upstream.clients import client_for, credentials_of
 from flinkey import Car, FlinkeyClient, Page, Product, Query, odata
 
@@ -198,6 +199,7 @@ def create_car(*, user, values: dict[str, str]) -> Car:
         # as UpstreamTimeout(write_outcome_unknown=True) and the person is told to check.
         car_id = client.create_car(**fields)
         entry.car_id = car_id
+    forget_fleet_cars(user=user)
     return Car(id=car_id, **fields)
 
 
@@ -273,6 +275,7 @@ def delete_car(*, user, car: Car) -> None:
         changes={"name": {"before": car.name, "after": None}},
     ):
         client.delete_car(car.id)
+    forget_fleet_cars(user=user)
 
 
 @dataclass(frozen=True)

@@ -212,3 +212,16 @@ def test_the_maps_never_ask_where_the_browser_is():
     for script in static.glob("*.js"):
         text = script.read_text()
         assert "geolocation" not in text and ".locate(" not in text, script.name
+
+
+def test_htmx_settles_no_style_attribute(admin_client):
+    # htmx's default attributesToSettle copies the old element's style attribute onto the
+    # element swapped in under the same id, with setAttribute: the policy blocks that (a
+    # style-src-attr violation on every later round of a progressive route, whose map
+    # Leaflet has styled). Elements keep their styles through script, never attributes.
+    import json
+
+    html = admin_client.get(reverse("home")).content.decode()
+    config = json.loads(re.search(r'<meta name="htmx-config" content=\'([^\']*)\'', html)[1])
+    assert "attributesToSettle" in config, "htmx's default settles style attributes"
+    assert "style" not in config["attributesToSettle"]

@@ -62,8 +62,8 @@ from fleetadmin.upstream.reach import Fleet, Proof, prove
 from fleetadmin.web.problems import is_missing
 from flinkey import FlinkeyClient, NotFoundError, Outcome, fan_out
 
-__all__ = ["FanOutResult", "Reads", "fan_out_cached", "fan_out_together", "location_ttl",
-           "moment_text"]
+__all__ = ["FanOutResult", "Reads", "fan_out_cached", "fan_out_together", "forget",
+           "location_ttl", "moment_text"]
 
 
 class FanOutResult[K: Hashable, V](dict[K, Outcome]):
@@ -177,7 +177,7 @@ class _Plan:
         self.hits = 0
 
     def key_in(self, fleet: Fleet, key) -> str:
-        return f"fanout:{self.read.kind}:{fleet.key}:{_key_text(key)}"
+        return _cache_key(fleet, self.read.kind, key)
 
     def name_keys(self, fleet: Fleet) -> None:
         self.cache_keys = {key: self.key_in(fleet, key) for key in self.keys}
@@ -219,6 +219,15 @@ class _Plan:
 _ABSENT = object()
 # A cached "not found" is (_NOT_FOUND, message); a cached value is (value,).
 _NOT_FOUND = "not-found"
+
+
+def forget(*, fleet: Fleet, kind: str, keys: Iterable[Hashable]) -> None:
+    """Drop the fleet's cached answers of `kind` for `keys` (after a change made them wrong)."""
+    cache.delete_many([_cache_key(fleet, kind, key) for key in keys])
+
+
+def _cache_key(fleet: Fleet, kind: str, key) -> str:
+    return f"fanout:{kind}:{fleet.key}:{_key_text(key)}"
 
 
 def moment_text(moment: datetime | None) -> str:

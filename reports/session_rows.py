@@ -14,6 +14,7 @@ from django.db import connection
 
 from fleetstore.models import StoredCar, StoredEvent
 from flinkey import Event
+from reports.scope import car_keys
 
 # What each item holds, in this order.
 FIELDS = ("pk", "car_id", "car_name", "license_plate", "user_id", "start", "latitude",
@@ -51,10 +52,18 @@ _ORDER = "ORDER BY o.utc_date_time, c.name, c.car_id, o.event_id"
 class OpeningRows:
     """The openings starting a session that overlaps [start, end): opened at or after
     `since` (the period's start less the look-back) and before `end`, and still open at
-    `start` if opened before it. By time, car name, car id, event id."""
+    `start` if opened before it. By time, car name, car id, event id.
+
+    A page reads two short lists instead of the month's window: the sessions carried into
+    the period (each car's last event before `start`, if an opening since `since`: at most
+    one per car, and all of them sort before the period's own) from the window over the
+    look-back days only, then its slice of the period's openings from the (fleet, time)
+    index. A file reads the whole window once, in order.
+    """
 
     def __init__(self, store, *, since: datetime, start: datetime, end: datetime,
                  car_ids=None):
+        self.store, self.start, self.end, self.car_ids = store, start, end, car_ids
         self.params = {"fleet": store.pk, "opened": Event.OPENED, "closed": Event.CLOSED,
                        "since": since, "start": start, "end": end}
         self.cars = ""
@@ -64,24 +73,45 @@ class OpeningRows:
                 self.params[f"car{number}"] = int(car_id)
                 names.append(f"%(car{number})s")
             self.cars = f"AND c.car_id IN ({', '.join(names)})"
+        self._carried = None
+        self._own_count = None
 
     def _sql(self, select: str, tail: str = "") -> str:
         return _QUERY.format(select=select, cars=self.cars, tail=tail)
 
+    def carried(self) -> list[tuple]:
+        """The sessions opened in the look-back days and still open at the period's start
+        (their next event, at or after the start, not yet filled in)."""
+        if self._carried is None:
+            with connection.cursor() as cursor:
+                # The same window, ending at the period's start: an opening without a next
+                # event there is its car's last one, still open at the start.
+                cursor.execute(self._sql(_SELECT, _ORDER), {**self.params, "end": self.start})
+                self._carried = _typed(cursor.fetchall())
+        return self._carried
+
+    def _own(self):
+        """The openings inside the period, in the report's order (next events not yet in)."""
+        return (StoredEvent.objects.filter(
+            fleet=self.store, car__in=car_keys(self.store, self.car_ids), type=Event.OPENED,
+            utc_date_time__gte=self.start, utc_date_time__lt=self.end)
+            .order_by("utc_date_time", "car__name", "car__car_id", "event_id")
+            .values_list(*_OWN_FIELDS))
+
     def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(self._sql("COUNT(*)"), self.params)
-            return cursor.fetchone()[0]
+        if self._own_count is None:
+            self._own_count = self._own().count()
+        return len(self.carried()) + self._own_count
 
     def __getitem__(self, index: slice) -> list[tuple]:
-        start = index.start or 0
-        tail = _ORDER
-        if index.stop is not None:
-            tail += f" LIMIT {int(index.stop) - start:d}"
-        tail += f" OFFSET {int(start):d}"
-        with connection.cursor() as cursor:
-            cursor.execute(self._sql(_SELECT, tail), self.params)
-            return _completed(_typed(cursor.fetchall()))
+        first = index.start or 0
+        carried = self.carried()
+        rows = list(carried[first:index.stop])
+        own_first = max(first - len(carried), 0)
+        own_stop = None if index.stop is None else max(index.stop - len(carried), 0)
+        if own_stop is None or own_stop > own_first:
+            rows += [(*row, *_NO_NEXT) for row in self._own()[own_first:own_stop]]
+        return _completed(rows)
 
     def iterator(self, chunk_size: int = 2000):
         # A server-side cursor where the database has one: the rows come a chunk at a time.
@@ -89,6 +119,11 @@ class OpeningRows:
             cursor.execute(self._sql(_SELECT, _ORDER), self.params)
             while chunk := cursor.fetchmany(chunk_size):
                 yield from _completed(_typed(chunk))
+
+
+_OWN_FIELDS = ("pk", "car__car_id", "car__name", "car__license_plate", "user_id",
+               "utc_date_time", "latitude", "longitude")
+_NO_NEXT = (None,) * 5
 
 
 def _typed(rows) -> list[tuple]:

@@ -18,7 +18,8 @@ from reports.scope import car_keys
 
 # What each item holds, in this order.
 FIELDS = ("pk", "car_id", "car_name", "license_plate", "user_id", "start", "latitude",
-          "longitude", "next_pk", "next_type", "next_at", "next_latitude", "next_longitude")
+          "longitude", "next_pk", "next_type", "next_at", "next_latitude", "next_longitude",
+          "car_key")
 
 _EVENTS = StoredEvent._meta.db_table
 _CARS = StoredCar._meta.db_table
@@ -45,7 +46,7 @@ WHERE o.type = %(opened)s AND c.gone_at IS NULL {{cars}}
 
 _SELECT = ("o.id, c.car_id, c.name, c.license_plate, o.user_id, o.utc_date_time, "
            "o.latitude, o.longitude, o.next_pk, o.next_type, o.next_at, o.next_latitude, "
-           "o.next_longitude")
+           "o.next_longitude, o.car_id")
 _ORDER = "ORDER BY o.utc_date_time, c.name, c.car_id, o.event_id"
 
 
@@ -110,7 +111,7 @@ class OpeningRows:
         own_first = max(first - len(carried), 0)
         own_stop = None if index.stop is None else max(index.stop - len(carried), 0)
         if own_stop is None or own_stop > own_first:
-            rows += [(*row, *_NO_NEXT) for row in self._own()[own_first:own_stop]]
+            rows += [(*row[:8], *_NO_NEXT, row[8]) for row in self._own()[own_first:own_stop]]
         return _completed(rows)
 
     def iterator(self, chunk_size: int = 2000):
@@ -122,7 +123,7 @@ class OpeningRows:
 
 
 _OWN_FIELDS = ("pk", "car__car_id", "car__name", "car__license_plate", "user_id",
-               "utc_date_time", "latitude", "longitude")
+               "utc_date_time", "latitude", "longitude", "car_id")
 _NO_NEXT = (None,) * 5
 
 
@@ -149,7 +150,7 @@ def _completed(rows: list[tuple]) -> list[tuple]:
     result = []
     for row in rows:
         after = found.get(following.get(row[0])) if row[8] is None else None
-        result.append(row if after is None else (*row[:8], *after))
+        result.append(row if after is None else (*row[:8], *after, *row[13:]))
     return result
 
 

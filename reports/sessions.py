@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from fleetstore.models import FleetSync, StoredEvent
 from flinkey import Event
 from reports import tables
-from reports.odometers import nearest, nearest_of_events
+from reports.odometers import nearest, nearest_by_merge, nearest_of_events
 from reports.scope import cars_of, people_of
 from reports.session_rows import OpeningRows
 
@@ -109,15 +109,32 @@ def _odometers(keys) -> dict:
                 "odo_after_at")}
 
 
+# From this many events on, a batch's odometers come from one merge over its samples
+# (odometers.nearest_by_merge); a page's few hundred probe the index instead, since the
+# sessions carried into the period stretch its events over the look-back days.
+MERGE_FROM = 1000
+
+
+def _odometers_of(events: list[tuple]) -> dict:
+    """Row key → the nearest reading, for (key, car row key, moment) events."""
+    if len(events) < MERGE_FROM:
+        return _odometers([key for key, _car, _moment in events])
+    found, undecided = nearest_by_merge(events)
+    if undecided:
+        found.update(_odometers(undecided))
+    return found
+
+
 def _sessions_of(batch) -> list[Session]:
     """Sessions of a batch of session_rows.FIELDS tuples (the next event already in each):
     the odometers at both ends in one more query."""
-    keys = [item[0] for item in batch] + [item[8] for item in batch
-                                          if item[8] is not None and item[9] == Event.CLOSED]
-    odometers = _odometers(keys)
+    ends = [(item[0], item[13], item[5]) for item in batch]
+    ends += [(item[8], item[13], item[10]) for item in batch
+             if item[8] is not None and item[9] == Event.CLOSED]
+    odometers = _odometers_of(ends)
     found = []
     for (pk, car_id, name, plate, user_id, start, latitude, longitude, next_pk, next_type,
-         next_at, next_latitude, next_longitude) in batch:
+         next_at, next_latitude, next_longitude, _car_key) in batch:
         closed = next_pk is not None and next_type == Event.CLOSED
         found.append(Session(
             car_id=car_id, car_name=name, license_plate=plate, user_id=user_id, start=start,
@@ -173,6 +190,6 @@ def covering(store: FleetSync, *, car_id: int, at: datetime) -> Answer | None:
     following = (StoredEvent.objects.filter(pk=opening[-1]).values_list(
         "pk", "type", "utc_date_time", "latitude", "longitude").first()
         if opening[-1] is not None else None)
-    found = _sessions_of([(*opening[:8], *(following or (None,) * 5))])
+    found = _sessions_of([(*opening[:8], *(following or (None,) * 5), car.pk)])
     session = found[0] if found and found[0].covers(at) else None
     return Answer(session, before)

@@ -113,6 +113,9 @@ def _odometers(keys) -> dict:
 # (odometers.nearest_by_merge); a page's few hundred probe the index instead, since the
 # sessions carried into the period stretch its events over the look-back days.
 MERGE_FROM = 1000
+# A file's batch: a day or two of a large fleet's openings, so that the samples each
+# merge reads (the batch's stretch and the slack around it) overlap the next one's little.
+BATCH = 10_000
 
 
 def _odometers_of(events: list[tuple]) -> dict:
@@ -163,7 +166,7 @@ def sessions(store: FleetSync, *, start: datetime, end: datetime, car_ids=None) 
 def build(store: FleetSync, *, start: datetime, end: datetime, car_ids=None) -> tables.Table:
     rows = tables.LazyRows(
         openings(store, start=start, end=end, car_ids=car_ids),
-        lambda batch: [session.row() for session in _sessions_of(batch)])
+        lambda batch: [session.row() for session in _sessions_of(batch)], batch=BATCH)
     return tables.Table(title=str(_("Usage sessions")), columns=COLUMNS, rows=rows,
                         people=people_of(store))
 

@@ -6,26 +6,26 @@ one who opened the car. The odometer at either end is the stored sample nearest 
 the event. A session that began before the period and was still open in it is included
 when its opening lies within LOOKBACK of the period's start.
 
-One opening is one row of the queryset, its next event and odometers subqueries on the
-(car, time) indexes: a page works out its own 200 sessions, not the fleet's month.
+The openings and their next events come from one window-function query (session_rows);
+the odometers of a page's (or a file's batch's) sessions from one more, indexed probes for
+those events only: a page works out its own 200 sessions, not the fleet's month.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from fleetstore.models import FleetSync, StoredEvent
 from flinkey import Event
 from reports import tables
-from reports.odometers import nearest, nearest_of_events
-from reports.scope import car_keys, cars_of, people_of
+from reports.odometers import nearest, nearest_by_merge, nearest_of_events
+from reports.scope import cars_of, people_of
+from reports.session_rows import OpeningRows
 
 LOOKBACK = timedelta(days=7)
 KINDS = (Event.OPENED, Event.CLOSED)
-FAR_FUTURE = datetime(2999, 12, 31, tzinfo=UTC)
 
 COLUMNS = [
     tables.Column("car_id", _("Car"), tables.CAR),
@@ -90,72 +90,83 @@ def _next(field: str) -> Subquery:
                     .values(field)[:1])
 
 
-def _next_time() -> Subquery:
-    """The time of the car's next opening or closing strictly after the outer event, or the
-    far future: a plain range on the (car, time) index, one probe per opening."""
-    return Coalesce(Subquery(
-        StoredEvent.objects.filter(car=OuterRef("car_id"), type__in=KINDS,
-                                   utc_date_time__gt=OuterRef("utc_date_time"))
-        .order_by("utc_date_time").values("utc_date_time")[:1]),
-        Value(FAR_FUTURE, output_field=DateTimeField()))
-
-
 _FIELDS = ("pk", "car__car_id", "car__name", "car__license_plate", "user_id",
-           "utc_date_time", "latitude", "longitude", "next_pk")
+           "utc_date_time", "latitude", "longitude")
 
 
-def _with_next(events: QuerySet) -> QuerySet:
-    """The openings as tuples of _FIELDS: the next event's row key, nothing of it yet."""
-    return events.annotate(next_pk=_next("pk")).values_list(*_FIELDS)
+def with_next_key(events: QuerySet) -> QuerySet:
+    """`events` annotated with `next_pk`, the row key of the car's next opening or closing."""
+    return events.annotate(next_pk=_next("pk"))
 
 
-def _sessions_of(batch) -> list[Session]:
-    """Sessions of a batch of _FIELDS tuples: the next events and the samples around both
-    ends in one more query (indexed probes for these events only)."""
-    keys = [item[0] for item in batch] + [item[-1] for item in batch if item[-1] is not None]
-    events = {pk: (kind, moment, latitude, longitude,
-                   nearest(moment, (before, before_at), (after, after_at)))
-              for pk, kind, moment, latitude, longitude, before, before_at, after, after_at
-              in nearest_of_events(StoredEvent.objects.filter(pk__in=keys)).values_list(
-                  "pk", "type", "utc_date_time", "latitude", "longitude", "odo_before",
-                  "odo_before_at", "odo_after", "odo_after_at")}
-    found = []
-    for pk, car_id, name, plate, user_id, start, latitude, longitude, next_pk in batch:
-        following = events.get(next_pk)
-        closed = following is not None and following[0] == Event.CLOSED
-        found.append(Session(
-            car_id=car_id, car_name=name, license_plate=plate, user_id=user_id, start=start,
-            end=following[1] if closed else None, start_latitude=latitude,
-            start_longitude=longitude,
-            end_latitude=following[2] if closed else None,
-            end_longitude=following[3] if closed else None,
-            start_odometer=events[pk][4], end_odometer=following[4] if closed else None))
+def _odometers(keys) -> dict:
+    """Row key → the odometer nearest in time, for these events: one query, an index probe
+    on (car, recorded_at) before and after each event."""
+    return {pk: nearest(moment, (before, before_at), (after, after_at))
+            for pk, moment, before, before_at, after, after_at
+            in nearest_of_events(StoredEvent.objects.filter(pk__in=keys)).values_list(
+                "pk", "utc_date_time", "odo_before", "odo_before_at", "odo_after",
+                "odo_after_at")}
+
+
+# From this many events on, a batch's odometers come from one merge over its samples
+# (odometers.nearest_by_merge); a page's few hundred probe the index instead, since the
+# sessions carried into the period stretch its events over the look-back days.
+MERGE_FROM = 1000
+# A file's batch: a day or two of a large fleet's openings, so that the samples each
+# merge reads (the batch's stretch and the slack around it) overlap the next one's little.
+BATCH = 10_000
+
+
+def _odometers_of(events: list[tuple]) -> dict:
+    """Row key → the nearest reading, for (key, car row key, moment) events."""
+    if len(events) < MERGE_FROM:
+        return _odometers([key for key, _car, _moment in events])
+    found, undecided = nearest_by_merge(events)
+    if undecided:
+        found.update(_odometers(undecided))
     return found
 
 
-def openings(store: FleetSync, *, start: datetime, end: datetime, car_ids=None) -> QuerySet:
-    """The openings that start a session overlapping [start, end), by time, car, as tuples
-    of _FIELDS."""
-    events = StoredEvent.objects.filter(
-        fleet=store, car__in=car_keys(store, car_ids), type=Event.OPENED,
-        utc_date_time__gte=start - LOOKBACK, utc_date_time__lt=end).annotate(
-        open_until=_next_time())
-    # Before the period: only while it was still open at its start (the first test is
-    # cheap and decides for every opening inside the period).
-    return _with_next(
-        events.filter(Q(utc_date_time__gte=start) | Q(open_until__gte=start))
-        .order_by("utc_date_time", "car__name", "car__car_id", "event_id"))
+def _sessions_of(batch) -> list[Session]:
+    """Sessions of a batch of session_rows.FIELDS tuples (the next event already in each):
+    the odometers at both ends in one more query."""
+    ends = [(item[0], item[13], item[5]) for item in batch]
+    ends += [(item[8], item[13], item[10]) for item in batch
+             if item[8] is not None and item[9] == Event.CLOSED]
+    odometers = _odometers_of(ends)
+    found = []
+    for (pk, car_id, name, plate, user_id, start, latitude, longitude, next_pk, next_type,
+         next_at, next_latitude, next_longitude, _car_key) in batch:
+        closed = next_pk is not None and next_type == Event.CLOSED
+        found.append(Session(
+            car_id=car_id, car_name=name, license_plate=plate, user_id=user_id, start=start,
+            end=next_at if closed else None, start_latitude=latitude,
+            start_longitude=longitude,
+            end_latitude=next_latitude if closed else None,
+            end_longitude=next_longitude if closed else None,
+            start_odometer=odometers.get(pk),
+            end_odometer=odometers.get(next_pk) if closed else None))
+    return found
+
+
+def openings(store: FleetSync, *, start: datetime, end: datetime,
+             car_ids=None) -> OpeningRows:
+    """The openings that start a session overlapping [start, end), by time, car, with
+    their next event (session_rows.FIELDS)."""
+    return OpeningRows(store, since=start - LOOKBACK, start=start, end=end, car_ids=car_ids)
 
 
 def sessions(store: FleetSync, *, start: datetime, end: datetime, car_ids=None) -> list[Session]:
     """Every session of the store's (selected) cars overlapping [start, end), by start."""
-    return _sessions_of(list(openings(store, start=start, end=end, car_ids=car_ids)))
+    return _sessions_of(list(openings(store, start=start, end=end, car_ids=car_ids)
+                             .iterator()))
 
 
 def build(store: FleetSync, *, start: datetime, end: datetime, car_ids=None) -> tables.Table:
     rows = tables.LazyRows(
         openings(store, start=start, end=end, car_ids=car_ids),
-        lambda batch: [session.row() for session in _sessions_of(batch)])
+        lambda batch: [session.row() for session in _sessions_of(batch)], batch=BATCH)
     return tables.Table(title=str(_("Usage sessions")), columns=COLUMNS, rows=rows,
                         people=people_of(store))
 
@@ -177,6 +188,11 @@ def covering(store: FleetSync, *, car_id: int, at: datetime) -> Answer | None:
               .order_by("-utc_date_time", "-utc_ticks", "-event_id").first())
     if before is None or before.type != Event.OPENED:
         return Answer(None, before)
-    found = _sessions_of(list(_with_next(StoredEvent.objects.filter(pk=before.pk))))
+    opening = with_next_key(StoredEvent.objects.filter(pk=before.pk)).values_list(
+        *_FIELDS, "next_pk").get()
+    following = (StoredEvent.objects.filter(pk=opening[-1]).values_list(
+        "pk", "type", "utc_date_time", "latitude", "longitude").first()
+        if opening[-1] is not None else None)
+    found = _sessions_of([(*opening[:8], *(following or (None,) * 5), car.pk)])
     session = found[0] if found and found[0].covers(at) else None
     return Answer(session, before)

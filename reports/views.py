@@ -8,7 +8,8 @@ see every report.
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from fleetstore.services import store_for
@@ -80,11 +81,19 @@ def _answer(request, slug: str):
                    next_query=_with(query, page=page.next_page_number())
                    if page.has_next() else None)
     if slug == "mileage" and len(form.car_ids) == 1:
-        context["per_day"] = mileage.per_day(store, car_id=form.car_ids[0], start=form.start,
-                                             end=form.end, zone=zone)
+        per_day = mileage.per_day(store, car_id=form.car_ids[0], start=form.start,
+                                  end=form.end, zone=zone)
+        context.update(per_day=per_day, per_day_chart=_per_day_chart(per_day))
     if slug == "sessions":
         context.update(_who_had(request, store, choices, zone))
     return render(request, "reports/report.html", context)
+
+
+def _per_day_chart(per_day) -> dict:
+    """What static/js/mileage_chart.js draws (through json_script): a day's km, or none."""
+    return {"labels": [formats.date_format(day, "SHORT_DATE_FORMAT")
+                       for day in per_day.values("day")],
+            "values": per_day.values("km"), "name": gettext("km")}
 
 
 def _with(query, **values) -> str:

@@ -142,6 +142,22 @@ def test_mileage_of_one_car_has_a_table_per_day(berlin, manager_client, store):
     assert "42.5" in html
 
 
+def test_mileage_of_one_car_has_a_chart_per_day_with_the_tables_figures(berlin, manager_client,
+                                                                        store):
+    import json
+    import re
+
+    html = manager_client.get(URLS["mileage"], {**PERIOD, "car": ALPHA}).content.decode()
+    chart = json.loads(re.search(r'<script id="per-day-chart-data" type="application/json">'
+                                 r'(.*?)</script>', html, re.S).group(1))
+    assert len(chart["labels"]) == len(chart["values"]) == 30  # every day of November
+    # The table's own figures (to 0.1 km), in the same days: 3 and 20 November.
+    assert chart["values"][2] == 42.5 and chart["values"][19] == round(1100.25 - 1042.5, 1)
+    assert [day for day, value in enumerate(chart["values"]) if value] == [2, 19]
+    assert 'id="per-day-chart"' in html and "js/mileage_chart.js" in html
+    assert 'id="per-day-table"' in html  # the chart's accessible alternative stays
+
+
 def test_a_car_outside_the_store_cannot_be_chosen(manager_client, store):
     response = manager_client.get(URLS["mileage"], {**PERIOD, "car": DEMO.other_car_id})
     assert response.status_code == 400

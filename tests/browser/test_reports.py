@@ -42,6 +42,8 @@ def test_a_manager_opens_the_mileage_report_and_downloads_its_csv(manager_page, 
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table.locator("tbody tr td").nth(7)).to_have_text(f"{km:,.1f}")
     expect(page.locator("#per-day-table")).to_be_visible()
+    # The per-day chart draws under the CSP (a console problem would fail the test below).
+    expect(page.locator("#per-day-chart")).to_have_attribute("data-drawn", "true")
 
     with page.expect_download() as info:
         page.locator("#report-csv").click()

@@ -15,7 +15,7 @@ def test_an_admin_turns_sync_on_and_the_status_follows_the_run(page, dashboard, 
     settings.FLEETSTORE_CALLS_PER_MINUTE = 1_000_000
     make_user("boss", role="admin")
     log_in(page, dashboard, "boss")
-    page.get_by_role("link", name="Fleet sync").click()
+    page.get_by_role("link", name="Fleet sync", exact=True).click()
     expect(page.get_by_text("Fleet sync is off for this customer")).to_be_visible()
 
     page.get_by_label("API key").fill(DEMO.api_key)

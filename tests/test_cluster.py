@@ -86,9 +86,9 @@ def cluster(cluster_database, cluster_redis, sandbox, tmp_path):
 
 
 def log_in(browser: requests.Session, url: str) -> requests.Response:
-    form = browser.get(f"{url}/login/", timeout=10)
+    form = browser.get(f"{url}/login/", timeout=30)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    return browser.post(f"{url}/login/", timeout=10, allow_redirects=False, data={
+    return browser.post(f"{url}/login/", timeout=30, allow_redirects=False, data={
         "csrfmiddlewaretoken": token, "username": "demo", "password": "flinkey-demo",
     })
 
@@ -155,9 +155,9 @@ def browser_from(address: str) -> requests.Session:
 
 
 def sign_in(browser: requests.Session, url: str, password: str, **headers) -> int:
-    form = browser.get(f"{url}/login/", timeout=10)
+    form = browser.get(f"{url}/login/", timeout=30)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    return browser.post(f"{url}/login/", timeout=10, allow_redirects=False, headers=headers,
+    return browser.post(f"{url}/login/", timeout=30, allow_redirects=False, headers=headers,
                         data={"csrfmiddlewaretoken": token, "username": "demo",
                               "password": password}).status_code
 

@@ -331,12 +331,28 @@
       if (icon) { icon.classList.add("fleet-active"); active = icon; }
     }
 
+    // A marker's popup, bound on its first click (or Enter on its row): 10,000 popups and
+    // their handlers made up front cost the map's first seconds, and most are never opened.
+    function withPopup(marker) {
+      if (!marker.getPopup()) {
+        marker.bindPopup(popupFor(marker.car));
+        marker.on("popupopen", rowShown.bind(null, marker.car.id));
+      }
+      return marker;
+    }
+    // A marker's click (or Enter on it) reaches the cluster group: the first one binds its
+    // popup and opens it; later ones the popup's own handler opens.
+    cluster.on("click", function (event) {
+      var marker = event.propagatedFrom || event.layer;
+      if (marker && marker.car && !marker.getPopup()) withPopup(marker).openPopup();
+    });
+
     function show(id) {
       var marker = markers[id];
       if (!marker) return;
       cluster.zoomToShowLayer(marker, function () {
         map.panTo(marker.getLatLng());
-        marker.openPopup();
+        withPopup(marker).openPopup();
         highlight(id, true);
       });
     }
@@ -388,8 +404,7 @@
         rows[car.id] = row;
         if (car.state !== "located" || markers[car.id]) return;
         var marker = L.marker([car.lat, car.lon], { title: car.name || "", icon: iconFor(car) });
-        marker.bindPopup(popupFor(car));
-        marker.on("popupopen", rowShown.bind(null, car.id));
+        marker.car = car;  // its popup is bound when first asked for (withPopup)
         markers[car.id] = marker;
         added.push(marker);
         bounds = bounds ? bounds.extend(marker.getLatLng()) : L.latLngBounds([marker.getLatLng()]);

@@ -322,6 +322,8 @@ def test_hostile_names_stay_text(map_page, dashboard, console_problems):
         expect(popup.locator("strong")).to_have_text(name)
         expect(popup.get_by_role("link", name="Open the car")).to_have_attribute(
             "href", f"/cars/{car_id}/")
+        # The popup (bound on the marker's first click) marks the car's row in the list.
+        expect(page.locator("#fleet-list li.fleet-car.fleet-active a")).to_have_text(name)
     # The car map and the route of each.
     for car_id, name in HOSTILE_WITH_POSITION.items():
         page.goto(f"{dashboard}/cars/{car_id}/map/?period=24h")

@@ -7,7 +7,6 @@ acknowledge alerts; support reads everything and changes nothing (403).
 """
 
 import json
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -27,32 +26,15 @@ from alerts.describe import since_heading, what_it_checks
 from alerts.forms import USES_HOURS, RuleForm, SubscriptionForm, WebhookForm
 from alerts.matching import NEVER, matches
 from alerts.models import Alert, Delivery, Rule, Subscription, Webhook
-from fleetadmin.upstream.clients import SetupNeeded
 from fleetadmin.web.map_config import map_config
-from fleetadmin.web.problems import problem_of
-from fleetstore.services import stored_fleet
-from flinkey import FlinkeyError
+from fleetstore import screens
 
 RECENT_ALERTS = 50
 LOG_PAGE_SIZE = 50
 
 
-def with_store(view):
-    """Give the view the store the user may read, or answer why there is none."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            fleet = stored_fleet(request.user)
-        except (SetupNeeded, FlinkeyError) as error:
-            problem = problem_of(error)
-            return render(request, "alerts/problem.html", {"problem": problem},
-                          status=problem.status)
-        if fleet is None:
-            return render(request, "alerts/no_store.html", status=200)
-        return view(request, fleet, *args, **kwargs)
-
-    return wrapped
+with_store = screens.with_store(problem_template="alerts/problem.html",
+                                no_store_template="alerts/no_store.html")
 
 
 def _rule_of(fleet, rule_id: int) -> Rule:

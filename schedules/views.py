@@ -6,7 +6,6 @@ own credentials reach, with sync on). Fleet managers and admins create, change, 
 send now; support reads everything and changes nothing (403).
 """
 
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,10 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import can_write, forbidden, write_access_required
-from fleetadmin.upstream.clients import SetupNeeded
-from fleetadmin.web.problems import problem_of
-from fleetstore.services import stored_fleet
-from flinkey import FlinkeyError
+from fleetstore import screens
 from schedules import changes, timing
 from schedules.content import report_title
 from schedules.forms import ScheduleForm
@@ -32,22 +28,8 @@ from schedules.tasks import enqueue_due
 RUNS_PAGE_SIZE = 30
 
 
-def with_store(view):
-    """Give the view the store the user may read, or answer why there is none."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            fleet = stored_fleet(request.user)
-        except (SetupNeeded, FlinkeyError) as error:
-            problem = problem_of(error)
-            return render(request, "schedules/problem.html", {"problem": problem},
-                          status=problem.status)
-        if fleet is None:
-            return render(request, "schedules/no_store.html", status=200)
-        return view(request, fleet, *args, **kwargs)
-
-    return wrapped
+with_store = screens.with_store(problem_template="schedules/problem.html",
+                                no_store_template="schedules/no_store.html")
 
 
 def _schedule_of(fleet, schedule_id: int) -> Schedule:

@@ -41,21 +41,34 @@ def claim(delivery_id: int, now: datetime | None = None) -> tuple[Delivery, str]
 
 
 def _claim(delivery_id: int, now: datetime | None) -> tuple[Delivery, str] | None:
-    now = now or timezone.now()
-    token = uuid.uuid4().hex
-    taken = dict(status=Delivery.Status.SENDING, claim=token, attempts=F("attempts") + 1,
-                 claimed_until=now + timedelta(seconds=settings.ALERTS_SEND_LEASE_SECONDS))
-    rows = Delivery.objects.filter(pk=delivery_id)
-    # Else a sender that claimed it and never finished (killed mid-send): the message may
-    # have left; it is sent again with the same key, and the log says so.
-    if not rows.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now).update(
-            **taken) and not rows.filter(status=Delivery.Status.SENDING,
-                                         claimed_until__lt=now).update(
-            last_error=_("A worker stopped while sending; sent again with the same key."),
-            **taken):
+    token = take(Delivery, delivery_id, now=now,
+                 taken_over=_("A worker stopped while sending; sent again with the same key."))
+    if token is None:
         return None
     return Delivery.objects.select_related("alert__rule", "fleet", "user__preferences",
                                            "webhook").get(pk=delivery_id), token
+
+
+def take(model, row_id: int, *, taken_over: str, now: datetime | None = None) -> str | None:
+    """Claim one row of an outgoing message (`model`: PENDING/SENDING status, claim,
+    attempts, claimed_until, next_attempt_at, last_error); returns the claim's token, or
+    None (sent, given up, not due, or someone has it).
+
+    A row a sender claimed and never finished (killed mid-send) is taken over once its claim
+    runs out: the message may have left, so it goes again under the same key, and
+    `taken_over` says so in the log.
+    """
+    now = now or timezone.now()
+    token = uuid.uuid4().hex
+    taken = dict(status=model.Status.SENDING, claim=token, attempts=F("attempts") + 1,
+                 claimed_until=now + timedelta(seconds=settings.ALERTS_SEND_LEASE_SECONDS))
+    rows = model.objects.filter(pk=row_id)
+    if rows.filter(status=model.Status.PENDING, next_attempt_at__lte=now).update(**taken):
+        return token
+    if rows.filter(status=model.Status.SENDING, claimed_until__lt=now).update(
+            last_error=taken_over, **taken):
+        return token
+    return None
 
 
 def deliver(delivery_id: int) -> str:

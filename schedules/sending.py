@@ -12,18 +12,17 @@ ALERTS_MAX_ATTEMPTS, ALERTS_SEND_LEASE_SECONDS).
 """
 
 import logging
-import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.access import ROLES
-from alerts.sending import backoff
+from alerts.sending import backoff, take
 from schedules import content, timing
 from schedules.models import Mailing, Run, Schedule
 
@@ -68,16 +67,9 @@ def make_run(schedule: Schedule, due_at: datetime, *, trigger=Run.Trigger.SCHEDU
 
 def claim(mailing_id: int, now: datetime | None = None) -> tuple[Mailing, str] | None:
     """Take the mailing for sending, or None (sent, given up, not due, or someone has it)."""
-    now = now or timezone.now()
-    token = uuid.uuid4().hex
-    taken = dict(status=Mailing.Status.SENDING, claim=token, attempts=F("attempts") + 1,
-                 claimed_until=now + timedelta(seconds=settings.ALERTS_SEND_LEASE_SECONDS))
-    rows = Mailing.objects.filter(pk=mailing_id)
-    if not rows.filter(status=Mailing.Status.PENDING, next_attempt_at__lte=now).update(
-            **taken) and not rows.filter(status=Mailing.Status.SENDING,
-                                         claimed_until__lt=now).update(
-            last_error=_("A worker stopped while sending; sent again with the same "
-                         "Message-ID."), **taken):
+    token = take(Mailing, mailing_id, now=now, taken_over=_(
+        "A worker stopped while sending; sent again with the same Message-ID."))
+    if token is None:
         return None
     return Mailing.objects.select_related(
         "run__schedule__fleet", "run__schedule__owner", "user__preferences").get(

@@ -1,8 +1,8 @@
 """What an error is about, told without its wording: `NotFoundError.kind`, `BadRequestError.field`.
 
 Callers outside `flinkey/` decide on these attributes and never on the vendor's sentences.
-The bodies below are the documented ones (/work/shared/flinkey-api.md and the vendor's cars
-and events pages: 400 and 404 answer plain text); the sandbox's real answers are checked in
+The bodies below are the documented ones (the vendor's API notes and its cars and events
+pages: 400 and 404 answer plain text); the sandbox's real answers are checked in
 test_endpoints.py.
 """
 

@@ -211,7 +211,9 @@ def drive_last_7_days(page, dashboard, words, tmp_path, car_name):
     points = root.findall("g:trk/g:trkseg/g:trkpt", gpx)
     positions = int(re.search(r"(\d+)\D*$", page.locator("#route-summary").text_content()
                               .split("·")[0]).group(1))
-    assert len(points) == positions
+    # The download asks for "the last 7 days" again, a little later than the page did: a
+    # sample may have entered or left the window's edge in between.
+    assert abs(len(points) - positions) <= 1, (len(points), positions)
 
 
 def show_an_event_on_its_map(page, dashboard):

@@ -39,6 +39,11 @@ def main(argv=None) -> int:
     parser.add_argument("--browser-runs", type=int, default=0,
                         help="also open the fleet map in Chromium this many times: time to the "
                              "first markers and to every marker drawn")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="FLEETSTORE_CONCURRENCY for the syncs (default: the setting's)")
+    parser.add_argument("--versus-concurrency", type=int, default=None,
+                        help="time the initial sync again at this concurrency, into an emptied "
+                             "store, right after the first: the two side by side")
     parser.add_argument("--reads-only", action="store_true",
                         help="skip the syncs: fill the store directly with --cars cars (one "
                              "position and one opening each) and measure only the reads")
@@ -56,6 +61,8 @@ def main(argv=None) -> int:
 
     paced = settings.FLEETSTORE_CALLS_PER_MINUTE
     settings.FLEETSTORE_CALLS_PER_MINUTE = 10**9  # measure the calls, not the pacing
+    if args.concurrency:
+        settings.FLEETSTORE_CONCURRENCY = args.concurrency
     client, _user = signed_in_client()
     fleet = FleetSync.objects.create(api_url=sandbox.url, customer_id=DEMO.customer_id,
                                      api_key=DEMO.api_key, username=DEMO.username,
@@ -75,7 +82,17 @@ def main(argv=None) -> int:
     cars = StoredCar.objects.filter(fleet=fleet).count()
     print(f"initial sync: {cars} cars, {first.calls} calls, {seconds:.1f} s "
           f"({first.outcome}); at {paced} calls/min: {first.calls / paced:.1f} min; stored "
-          f"{StoredEvent.objects.count()} events, {PositionSample.objects.count()} samples")
+          f"{StoredEvent.objects.count()} events, {PositionSample.objects.count()} samples; "
+          f"concurrency {settings.FLEETSTORE_CONCURRENCY}; load average {os.getloadavg()[0]:.2f}")
+    if args.versus_concurrency:
+        mine, other = settings.FLEETSTORE_CONCURRENCY, args.versus_concurrency
+        StoredCar.objects.filter(fleet=fleet).delete()  # its products, samples and events too
+        settings.FLEETSTORE_CONCURRENCY = other
+        second, other_seconds = timed(lambda: sync.full_sync(fleet.pk, force=True))
+        settings.FLEETSTORE_CONCURRENCY = mine
+        print(f"initial sync again at concurrency {other}: {second.calls} calls, "
+              f"{other_seconds:.1f} s ({second.outcome}); concurrency {mine} ÷ {other}: "
+              f"{seconds / other_seconds:.2f}; load average {os.getloadavg()[0]:.2f}")
     samples, sample_seconds = timed(lambda: sync.sample_positions(fleet.pk, force=True))
     again, again_seconds = timed(lambda: sync.full_sync(fleet.pk, force=True))
     per_hour_full = 60 / settings.FLEETSTORE_SYNC_MINUTES

@@ -2,8 +2,11 @@
 
 One sync runs per fleet at a time (the fleet's lease, fleetstore.sync), so a pacer per
 run is a budget per fleet. Interactive pages never wait for it: they use their own clients.
+A run asks several cars at once (FLEETSTORE_CONCURRENCY): the pacer is shared by those
+calls, each taking the next free slot, so the cap holds however many are in flight.
 """
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -27,6 +30,7 @@ class Pacer:
         self._clock = clock
         self._sleep = sleep
         self._next_slot = clock()
+        self._lock = threading.Lock()
 
     def call(self, fn: Callable, *args, **kwargs):
         """Return fn(*args, **kwargs) in the next free slot; retries on 429/5xx with back-off.
@@ -39,7 +43,6 @@ class Pacer:
         backoff = max(self.spacing, 1.0)
         for attempt in range(self.retries + 1):
             self._wait_for_slot()
-            self.calls += 1
             try:
                 return fn(*args, **kwargs)
             except (RateLimitedError, ServerError, UnavailableError) as error:
@@ -51,11 +54,16 @@ class Pacer:
         raise AssertionError("unreachable")
 
     def _wait_for_slot(self) -> None:
-        now = self._clock()
-        if self._next_slot > now:
-            self._sleep(self._next_slot - now)
-            now = self._next_slot
-        self._next_slot = now + self.spacing
+        # The slot is taken under the lock and waited for outside it: callers in flight
+        # line up one spacing apart instead of all sleeping on the same slot.
+        with self._lock:
+            now = self._clock()
+            slot = max(self._next_slot, now)
+            self._next_slot = slot + self.spacing
+            self.calls += 1
+        if slot > now:
+            self._sleep(slot - now)
 
     def _push_back(self, seconds: float) -> None:
-        self._next_slot = max(self._next_slot, self._clock() + seconds)
+        with self._lock:
+            self._next_slot = max(self._next_slot, self._clock() + seconds)

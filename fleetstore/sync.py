@@ -5,12 +5,18 @@ ids; a car's rows are written in one transaction, its events in batches, each wi
 cursor it advances (saved with the data, never before). One run per fleet at a time
 (the fleet's lease); calls are paced by fleetstore.pacing. Failures end up on the run and
 the fleet's status in plain words, never raised to a page.
+
+Cars are asked FLEETSTORE_CONCURRENCY at a time (the flinkey client's `fan_out`), in
+chunks: each car's calls run off the run's thread and only gather answers; the run's own
+thread writes them, a car at a time, in the cars' order. One call at a time, 50 ms away,
+cannot make the ~5 calls per car and hour the defaults ask of a 10,000-car fleet
+(README "Fleet store and workers"); the pacer still caps the fleet's calls per minute.
 """
 
 import logging
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -35,6 +41,7 @@ from flinkey import (
     Product,
     Query,
     UnavailableError,
+    fan_out,
     odata,
 )
 from flinkey.client import MAX_PAGE_SIZE
@@ -49,6 +56,9 @@ _UNAVAILABLE_IN_A_ROW = 5
 _HEARTBEAT_SECONDS = 2.0
 # Events per call (the API's largest page).
 _EVENTS_PER_CALL = MAX_PAGE_SIZE
+# Cars asked per chunk, per car in flight: small enough that a lost lease or a failed run
+# wastes few calls, large enough that the threads seldom wait for the slowest car.
+_CARS_PER_CHUNK_PER_CALL = 4
 
 
 class LeaseLost(Exception):
@@ -203,11 +213,10 @@ def _full(run: Run) -> None:
     run.row.cars_total = len(cars)
     run.beat(force=True)
     now = timezone.now()
-    seen = set()
-    for car in cars:
-        seen.add(car.id)
-        stored = _upsert_car(run.fleet, car, now)
-        _car_step(run, lambda stored=stored: _sync_car(run, stored))
+    for chunk in _chunks(cars):
+        stored = [_upsert_car(run.fleet, car, now) for car in chunk]
+        _sync_chunk(run, stored, _ask_car)
+    seen = {car.id for car in cars}
     # Only a complete list says which cars are gone.
     StoredCar.objects.filter(fleet=run.fleet, gone_at__isnull=True).exclude(
         car_id__in=seen).update(gone_at=now)
@@ -223,8 +232,28 @@ def _samples(run: Run) -> None:
         return
     run.row.cars_total = len(cars)
     run.beat(force=True)
-    for stored in cars:
-        _car_step(run, lambda stored=stored: _sync_location(run, run.client(), stored))
+    for chunk in _chunks(cars):
+        _sync_chunk(run, chunk, _ask_location)
+
+
+def _chunks(items: list) -> list[list]:
+    size = _concurrency() * _CARS_PER_CHUNK_PER_CALL
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
+
+def _concurrency() -> int:
+    return max(1, settings.FLEETSTORE_CONCURRENCY)
+
+
+def _sync_chunk(run: Run, cars: list[StoredCar], ask) -> None:
+    """Ask flinkey about `cars` (several at once), then write each car's answers in order."""
+    # Bounded well within the lease, which is renewed only between chunks: cars not
+    # answered by then count as unavailable (five in a row end the run: flinkey is down).
+    asked = fan_out(lambda stored: ask(run, stored), cars, concurrency=_concurrency(),
+                    timeout=settings.FLEETSTORE_LEASE_SECONDS / 2)
+    for stored, outcome in zip(cars, asked, strict=True):
+        _car_step(run, lambda stored=stored, outcome=outcome: _store_answers(
+            run, stored, outcome.value if outcome.ok else Answers(error=outcome.error)))
 
 
 def _car_step(run: Run, step) -> None:
@@ -293,19 +322,59 @@ def _upsert_car(fleet: FleetSync, car, now: datetime) -> StoredCar:
     return stored
 
 
-def _sync_car(run: Run, stored: StoredCar) -> None:
-    client = run.client()
-    products_due = stored.products_learnt_at is None or stored.products_learnt_at <= (
-        timezone.now() - timedelta(hours=settings.FLEETSTORE_PRODUCTS_HOURS))
-    if products_due:
-        try:
-            products = run.pacer.call(client.list_products, stored.car_id)
-        except NotFoundError:
-            return  # the car went since the list was read; the next list marks it gone
-        _store_products(stored, products)
-    if stored.has_iq is not False:
-        _sync_location(run, client, stored)
-    _sync_events(run, client, stored)
+@dataclass
+class Answers:
+    """What flinkey said about one car, gathered off the run's thread (no database there).
+
+    `error`: the call that failed (the answers before it are still written, then the car
+    counts as failed and the next run asks again).
+    """
+
+    products: list | None = None  # None: not due (or not reached)
+    location: object | None = None  # None: not asked, none recorded, or not reached
+    event_pages: list[list] = field(default_factory=list)
+    error: Exception | None = None
+
+
+def _ask_car(run: Run, stored: StoredCar) -> Answers:
+    """A full sync's calls for one car: its products when due, its position, its events."""
+    answers, client = Answers(), run.client()
+    try:
+        products_due = stored.products_learnt_at is None or stored.products_learnt_at <= (
+            timezone.now() - timedelta(hours=settings.FLEETSTORE_PRODUCTS_HOURS))
+        if products_due:
+            try:
+                answers.products = run.pacer.call(client.list_products, stored.car_id)
+            except NotFoundError:
+                return answers  # the car went since the list was read; the next list says so
+        has_iq = stored.has_iq if answers.products is None else any(
+            product.type == Product.IQ for product in answers.products)
+        if has_iq is not False:
+            answers.location = _asked_location(run, client, stored)
+        _ask_events(run, client, stored, answers.event_pages)
+    except FlinkeyError as error:
+        answers.error = error
+    return answers
+
+
+def _ask_location(run: Run, stored: StoredCar) -> Answers:
+    """A sample run's one call for a car: its latest position."""
+    try:
+        return Answers(location=_asked_location(run, run.client(), stored))
+    except FlinkeyError as error:
+        return Answers(error=error)
+
+
+def _store_answers(run: Run, stored: StoredCar, answers: Answers) -> None:
+    """Write what was asked, on the run's thread; then raise the car's failure, if any."""
+    if answers.products is not None:
+        _store_products(stored, answers.products)
+    if answers.location is not None:
+        store_location(stored, answers.location, learnt_at=timezone.now())
+    for page in answers.event_pages:
+        _store_events(run.fleet, stored, page)
+    if answers.error is not None:
+        raise answers.error
 
 
 def _store_products(stored: StoredCar, products) -> None:
@@ -325,13 +394,12 @@ def _store_products(stored: StoredCar, products) -> None:
         stored.save(update_fields=["has_iq", "products_learnt_at"])
 
 
-def _sync_location(run: Run, client, stored: StoredCar) -> None:
+def _asked_location(run: Run, client, stored: StoredCar):
     try:
-        location = run.pacer.call(client.get_location, stored.car_id)
+        return run.pacer.call(client.get_location, stored.car_id)
     except NotFoundError:
         # "No products are assigned to this car." (or the car went): nothing to sample.
-        return
-    store_location(stored, location, learnt_at=timezone.now())
+        return None
 
 
 def store_location(stored: StoredCar, location, *, learnt_at: datetime) -> None:
@@ -368,8 +436,8 @@ EVENT_FIELDS = ("user_id", "type", "utc_date_time", "utc_ticks", "local_date_tim
                 "user_agent", "latitude", "longitude")
 
 
-def _sync_events(run: Run, client, stored: StoredCar) -> None:
-    """Read the car's events from its cursor less the re-read window, in batches."""
+def _ask_events(run: Run, client, stored: StoredCar, pages: list[list]) -> None:
+    """Read the car's events from its cursor less the re-read window into `pages`."""
     if stored.events_through is not None:
         start = stored.events_through - timedelta(hours=settings.FLEETSTORE_EVENTS_REREAD_HOURS)
     else:
@@ -389,12 +457,11 @@ def _sync_events(run: Run, client, stored: StoredCar) -> None:
         except NotFoundError:
             return
         if events:
-            _store_events(run.fleet, stored, events)
+            pages.append(events)
             last = events[-1]
             after = (last.utc_instant, last.id)
         if len(events) < _EVENTS_PER_CALL:
             return
-        run.beat()
 
 
 def _store_events(fleet: FleetSync, stored: StoredCar, events) -> None:

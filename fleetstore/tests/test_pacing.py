@@ -1,5 +1,8 @@
 """The sync's pacer: calls spread evenly under the cap; back-off on 429 and 5xx."""
 
+import threading
+import time as real_time
+
 import pytest
 
 from fleetstore.pacing import Pacer
@@ -63,3 +66,25 @@ def test_retries_end_and_other_errors_are_not_retried():
     with pytest.raises(NotFoundError):
         pacer.call(missing)
     assert pacer.calls == 4
+
+
+def test_callers_in_flight_at_once_each_get_their_own_slot():
+    """The sync asks several cars at once through one pacer: no two calls share a slot."""
+    slots = []
+    lock = threading.Lock()
+
+    def sleep(seconds):  # the clock stands still; a real pause lets the threads interleave
+        with lock:
+            slots.append(round(seconds, 6))
+        real_time.sleep(0.005)
+
+    pacer = Pacer(60, clock=lambda: 0.0, sleep=sleep)
+    threads = [threading.Thread(target=lambda: [pacer.call(lambda: None) for _ in range(5)])
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert pacer.calls == 20
+    assert sorted(slots) == [float(second) for second in range(1, 20)]  # the first waits 0 s

@@ -1,6 +1,9 @@
 """A fleet's sync against the sandbox, in-process (the worker tests run it in a real worker)."""
 
+import threading
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from fleetadmin.upstream.clients import client_from
 from fleetstore import sync
@@ -12,6 +15,7 @@ from fleetstore.models import (
     StoredProduct,
     SyncRun,
 )
+from fleetstore.pacing import Pacer
 from fleetstore.tests.conftest import make_fleet
 from flinkey import Query, odata
 from flinkey_sandbox import DEMO
@@ -36,7 +40,10 @@ def all_events(fleet, car_id, since):
         after = (page[-1].utc_instant, page[-1].id)
 
 
-def test_a_full_sync_keeps_cars_products_positions_and_events(fleet, flinkey_api):
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_full_sync_keeps_cars_products_positions_and_events(fleet, flinkey_api, settings,
+                                                               concurrency):
+    settings.FLEETSTORE_CONCURRENCY = concurrency
     run = sync.full_sync(fleet.pk)
     asked = (flinkey_api.request_count(path_prefix="/cars")
              + flinkey_api.request_count(path_prefix="/customers"))
@@ -205,3 +212,53 @@ def test_each_car_knows_its_newest_stored_event(fleet):
         newest = StoredEvent.objects.filter(car=car).order_by(
             "-utc_date_time", "-utc_ticks", "-event_id").first()
         assert car.last_event == newest, car.car_id
+
+
+@pytest.mark.parametrize(("concurrency", "most"), [(1, 1), (4, 4)])
+def test_cars_are_asked_several_at_once_as_configured(fleet, flinkey_api, settings,
+                                                       monkeypatch, concurrency, most):
+    """FLEETSTORE_CONCURRENCY cars in flight: one at a time cannot keep 10,000 cars fresh."""
+    settings.FLEETSTORE_CONCURRENCY = concurrency
+    flinkey_api.faults.latency = 0.05  # calls take long enough to overlap when they may
+    in_flight, peak, lock = 0, 0, threading.Lock()
+    paced = Pacer.call
+
+    def counted(pacer, fn, *args, **kwargs):
+        nonlocal in_flight, peak
+        with lock:
+            in_flight += 1
+            peak = max(peak, in_flight)
+        try:
+            return paced(pacer, fn, *args, **kwargs)
+        finally:
+            with lock:
+                in_flight -= 1
+
+    monkeypatch.setattr(Pacer, "call", counted)
+
+    run = sync.full_sync(fleet.pk)
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS, (run.error, run.error_detail)
+    assert peak == most
+
+
+def test_a_car_whose_position_fails_keeps_its_products_and_counts_as_failed(fleet, flinkey_api,
+                                                                         settings):
+    settings.FLEETSTORE_CONCURRENCY = 4
+    # A refusal (not retried): the products asked before it are kept, nothing after it.
+    flinkey_api.faults.fail_next(f"/cars/{DEMO.car_id}/location", status=400)
+
+    run = sync.full_sync(fleet.pk)
+
+    assert run.outcome == SyncRun.Outcome.SUCCESS, (run.error, run.error_detail)
+    assert (run.cars_failed, run.cars_done) == (1, run.cars_total - 1)
+    demo = StoredCar.objects.get(fleet=fleet, car_id=DEMO.car_id)
+    assert demo.products.exists() and demo.has_iq is True
+    assert demo.fix_at is None and not demo.samples.exists()
+    assert not StoredEvent.objects.filter(car=demo).exists()  # asked after the position
+
+    again = sync.full_sync(fleet.pk, force=True)  # the next run asks again
+
+    assert again.cars_failed == 0
+    demo.refresh_from_db()
+    assert demo.fix_at is not None

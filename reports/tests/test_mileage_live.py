@@ -192,3 +192,54 @@ def test_in_german(berlin, manager_client, fresh_store, flinkey_api):
     rows, progress, _html = run_batches(manager_client, page_html)
     assert progress[-1] == "4 von 4 Fahrzeugen abgefragt"
     assert rows[DEMO.car_id][SOURCE] == "flinkey (live abgefragt)"
+
+
+def test_readings_that_bracket_the_period_need_no_call(berlin, manager_client, store,
+                                                       flinkey_api):
+    from reports.tests.conftest import ALPHA, PERIOD
+
+    # Alpha's samples lie on both sides of the period's start and of its end.
+    flinkey_api.clear_requests()
+    page_html = manager_client.get(URL, {**PERIOD, "car": ALPHA}).content.decode()
+    assert rows_of(page_html)[ALPHA][SOURCE] == "fleet store"
+    assert 'id="mileage-live"' not in page_html
+    assert flinkey_api.request_count(path_prefix="/cars") == 0
+
+
+def test_a_period_ending_today_asks_only_for_the_start(berlin, manager_client, fresh_store,
+                                                       flinkey_api):
+    from fleetstore.models import PositionSample, StoredCar
+
+    # Sync samples the car now: its latest reading, asked for a moment ago.
+    now = timezone.now()
+    car = StoredCar.objects.get(fleet=fresh_store, car_id=DEMO.car_id)
+    latest = flinkey_api.store.locations[DEMO.car_id].latest()
+    recorded = datetime.fromtimestamp(latest[0], ZoneInfo("UTC"))
+    PositionSample.objects.create(car=car, recorded_at=recorded, odometer=latest[3],
+                                  learnt_at=now)
+    StoredCar.objects.filter(pk=car.pk).update(odometer=latest[3], odometer_at=recorded,
+                                               location_learnt_at=now)
+    zone = ZoneInfo(ZONE)
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=3)
+    start = datetime.combine(first, datetime.min.time(), zone)
+    page_html = manager_client.get(URL, {"from": first.isoformat(), "to": today.isoformat(),
+                                         "car": DEMO.car_id}).content.decode()
+    flinkey_api.clear_requests()
+    rows, _progress, _html = run_batches(manager_client, page_html)
+    row = rows[DEMO.car_id]
+    assert row[SOURCE] == "start from flinkey (asked live), end from the fleet store"
+    assert flinkey_api.request_count(path_prefix="/cars") == 1
+    near = flinkey_api.store.locations[DEMO.car_id].near(start.timestamp())
+    assert km_of(row[KM]) == round(latest[3] - near[3], 1)
+
+
+def test_a_support_user_loads_the_live_figures(support_user, support_client, fresh_store,
+                                               flinkey_api):
+    from fleetadmin.models import UserPreferences
+
+    UserPreferences.objects.update_or_create(user=support_user, defaults={"time_zone": ZONE})
+    query, start, end = period()
+    page_html = support_client.get(URL, query).content.decode()
+    rows, _progress, _html = run_batches(support_client, page_html)
+    assert km_of(rows[DEMO.car_id][KM]) == expected_km(flinkey_api, DEMO.car_id, start, end)

@@ -44,6 +44,13 @@ DAY_COLUMNS = [
 ]
 
 
+class MileageRow(tuple):
+    """A report row (plain values), and whether the store cannot tell an edge of it (the
+    page asks flinkey for those)."""
+
+    missing = False
+
+
 @dataclass(frozen=True)
 class Reading:
     odometer: float
@@ -164,8 +171,12 @@ def build(store: FleetSync, *, start: datetime, end: datetime, car_ids=None) -> 
         # beyond a request's time budget); they name the cars whose figures the store
         # cannot give, so that a file never differs from the page without saying so.
         not_stored = gettext("no stored odometer; open the report page")
-        return [item.row(not_stored if item.missing else from_store)
-                for item in stored.rows_of(batch)]
+        rows = []
+        for item in stored.rows_of(batch):
+            row = MileageRow(item.row(not_stored if item.missing else from_store))
+            row.missing = item.missing
+            rows.append(row)
+        return rows
 
     return tables.Table(title=str(_("Mileage per car")), columns=COLUMNS,
                         rows=tables.LazyRows(stored.queryset, rows_of))

@@ -73,19 +73,18 @@ def _batch_url(query, **values) -> str:
     return "?" + query.urlencode()
 
 
-def page_context(*, store, form, page, query) -> dict:
-    """What the page adds: rows with ids ("asking flinkey…" where the store cannot tell)
-    and, when there are such cars, the region that asks for them."""
-    items, _first = _items(store, form, page.number)
-    needed = [item for item in items if item.missing]
+def page_context(*, page, query) -> dict:
+    """What the page adds to its rows (mileage.MileageRow, already read): ids, and "asking
+    flinkey…" where the store cannot tell; with such cars, the region that asks for them."""
     asking = format_html('<span class="spinner">{}</span>', _("asking flinkey…"))
-    rows = [_cells(mileage.COLUMNS, item.row(_("fleet store")), item.car_id,
-                   asking if item.missing else None) for item in items]
+    rows = [_cells(mileage.COLUMNS, row, row[0], asking if row.missing else None)
+            for row in page.object_list]
+    needed = sum(1 for row in page.object_list if row.missing)
     context = {"rows": rows, "mileage_live": bool(needed)}
     if needed:
-        context.update(live_total=len(needed), live_asked=0,
+        context.update(live_total=needed, live_asked=0,
                        live_next_url=_batch_url(query, page=page.number, live_from=0,
-                                                live_total=len(needed)))
+                                                live_total=needed))
     return context
 
 

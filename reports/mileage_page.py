@@ -136,7 +136,10 @@ def live_answer(request, *, store, form, query) -> HttpResponse:
     asked += len(batch)
     context.update(live_asked=asked, live_failed=sum(
         1 for _n, item in batch if answers[item.car_id].error is not None))
-    if len(pending) > len(batch):
+    if len(pending) <= len(batch):
+        # The last batch: cars the store learnt meanwhile (another page) were not asked.
+        context["live_total"] = asked
+    else:
         context["live_next_url"] = _batch_url(
             query, page=page_number or 1, live_from=batch[-1][0] + 1,
             live_total=context["live_total"], live_asked=asked)

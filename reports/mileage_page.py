@@ -73,12 +73,18 @@ def _batch_url(query, **values) -> str:
     return "?" + query.urlencode()
 
 
-def page_context(*, page, query) -> dict:
-    """What the page adds to its rows (mileage.MileageRow, already read): ids, and "asking
-    flinkey…" where the store cannot tell; with such cars, the region that asks for them."""
+def page_context(*, page, cells, query) -> dict:
+    """What the page adds to its rows (mileage.MileageRow, already read, and their `cells`
+    as rendering.cells made them): ids, and "asking flinkey…" where the store cannot tell;
+    with such cars, the region that asks for them."""
     asking = format_html('<span class="spinner">{}</span>', _("asking flinkey…"))
-    rows = [_cells(mileage.COLUMNS, row, row[0], asking if row.missing else None)
-            for row in page.object_list]
+    rows = []
+    for row, row_cells in zip(page.object_list, cells, strict=True):
+        found = RowCells(row_cells)
+        found.dom_id = row_id(row[0])
+        if row.missing:
+            found[mileage.SOURCE] = (found[mileage.SOURCE][0], asking)
+        rows.append(found)
     needed = sum(1 for row in page.object_list if row.missing)
     context = {"rows": rows, "mileage_live": bool(needed)}
     if needed:

@@ -85,7 +85,8 @@ def _answer(request, slug: str):
                    next_query=_with(query, page=page.next_page_number())
                    if page.has_next() else None)
     if slug == "mileage":
-        context.update(mileage_page.page_context(page=page, query=query))
+        context.update(mileage_page.page_context(page=page, cells=context["rows"],
+                                                 query=query))
     if slug == "mileage" and len(form.car_ids) == 1:
         per_day = mileage.per_day(store, car_id=form.car_ids[0], start=form.start,
                                   end=form.end, zone=zone)

@@ -70,18 +70,20 @@ def store_for(user) -> FleetSync | None:
 
 
 def learnt_live(*, customer_id: int | None, car=None, car_id: int | None = None,
-                location=None) -> None:
-    """Write what a single-car page just asked flinkey live back into the fleet's store.
+                location=None, past: bool = False) -> None:
+    """Write what a page just asked flinkey live back into the fleet's store.
 
     Only a car the store already holds, only while sync is on; no check of the user's reach
     is needed: the answer came from flinkey for `customer_id` with the user's own
-    credentials. Never raises (a page must not fail over the store); returns nothing.
+    credentials. `past`: `location` answers a past moment (the sample nearest to it), so
+    it is kept as a sample only, not as the car's latest. Never raises (a page must not
+    fail over the store); returns nothing.
     """
     import logging
 
     from fleetadmin.upstream.clients import api_base_url
     from fleetstore.models import StoredCar
-    from fleetstore.sync import CAR_FIELDS, store_location
+    from fleetstore.sync import CAR_FIELDS, store_location, store_sample
 
     try:
         if customer_id is None:
@@ -96,7 +98,9 @@ def learnt_live(*, customer_id: int | None, car=None, car_id: int | None = None,
                 learnt_at=now, **{name: getattr(car, name) for name in CAR_FIELDS})
         if location is not None:
             stored = StoredCar.objects.filter(fleet=fleet, car_id=car_id).first()
-            if stored is not None:
+            if stored is not None and past:
+                store_sample(stored, location, learnt_at=now)
+            elif stored is not None:
                 store_location(stored, location, learnt_at=now)
     except Exception:
         logging.getLogger(__name__).warning("fleet store: could not keep a live answer",

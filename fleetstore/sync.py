@@ -422,14 +422,22 @@ def store_location(stored: StoredCar, location, *, learnt_at: datetime) -> None:
         StoredCar.objects.filter(pk=stored.pk).update(**fields)
         for name, value in fields.items():
             setattr(stored, name, value)
-        moment = location.recorded_at or location.odometer_recorded_at
-        if moment is not None:
-            PositionSample.objects.bulk_create(
-                [PositionSample(car=stored, recorded_at=moment, latitude=location.latitude,
-                                longitude=location.longitude, odometer=location.odometer,
-                                learnt_at=learnt_at)],
-                update_conflicts=True, unique_fields=["car", "recorded_at"],
-                update_fields=["latitude", "longitude", "odometer", "learnt_at"])
+        store_sample(stored, location, learnt_at=learnt_at)
+
+
+def store_sample(stored: StoredCar, location, *, learnt_at: datetime) -> None:
+    """Keep `location` as a sample only (once per recorded moment), if it has its time.
+
+    For an answer about a past moment: it says nothing about the car's latest position.
+    """
+    moment = location.recorded_at or location.odometer_recorded_at
+    if moment is not None:
+        PositionSample.objects.bulk_create(
+            [PositionSample(car=stored, recorded_at=moment, latitude=location.latitude,
+                            longitude=location.longitude, odometer=location.odometer,
+                            learnt_at=learnt_at)],
+            update_conflicts=True, unique_fields=["car", "recorded_at"],
+            update_fields=["latitude", "longitude", "odometer", "learnt_at"])
 
 
 EVENT_FIELDS = ("user_id", "type", "utc_date_time", "utc_ticks", "local_date_time",

@@ -159,17 +159,18 @@ def _locations(car_ids, at: datetime | None) -> Reads:
 
 
 def _positions_of(results, at: datetime | None) -> dict[int, Position]:
-    found = {}
-    for (car_id, _at), outcome in results.items():
-        if not outcome.ok:
-            found[car_id] = Position(car_id, FAILED, asked_at=at, error=outcome.error)
-        elif outcome.value is None:
-            found[car_id] = Position(car_id, NO_DEVICE, asked_at=at)
-        elif not _located(outcome.value):
-            found[car_id] = Position(car_id, NO_POSITION, outcome.value, asked_at=at)
-        else:
-            found[car_id] = Position(car_id, LOCATED, outcome.value, asked_at=at)
-    return found
+    return {car_id: _position_of(car_id, outcome, at)
+            for (car_id, _at), outcome in results.items()}
+
+
+def _position_of(car_id: int, outcome, at: datetime | None) -> Position:
+    if not outcome.ok:
+        return Position(car_id, FAILED, asked_at=at, error=outcome.error)
+    if outcome.value is None:
+        return Position(car_id, NO_DEVICE, asked_at=at)
+    if not _located(outcome.value):
+        return Position(car_id, NO_POSITION, outcome.value, asked_at=at)
+    return Position(car_id, LOCATED, outcome.value, asked_at=at)
 
 
 def positions(*, user, car_ids, at: datetime | None = None, proof: Proof | None = None,
@@ -183,6 +184,19 @@ def positions(*, user, car_ids, at: datetime | None = None, proof: Proof | None 
     (results,) = fan_out_together(user=user, reads=[_locations(car_ids, at)], proof=proof,
                                   timeout=timeout)
     return _positions_of(results, at), results.fetched
+
+
+def positions_at(*, user, keys, proof: Proof | None = None, timeout: float | None = None
+                 ) -> tuple[dict[tuple, Position], int]:
+    """Return ({(car id, moment): Position}, upstream calls made) for each (car id, moment)
+    of `keys` (moment None: now), in one fan-out: several cars, each at its own moments.
+
+    Cached like `positions` (the same keys: a route's or a map's answers are reused).
+    """
+    results = fan_out_cached(user=user, proof=proof, kind="location", keys=keys,
+                             fetch=_fetch_location, ttl=_ttl, timeout=timeout)
+    return ({key: _position_of(key[0], outcome, key[1]) for key, outcome in results.items()},
+            results.fetched)
 
 
 def fleet_positions(*, user, car_ids, at: datetime | None = None

@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from fleetstore.services import store_for
-from reports import exports, mileage, rendering, sessions, utilisation
+from reports import exports, mileage, mileage_page, rendering, sessions, utilisation
 from reports.catalogue import REPORTS
 from reports.forms import ReportForm, UtilisationForm, WhoHadForm, car_choices
 from reports.scope import people_of
@@ -56,6 +56,10 @@ def _answer(request, slug: str):
     if not form.is_valid():
         context.update(store=store, form=form)
         return render(request, "reports/report.html", context, status=400)
+    if slug == "mileage" and mileage_page.wants_live(request):
+        # htmx: a batch of the cars the store cannot tell, asked live (issue 21).
+        return mileage_page.live_answer(request, store=store, form=form,
+                                        query=_without(request.GET, "format"))
     options = {"start": form.start, "end": form.end, "car_ids": form.car_ids}
     if slug == "utilisation":
         options.update(zone=zone, idle_days=form.idle_days(utilisation.IDLE_DAYS))
@@ -80,6 +84,9 @@ def _answer(request, slug: str):
                    if page.has_previous() else None,
                    next_query=_with(query, page=page.next_page_number())
                    if page.has_next() else None)
+    if slug == "mileage":
+        context.update(mileage_page.page_context(page=page, cells=context["rows"],
+                                                 query=query))
     if slug == "mileage" and len(form.car_ids) == 1:
         per_day = mileage.per_day(store, car_id=form.car_ids[0], start=form.start,
                                   end=form.end, zone=zone)
@@ -94,6 +101,13 @@ def _per_day_chart(per_day) -> dict:
     return {"labels": [formats.date_format(day, "SHORT_DATE_FORMAT")
                        for day in per_day.values("day")],
             "values": per_day.values("km"), "name": gettext("km")}
+
+
+def _without(query, *names):
+    query = query.copy()
+    for name in names:
+        query.pop(name, None)
+    return query
 
 
 def _with(query, **values) -> str:

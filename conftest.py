@@ -10,8 +10,13 @@ pytest_plugins = ["config.testing"]
 def pytest_configure(config):
     if config.pluginmanager.hasplugin("django"):
         from django.conf import settings
+        from django.db.backends.signals import connection_created
 
-        from config.testing import isolate_worker_caches
+        from config.testing import (
+            isolate_worker_caches,
+            restore_baseline_instead_of_post_migrate,
+            skip_durability,
+        )
 
         # The test client and the live server speak plain HTTP; production's HTTPS
         # redirect would send every request away. Every other production default stays
@@ -23,6 +28,57 @@ def pytest_configure(config):
         # scripts/test runs the suite on several xdist workers; PostgreSQL gets a test
         # database per worker from pytest-django, Redis a key prefix per worker from us.
         isolate_worker_caches(settings.CACHES)
+        # The test database's commits skip the fsync (config.testing.skip_durability).
+        connection_created.connect(skip_durability, dispatch_uid="fleetadmin-skip-durability")
+        # A transactional test's teardown copies back post_migrate's rows instead of
+        # emitting it again (config.testing.restore_baseline_instead_of_post_migrate).
+        restore_baseline_instead_of_post_migrate()
+
+
+# Where each run leaves the durations of its slow tests for the next run's order.
+DURATIONS_KEY = "fleetadmin/durations"
+# A test that took this long (set-up, call and teardown) is started first next time.
+SLOW_SECONDS = 1.0
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Start the longest tests first, so that no worker idles at the end.
+
+    pytest-xdist hands out tests in this order (each worker steals from the other when it
+    runs dry); a test of a minute started last keeps one worker busy while the other has
+    nothing left. The order comes from the previous run's durations (pytest's cache), or
+    the `slow` mark on a first run. Every other test keeps pytest-django's order.
+    """
+    known = config.cache.get(DURATIONS_KEY, {}) if config.cache is not None else {}
+
+    def cost(item) -> float:
+        if item.nodeid in known:
+            return known[item.nodeid]
+        return SLOW_SECONDS if item.get_closest_marker("slow") else 0.0
+
+    items.sort(key=lambda item: -cost(item) if cost(item) >= SLOW_SECONDS else 0.0)
+
+
+_durations: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report):
+    _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    """Keep this run's slow tests (on the xdist controller, or a run without xdist)."""
+    config = session.config
+    if config.cache is None or hasattr(config, "workerinput") or not _durations:
+        return
+    known = config.cache.get(DURATIONS_KEY, {})
+    for nodeid, seconds in _durations.items():
+        if seconds >= SLOW_SECONDS:
+            known[nodeid] = round(seconds, 2)
+        else:
+            known.pop(nodeid, None)
+    config.cache.set(DURATIONS_KEY, known)
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,110 @@ def isolate_worker_caches(caches: dict) -> None:
         options["KEY_PREFIX"] = f"{prefix}-xdist-{worker}" if prefix else f"xdist-{worker}"
 
 
+def skip_durability(sender, connection, **kwargs) -> None:
+    """`connection_created` receiver: this process's test database commits without fsync.
+
+    A test run never survives a power cut, so waiting for the disk on every commit buys it
+    nothing; it cost the transactional tests most of their time (the flush after each one
+    re-creates content types, permissions and role groups in ~200 autocommitted INSERTs,
+    each an fsync on SQLite's file). Only durability changes: locking, isolation and what a
+    commit makes visible to other connections and processes stay exactly as in production.
+    """
+    # On the driver's own connection: a query counted by assertNumQueries would be a surprise.
+    if connection.vendor == "sqlite":
+        connection.connection.execute("PRAGMA synchronous = OFF")
+    elif connection.vendor == "postgresql":
+        connection.connection.execute("SET synchronous_commit TO off")
+
+
+# (alias, database name) -> [(table, columns, rows)]: what flush + post_migrate left there.
+_flush_baselines: dict[tuple[str, str], list[tuple[str, tuple[str, ...], list[tuple]]]] = {}
+
+
+def restore_baseline_instead_of_post_migrate() -> None:
+    """Make a transactional test's teardown copy back the rows post_migrate made once.
+
+    After every transactional test (every browser test, the worker tests) Django flushes
+    the database and emits post_migrate, which re-creates content types, permissions and
+    role groups query by query: ~200 INSERTs and 1 to 3 s a test on this 2-core machine.
+    The rows are the same every time, so the first teardown does exactly that and keeps
+    a copy of every table's rows afterwards; later teardowns flush without the signal and
+    insert the copy in one transaction. The database each test starts from is unchanged
+    (the rows even keep their ids). Anything else (a subset of apps, serialized rollback,
+    reset sequences) and any error while restoring take Django's own way.
+    """
+    from django.test import TransactionTestCase
+
+    if getattr(TransactionTestCase, "_fleetadmin_fast_teardown", False):
+        return
+    django_teardown = TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):
+        if (self.available_apps is not None or self.serialized_rollback
+                or self.reset_sequences):
+            return django_teardown(self)
+        from django.db import connections
+
+        for db_name in self._databases_names(include_mirrors=False):
+            connection = connections[db_name]
+            key = (db_name, str(connection.settings_dict["NAME"]))
+            if key not in _flush_baselines or not _flush_then_restore(db_name, key):
+                _flush(db_name, post_migrate=True)
+                _flush_baselines[key] = _rows_of_every_table(connection)
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+    TransactionTestCase._fleetadmin_fast_teardown = True
+
+
+def _flush(db_name: str, *, post_migrate: bool) -> None:
+    from django.core.management import call_command
+
+    call_command("flush", verbosity=0, interactive=False, database=db_name,
+                 reset_sequences=False, allow_cascade=False,
+                 inhibit_post_migrate=not post_migrate)
+
+
+def _rows_of_every_table(connection) -> list[tuple[str, tuple[str, ...], list[tuple]]]:
+    """Every row of every table flush empties (the models' tables), table by table."""
+    tables = connection.introspection.django_table_names(only_existing=True,
+                                                         include_views=False)
+    found = []
+    with connection.cursor() as cursor:
+        for table in sorted(tables):
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            rows = cursor.fetchall()
+            if rows:
+                found.append((table, tuple(column[0] for column in cursor.description),
+                              rows))
+    return found
+
+
+def _flush_then_restore(db_name: str, key: tuple[str, str]) -> bool:
+    """Flush without post_migrate and insert the kept rows; False (nothing kept) on error."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections, transaction
+
+    connection = connections[db_name]
+    try:
+        _flush(db_name, post_migrate=False)
+        # Foreign keys are deferred to the commit (Django creates them DEFERRABLE), so the
+        # tables' order does not matter.
+        with transaction.atomic(using=db_name), connection.cursor() as cursor:
+            for table, columns, rows in _flush_baselines[key]:
+                names = ", ".join(connection.ops.quote_name(column) for column in columns)
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(
+                    f"INSERT INTO {connection.ops.quote_name(table)} ({names}) "  # noqa: S608
+                    f"VALUES ({marks})", rows)
+    except Exception:  # noqa: BLE001 - Django's own way below is always right
+        del _flush_baselines[key]
+        return False
+    finally:
+        # post_migrate would have cleared it: ids a test cached may be gone.
+        ContentType.objects.clear_cache()
+    return True
+
+
 def redis_reachable(url: str) -> bool:
     """True when a Redis server accepts connections at `url`'s host and port (not installed
     by scripts/setup: the tests needing one skip, saying so, where there is none)."""

@@ -95,9 +95,6 @@ class EventForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
     )
 
-    # Placed by the page around the grid of the others (events/event_form.html).
-    shown_apart = ("type", "occurrence", "latitude", "longitude")
-
     def __init__(self, *args, zone: tzinfo | None = None, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.zone = zone or timezone.get_current_timezone()

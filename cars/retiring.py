@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from fleetadmin.upstream.clients import SetupNeeded, client_for
 from fleetadmin.web.problems import Problem, car_problem
@@ -76,7 +77,9 @@ class NameConfirmation(forms.Form):
     def __init__(self, *args, expected: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.expected = expected
-        self.fields["confirm_name"].widget.attrs["data-confirm-expected"] = expected.strip()
+        field = self.fields["confirm_name"]
+        field.label = _("Type the car's name, “%(name)s”, to delete it") % {"name": expected}
+        field.widget.attrs["data-confirm-expected"] = expected.strip()
 
     def clean_confirm_name(self) -> str:
         typed = self.cleaned_data.get("confirm_name", "")
@@ -98,7 +101,11 @@ class CountConfirmation(forms.Form):
     def __init__(self, *args, count: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.count = count
-        self.fields["confirm_count"].widget.attrs["data-confirm-expected"] = str(count)
+        field = self.fields["confirm_count"]
+        field.label = ngettext("Type the number of cars, %(counter)s, to delete it",
+                               "Type the number of cars, %(counter)s, to delete them",
+                               count) % {"counter": count}
+        field.widget.attrs["data-confirm-expected"] = str(count)
 
     def clean_confirm_count(self) -> str:
         typed = self.cleaned_data.get("confirm_count", "")

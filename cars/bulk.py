@@ -77,15 +77,16 @@ def carried_by_each(*, user, car_ids: list[int]) -> dict[int, retiring.Carried]:
     """What each car still carries: one products call per car, run concurrently.
 
     Never cached (ttl None): before a delete only flinkey's current answer counts. A car
-    whose call failed (or did not finish in time) is `retiring.UNCHECKED`.
+    whose call failed (or did not finish in time) is unchecked, with what happened.
     """
     try:
         outcomes = fan_out_cached(user=user, kind="products-before-delete", keys=car_ids,
                                   fetch=lambda client, car_id: client.list_products(car_id),
                                   ttl=lambda key, value: None)
-    except (SetupNeeded, FlinkeyError):
-        return dict.fromkeys(car_ids, retiring.UNCHECKED)
-    return {car_id: retiring.carried_of(outcome.value) if outcome.ok else retiring.UNCHECKED
+    except (SetupNeeded, FlinkeyError) as error:
+        return dict.fromkeys(car_ids, retiring.unchecked(error))
+    return {car_id: retiring.carried_of(outcome.value) if outcome.ok
+            else retiring.unchecked(outcome.error)
             for car_id, outcome in outcomes.items()}
 
 

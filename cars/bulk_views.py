@@ -6,6 +6,7 @@ flinkey before an action is: the list page itself costs no extra call.
 """
 
 import secrets
+from collections import Counter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -116,7 +117,9 @@ def car_bulk_delete(request):
     carried = bulk.carried_by_each(user=request.user, car_ids=[c.id for c in selection.cars])
     context["rows"] = [(car, carried[car.id]) for car in selection.cars]
     context["carrying"] = sum(1 for item in carried.values() if item.devices)
-    context["unchecked"] = sum(1 for item in carried.values() if not item.checked)
+    # Why the devices could not be checked, each reason once with how many cars it hit.
+    context["unchecked"] = Counter(item.problem.headline for item in carried.values()
+                                   if not item.checked).most_common()
     return render(request, TEMPLATE, context, status=status)
 
 

@@ -4,24 +4,29 @@ import re
 from collections.abc import Callable
 
 from django import forms
-from django.forms.boundfield import BoundField
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from cars.services import EDITABLE_FIELDS
+from fleetadmin.web.forms import FieldGroup
 
 # 17 characters, digits and capitals without I, O and Q (ISO 3779). Older cars have other
 # numbers, so this is a warning, never a refusal: the API itself accepts any text.
 VIN_PATTERN = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
 
 
-class WarningBoundField(BoundField):
-    """A bound field that also carries the form's warnings for it (shown, never blocking)."""
+class WarningBoundField(FieldGroup):
+    """A field group that also carries the form's warnings for it (shown, never blocking)."""
 
     @property
     def warnings(self) -> list[str]:
         """Return the warnings for this field."""
         return self.form.warnings.get(self.name, [])
+
+    @property
+    def live_warnings(self) -> bool:
+        """True when the warnings are checked while typing (a region the check refreshes)."""
+        return self.name in self.form.live_warnings
 
     @property
     def aria_describedby(self):
@@ -41,6 +46,8 @@ class CarForm(forms.Form):
     """Name (required, not blank), licence plate, brand, model, VIN, description."""
 
     bound_field_class = WarningBoundField
+    # Checked as it is typed (cars:vin-check answers the field's warnings region).
+    live_warnings = ("vin",)
 
     name = forms.CharField(
         label=_("Name"),

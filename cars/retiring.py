@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from fleetadmin.upstream.clients import SetupNeeded, client_for
+from fleetadmin.web.problems import Problem, car_problem
 from flinkey import FlinkeyError, Product
 
 # The devices that matter when a car goes: the ones that keep and press its key, and record it.
@@ -21,10 +23,15 @@ CARRIED_TYPES = (Product.BOX, Product.IQ)
 
 @dataclass(frozen=True)
 class Carried:
-    """What a car still carries, as far as flinkey told: `checked` False when it could not say."""
+    """What a car still carries, as far as flinkey told; `problem` says why it could not tell."""
 
     devices: tuple[Product, ...] = ()
-    checked: bool = True
+    problem: Problem | None = None
+
+    @property
+    def checked(self) -> bool:
+        """True when flinkey answered (the devices, if any, are known)."""
+        return self.problem is None
 
     @property
     def warn(self) -> bool:
@@ -40,16 +47,18 @@ def carried_of(products) -> Carried:
     return Carried(devices=tuple(devices))
 
 
-UNCHECKED = Carried(checked=False)
+def unchecked(error: Exception) -> Carried:
+    """Return the Carried of a products call that failed with `error`, saying what happened."""
+    return Carried(problem=car_problem(error))
 
 
 def carried_by(*, user, car_id: int) -> Carried:
-    """One products call: the Box/IQ the car carries, or UNCHECKED when flinkey failed."""
+    """One products call: the Box/IQ the car carries, or why flinkey could not tell."""
     try:
         return carried_of(client_for(user).list_products(car_id))
-    except (SetupNeeded, FlinkeyError):
+    except (SetupNeeded, FlinkeyError) as error:
         # Only a warning: when it cannot be checked, deleting must still be possible.
-        return UNCHECKED
+        return unchecked(error)
 
 
 def same_text(typed: str | None, expected: str | None) -> bool:
@@ -68,7 +77,9 @@ class NameConfirmation(forms.Form):
     def __init__(self, *args, expected: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.expected = expected
-        self.fields["confirm_name"].widget.attrs["data-confirm-expected"] = expected.strip()
+        field = self.fields["confirm_name"]
+        field.label = _("Type the car's name, “%(name)s”, to delete it") % {"name": expected}
+        field.widget.attrs["data-confirm-expected"] = expected.strip()
 
     def clean_confirm_name(self) -> str:
         typed = self.cleaned_data.get("confirm_name", "")
@@ -90,7 +101,11 @@ class CountConfirmation(forms.Form):
     def __init__(self, *args, count: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.count = count
-        self.fields["confirm_count"].widget.attrs["data-confirm-expected"] = str(count)
+        field = self.fields["confirm_count"]
+        field.label = ngettext("Type the number of cars, %(counter)s, to delete it",
+                               "Type the number of cars, %(counter)s, to delete them",
+                               count) % {"counter": count}
+        field.widget.attrs["data-confirm-expected"] = str(count)
 
     def clean_confirm_count(self) -> str:
         typed = self.cleaned_data.get("confirm_count", "")

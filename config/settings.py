@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Django's widget templates, for the project's form renderer (TemplatesSetting).
+    "django.forms",
     "django_htmx",
     # Throttles failed password sign-ins (accounts.throttle has the hooks).
     "axes",
@@ -102,6 +104,9 @@ MIDDLEWARE = [
     # Last, as django-axes asks: turns a locked-out sign-in into the login page (429).
     "axes.middleware.AxesMiddleware",
 ]
+
+# Every form field renders as the screen kit's field group of its kind (label, help, errors).
+FORM_RENDERER = "fleetadmin.web.forms.FieldGroupRenderer"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

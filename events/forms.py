@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta, tzinfo
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -97,6 +98,13 @@ class EventForm(forms.Form):
     def __init__(self, *args, zone: tzinfo | None = None, people=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.zone = zone or timezone.get_current_timezone()
+        self.fields["moment"].help_text = _(
+            "In %(zone)s (your time zone); sent to flinkey in UTC and as the car’s local time "
+            "in %(car_zone)s (the fleet’s time zone).") % {
+            "zone": self.zone, "car_zone": settings.FLEETADMIN_FLEET_TIME_ZONE}
+        self.fields["occurrence"].label = _(
+            "This time happened twice in %(zone)s: the clocks were put back an hour. Which "
+            "one?") % {"zone": self.zone}
         # True when the time typed happens twice: the form then shows `occurrence`.
         self.ambiguous = False
         self.fields["user_id"].directory = people

@@ -287,3 +287,30 @@ def test_a_summary_not_kept_goes_back_to_the_list(manager_client, flinkey_api):
     assert response.status_code == 302 and response.url == "/cars/"
     assert "That summary is no longer available" in manager_client.get("/cars/"
                                                                         ).content.decode()
+
+
+def test_each_reason_the_devices_could_not_be_checked_is_said_with_its_cars(
+        manager_client, flinkey_api, settings):
+    slow, refused, gone = some_ids(flinkey_api, 3)
+    settings.FLINKEY_READ_TIMEOUT = 0.3
+    flinkey_api.faults.hang_next(f"/cars/{slow}/products", seconds=1, method="GET")
+    flinkey_api.faults.fail_next(f"/cars/{refused}/products", status=403, method="GET")
+    flinkey_api.faults.fail_next(f"/cars/{gone}/products", status=404, method="GET")
+    page = manager_client.get(BULK_DELETE, {"car": [slow, refused, gone, DEMO.car_id]}
+                              ).content.decode()
+    assert "For 1 car the devices could not be checked: flinkey did not answer in time." in page
+    assert "For 1 car the devices could not be checked: flinkey refused the request." in page
+    assert ("For 1 car the devices could not be checked: This car does not exist or belongs "
+            "to another customer.") in page
+    assert 'flinkey said: <q>Forbidden.</q>' in page
+    assert "1 of these cars still carries a flinkey Box or IQ" in page  # the demo car
+
+
+def test_cars_failing_alike_are_counted_under_one_reason(manager_client, flinkey_api):
+    ids = some_ids(flinkey_api, 2)
+    for car_id in ids:
+        flinkey_api.faults.fail_next(f"/cars/{car_id}/products", status=500, count=10,
+                                     method="GET")
+    page = manager_client.get(BULK_DELETE, {"car": ids}).content.decode()
+    assert "For 2 cars the devices could not be checked: flinkey had an internal error." in page
+    assert page.count("Its devices could not be checked: flinkey had an internal error.") == 2

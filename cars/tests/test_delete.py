@@ -148,3 +148,31 @@ def test_support_may_not_delete(support_client, flinkey_api, headers):
         assert 'id="forbidden"' in response.content.decode()
     assert flinkey_api.request_count(method="DELETE") == 0
     assert exists(flinkey_api, DEMO.car_id)
+
+
+# Why a car's devices could not be checked before deleting it, by what flinkey did: the
+# headline in plain words, the API's own sentence as a detail (never just "did not answer").
+UNCHECKED_KINDS = {
+    "time-out": (None, "flinkey did not answer in time.",
+                 "The flinkey API did not answer within 0.3 s."),
+    "refused": (403, "flinkey refused the request.", "Forbidden."),
+    "not-found": (404, "This car does not exist or belongs to another customer.", "Not Found."),
+    "server-error": (500, "flinkey had an internal error.", "Internal server error."),
+}
+
+
+@pytest.mark.parametrize("kind", UNCHECKED_KINDS)
+def test_the_confirmation_says_why_the_devices_could_not_be_checked(
+        manager_client, flinkey_api, demo_car, settings, kind):
+    status, headline, detail = UNCHECKED_KINDS[kind]
+    products = f"/cars/{demo_car.id}/products"
+    if status is None:
+        settings.FLINKEY_READ_TIMEOUT = 0.3
+        flinkey_api.faults.hang_next(products, seconds=1, method="GET")
+    else:
+        flinkey_api.faults.fail_next(products, status=status, count=10, method="GET")
+    response = manager_client.get(delete_url(demo_car.id), headers=hx("dialog"))
+    page = response.content.decode()
+    assert response.status_code == 200 and 'name="confirm_name"' in page
+    assert f"Its devices could not be checked: {headline} If it still carries" in page
+    assert f"flinkey said: <q>{detail}</q>" in page

@@ -103,9 +103,13 @@ class LocalDateInput(forms.DateInput):
             return input_value(day, DATE_INPUTS)
         return super().format_value(value)
 
+    def hint(self) -> str:
+        """Return how to type a date here, in the active language ("TT.MM.JJJJ")."""
+        return input_hint(DATE_INPUTS)
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["widget"]["attrs"].setdefault("placeholder", input_hint(DATE_INPUTS))
+        context["widget"]["attrs"].setdefault("placeholder", self.hint())
         context["widget"]["attrs"].setdefault("autocomplete", "off")
         return context
 
@@ -129,9 +133,13 @@ class LocalDateTimeInput(forms.DateTimeInput):
             return input_value(value, seconds=self.seconds)
         return super().format_value(value)
 
+    def hint(self) -> str:
+        """Return how to type a moment here, in the active language ("TT.MM.JJJJ HH:MM")."""
+        return input_hint(seconds=self.seconds)
+
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["widget"]["attrs"].setdefault("placeholder", input_hint(seconds=self.seconds))
+        context["widget"]["attrs"].setdefault("placeholder", self.hint())
         context["widget"]["attrs"].setdefault("autocomplete", "off")
         return context
 

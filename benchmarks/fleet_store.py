@@ -39,6 +39,9 @@ def main(argv=None) -> int:
     parser.add_argument("--browser-runs", type=int, default=0,
                         help="also open the fleet map in Chromium this many times: time to the "
                              "first markers and to every marker drawn")
+    parser.add_argument("--profile-route", action="store_true",
+                        help="also cProfile one 7-day route read from the store and print "
+                             "where its time went")
     parser.add_argument("--reads-only", action="store_true",
                         help="skip the syncs: fill the store directly with --cars cars (one "
                              "position and one opening each) and measure only the reads")
@@ -235,6 +238,22 @@ def store_map_in_chromium(base_url: str, cookie: tuple[str, str], runs: int,
     return results
 
 
+def profiled(read):
+    """Like timed, under cProfile; prints where the time went (own time, and with what each
+    function called), and the calls to flinkey among it."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    value, seconds = timed(lambda: profile.runcall(read))
+    stats = pstats.Stats(profile)
+    print(f"  one route read profiled: {seconds * 1000:.0f} ms under the profiler "
+          f"(load average {os.getloadavg()[0]:.2f})")
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(r"(maps|fleetstore|fleetadmin|flinkey|template)", 40)
+    return value, seconds
+
+
 def store_a_week(fleet, sandbox, car_id, now, minutes):
     """The car's last 7 days in the store, a sample every `minutes` (the IQ's nearest to
     each run, as the sampling job keeps them); returns the stored positions' times (ms)."""
@@ -285,12 +304,12 @@ def measure_route(args, sandbox, client, hx) -> None:
     stored = store_a_week(fleet, sandbox, DEMO.car_id, now, settings.FLEETSTORE_SAMPLE_MINUTES)
     url = f"/cars/{DEMO.car_id}/map/?period=7d&now={utc_param(now)}"
 
-    def route(query, round_=0):
+    def route(query, round_=0, measure=timed):
         cache.clear()  # cold: nothing of an earlier run
         proven_fleet(user)  # but the user's reach proven, as by the page before
         before = sandbox.request_count(path_prefix="/cars")
-        response, seconds = timed(lambda: client.get(f"{query}&round={round_}", secure=True,
-                                                     headers=hx("car-route")))
+        response, seconds = measure(lambda: client.get(f"{query}&round={round_}", secure=True,
+                                                       headers=hx("car-route")))
         html = response.content.decode()
         match = re.search(r'<script id="car-route-data" type="application/json">(.*?)</script>',
                           html, re.S)
@@ -305,6 +324,8 @@ def measure_route(args, sandbox, client, hx) -> None:
           f"{len(stored)} stored positions missing, {max(c for _d, c, _s in runs)} upstream "
           f"calls, server time median {percentile(times, 0.5) * 1000:.0f} ms, p95 "
           f"{percentile(times, 0.95) * 1000:.0f} ms")
+    if args.profile_route:
+        route(url, measure=profiled)
     settings.FLEETADMIN_ROUTE_ROUND_SECONDS = 60.0  # the whole, in one load
     merged, calls, seconds = route(url, 1)
     print(f"  then flinkey between samples where the car moved: {calls} calls, "

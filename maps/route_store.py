@@ -7,6 +7,9 @@ only where the samples leave something out:
 - between two samples whose odometers differ: the car moved, and the IQ recorded positions
   in between that the store never saw (its samples are the latest position at each run);
 - before the first sample, and after the store last asked (where it has nothing yet).
+What a live route learns is stored as samples (fleetstore.services.learnt_live_route), and
+a grid moment the store already holds a sample near (within half a step) is not asked: the
+next route of the period asks flinkey less.
 
 Callers pass the FleetSync that `fleetstore.services.store_for(user)` gave them: nothing here
 checks who asks (as fleetstore.reads).
@@ -14,6 +17,7 @@ checks who asks (as fleetstore.reads).
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -117,6 +121,20 @@ def live_moments(stored: StoredRoute, *, start: datetime, end: datetime, max_cal
         budget -= len(found)
     span = sum((b - a).total_seconds() for a, b in moved)
     step = next((s for s in BETWEEN_STEPS if span / s <= budget), BETWEEN_STEPS[-1])
+    times = [s.recorded_at for s in samples]
+    half = timedelta(seconds=step / 2)
     for a, b in moved:
-        moments += _grid(a, b, step)
+        moments += [m for m in _grid(a, b, step) if not _held(times, m, half)]
     return sorted(set(moments))[:max_calls]
+
+
+def _held(times: list[datetime], moment: datetime, half: timedelta) -> bool:
+    """True when a stored sample lies within `half` a grid step of `moment` (`times` sorted).
+
+    flinkey answers a moment with the recorded position nearest to it, so its answer would
+    lie at least as near: in the same step of the grid, which is all the route resolves.
+    A position a live route learnt is stored (fleetstore.services.learnt_live_route), so
+    the next route of the period does not ask for it again.
+    """
+    i = bisect.bisect_right(times, moment - half)
+    return i < len(times) and times[i] < moment + half

@@ -330,6 +330,11 @@ def measure_route(args, sandbox, client, hx) -> None:
     merged, calls, seconds = route(url, 1)
     print(f"  then flinkey between samples where the car moved: {calls} calls, "
           f"{seconds:.1f} s, {len(merged)} positions ({len(stored - merged)} stored missing)")
+    # What that live round learnt is stored (fleetstore.services.learnt_live_route): the
+    # same route again, nothing cached, asks flinkey only what the store still lacks.
+    again, calls, seconds = route(url, 1)
+    print(f"  the same again, nothing cached: {calls} calls, {seconds:.1f} s, {len(again)} "
+          f"positions ({len(merged - again)} of the {len(merged)} before missing)")
     FleetSync.objects.filter(pk=fleet.pk).update(enabled=False)
     live, calls, seconds = route(url)
     FleetSync.objects.filter(pk=fleet.pk).update(enabled=True)

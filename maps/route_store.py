@@ -8,7 +8,7 @@ only where the samples leave something out:
   in between that the store never saw (its samples are the latest position at each run);
 - before the first sample, and after the store last asked (where it has nothing yet).
 What a live route learns is stored as samples (fleetstore.services.learnt_live_route), and
-a grid moment the store already holds a sample near (within half a step) is not asked: the
+a grid moment the store already holds a sample near (within a minute) is not asked: the
 next route of the period asks flinkey less.
 
 Callers pass the FleetSync that `fleetstore.services.store_for(user)` gave them: nothing here
@@ -29,6 +29,8 @@ from flinkey import Location
 # The grid the live look-ups between samples lie on: never denser than the IQ's own
 # recording while it drives, coarser when the period has much driving (the call cap).
 BETWEEN_STEPS = (300, 600, 900, 1200, 1800, 3600)
+# A grid moment the store holds a sample this near is not asked (`_held`).
+HELD_WITHIN = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -122,19 +124,19 @@ def live_moments(stored: StoredRoute, *, start: datetime, end: datetime, max_cal
     span = sum((b - a).total_seconds() for a, b in moved)
     step = next((s for s in BETWEEN_STEPS if span / s <= budget), BETWEEN_STEPS[-1])
     times = [s.recorded_at for s in samples]
-    half = timedelta(seconds=step / 2)
     for a, b in moved:
-        moments += [m for m in _grid(a, b, step) if not _held(times, m, half)]
+        moments += [m for m in _grid(a, b, step) if not _held(times, m)]
     return sorted(set(moments))[:max_calls]
 
 
-def _held(times: list[datetime], moment: datetime, half: timedelta) -> bool:
-    """True when a stored sample lies within `half` a grid step of `moment` (`times` sorted).
+def _held(times: list[datetime], moment: datetime) -> bool:
+    """True when a stored sample lies within HELD_WITHIN of `moment` (`times` sorted).
 
-    flinkey answers a moment with the recorded position nearest to it, so its answer would
-    lie at least as near: in the same step of the grid, which is all the route resolves.
-    A position a live route learnt is stored (fleetstore.services.learnt_live_route), so
-    the next route of the period does not ask for it again.
+    flinkey answers a moment with the recorded position nearest to it; a driving IQ records
+    every minute or two, so that answer lies within about a minute of the moment. A live
+    route's answers are stored (fleetstore.services.learnt_live_route): the next route of
+    the period finds each near its moment and does not ask again. Kept tight, so that a
+    sample the store took on its own rarely stands in for a position flinkey would add.
     """
-    i = bisect.bisect_right(times, moment - half)
-    return i < len(times) and times[i] < moment + half
+    i = bisect.bisect_right(times, moment - HELD_WITHIN)
+    return i < len(times) and times[i] < moment + HELD_WITHIN

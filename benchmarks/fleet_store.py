@@ -270,7 +270,8 @@ def store_a_week(fleet, sandbox, car_id, now, minutes):
     while moment <= now:
         ts, lat, lon, odometer = history.near(moment.timestamp())
         recorded = datetime.fromtimestamp(ts, UTC)
-        found[recorded] = PositionSample(car=car, recorded_at=recorded, learnt_at=now,
+        # Learnt at the run (the car's latest position then), as the job keeps them.
+        found[recorded] = PositionSample(car=car, recorded_at=recorded, learnt_at=moment,
                                          latitude=None if lat != lat else lat,
                                          longitude=None if lon != lon else lon,
                                          odometer=odometer)

@@ -219,8 +219,9 @@ def store_samples(flinkey_api, car_id, *, start, end, minutes=15):
         ts, lat, lon, odometer = history.near(t.timestamp())
         moment = timezone.datetime.fromtimestamp(ts, UTC)
         if lat == lat and start <= moment <= end:  # NaN: no fix, not stored as a position
+            # Learnt at the run (the car's latest position then), as the job keeps them.
             moments[moment] = PositionSample(car=car, recorded_at=moment, latitude=lat,
-                                             longitude=lon, odometer=odometer, learnt_at=now)
+                                             longitude=lon, odometer=odometer, learnt_at=t)
         t += timedelta(minutes=minutes)
     PositionSample.objects.bulk_create(moments.values())
     return fleet, sorted(moments)

@@ -44,6 +44,9 @@ def main(argv=None) -> int:
     parser.add_argument("--versus-concurrency", type=int, default=None,
                         help="time the initial sync again at this concurrency, into an emptied "
                              "store, right after the first: the two side by side")
+    parser.add_argument("--profile-route", action="store_true",
+                        help="also cProfile one 7-day route read from the store and print "
+                             "where its time went")
     parser.add_argument("--reads-only", action="store_true",
                         help="skip the syncs: fill the store directly with --cars cars (one "
                              "position and one opening each) and measure only the reads")
@@ -252,6 +255,22 @@ def store_map_in_chromium(base_url: str, cookie: tuple[str, str], runs: int,
     return results
 
 
+def profiled(read):
+    """Like timed, under cProfile; prints where the time went (own time, and with what each
+    function called), and the calls to flinkey among it."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    value, seconds = timed(lambda: profile.runcall(read))
+    stats = pstats.Stats(profile)
+    print(f"  one route read profiled: {seconds * 1000:.0f} ms under the profiler "
+          f"(load average {os.getloadavg()[0]:.2f})")
+    stats.sort_stats("tottime").print_stats(20)
+    stats.sort_stats("cumulative").print_stats(r"(maps|fleetstore|fleetadmin|flinkey|template)", 40)
+    return value, seconds
+
+
 def store_a_week(fleet, sandbox, car_id, now, minutes):
     """The car's last 7 days in the store, a sample every `minutes` (the IQ's nearest to
     each run, as the sampling job keeps them); returns the stored positions' times (ms)."""
@@ -268,7 +287,8 @@ def store_a_week(fleet, sandbox, car_id, now, minutes):
     while moment <= now:
         ts, lat, lon, odometer = history.near(moment.timestamp())
         recorded = datetime.fromtimestamp(ts, UTC)
-        found[recorded] = PositionSample(car=car, recorded_at=recorded, learnt_at=now,
+        # Learnt at the run (the car's latest position then), as the job keeps them.
+        found[recorded] = PositionSample(car=car, recorded_at=recorded, learnt_at=moment,
                                          latitude=None if lat != lat else lat,
                                          longitude=None if lon != lon else lon,
                                          odometer=odometer)
@@ -302,12 +322,12 @@ def measure_route(args, sandbox, client, hx) -> None:
     stored = store_a_week(fleet, sandbox, DEMO.car_id, now, settings.FLEETSTORE_SAMPLE_MINUTES)
     url = f"/cars/{DEMO.car_id}/map/?period=7d&now={utc_param(now)}"
 
-    def route(query, round_=0):
+    def route(query, round_=0, measure=timed):
         cache.clear()  # cold: nothing of an earlier run
         proven_fleet(user)  # but the user's reach proven, as by the page before
         before = sandbox.request_count(path_prefix="/cars")
-        response, seconds = timed(lambda: client.get(f"{query}&round={round_}", secure=True,
-                                                     headers=hx("car-route")))
+        response, seconds = measure(lambda: client.get(f"{query}&round={round_}", secure=True,
+                                                       headers=hx("car-route")))
         html = response.content.decode()
         match = re.search(r'<script id="car-route-data" type="application/json">(.*?)</script>',
                           html, re.S)
@@ -322,10 +342,17 @@ def measure_route(args, sandbox, client, hx) -> None:
           f"{len(stored)} stored positions missing, {max(c for _d, c, _s in runs)} upstream "
           f"calls, server time median {percentile(times, 0.5) * 1000:.0f} ms, p95 "
           f"{percentile(times, 0.95) * 1000:.0f} ms")
+    if args.profile_route:
+        route(url, measure=profiled)
     settings.FLEETADMIN_ROUTE_ROUND_SECONDS = 60.0  # the whole, in one load
     merged, calls, seconds = route(url, 1)
     print(f"  then flinkey between samples where the car moved: {calls} calls, "
           f"{seconds:.1f} s, {len(merged)} positions ({len(stored - merged)} stored missing)")
+    # What that live round learnt is stored (fleetstore.services.learnt_live_route): the
+    # same route again, nothing cached, asks flinkey only what the store still lacks.
+    again, calls, seconds = route(url, 1)
+    print(f"  the same again, nothing cached: {calls} calls, {seconds:.1f} s, {len(again)} "
+          f"positions ({len(merged - again)} of the {len(merged)} before missing)")
     FleetSync.objects.filter(pk=fleet.pk).update(enabled=False)
     live, calls, seconds = route(url)
     FleetSync.objects.filter(pk=fleet.pk).update(enabled=True)

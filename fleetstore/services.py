@@ -107,6 +107,53 @@ def learnt_live(*, customer_id: int | None, car=None, car_id: int | None = None,
                                             exc_info=True)
 
 
+def learnt_live_route(*, customer_id: int | None, car_id: int, locations) -> int:
+    """Keep the positions a live route asked flinkey for as the car's position samples, so
+    the next route of the period finds them in the store and asks flinkey less.
+
+    As learnt_live: only a car the store already holds, only while sync is on, the answers
+    came from flinkey for `customer_id` with the user's own credentials (its reach proven).
+    Each is stored at the moment the IQ recorded it, as the sampling job keeps them (an
+    upsert by car and moment: asking twice stores once); positions older than the store
+    keeps (FLEETSTORE_RETENTION_DAYS) are left out, the daily prune would delete them. The
+    car's latest position is not touched: a route's answers say nothing of what came after.
+    Never raises; returns how many samples were written.
+    """
+    import logging
+
+    from django.conf import settings
+
+    from fleetadmin.upstream.clients import api_base_url
+    from fleetstore.models import PositionSample, StoredCar
+
+    try:
+        if customer_id is None:
+            return 0
+        fleet = enabled_sync(Fleet(api_url=api_base_url(), customer_id=customer_id))
+        if fleet is None:
+            return 0
+        stored = StoredCar.objects.filter(fleet=fleet, car_id=car_id).first()
+        if stored is None:
+            return 0
+        now = timezone.now()
+        oldest = now - timedelta(days=settings.FLEETSTORE_RETENTION_DAYS)
+        samples = {}
+        for location in locations:
+            moment = location.recorded_at or location.odometer_recorded_at
+            if moment is not None and oldest <= moment <= now:
+                samples.setdefault(moment, PositionSample(
+                    car=stored, recorded_at=moment, latitude=location.latitude,
+                    longitude=location.longitude, odometer=location.odometer, learnt_at=now))
+        PositionSample.objects.bulk_create(
+            list(samples.values()), update_conflicts=True, unique_fields=["car", "recorded_at"],
+            update_fields=["latitude", "longitude", "odometer", "learnt_at"])
+        return len(samples)
+    except Exception:
+        logging.getLogger(__name__).warning("fleet store: could not keep a live route",
+                                            exc_info=True)
+        return 0
+
+
 @dataclass(frozen=True)
 class Credential:
     """A sync credential as typed into the form (never stored like this)."""

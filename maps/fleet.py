@@ -33,6 +33,10 @@ BAND_LABELS = {
     OLD: gettext_lazy("Position older than 24 hours"),
 }
 
+# The list beside the map lays out this many rows of the cars its filter matches, and as many
+# again for each "Show more": 10,000 rows laid out at once were most of the browser's time.
+LIST_ROWS = 200
+
 # Open or closed, from the car's last event; "unknown" where it is not known cheaply.
 OPEN, CLOSED, UNKNOWN = "open", "closed", "unknown"
 LOCK_LABELS = {
@@ -148,5 +152,5 @@ def _one(car, position: Position, last_event: str | None, words: _Words, referen
     return item
 
 
-__all__ = ["BANDS", "CLOSED", "DAY", "FRESH", "NO_DEVICE", "OLD", "OPEN", "UNKNOWN",
+__all__ = ["BANDS", "CLOSED", "DAY", "FRESH", "LIST_ROWS", "NO_DEVICE", "OLD", "OPEN", "UNKNOWN",
            "band_of", "car_data", "legend", "lock_of", "offset_text"]

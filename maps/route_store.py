@@ -7,6 +7,9 @@ only where the samples leave something out:
 - between two samples whose odometers differ: the car moved, and the IQ recorded positions
   in between that the store never saw (its samples are the latest position at each run);
 - before the first sample, and after the store last asked (where it has nothing yet).
+What a live route learns is stored as samples (fleetstore.services.learnt_live_route), and
+a grid moment such a stored answer lies near (within a minute) is not asked again: the
+next route of the period asks flinkey less.
 
 Callers pass the FleetSync that `fleetstore.services.store_for(user)` gave them: nothing here
 checks who asks (as fleetstore.reads).
@@ -14,6 +17,7 @@ checks who asks (as fleetstore.reads).
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,6 +29,8 @@ from flinkey import Location
 # The grid the live look-ups between samples lie on: never denser than the IQ's own
 # recording while it drives, coarser when the period has much driving (the call cap).
 BETWEEN_STEPS = (300, 600, 900, 1200, 1800, 3600)
+# A grid moment the store holds a sample this near is not asked (`_held`).
+HELD_WITHIN = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,9 @@ class StoredRoute:
     # When the store last asked the car's latest position: nothing newer was recorded
     # between its newest sample and then (a parked car reports rarely).
     known_until: datetime | None = None
+    # The times of the samples that answered a past moment (learnt well after they were
+    # recorded: a live route's, fleetstore.services.learnt_live_route), in order.
+    answers: tuple[datetime, ...] = ()
 
     @property
     def covers(self) -> bool:
@@ -64,15 +73,21 @@ def stored_route(fleet: FleetSync, car_id: int, *, start: datetime,
     car = stored_car(fleet, car_id)
     if car is None:
         return None
-    fields = ("recorded_at", "latitude", "longitude", "odometer")
+    fields = ("recorded_at", "latitude", "longitude", "odometer", "learnt_at")
     rows = PositionSample.objects.filter(car=car)
     inside = list(rows.filter(recorded_at__gte=start, recorded_at__lte=end)
                   .order_by("recorded_at").values_list(*fields))
     before = rows.filter(recorded_at__lt=start).order_by("-recorded_at").values_list(*fields)[:1]
     after = rows.filter(recorded_at__gt=end).order_by("recorded_at").values_list(*fields)[:1]
-    samples = [_location(row) for row in [*before, *inside, *after]]
+    found = [*before, *inside, *after]
+    samples = [_location(row[:4]) for row in found]
     interval = timedelta(minutes=minutes_between(fleet, "samples"))
-    return StoredRoute(tuple(samples), car.has_iq, interval, car.location_learnt_at)
+    # The sampling job learns a car's latest position, recorded shortly before its run (a
+    # driving IQ records every minute or two); a sample learnt much later than that was an
+    # answer to a past moment: a live route's.
+    answers = tuple(sample.recorded_at for sample, row in zip(samples, found, strict=True)
+                    if row[4] - row[0] > interval)
+    return StoredRoute(tuple(samples), car.has_iq, interval, car.location_learnt_at, answers)
 
 
 def _moved(a: Location, b: Location) -> bool:
@@ -118,5 +133,19 @@ def live_moments(stored: StoredRoute, *, start: datetime, end: datetime, max_cal
     span = sum((b - a).total_seconds() for a, b in moved)
     step = next((s for s in BETWEEN_STEPS if span / s <= budget), BETWEEN_STEPS[-1])
     for a, b in moved:
-        moments += _grid(a, b, step)
+        moments += [m for m in _grid(a, b, step) if not _held(stored.answers, m)]
     return sorted(set(moments))[:max_calls]
+
+
+def _held(times, moment: datetime) -> bool:
+    """True when a live route's stored answer lies within HELD_WITHIN of `moment` (`times`
+    sorted): that moment was asked before.
+
+    flinkey answers a moment with the recorded position nearest to it; a driving IQ records
+    every minute or two, so that answer lies within about a minute of the moment. A live
+    route's answers are stored (fleetstore.services.learnt_live_route): the next route of
+    the period finds each near its moment and does not ask again. The sampling job's own
+    samples do not count: the positions flinkey would add near them are still asked.
+    """
+    i = bisect.bisect_right(times, moment - HELD_WITHIN)
+    return i < len(times) and times[i] < moment + HELD_WITHIN

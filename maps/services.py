@@ -28,7 +28,7 @@ from fleetadmin.upstream.reach import Proof, prove
 from fleetadmin.web.dates import in_range, input_value, parse_input
 from fleetadmin.web.map_config import map_config  # noqa: F401 - moved to the screen kit
 from fleetstore import reads
-from fleetstore.services import learnt_live, store_for
+from fleetstore.services import learnt_live, learnt_live_route, store_for
 from flinkey import Car, Location, NotFoundError, Product, Query, UpstreamTimeout
 from maps import route_store
 from maps.route_shape import (  # noqa: F401 - STOP_*, Stop, meters_between: the route's API
@@ -555,6 +555,11 @@ def route(*, user, car_id: int, start: datetime, end: datetime, live: bool = Tru
         if errors and len(errors) == len(results) and not pending and not samples:
             raise errors[0]
         answers = [outcome.value for outcome in results.values() if outcome.ok]
+        if fetched:
+            # Asked live, kept by the store (if sync is on): the next route of the period
+            # reads them there instead of asking again (maps.route_store.live_moments).
+            learnt_live_route(customer_id=proof.fleet.customer_id, car_id=car_id,
+                              locations=[answer for answer in answers if answer is not None])
     elif moments:
         pending = len(moments)
     answers = samples + answers

@@ -349,10 +349,16 @@ def fleet_map(request):
         "legend": fleet.legend(),
         "fleet_data": {
             "config": services.map_config(zoom=11, metric_only=_metric_only()),
+            "list_rows": fleet.LIST_ROWS,
             # Words the script puts into popups and rows (the data's own texts aside).
             "labels": {
                 "open_car": _("Open the car"),
                 "plate": _("Licence plate"),
+                # The list's count, filter and "Show more" (%(…)s filled in by the script).
+                "list_shown": _("Showing %(shown)s of %(total)s cars"),
+                "list_matching": _("Showing %(shown)s of %(total)s cars matching “%(filter)s”"),
+                "list_none": _("No car matches “%(term)s”."),
+                "list_more": _("Show %(count)s more"),
                 **{f"band_{band}": str(label) for band, label in fleet.BAND_LABELS.items()},
                 **{f"lock_{lock}": str(label) for lock, label in fleet.LOCK_LABELS.items()},
             },

@@ -219,8 +219,9 @@ def store_samples(flinkey_api, car_id, *, start, end, minutes=15):
         ts, lat, lon, odometer = history.near(t.timestamp())
         moment = timezone.datetime.fromtimestamp(ts, UTC)
         if lat == lat and start <= moment <= end:  # NaN: no fix, not stored as a position
+            # Learnt at the run (the car's latest position then), as the job keeps them.
             moments[moment] = PositionSample(car=car, recorded_at=moment, latitude=lat,
-                                             longitude=lon, odometer=odometer, learnt_at=now)
+                                             longitude=lon, odometer=odometer, learnt_at=t)
         t += timedelta(minutes=minutes)
     PositionSample.objects.bulk_create(moments.values())
     return fleet, sorted(moments)
@@ -274,3 +275,54 @@ def test_the_store_and_live_calls_fill_what_the_samples_do_not_reach(proven, man
     assert whole.upstream_calls > 0 and whole.pending == 0
     assert whole.points[0].recorded_at < start + timedelta(hours=1)
     assert set(stored) <= {p.recorded_at for p in whole.points}
+
+
+def live_calls(flinkey_api, car_id):
+    return flinkey_api.request_count(path_prefix=f"/cars/{car_id}/location")
+
+
+def test_what_a_live_route_learns_is_stored_and_the_next_asks_less(proven, manager,
+                                                                    flinkey_api):
+    from django.core.cache import cache
+
+    from fleetstore.models import PositionSample
+
+    now = timezone.now().replace(microsecond=0)
+    start = now - timedelta(days=2)
+    # The store's samples begin half a day into the period, every 15 minutes after.
+    _fleet, stored = store_samples(flinkey_api, DEMO.car_id, start=start + timedelta(hours=12),
+                                   end=now)
+    flinkey_api.clear_requests()
+    first = services.route(user=manager, car_id=DEMO.car_id, start=start, end=now)
+    first_calls = live_calls(flinkey_api, DEMO.car_id)
+    assert first.upstream_calls == first_calls > 0
+    # Every position flinkey answered is now a sample, at the moment the IQ recorded it.
+    kept = set(PositionSample.objects.filter(car__car_id=DEMO.car_id)
+               .values_list("recorded_at", flat=True))
+    assert {p.recorded_at for p in first.points} <= kept
+    assert len(kept) > len(stored)
+    # The same route again, nothing cached: the store answers what the first one learnt.
+    cache.clear()
+    proven_fleet(manager)
+    flinkey_api.clear_requests()
+    second = services.route(user=manager, car_id=DEMO.car_id, start=start, end=now)
+    second_calls = live_calls(flinkey_api, DEMO.car_id)
+    assert second_calls < first_calls / 2, (second_calls, first_calls)
+    assert {p.recorded_at for p in first.points} <= {p.recorded_at for p in second.points}
+    assert second.failed == 0 and second.pending == 0
+    # Stored once: asking again adds no second sample of a moment.
+    assert PositionSample.objects.filter(car__car_id=DEMO.car_id).count() == len(
+        kept | {p.recorded_at for p in second.points})
+
+
+def test_a_live_route_is_not_kept_while_sync_is_off(proven, manager, flinkey_api):
+    from fleetstore.models import FleetSync, PositionSample
+
+    now = timezone.now().replace(microsecond=0)
+    start = now - timedelta(days=1)
+    fleet, stored = store_samples(flinkey_api, DEMO.car_id, start=start + timedelta(hours=12),
+                                  end=now)
+    FleetSync.objects.filter(pk=fleet.pk).update(enabled=False)
+    route = services.route(user=manager, car_id=DEMO.car_id, start=start, end=now)
+    assert route.upstream_calls > 0
+    assert PositionSample.objects.filter(car__car_id=DEMO.car_id).count() == len(stored)

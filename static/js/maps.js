@@ -236,6 +236,125 @@
   // the top of the map; each batch brings its cars as JSON (<script id="fleet-batch-…">),
   // read here once: a marker on the map and a row in the list per car, kept in sync.
 
+  // Fold a text for finding: lower case, without accents, so "muller" finds "Müller".
+  function folded(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  }
+
+  // A focusable row gets the focus itself (Enter shows its car), any other its link.
+  function focusRow(li) {
+    (li.tabIndex >= 0 ? li : li.querySelector("a") || li).focus();
+  }
+
+  // The list beside the fleet map: every car in the order the batches bring them, but only
+  // the first `pageSize` of those the filter matches laid out as rows ("Show more" adds as
+  // many again). 10,000 rows laid out as they arrived were most of the browser's time
+  // (docs/benchmarks.md, issue 18); every car stays reachable through the filter.
+  function CarList(list, pageSize, labels, rowFor) {
+    this.list = list;
+    this.rowFor = rowFor;  // (car) -> its row, a new <li>
+    this.pageSize = Math.max(1, Number(pageSize) || 200);
+    this.labels = labels;
+    this.all = [];       // entries {car, key, row}: every car, in order
+    this.byId = {};      // car id -> its entry
+    this.query = "";     // the filter, folded
+    this.matching = this.all;  // the entries the filter matches (all of them without one)
+    this.limit = this.pageSize;
+    this.shown = [];     // the entries laid out as rows, the first of `matching`
+    this.count = document.getElementById("fleet-list-count");
+    this.moreButton = document.getElementById("fleet-more");
+    this.filterText = "";
+  }
+
+  CarList.prototype.matches = function (entry) {
+    return !this.query || entry.key.indexOf(this.query) >= 0;
+  };
+
+  // A car of a batch, or one asked again (which keeps its name and plate); returns the car
+  // as it is now. Its row, if shown, is drawn anew at once; others wait for render().
+  CarList.prototype.put = function (item) {
+    var entry = this.byId[item.id];
+    if (entry) {
+      entry.car = Object.assign({ name: entry.car.name, plate: entry.car.plate }, item);
+      if (entry.row) {
+        var row = this.rowFor(entry.car);
+        entry.row.replaceWith(row);
+        entry.row = row;
+      }
+      return entry.car;
+    }
+    var plate = folded(item.plate);
+    entry = { car: item, row: null,
+              key: folded(item.name) + "\n" + plate + "\n" + plate.replace(/[\s-]+/g, "") };
+    this.all.push(entry);
+    this.byId[item.id] = entry;
+    if (this.matching !== this.all && this.matches(entry)) this.matching.push(entry);
+    return item;
+  };
+
+  // Lay out the rows still missing up to the limit, and say how many are shown.
+  CarList.prototype.render = function () {
+    var end = Math.min(this.limit, this.matching.length);
+    var fragment = document.createDocumentFragment();
+    var first = null;
+    for (var i = this.shown.length; i < end; i++) {
+      var entry = this.matching[i];
+      entry.row = this.rowFor(entry.car);
+      fragment.appendChild(entry.row);
+      this.shown.push(entry);
+      first = first || entry.row;
+    }
+    this.list.appendChild(fragment);
+    this.say();
+    return first;
+  };
+
+  CarList.prototype.say = function () {
+    var labels = this.labels;
+    var shown = this.shown.length;
+    var total = this.matching.length;
+    var text;
+    if (!this.query) {
+      text = fill(labels.list_shown, { shown: number(shown), total: number(total) });
+    } else if (!total) {
+      text = fill(labels.list_none, { term: this.filterText });
+    } else {
+      text = fill(labels.list_matching, { shown: number(shown), total: number(total),
+                                          filter: this.filterText });
+    }
+    this.count.textContent = this.all.length ? text : "";
+    var left = total - shown;
+    this.moreButton.hidden = left <= 0;
+    if (left > 0) {
+      this.moreButton.textContent = fill(labels.list_more,
+                                         { count: number(Math.min(left, this.pageSize)) });
+    }
+  };
+
+  CarList.prototype.filter = function (text) {
+    var query = folded(text).trim();
+    this.filterText = text.trim();
+    if (query === this.query) { this.say(); return; }
+    this.query = query;
+    this.matching = query ? this.all.filter(this.matches, this) : this.all;
+    this.shown.forEach(function (entry) { entry.row = null; });
+    this.shown = [];
+    this.limit = this.pageSize;
+    this.list.textContent = "";
+    this.render();
+  };
+
+  // Another page of rows; returns the first of them.
+  CarList.prototype.more = function () {
+    this.limit += this.pageSize;
+    return this.render();
+  };
+
+  CarList.prototype.rowOf = function (id) {
+    var entry = this.byId[id];
+    return entry ? entry.row : null;
+  };
+
   function initFleet(element) {
     var data = readJson(element.dataset.configId);
     var labels = data.labels;
@@ -244,7 +363,7 @@
     map.addLayer(cluster);
     var list = document.getElementById("fleet-list");
     var markers = {};   // car id -> its marker
-    var rows = {};      // car id -> its row in the list
+    var cars = new CarList(list, data.list_rows, labels, rowFor);
     var bounds = null;  // of every marker so far
     var located = 0;
     var fitting = false;
@@ -373,35 +492,49 @@
     });
     list.addEventListener("keydown", function (event) {
       var li = rowOf(event);
+      if (!li) return;
       // Enter on the row shows the car on the map; on its link it opens the car's page.
-      if (li && event.key === "Enter" && event.target === li) {
+      if (event.key === "Enter" && event.target === li) {
         event.preventDefault();
         show(li.dataset.car);
+      } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        // Up and down move from row to row (Tab still goes through each row's link).
+        var next = event.key === "ArrowDown" ? li.nextElementSibling : li.previousElementSibling;
+        if (next) { event.preventDefault(); focusRow(next); }
       }
     });
-    // And the other way: a marker's popup marks the car's row in the list.
+    // And the other way: a marker's popup marks the car's row in the list (if it is among
+    // the rows shown; the popup itself tells the car's name and plate).
     function rowShown(id) {
       var current = list.querySelector(".fleet-car.fleet-active");
       if (current) current.classList.remove("fleet-active");
-      if (rows[id]) {
-        rows[id].classList.add("fleet-active");
-        rows[id].scrollIntoView({ block: "nearest" });
+      var row = cars.rowOf(id);
+      if (row) {
+        row.classList.add("fleet-active");
+        row.scrollIntoView({ block: "nearest" });
       }
     }
 
-    function addCars(cars) {
+    // The filter box: the list shows the cars whose name or plate holds what is typed; Enter
+    // shows the first of them on the map (and moves there), Down moves into the list.
+    var filter = document.getElementById("fleet-filter");
+    filter.addEventListener("input", function () { cars.filter(filter.value); });
+    filter.addEventListener("keydown", function (event) {
+      var first = list.firstElementChild;
+      if (!first || (event.key !== "Enter" && event.key !== "ArrowDown")) return;
+      event.preventDefault();
+      focusRow(first);
+      if (event.key === "Enter") show(first.dataset.car);
+    });
+    document.getElementById("fleet-more").addEventListener("click", function () {
+      var first = cars.more();
+      if (first) focusRow(first);  // on to the rows that came, not back to the top
+    });
+
+    function addCars(batch) {
       var added = [];
-      var fragment = document.createDocumentFragment();
-      cars.forEach(function (item) {
-        var car = item;
-        if (rows[car.id]) {
-          // Asked again (it could not be located): the row keeps its name and plate.
-          car = Object.assign({ name: rows[car.id].car.name, plate: rows[car.id].car.plate }, item);
-        }
-        var row = rowFor(car);
-        row.car = car;
-        if (rows[car.id]) rows[car.id].replaceWith(row); else fragment.appendChild(row);
-        rows[car.id] = row;
+      batch.forEach(function (item) {
+        var car = cars.put(item);
         if (car.state !== "located" || markers[car.id]) return;
         var marker = L.marker([car.lat, car.lon], { title: car.name || "", icon: iconFor(car) });
         marker.car = car;  // its popup is bound when first asked for (withPopup)
@@ -410,7 +543,7 @@
         bounds = bounds ? bounds.extend(marker.getLatLng()) : L.latLngBounds([marker.getLatLng()]);
         located += 1;
       });
-      list.appendChild(fragment);
+      cars.render();
       cluster.addLayers(added);
       element.setAttribute("data-located", String(located));
     }

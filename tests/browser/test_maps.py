@@ -283,6 +283,73 @@ def test_the_list_and_the_map_stay_in_sync(map_page, dashboard, console_problems
     assert violations(page) == [] and unexpected(console_problems) == []
 
 
+def test_the_list_shows_the_first_rows_and_finds_every_car(map_page, dashboard, monkeypatch,
+                                                          console_problems):
+    # 62 cars, 20 rows at a time (a 10,000-car fleet lays out 200): the rest are found with
+    # the filter or "Show more", never laid out all at once.
+    monkeypatch.setattr("maps.fleet.LIST_ROWS", 20)
+    page = map_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{dashboard}/map/")
+    expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
+    rows = page.locator("#fleet-list li.fleet-car")
+    count = page.locator("#fleet-list-count")
+    more = page.get_by_role("button", name="Show 20 more")
+    expect(rows).to_have_count(20)
+    expect(count).to_have_text("Showing 20 of 62 cars")
+    # "Show more" adds the next rows and moves the focus to the first of them.
+    more.click()
+    expect(rows).to_have_count(40)
+    expect(count).to_have_text("Showing 40 of 62 cars")
+    expect(page.locator("#fleet-list li.fleet-car:nth-child(21) :focus, "
+                        "#fleet-list li.fleet-car:nth-child(21):focus")).to_have_count(1)
+    more.click()
+    page.get_by_role("button", name="Show 2 more").click()
+    expect(rows).to_have_count(62)
+    expect(count).to_have_text("Showing 62 of 62 cars")
+    expect(page.locator("#fleet-more")).to_be_hidden()
+    # A located car beyond the first 20 rows, its name and plate found in no other car's.
+    listed = rows.evaluate_all("""rows => rows.map(li => [li.dataset.state,
+        li.querySelector('a').textContent, (li.querySelector('.muted') || {}).textContent])""")
+    names = [name.lower() for _state, name, _plate in listed]
+    name, plate = next(
+        (name, plate.strip()) for state, name, plate in listed[20:]
+        if state == "located" and plate and sum(name.lower() in n for n in names) == 1
+        and sum(plate.strip() in (p or "") for _s, _n, p in listed) == 1)
+    page.reload()
+    expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
+    expect(rows).to_have_count(20)
+    expect(rows.locator("a", has_text=name)).to_have_count(0)
+    # Found by its name (any case), keyboard only.
+    page.locator("#fleet-filter").focus()
+    page.keyboard.type(name.upper())
+    expect(count).to_have_text(f"Showing 1 of 1 cars matching “{name.upper()}”")
+    expect(rows).to_have_count(1)
+    expect(rows.first.locator("a")).to_have_text(name)
+    # Enter shows the first car found on the map, its popup open, its row marked.
+    page.keyboard.press("Enter")
+    expect(page.locator(".leaflet-popup-content strong")).to_have_text(name)
+    expect(rows.first).to_be_focused()
+    expect(rows.first).to_have_class(re.compile(r"fleet-active"))
+    expect(page.locator(".leaflet-marker-pane .fleet-marker.fleet-active")).to_have_count(1)
+    # By its plate, as written or without spaces and dashes; Down moves into the list.
+    for typed in (plate, re.sub(r"[\s-]", "", plate).lower()):
+        page.locator("#fleet-filter").fill(typed)
+        expect(rows).to_have_count(1)
+        expect(rows.first.locator("a")).to_have_text(name)
+        page.locator("#fleet-filter").press("ArrowDown")
+        expect(rows.first).to_be_focused()
+    # Nothing found: said so, no rows, no "Show more"; cleared, the first rows are back.
+    page.locator("#fleet-filter").fill("no such car 4711")
+    expect(count).to_have_text("No car matches “no such car 4711”.")
+    expect(rows).to_have_count(0)
+    expect(page.locator("#fleet-more")).to_be_hidden()
+    page.locator("#fleet-filter").fill("")
+    expect(rows).to_have_count(20)
+    expect(count).to_have_text("Showing 20 of 62 cars")
+    assert violations(page) == [] and unexpected(console_problems) == []
+
+
 @pytest.mark.slow
 def test_without_tiles_the_map_says_so_and_still_shows_the_cars(map_page, dashboard, settings):
     page = map_page

@@ -124,7 +124,8 @@ def learnt_live_route(*, customer_id: int | None, car_id: int, locations) -> int
     from django.conf import settings
 
     from fleetadmin.upstream.clients import api_base_url
-    from fleetstore.models import PositionSample, StoredCar
+    from fleetstore.models import StoredCar
+    from fleetstore.sync import store_samples
 
     try:
         if customer_id is None:
@@ -137,17 +138,7 @@ def learnt_live_route(*, customer_id: int | None, car_id: int, locations) -> int
             return 0
         now = timezone.now()
         oldest = now - timedelta(days=settings.FLEETSTORE_RETENTION_DAYS)
-        samples = {}
-        for location in locations:
-            moment = location.recorded_at or location.odometer_recorded_at
-            if moment is not None and oldest <= moment <= now:
-                samples.setdefault(moment, PositionSample(
-                    car=stored, recorded_at=moment, latitude=location.latitude,
-                    longitude=location.longitude, odometer=location.odometer, learnt_at=now))
-        PositionSample.objects.bulk_create(
-            list(samples.values()), update_conflicts=True, unique_fields=["car", "recorded_at"],
-            update_fields=["latitude", "longitude", "odometer", "learnt_at"])
-        return len(samples)
+        return store_samples(stored, locations, learnt_at=now, within=(oldest, now))
     except Exception:
         logging.getLogger(__name__).warning("fleet store: could not keep a live route",
                                             exc_info=True)

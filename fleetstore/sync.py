@@ -430,14 +430,25 @@ def store_sample(stored: StoredCar, location, *, learnt_at: datetime) -> None:
 
     For an answer about a past moment: it says nothing about the car's latest position.
     """
-    moment = location.recorded_at or location.odometer_recorded_at
-    if moment is not None:
-        PositionSample.objects.bulk_create(
-            [PositionSample(car=stored, recorded_at=moment, latitude=location.latitude,
-                            longitude=location.longitude, odometer=location.odometer,
-                            learnt_at=learnt_at)],
-            update_conflicts=True, unique_fields=["car", "recorded_at"],
-            update_fields=["latitude", "longitude", "odometer", "learnt_at"])
+    store_samples(stored, [location], learnt_at=learnt_at)
+
+
+def store_samples(stored: StoredCar, locations, *, learnt_at: datetime,
+                  within: tuple[datetime, datetime] | None = None) -> int:
+    """Keep each of `locations` that has its time (and lies `within` (oldest, newest), if
+    given) as a sample, once per recorded moment (an upsert: asking twice stores once);
+    returns how many."""
+    samples = {}
+    for location in locations:
+        moment = location.recorded_at or location.odometer_recorded_at
+        if moment is not None and (within is None or within[0] <= moment <= within[1]):
+            samples.setdefault(moment, PositionSample(
+                car=stored, recorded_at=moment, latitude=location.latitude,
+                longitude=location.longitude, odometer=location.odometer, learnt_at=learnt_at))
+    PositionSample.objects.bulk_create(
+        list(samples.values()), update_conflicts=True, unique_fields=["car", "recorded_at"],
+        update_fields=["latitude", "longitude", "odometer", "learnt_at"])
+    return len(samples)
 
 
 EVENT_FIELDS = ("user_id", "type", "utc_date_time", "utc_ticks", "local_date_time",

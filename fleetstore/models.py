@@ -91,6 +91,9 @@ class StoredCar(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["fleet", "car_id"],
                                                name="fleetstore_car_once")]
+        # The car list's and the reports' order (name, then id): a page reads it in order.
+        indexes = [models.Index(fields=["fleet", "name", "car_id"],
+                                name="fleetstore_car_fleet_name")]
 
     def __str__(self):
         return f"car {self.car_id} of fleet {self.fleet_id}"
@@ -157,7 +160,11 @@ class StoredEvent(models.Model):
         indexes = [models.Index(fields=["car", "utc_date_time"], name="fleetstore_event_car_time"),
                    # A fleet's events of a period (the home page's last days, reports).
                    models.Index(fields=["fleet", "utc_date_time"],
-                                name="fleetstore_event_fleet_time")]
+                                name="fleetstore_event_fleet_time"),
+                   # The sessions report: a fleet's openings of a period in time order, and
+                   # each car's last opening and closing before it, from the index alone.
+                   models.Index(fields=["fleet", "type", "utc_date_time", "car"],
+                                name="fleetstore_event_fleet_type")]
 
     def __str__(self):
         return f"event {self.event_id} of fleet {self.fleet_id}"

@@ -5,11 +5,12 @@ format), `car` (repeatable flinkey car id; none: the whole fleet), `format`.
 """
 
 from datetime import datetime, time, timedelta, tzinfo
+from html import escape
 
 from django import forms
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -35,18 +36,22 @@ def midnight(day, zone: tzinfo) -> datetime:
 
 class _QuickOptions:
     """A <select> written in Python: 10,000 cars through Django's option templates take
-    seconds; this takes milliseconds. Everything is escaped (format_html)."""
+    seconds, through format_html still 0.7 s on a loaded machine (two lazy-aware escapes
+    per option); one join with the standard library's escape takes 40 ms. Every label and
+    value is escaped (html.escape: what django.utils.html.escape does, without its wrapper).
+    """
 
     def render(self, name, value, attrs=None, renderer=None):
         values = value if isinstance(value, list | tuple) else [value]
         chosen = {str(item) for item in values if item not in (None, "")}
-        options = format_html_join(
-            "", "<option value=\"{}\"{}>{}</option>",
-            ((key, mark_safe(" selected") if str(key) in chosen else "", label)
-             for key, label in self.choices))
+        options = "".join([
+            f'<option value="{escape(key)}"{" selected" if key in chosen else ""}>'
+            f"{escape(str(label))}</option>"
+            for key, label in ((str(key), label) for key, label in self.choices)])
         multiple = mark_safe(" multiple") if self.allow_multiple_selected else ""
         return format_html("<select name=\"{}\"{}{}>{}</select>", name, multiple,
-                           flatatt(self.build_attrs(self.attrs, attrs)), options)
+                           flatatt(self.build_attrs(self.attrs, attrs)),
+                           mark_safe(options))  # noqa: S308 - every piece escaped above
 
 
 class QuickSelect(_QuickOptions, forms.Select):

@@ -44,6 +44,32 @@ WHERE o.type = %(opened)s AND c.gone_at IS NULL {{cars}}
 {{tail}}
 """  # noqa: S608
 
+# The sessions carried into the period: each car's last opening and last closing in the
+# look-back days, from the (fleet, type, time, car) index alone; a car whose last opening is
+# later than its last closing was still open at the start. Times equal to the microsecond
+# are told apart by (100 ns, id) in Python (`_carried_ties`).
+_CARRIED = f"""
+WITH last AS (
+    SELECT e.car_id,
+           MAX(CASE WHEN e.type = %(opened)s THEN e.utc_date_time END) AS opened_at,
+           MAX(CASE WHEN e.type = %(closed)s THEN e.utc_date_time END) AS closed_at
+    FROM {_EVENTS} e
+    WHERE e.fleet_id = %(fleet)s AND e.type IN (%(opened)s, %(closed)s)
+      AND e.utc_date_time >= %(since)s AND e.utc_date_time < %(start)s
+    GROUP BY e.car_id
+)
+SELECT o.id, c.car_id, c.name, c.license_plate, o.user_id, o.utc_date_time, o.latitude,
+       o.longitude, NULL, NULL, NULL, NULL, NULL, o.car_id,
+       CASE WHEN l.closed_at = l.opened_at THEN 1 ELSE 0 END
+FROM last l
+JOIN {_EVENTS} o ON o.car_id = l.car_id AND o.utc_date_time = l.opened_at
+                AND o.type = %(opened)s AND o.fleet_id = %(fleet)s
+                AND o.utc_date_time >= %(since)s AND o.utc_date_time < %(start)s
+JOIN {_CARS} c ON c.id = l.car_id
+WHERE c.gone_at IS NULL {{cars}} AND (l.closed_at IS NULL OR l.closed_at <= l.opened_at)
+ORDER BY o.utc_date_time, c.name, c.car_id, o.event_id
+"""  # noqa: S608
+
 _SELECT = ("o.id, c.car_id, c.name, c.license_plate, o.user_id, o.utc_date_time, "
            "o.latitude, o.longitude, o.next_pk, o.next_type, o.next_at, o.next_latitude, "
            "o.next_longitude, o.car_id")
@@ -57,9 +83,10 @@ class OpeningRows:
 
     A page reads two short lists instead of the month's window: the sessions carried into
     the period (each car's last event before `start`, if an opening since `since`: at most
-    one per car, and all of them sort before the period's own) from the window over the
-    look-back days only, then its slice of the period's openings from the (fleet, time)
-    index. A file reads the whole window once, in order.
+    one per car, and all of them sort before the period's own) from each car's last opening
+    and closing in the look-back days (one grouped query over the (fleet, type, time, car)
+    index), then its slice of the period's openings from the same index. A file reads the
+    whole window once, in order.
     """
 
     def __init__(self, store, *, since: datetime, start: datetime, end: datetime,
@@ -85,10 +112,9 @@ class OpeningRows:
         (their next event, at or after the start, not yet filled in)."""
         if self._carried is None:
             with connection.cursor() as cursor:
-                # The same window, ending at the period's start: an opening without a next
-                # event there is its car's last one, still open at the start.
-                cursor.execute(self._sql(_SELECT, _ORDER), {**self.params, "end": self.start})
-                self._carried = _typed(cursor.fetchall())
+                cursor.execute(_CARRIED.format(cars=self.cars), self.params)
+                rows = _typed(cursor.fetchall())
+            self._carried = _carried_ties(rows, since=self.params["since"], start=self.start)
         return self._carried
 
     def _own(self):
@@ -101,7 +127,11 @@ class OpeningRows:
 
     def count(self) -> int:
         if self._own_count is None:
-            self._own_count = self._own().count()
+            # Without the page's join to the cars for their names: the index alone.
+            self._own_count = StoredEvent.objects.filter(
+                fleet=self.store, car__in=car_keys(self.store, self.car_ids),
+                type=Event.OPENED, utc_date_time__gte=self.start,
+                utc_date_time__lt=self.end).count()
         return len(self.carried()) + self._own_count
 
     def __getitem__(self, index: slice) -> list[tuple]:
@@ -125,6 +155,27 @@ class OpeningRows:
 _OWN_FIELDS = ("pk", "car__car_id", "car__name", "car__license_plate", "user_id",
                "utc_date_time", "latitude", "longitude", "car_id")
 _NO_NEXT = (None,) * 5
+
+
+def _carried_ties(rows: list[tuple], *, since: datetime, start: datetime) -> list[tuple]:
+    """`rows` (the carried query's, a tie flag last) without the openings that are not
+    their car's last event before `start` in (time, 100 ns, id) order: those of a car with
+    an opening and a closing, or two openings, at the same last time. Rare: one query."""
+    cars: dict[int, int] = {}
+    for row in rows:
+        cars[row[13]] = cars.get(row[13], 0) + 1
+    doubtful = {row[13]: row[5] for row in rows if row[14] or cars[row[13]] > 1}
+    last: dict[int, int] = {}
+    if doubtful:
+        for pk, car, moment in (StoredEvent.objects.filter(
+                car__in=list(doubtful), type__in=(Event.OPENED, Event.CLOSED),
+                utc_date_time__in=list(set(doubtful.values())), utc_date_time__gte=since,
+                utc_date_time__lt=start)
+                .order_by("utc_date_time", "utc_ticks", "event_id")
+                .values_list("pk", "car_id", "utc_date_time")):
+            if moment == doubtful[car]:
+                last[car] = pk
+    return [row[:14] for row in rows if row[13] not in doubtful or last.get(row[13]) == row[0]]
 
 
 def _typed(rows) -> list[tuple]:

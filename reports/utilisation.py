@@ -8,7 +8,8 @@ more than 24 hours (or never), as the car list's filter counts it.
 
 from datetime import date, datetime, timedelta, tzinfo
 
-from django.db.models import Max, Min, OuterRef, Subquery
+from django.db import connection
+from django.db.models import F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,8 @@ from reports import tables
 from reports.scope import cars_of
 
 IDLE_DAYS = 7
+# A file's batch of cars: one query counts their days used (a row per car comes back).
+FILE_BATCH = 2500
 SILENT_AFTER = timedelta(hours=24)
 
 COLUMNS = [
@@ -41,16 +44,18 @@ def local_days(start: datetime, end: datetime, zone: tzinfo) -> tuple[date, date
             timezone.localtime(end - timedelta(microseconds=1), zone).date())
 
 
-def days_used(store: FleetSync, *, start: datetime, end: datetime, keys,
-              zone: tzinfo) -> dict[int, set[date]]:
-    """Row key of each car among `keys` (row keys, or a subquery) → its days used."""
-    used: dict[int, set[date]] = {}
+def usage(store: FleetSync, *, start: datetime, end: datetime, keys,
+          zone: tzinfo) -> dict[int, tuple[int, date]]:
+    """Row key of each car among `keys` (row keys) that was used in the period → (days
+    used, the last of them). One query: the days with an event and the days the samples
+    moved, united (which drops a day both have), counted per car by the database; only a
+    row per car comes back, not one per car and day."""
     events = (StoredEvent.objects.filter(fleet=store, car__in=keys, utc_date_time__gte=start,
                                          utc_date_time__lt=end)
               .annotate(day=TruncDate("utc_date_time", tzinfo=zone))
-              .values_list("car_id", "day").distinct())
-    for car, day in events:
-        used.setdefault(car, set()).add(day)
+              .values_list("car_id", "day"))
+    # A day the car moved: its samples that day at more than one place or odometer reading
+    # (the highest above the lowest; a day of samples without any reading is no move).
     moves = (PositionSample.objects.filter(car__in=keys, recorded_at__gte=start,
                                            recorded_at__lt=end)
              .annotate(day=TruncDate("recorded_at", tzinfo=zone))
@@ -58,12 +63,20 @@ def days_used(store: FleetSync, *, start: datetime, end: datetime, keys,
              .annotate(lat_low=Min("latitude"), lat_high=Max("latitude"),
                        lon_low=Min("longitude"), lon_high=Max("longitude"),
                        odo_low=Min("odometer"), odo_high=Max("odometer"))
-             .values_list("car_id", "day", "lat_low", "lat_high", "lon_low", "lon_high",
-                          "odo_low", "odo_high"))
-    for car, day, lat_low, lat_high, lon_low, lon_high, odo_low, odo_high in moves:
-        if lat_low != lat_high or lon_low != lon_high or odo_low != odo_high:
-            used.setdefault(car, set()).add(day)
-    return used
+             .filter(Q(lat_high__gt=F("lat_low")) | Q(lon_high__gt=F("lon_low"))
+                     | Q(odo_high__gt=F("odo_low")))
+             .values_list("car_id", "day"))
+    days, params = events.union(moves).query.sql_with_params()
+    found = {}
+    with connection.cursor() as cursor:
+        # The united days come from the ORM's own SQL for this database; only the count
+        # around them is written here.
+        cursor.execute(f"SELECT used.car_id, COUNT(*), MAX(used.day) FROM ({days}) used "  # noqa: S608
+                       "GROUP BY used.car_id", params)
+        for key, count, last in cursor.fetchall():
+            # SQLite hands a date back as its ISO text.
+            found[key] = (count, date.fromisoformat(last) if isinstance(last, str) else last)
+    return found
 
 
 def build(store: FleetSync, *, start: datetime, end: datetime, car_ids=None,
@@ -82,21 +95,19 @@ def build(store: FleetSync, *, start: datetime, end: datetime, car_ids=None,
     def rows_of(batch):
         # The days used of this batch's cars only: a page of 200 cars reads their events
         # and samples, not the fleet's.
-        used = days_used(store, start=start, end=end, keys=[item[0] for item in batch],
-                         zone=zone)
+        used = usage(store, start=start, end=end, keys=[item[0] for item in batch], zone=zone)
         rows = []
         for key, car_id, name, plate, has_iq, fix_at, last_event_at in batch:
-            days = used.get(key, set())
-            candidates = [*days]
+            days, last_used = used.get(key, (0, None))
             if last_event_at is not None:
-                candidates.append(timezone.localtime(last_event_at, zone).date())
-            last_used = max(candidates) if candidates else None
+                last_event_day = timezone.localtime(last_event_at, zone).date()
+                last_used = max(last_used or last_event_day, last_event_day)
             idle = last_used is None or last_used < idle_from
             silent = bool(has_iq) and (fix_at is None or fix_at < now - SILENT_AFTER)
-            share = round(100 * len(days) / period_days) if period_days else 0
-            rows.append((car_id, name, plate, len(days), period_days, share, last_used, idle,
+            share = round(100 * days / period_days) if period_days else 0
+            rows.append((car_id, name, plate, days, period_days, share, last_used, idle,
                          has_iq, fix_at, silent))
         return rows
 
     return tables.Table(title=str(_("Utilisation")), columns=COLUMNS,
-                        rows=tables.LazyRows(cars, rows_of, batch=500))
+                        rows=tables.LazyRows(cars, rows_of, batch=FILE_BATCH))

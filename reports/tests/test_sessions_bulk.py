@@ -96,3 +96,40 @@ def test_sessions_match_a_straightforward_computation(db, flinkey_api, monkeypat
     some = [cars[1].car_id, cars[4].car_id]
     chosen = sessions.build(store, start=PERIOD_START, end=PERIOD_END, car_ids=some)
     assert list(chosen.rows) == [row for row in expected if row[0] in some]
+
+
+def test_sessions_carried_into_the_period_tell_events_of_the_same_moment_apart(db,
+                                                                                flinkey_api):
+    """Events stored to the same microsecond before the period: (100 ns, id) decides which
+    is a car's last one, so which session was still open at the period's start."""
+    from fleetstore.models import FleetSync, StoredCar, StoredEvent
+    from flinkey_sandbox import DEMO
+
+    now = timezone.now()
+    store = FleetSync.objects.create(api_url=flinkey_api.url, customer_id=DEMO.customer_id,
+                                     api_key=DEMO.api_key, username=DEMO.username,
+                                     password=DEMO.password, synced_at=now)
+    moment = PERIOD_START - timedelta(days=2)
+    opened, closed = Event.OPENED, Event.CLOSED
+    # car → its events at `moment`, each (type, 100 ns, event id); the last one decides.
+    stories = {
+        "ticks: the opening last": [(closed, 3, 1), (opened, 5, 2)],
+        "ticks: the closing last": [(opened, 3, 3), (closed, 5, 4)],
+        "ids: two openings": [(opened, 0, 6), (opened, 0, 5)],
+        "ids: the opening last": [(closed, 0, 7), (opened, 0, 8)],
+        "ids: the closing last": [(opened, 0, 9), (closed, 0, 10)],
+    }
+    for number, (name, events) in enumerate(stories.items()):
+        car = StoredCar.objects.create(fleet=store, car_id=6100 + number, name=name,
+                                       learnt_at=now)
+        for kind, ticks, event_id in events:
+            StoredEvent.objects.create(fleet=store, car=car, event_id=event_id, type=kind,
+                                       user_id=event_id, utc_date_time=moment, utc_ticks=ticks,
+                                       learnt_at=now)
+    table = sessions.build(store, start=PERIOD_START, end=PERIOD_END)
+    expected = [("ids: the opening last", 8), ("ids: two openings", 6),
+                ("ticks: the opening last", 2)]
+    position = table.index("user_id")
+    assert [(row[1], row[position]) for row in table.rows[0:10]] == expected  # a page
+    assert [(row[1], row[position]) for row in table.rows] == expected  # a file
+    assert len(table.rows) == 3

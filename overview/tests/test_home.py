@@ -238,11 +238,12 @@ def test_the_poll_stops_after_a_minute_and_says_the_worker_may_not_be_running(
     assert 'hx-get="/?polls=1"' in client.get("/?polls=x", **poll).content.decode()
 
 
-def test_a_day_no_roll_up_has_yet_is_asked_inline_and_kept(manager_client, synced_store):
+def test_only_the_newest_day_without_roll_up_is_asked_inline(manager_client, synced_store):
     from overview.models import FleetDay
 
     first = chart_of(manager_client.get("/").content.decode())
-    today = FleetDay.objects.filter(fleet=synced_store.fleet).latest("day")
+    rows = FleetDay.objects.filter(fleet=synced_store.fleet).order_by("-day")
+    today, yesterday = rows[0], rows[1]
     today.delete()  # as just after midnight, before the next run's roll-up
 
     with CaptureQueriesContext(connection) as queries:
@@ -251,9 +252,12 @@ def test_a_day_no_roll_up_has_yet_is_asked_inline_and_kept(manager_client, synce
     assert store_asked(queries)  # the one day, inline
     assert chart_of(html) == first
     assert FleetDay.objects.filter(fleet=synced_store.fleet, day=today.day).exists()
+    # Two days without a row (a roll-up days old): not asked inline, but prepared.
+    FleetDay.objects.filter(fleet=synced_store.fleet, day__gte=yesterday.day).delete()
     with CaptureQueriesContext(connection) as queries:
-        manager_client.get("/")
+        html = manager_client.get("/").content.decode()
     assert not store_asked(queries)
+    assert "Preparing the charts…" in html
 
 
 def test_each_tile_leads_to_its_cars_or_report(manager_client, synced_store):

@@ -5,13 +5,12 @@
   is within the run's re-read window) is shown as the newest roll-up had it, until the
   run's own roll-up (enqueued when the run finished) replaces it: the days before the run's
   window are unchanged, so only those last days can be a run behind.
-- A few days have no row yet (today, just after midnight, before the next run's roll-up):
-  at most INLINE_DAYS of them are asked from the store inline (one day's openings and
-  kilometres: see docs/benchmarks.md for its time) and kept.
-- Otherwise (a zone no roll-up covers yet, or a roll-up older than a few days): nothing is
-  asked of the store; the roll-up for the zone is enqueued once (not per request: a cache
-  key marks it for ASKED_FOR_SECONDS) and the page shows "Preparing the charts…", asking
-  again every few seconds (the template's htmx poll) until the rows are there.
+- A day has no row yet (a zone no roll-up covers yet; today, just after midnight, before
+  the next run's roll-up; a roll-up days old): nothing is asked of the store; the roll-up
+  for the zone is enqueued once (not per request: a cache key marks it for
+  ASKED_FOR_SECONDS) and the page shows "Preparing the charts…", asking again every few
+  seconds (the template's htmx poll) until the rows are there. Even the newest day alone
+  is not asked inline: at 10,000 cars it took seconds (docs/benchmarks.md, Home page).
 """
 
 from dataclasses import dataclass, field
@@ -23,8 +22,6 @@ from fleetstore.models import FleetSync
 from overview import figures, rollups
 from overview.periods import Calendar
 
-# Days without a row the page may ask the store about itself (the newest days only).
-INLINE_DAYS = 1
 # How long one enqueued roll-up of a zone stands for every page that finds it missing:
 # about as long as the page polls (then it says the worker may not be running); a page
 # after that enqueues it once more.
@@ -45,21 +42,15 @@ class Charts:
 
 
 def charts(store: FleetSync, calendar: Calendar) -> Charts:
-    """The calendar's chart days from the kept rows (1 query), the few newest missing ones
-    asked inline (2 more), or None with the zone's roll-up enqueued (see the docstring)."""
+    """The calendar's chart days from the kept rows (1 query), or None with the zone's
+    roll-up enqueued when a day has none (see the module's docstring)."""
     kept = rollups.kept(store, calendar)
-    missing = [day for day in calendar.days if day not in kept]
-    if missing and (len(missing) > INLINE_DAYS or missing[0] != calendar.days[-len(missing)]):
+    if any(day not in kept for day in calendar.days):
         ask_for_roll_up(store, calendar)
         return Charts(days=None)
-    found = {day: figures.Day(day, row.opened, row.closed, row.km)
-             for day, (row, _holds) in kept.items()}
-    if missing:
-        asked = figures.ask(store, calendar, missing)
-        rollups.keep(store, calendar, asked.values())
-        found.update(asked)
     behind = [day for day, (_row, holds) in sorted(kept.items()) if not holds]
-    return Charts(days=[found[day] for day in calendar.days], behind=behind)
+    return Charts(days=[figures.Day(day, row.opened, row.closed, row.km)
+                        for day, (row, _holds) in sorted(kept.items())], behind=behind)
 
 
 def ask_for_roll_up(store: FleetSync, calendar: Calendar) -> bool:

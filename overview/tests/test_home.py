@@ -238,26 +238,27 @@ def test_the_poll_stops_after_a_minute_and_says_the_worker_may_not_be_running(
     assert 'hx-get="/?polls=1"' in client.get("/?polls=x", **poll).content.decode()
 
 
-def test_only_the_newest_day_without_roll_up_is_asked_inline(manager_client, synced_store):
+def test_a_newest_day_without_roll_up_is_prepared_not_asked_inline(manager_client,
+                                                                   synced_store):
+    from django_tasks_db.models import DBTaskResult
+
     from overview.models import FleetDay
+    from overview.tasks import roll_up_fleet
 
     first = chart_of(manager_client.get("/").content.decode())
-    rows = FleetDay.objects.filter(fleet=synced_store.fleet).order_by("-day")
-    today, yesterday = rows[0], rows[1]
+    DBTaskResult.objects.all().delete()
+    today = FleetDay.objects.filter(fleet=synced_store.fleet).latest("day")
     today.delete()  # as just after midnight, before the next run's roll-up
 
     with CaptureQueriesContext(connection) as queries:
         html = manager_client.get("/").content.decode()
 
-    assert store_asked(queries)  # the one day, inline
-    assert chart_of(html) == first
-    assert FleetDay.objects.filter(fleet=synced_store.fleet, day=today.day).exists()
-    # Two days without a row (a roll-up days old): not asked inline, but prepared.
-    FleetDay.objects.filter(fleet=synced_store.fleet, day__gte=yesterday.day).delete()
-    with CaptureQueriesContext(connection) as queries:
-        html = manager_client.get("/").content.decode()
     assert not store_asked(queries)
     assert "Preparing the charts…" in html
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [synced_store.fleet.pk, today.zone]
+    roll_up_fleet.call(*task.args_kwargs["args"])
+    assert chart_of(manager_client.get("/").content.decode()) == first
 
 
 def test_each_tile_leads_to_its_cars_or_report(manager_client, synced_store):

@@ -8,9 +8,13 @@ of openings and closings (`--events-per-day` per car) and of odometer samples
 (`--samples-per-day` per car, the odometer growing), then signs a fleet manager in and
 times GET / through Django's test client, `--runs` times after one warm-up (which proves the
 user's reach: a few sandbox calls, then none). Prints the server time's median and p95 and
-how many database queries one page took. SQLite in memory unless `--database-url` (e.g.
-PostgreSQL, or a SQLite file; its tables are used, so give it a throwaway one: a second run
-on it measures the store the first one filled).
+how many database queries one page took; and the cases where the chart days are not all
+rolled up (overview.charts): a zone with no roll-up (the page "Preparing the charts…", its
+poll's answers before and after the roll-up), right after a store run before its roll-up
+(the newest roll-up shown), the newest day without a row (prepared the same way), each
+beside what asking the store inline would cost (the parts). SQLite in memory unless
+`--database-url` (e.g. PostgreSQL, or a SQLite file; its tables are used, so give it a
+throwaway one: a second run on it measures the store the first one filled).
 """
 
 import argparse
@@ -88,17 +92,14 @@ def fill(fleet, *, cars: int, events_per_day: int, samples_per_day: int) -> dict
 
 
 def print_parts(fleet) -> None:
-    """Each figure's own time (one run each), to see which one the page waits for.
-
-    The charts' settled days are kept in the cache (overview.figures.chart_days): the first
-    page of a day in a time zone asks about all 30 days, the others about the last few.
-    """
+    """Each figure's own time (one run each), to see which one the page waits for; and
+    what the page would pay to ask the store inline (the worker's work now)."""
     from datetime import UTC
     from zoneinfo import ZoneInfo
 
     from django.utils import timezone
 
-    from overview import figures
+    from overview import charts, figures
     from overview.models import FleetDay
     from overview.periods import Calendar
     from overview.tasks import roll_up_fleet
@@ -108,11 +109,15 @@ def print_parts(fleet) -> None:
     parts = {
         "car counts": lambda: figures.car_counts(fleet, now=now, left_open_hours=12),
         "service counts": lambda: figures.service_counts(fleet, now=now),
-        "chart days, none rolled up": lambda: (FleetDay.objects.all().delete(),
-                                                figures.chart_days(fleet, calendar)),
-        "chart days, all rolled up": lambda: figures.chart_days(fleet, calendar),
-        "chart days after a run, before its roll-up (the last days asked)": lambda: (
-            _new_run(fleet), figures.chart_days(fleet, calendar)),
+        "all 30 chart days asked (the roll-up of a new zone, in the worker)": lambda: (
+            FleetDay.objects.all().delete(), figures.chart_days(fleet, calendar)),
+        "chart days for the page, all rolled up": lambda: charts.charts(fleet, calendar),
+        "chart days for the page after a run, before its roll-up": lambda: (
+            _new_run(fleet), charts.charts(fleet, calendar)),
+        "the last days asked after a run (the roll-up's part, in the worker)": lambda: (
+            figures.chart_days(fleet, calendar)),
+        "the newest day alone asked (what the page does not do inline)": lambda: figures.ask(
+            fleet, calendar, [calendar.today]),
         "the roll-up task after a run (in the worker)": lambda: (
             _new_run(fleet), roll_up_fleet.call(fleet.pk)),
     }
@@ -121,7 +126,7 @@ def print_parts(fleet) -> None:
         began = time.perf_counter()
         part()
         timings.append(f"{name} {(time.perf_counter() - began) * 1000:.0f} ms")
-    print("parts: " + ", ".join(timings))
+    print("parts: " + ", ".join(timings) + f"; load average {os.getloadavg()[0]:.2f}")
 
 
 def _new_run(fleet) -> None:
@@ -130,6 +135,29 @@ def _new_run(fleet) -> None:
 
     fleet.sampled_at = timezone.now()
     fleet.save(update_fields=["sampled_at"])
+
+
+def statements(run) -> list[str]:
+    """The SQL statements `run()` sent (counted as they go: Django's query log is cut when
+    a request starts, so CaptureQueriesContext around a test-client page may see none)."""
+    from django.db import connection
+
+    sent = []
+
+    def count(execute, sql, params, many, context):
+        sent.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        run()
+    return sent
+
+
+def _asked_keys(fleet):
+    """The marks of roll-ups a page enqueued (overview.charts), in every zone."""
+    from overview.tasks import zones
+
+    return (f"overview:roll-up-asked:{fleet.pk}:{zone}" for zone in zones())
 
 
 def main(argv=None) -> int:
@@ -149,7 +177,6 @@ def main(argv=None) -> int:
     configure_django(sandbox.url, args.database_url)
     from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
     from benchmarks.car_list import signed_in_client
@@ -176,11 +203,11 @@ def main(argv=None) -> int:
               f"{os.getloadavg()[0]:.2f}")
     print_parts(fleet)
 
-    def page():
+    def page(path="/", expect=b'id="tile-cars"', **headers):
         began = time.perf_counter()
-        response = client.get("/", secure=True)
+        response = client.get(path, secure=True, **headers)
         assert response.status_code == 200, response.status_code
-        assert b'id="tile-cars"' in response.content
+        assert expect in response.content, expect
         return time.perf_counter() - began
 
     from django.core.cache import cache
@@ -190,31 +217,60 @@ def main(argv=None) -> int:
 
     cache.clear()
     FleetDay.objects.all().delete()
-    cold = page()  # also the proof of reach
+    proof = page()  # the proof of reach; no roll-up: the charts are prepared in the worker
+    roll_up_fleet.call(fleet.pk)
     cache.clear()  # the page's own keeps (the reach) gone, the days rolled up: a cold cache
     cold_cache = page()
     before = sandbox.request_count(path_prefix="/cars")
     times = [page() for _ in range(args.runs)]
-    after_run, before_roll_up = [], []
+    after_run, before_roll_up, new_zone, polls, newest_missing = [], [], [], [], []
     for _ in range(max(args.runs // 2, 1)):
         _new_run(fleet)
         roll_up_fleet.call(fleet.pk)  # as the worker does right after the run
         after_run.append(page())
     for _ in range(max(args.runs // 5, 1)):
         _new_run(fleet)
-        before_roll_up.append(page())
-    with CaptureQueriesContext(connection) as queries:
-        page()
+        before_roll_up.append(page())  # the newest roll-up shown
+    roll_up_fleet.call(fleet.pk)
+    for _ in range(max(args.runs // 5, 1)):
+        FleetDay.objects.filter(day=FleetDay.objects.latest("day").day).delete()
+        newest_missing.append(page(expect=b"Preparing the charts"))  # prepared, not asked
+        roll_up_fleet.call(fleet.pk)
+    queries = statements(page)
+    poll = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "home-charts"}
+    for _ in range(max(args.runs // 2, 1)):
+        FleetDay.objects.all().delete()
+        cache.clear()  # the "roll-up asked" mark gone: each page enqueues it again
+        client.get("/", secure=True)  # the reach proven again (the cache was cleared)
+        cache.delete_many(list(_asked_keys(fleet)))
+        new_zone.append(page(expect=b"Preparing the charts"))
+        polls.append(page("/?polls=1", expect=b"Preparing the charts", **poll))
+    new_zone_queries = statements(lambda: page(expect=b"Preparing the charts"))
+    asked = " ".join(new_zone_queries)
+    assert "fleetstore_positionsample" not in asked, "a page in a new zone asked the samples"
+    began = time.perf_counter()
+    roll_up_fleet.call(fleet.pk)
+    rolled = time.perf_counter() - began
+    ready = page("/?polls=2", expect=b"overview-charts", **poll)
     assert sandbox.request_count(path_prefix="/cars") == before, "the home page asked flinkey"
-    print(f"home page: server time median {percentile(times, 0.5) * 1000:.0f} ms, p95 "
+
+    def ms(values):
+        return f"{percentile(values, 0.5) * 1000:.0f} ms"
+
+    print(f"home page: server time median {ms(times)}, p95 "
           f"{percentile(times, 0.95) * 1000:.0f} ms over {args.runs} runs; "
-          f"{len(queries.captured_queries)} queries, 0 flinkey calls per car; the first page "
-          f"after a store run and its roll-up median {percentile(after_run, 0.5) * 1000:.0f} "
-          f"ms; with the cache cleared (days rolled up) {cold_cache * 1000:.0f} ms; nothing "
-          f"rolled up (the first page in a zone no roll-up covers, the proof of reach) "
-          f"{cold * 1000:.0f} ms; after a run before its roll-up (the last days asked) median "
-          f"{percentile(before_roll_up, 0.5) * 1000:.0f} ms; load average "
+          f"{len(queries)} queries, 0 flinkey calls per car; the first page "
+          f"after a store run and its roll-up median {ms(after_run)}; after a run before its "
+          f"roll-up (the newest roll-up shown) median {ms(before_roll_up)}; the newest day "
+          f"without a row (prepared) median {ms(newest_missing)}; with the cache "
+          f"cleared (days rolled up) {cold_cache * 1000:.0f} ms; the first page with nothing "
+          f"rolled up (the proof of reach too) {proof * 1000:.0f} ms; load average "
           f"{os.getloadavg()[0]:.2f}")
+    print(f"a zone with no roll-up: the page (tiles, \"Preparing the charts…\") median "
+          f"{ms(new_zone)}, {len(new_zone_queries)} queries, no sample "
+          f"query; its poll while preparing median {ms(polls)}; the roll-up in the worker "
+          f"{rolled * 1000:.0f} ms; the poll that brings the charts {ready * 1000:.0f} ms; "
+          f"load average {os.getloadavg()[0]:.2f}")
     sandbox.stop()
     return 0
 

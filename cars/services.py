@@ -21,6 +21,9 @@ EDITABLE_FIELDS = ("name", "license_plate", "brand", "model", "vin", "descriptio
 SEARCH_FIELDS = ("name", "license_plate", "vin", "brand", "model")
 # Columns the list may be sorted by; anything else in the URL falls back to DEFAULT_SORT.
 SORTABLE_FIELDS = ("name", "license_plate", "brand", "model", "vin")
+# The status columns' sorts: only the fleet store knows them (cars.stored_list); a list
+# asked of flinkey falls back to DEFAULT_SORT (cars.views.Listing.start).
+STATUS_SORTS = ("devices", "position", "state", "service_end", "odometer")
 DEFAULT_SORT = "name"
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
@@ -55,7 +58,7 @@ class ListParams:
         """Return the params in a QueryDict (q, sort, page, size); invalid ones become defaults."""
         search = " ".join(str(data.get("q", "")).split())[:MAX_SEARCH_LENGTH]
         sort = str(data.get("sort", DEFAULT_SORT))
-        if sort.removeprefix("-") not in SORTABLE_FIELDS:
+        if sort.removeprefix("-") not in SORTABLE_FIELDS + STATUS_SORTS:
             sort = DEFAULT_SORT
         page = _int_or(data.get("page"), 1)
         page = page if 1 <= page <= MAX_PAGE else 1
@@ -101,6 +104,11 @@ class ListParams:
         return bool(self.service or self.state or self.silent or self.iq)
 
     @property
+    def status_sort(self) -> bool:
+        """Return True when the list is sorted by a status column (the store's alone)."""
+        return self.sort_field in STATUS_SORTS
+
+    @property
     def sort_field(self) -> str:
         """Return the sorted column without direction."""
         return self.sort.removeprefix("-")
@@ -141,7 +149,8 @@ def search_filter(term: str) -> odata.Expr | None:
 def list_query(params: ListParams) -> Query:
     """Return the OData query (filter and order, no paging) of the list `params` describe."""
     direction = "desc" if params.descending else "asc"
-    orderby = [(params.sort_field, direction)]
+    field = params.sort_field if params.sort_field in SORTABLE_FIELDS else DEFAULT_SORT
+    orderby = [(field, direction)]
     # Many cars share a brand or model: the id as tie-breaker keeps pages stable, so no car
     # appears on two pages or on none.
     orderby.append(("id", direction))

@@ -10,6 +10,12 @@ Search and order are the live list's (cars.services): the same five fields searc
 the same order as flinkey's — code point by code point, empty values first ascending and
 last descending, the car id as tie-breaker — so a page does not change its cars when a
 fleet's sync is turned on.
+
+The status columns sort here only (`?sort=position`, `state`, `service_end`, `odometer`,
+`devices`, each also descending with "-"): ascending is the youngest position first, closed
+before open, the soonest service end first, the lowest odometer first, the fewest devices
+first; a car the column knows nothing of ("—") comes last in both directions, and cars
+alike are in the order of their names (code points), then of their ids.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Collate
 
 from cars.services import SEARCH_FIELDS, SERVICE_ENDING_SOON, ListParams, service_state
@@ -120,8 +126,10 @@ def page_of_cars(fleet: FleetSync, params: ListParams, *, now: datetime) -> Stor
     """One page of the list as `params` describe it, with each car's status and the total."""
     rows = matching(fleet, params, now=now)
     start = (params.page - 1) * params.page_size
-    window = list(rows.select_related("last_event").order_by(*_order(params))
-                  [start:start + params.page_size + 1])
+    ordered = rows.select_related("last_event")
+    if params.status_sort:
+        ordered = ordered.annotate(status_key=_STATUS_KEYS[params.sort_field]())
+    window = list(ordered.order_by(*_order(params))[start:start + params.page_size + 1])
     has_next = len(window) > params.page_size
     window = window[:params.page_size]
     # The count only when the page does not tell it: a short first page is the whole list.
@@ -156,13 +164,55 @@ def _statuses(rows: list[StoredCar]) -> dict[int, CarStatus]:
 
 
 def _order(params: ListParams) -> list:
-    """flinkey's order: by code point, empty values first ascending, then the car id."""
-    field = params.sort_field
-    column = Collate(F(field), _CODE_POINT_COLLATION[connection.vendor]) \
-        if connection.vendor in _CODE_POINT_COLLATION else F(field)
+    """flinkey's order: by code point, empty values first ascending, then the car id; or a
+    status column's (annotated as `status_key`): unknown last, then the name, then the id."""
+    if params.status_sort:
+        key = F("status_key")
+        # The position column shows an age: ascending (youngest first) is its time descending.
+        descending = params.descending != (params.sort_field == "position")
+        return [key.desc(nulls_last=True) if descending else key.asc(nulls_last=True),
+                _code_points("name").asc(), F("car_id").asc()]
+    column = _code_points(params.sort_field)
     if params.descending:
         return [column.desc(nulls_last=True), F("car_id").desc()]
     return [column.asc(nulls_first=True), F("car_id").asc()]
+
+
+def _code_points(field: str):
+    if connection.vendor in _CODE_POINT_COLLATION:
+        return Collate(F(field), _CODE_POINT_COLLATION[connection.vendor])
+    return F(field)
+
+
+def _soonest_service_end():
+    return Subquery(StoredProduct.objects.filter(car=OuterRef("pk"), service_ends_at__isnull=False)
+                    .order_by("service_ends_at").values("service_ends_at")[:1])
+
+
+def _open_or_closed():
+    """0 closed, 1 open (as the column's words sort, in English and German); None else."""
+    return Case(When(last_event__type=Event.CLOSED, then=Value(0)),
+                When(last_event__type=Event.OPENED, then=Value(1)),
+                default=Value(None), output_field=IntegerField())
+
+
+def _devices():
+    """How many of Box and IQ the car has (the column's words); None: never read."""
+    box = Exists(StoredProduct.objects.filter(car=OuterRef("pk"), type=Product.BOX))
+    return Case(When(has_iq__isnull=True, then=Value(None)),
+                default=Case(When(box, then=Value(1)), default=Value(0))
+                + Case(When(has_iq=True, then=Value(1)), default=Value(0)),
+                output_field=IntegerField())
+
+
+# Each status sort's key, annotated on the page's query as `status_key`.
+_STATUS_KEYS = {
+    "position": lambda: F("fix_at"),
+    "state": _open_or_closed,
+    "service_end": _soonest_service_end,
+    "odometer": lambda: F("odometer"),
+    "devices": _devices,
+}
 
 
 # SQLite compares text by its UTF-8 bytes already (BINARY, the order of code points);

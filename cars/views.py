@@ -9,6 +9,7 @@ fleetadmin.web.htmx's and fleetadmin.web.problems' job; this module only says wh
 shows.
 """
 
+from dataclasses import replace
 from functools import cached_property
 from urllib.parse import urlencode
 
@@ -55,6 +56,20 @@ COLUMNS = (
     ("brand", gettext_lazy("Brand")),
     ("model", gettext_lazy("Model")),
     ("vin", gettext_lazy("VIN")),
+)
+# The status columns (only with the fleet store), each sortable there: (field, label, the
+# first and the reversed order in words, for the sort menu on phones).
+STATUS_COLUMNS = (
+    ("devices", gettext_lazy("Devices"), gettext_lazy("Devices, fewest first"),
+     gettext_lazy("Devices, most first")),
+    ("position", gettext_lazy("Position"), gettext_lazy("Position, newest first"),
+     gettext_lazy("Position, oldest first")),
+    ("state", gettext_lazy("Open/closed"), gettext_lazy("Open/closed, closed first"),
+     gettext_lazy("Open/closed, open first")),
+    ("service_end", gettext_lazy("Service end"), gettext_lazy("Service end, soonest first"),
+     gettext_lazy("Service end, latest first")),
+    ("odometer", gettext_lazy("Odometer"), gettext_lazy("Odometer, lowest first"),
+     gettext_lazy("Odometer, highest first")),
 )
 
 
@@ -128,6 +143,9 @@ class Listing:
     @classmethod
     def start(cls, request, params: ListParams, *, created=None) -> "Listing":
         store = stored_list.readable_store(request.user)
+        if store is None and params.status_sort:
+            # Only the store sorts by status: flinkey's list is in its default order.
+            params = replace(params, sort=services.DEFAULT_SORT)
         if store is not None:
             # The store answers the page, its status and its total: no flinkey call.
             now = timezone.now()
@@ -220,17 +238,20 @@ class Listing:
 def _list_context(request, params: ListParams, *, created=None) -> dict:
     """The list's context; its `listing` is on its way (`listing.status` waits for it)."""
     listing = Listing.start(request, params, created=created)  # first: the call leaves now
+    params = listing.params  # a status sort without the store: the default one
+    with_store = listing.store is not None
     return {
         **_link_context(params),
         "listing": listing,
         "created": created,
         "page_sizes": services.PAGE_SIZES,
-        "sort_choices": _sort_choices(),
+        "sort_choices": _sort_choices(with_store=with_store),
         "retry_url": _list_url(params),
         "first_page_url": _list_url(params, page=1),
         "clear_url": _list_url(params, search="", page=1),
         "clear_filters_url": _list_url(params, page=1, **NO_FILTERS),
         "columns": _columns(params),
+        "status_columns": _columns(params, STATUS_COLUMNS) if with_store else [],
         "unsettled": unsettled.create_note(request),
         # For the rows (cars/templatetags/car_rows.py): the status cells, from the store.
         "statuses": listing.statuses,
@@ -249,27 +270,33 @@ def _service_filters() -> list[tuple[str, str]]:
             ("ending", _("Service ends within 30 days"))]
 
 
-def _columns(params: ListParams) -> list[dict]:
-    columns = []
-    for field, label in COLUMNS:
+def _columns(params: ListParams, columns=COLUMNS) -> list[dict]:
+    """The sortable column headers: a link each to the list sorted by it (reversed when it
+    is the sort already), with aria-sort on the sorted one."""
+    headers = []
+    for field, label, *_words in columns:
         active = params.sort_field == field
         next_sort = field if not active or params.descending else f"-{field}"
-        columns.append({
+        headers.append({
             "field": field,
             "label": label,
             "url": _list_url(params, sort=next_sort, page=1),
             "active": active,
             "aria_sort": ("descending" if params.descending else "ascending") if active else None,
+            "numeric": field == "odometer",
         })
-    return columns
+    return headers
 
 
-def _sort_choices() -> list[tuple[str, str]]:
+def _sort_choices(*, with_store: bool = False) -> list[tuple[str, str]]:
     """The sort menu shown where the column headers are not (phones): (value, label) pairs."""
     choices = []
     for field, label in COLUMNS:
         choices.append((field, _("%(column)s, A to Z") % {"column": label}))
         choices.append((f"-{field}", _("%(column)s, Z to A") % {"column": label}))
+    if with_store:
+        for field, _label, first, reversed_ in STATUS_COLUMNS:
+            choices += [(field, str(first)), (f"-{field}", str(reversed_))]
     return choices
 
 

@@ -153,25 +153,24 @@ class Day:
 
 def chart_days(store: FleetSync, calendar: Calendar) -> list[Day]:
     """The calendar's days, oldest first: from the rows kept per fleet and zone
-    (overview.rollups; written after each store run by overview.tasks) where they hold,
-    the rest asked from the store and kept.
+    (overview.rollups) where they hold, the rest asked from the store and kept.
 
-    After a run's roll-up every row holds and the page asks the store nothing about the
-    days. What is asked is from the first day without a holding row to today (consecutive
-    days, as `_ask` wants them): the first page in a zone no roll-up covers yet, or a page
-    between a run's end and its roll-up (the last days).
+    The roll-up's work (overview.tasks.roll_up_fleet, in the worker): the home page never
+    calls it (overview.charts shows the kept rows, or enqueues this). What is asked is from
+    the first day without a holding row to today (consecutive days, as `ask` wants them):
+    all 30 in a zone no roll-up covers yet, the last few after a store run.
     """
     kept = rollups.holding(store, calendar)
     found = {day: Day(day, row.opened, row.closed, row.km) for day, row in kept.items()}
     missing = [day for day in calendar.days if day not in found]
     if missing:
-        asked = _ask(store, calendar, calendar.days[calendar.days.index(missing[0]):])
+        asked = ask(store, calendar, calendar.days[calendar.days.index(missing[0]):])
         rollups.keep(store, calendar, asked.values())
         found.update(asked)
     return [found[day] for day in calendar.days]
 
 
-def _ask(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[date, Day]:
+def ask(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[date, Day]:
     """Openings, closings (1 query) and kilometres (1 query) of `days`, from the store."""
     rows = (StoredEvent.objects
             .filter(fleet=store, utc_date_time__gte=calendar.start(days[0]),

@@ -29,13 +29,24 @@ def zone_name(calendar: Calendar) -> str:
 
 def holding(store: FleetSync, calendar: Calendar) -> dict[date, FleetDay]:
     """The calendar's days whose kept row still holds (1 query)."""
+    return {day: row for day, (row, holds) in kept(store, calendar).items() if holds}
+
+
+def kept(store: FleetSync, calendar: Calendar) -> dict[date, tuple[FleetDay, bool]]:
+    """Every kept row of the calendar's days, and whether it still holds (1 query).
+
+    A row that no longer holds is the newest roll-up of its day: a store run has written
+    since, and the day is within the run's re-read window, so it may have changed (the home
+    page shows it until the run's own roll-up has replaced it).
+    """
     stamp, _latest = runs_of(store)
     reread = timedelta(hours=settings.FLEETSTORE_EVENTS_REREAD_HOURS)
     rows = FleetDay.objects.filter(fleet=store, zone=zone_name(calendar),
                                    day__gte=calendar.days[0], day__lte=calendar.days[-1])
-    return {row.day: row for row in rows
-            if row.runs == stamp or (row.runs_at is not None and row.runs_at
-                                     >= calendar.start(row.day + timedelta(days=1)) + reread)}
+    return {row.day: (row, row.runs == stamp or (
+        row.runs_at is not None
+        and row.runs_at >= calendar.start(row.day + timedelta(days=1)) + reread))
+        for row in rows}
 
 
 def keep(store: FleetSync, calendar: Calendar, days) -> None:

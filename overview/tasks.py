@@ -20,12 +20,13 @@ from overview.periods import CHART_DAYS, Calendar
 
 
 @task
-def roll_up_fleet(fleet_id: int) -> str:
-    """Write the chart days of one fleet whose rows no longer hold, in every users' zone."""
+def roll_up_fleet(fleet_id: int, zone: str | None = None) -> str:
+    """Write the chart days of one fleet whose rows no longer hold, in every user's zone, or
+    only in `zone` (the home page asks for a zone it found no roll-up of: overview.charts)."""
     store = FleetSync.objects.filter(pk=fleet_id, enabled=True).first()
     if store is None:
         return "no such fleet, or its sync is off"
-    now, names = timezone.now(), zones()
+    now, names = timezone.now(), [zone] if zone else zones()
     for zone in names:
         # Asks the store about the days whose rows no longer hold, and keeps them.
         figures.chart_days(store, Calendar(now=now, zone=ZoneInfo(zone)))

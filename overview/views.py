@@ -1,9 +1,13 @@
 """The home page: the fleet's state at a glance, each figure a link to the cars or report
 behind it, and the last 30 days in two charts.
 
-Everything comes from the fleet store (overview.figures: a few aggregate queries). Without
-a synced store the page says so and shows the one figure a single flinkey call answers
-(how many cars), never one call per car.
+Everything comes from the fleet store (overview.figures: a few aggregate queries; the chart
+days from their roll-ups, overview.charts). Without a synced store the page says so and
+shows the one figure a single flinkey call answers (how many cars), never one call per car.
+
+While a zone's chart days are being rolled up, the page shows its tiles at once and the
+charts region ("Preparing the charts…") asks again every POLL_SECONDS; after POLLS
+answers without them it stops and says the background worker may not be running.
 """
 
 from datetime import timedelta
@@ -18,42 +22,67 @@ from django.views.decorators.http import require_GET
 from accounts.access import can_manage_users
 from cars.fleet_list import fleet_cars
 from fleetadmin.upstream.clients import SetupNeeded
+from fleetadmin.web.htmx import screen, wants_fragment
 from fleetadmin.web.problems import UPSTREAM_ERRORS, problem_of
 from fleetstore import services as store_services
 from flinkey import FlinkeyError
+from overview import charts as chart_days
 from overview import figures, links
 from overview.periods import Calendar
 
 TEMPLATE = "overview/home.html"
+CHARTS_REGION = "home-charts"
+# The charts region asks again every POLL_SECONDS (the template's hx-trigger), POLLS times:
+# about a minute, after which it says what to do instead of waiting on.
+POLL_SECONDS = 2
+POLLS = 30
+# The tiles that come from the chart days (shown as "Preparing…" until they are there).
+DAY_TILES = ("events-today", "km-week")
 
 
+@screen
 @login_required
 @require_GET
 def home(request):
-    """The landing page after sign-in."""
+    """The landing page after sign-in; for htmx's poll, its charts region alone."""
     store = store_services.store_for(request.user)
     if store is None:
         return _without_store(request)
     now = timezone.now()
     calendar = Calendar(now=now, zone=timezone.get_current_timezone())
+    shown = chart_days.charts(store, calendar)
+    context = {"store": store, "today": calendar.today, "poll_seconds": POLL_SECONDS,
+               "first_day": calendar.days[0], **_charts_context(request, shown)}
+    if wants_fragment(request, CHARTS_REGION):
+        # The poll: the region, and once the days are there the tiles made of them.
+        context["day_tiles"] = [] if shown.preparing else _day_tiles(shown.days, calendar)
+        return render(request, f"{TEMPLATE}#{CHARTS_REGION}", context)
     hours = settings.FLEETADMIN_LEFT_OPEN_HOURS
     cars = figures.car_counts(store, now=now, left_open_hours=hours)
     service = figures.service_counts(store, now=now)
-    days = figures.chart_days(store, calendar)
-    weeks = figures.weeks(days, calendar)
-    context = {
-        "store": store,
-        "tiles": _tiles(cars, service, days[-1], weeks, calendar, hours),
-        "days": days,
-        "charts": _chart_data(days),
-        "first_day": days[0].day,
-        "today": calendar.today,
-    }
+    day_tiles = (_pending_day_tiles(calendar) if shown.preparing
+                 else _day_tiles(shown.days, calendar))
+    context["tiles"] = _tiles(cars, service, hours) + day_tiles
     return render(request, TEMPLATE, context)
 
 
-def _tiles(cars, service, today, weeks, calendar: Calendar, hours: int) -> list[dict]:
-    """Each tile: its id, label, figure, an optional detail line, and where it leads."""
+def _charts_context(request, shown: chart_days.Charts) -> dict:
+    """The charts region's context: the days and their chart data, or the poll's state."""
+    if not shown.preparing:
+        return {"days": shown.days, "charts": _chart_data(shown.days),
+                "behind": shown.behind, "preparing": False}
+    try:
+        polls = int(request.GET.get("polls", 0)) if wants_fragment(request, CHARTS_REGION) else 0
+    except ValueError:
+        polls = 0
+    polls = max(polls, 0)
+    return {"preparing": True, "polls": polls + 1, "gave_up": polls >= POLLS,
+            "waited_seconds": POLLS * POLL_SECONDS}
+
+
+def _tiles(cars, service, hours: int) -> list[dict]:
+    """Each tile of the fleet's state now: its id, label, figure, an optional detail line,
+    and where it leads."""
     return [
         {"id": "cars", "label": _("Cars"), "value": cars.cars, "url": links.car_list()},
         {"id": "located", "label": _("Located in the last hour"), "value": cars.located,
@@ -69,6 +98,13 @@ def _tiles(cars, service, today, weeks, calendar: Calendar, hours: int) -> list[
          "url": links.car_list(service="ended"), "warn": service.ended > 0},
         {"id": "service-ending", "label": _("Service ending within 30 days"),
          "value": service.ending, "url": links.car_list(service="ending")},
+    ]
+
+
+def _day_tiles(days, calendar: Calendar) -> list[dict]:
+    """The tiles made of the chart days: events today, kilometres this week."""
+    today, weeks = days[-1], figures.weeks(days, calendar)
+    return [
         {"id": "events-today", "label": _("Events today"), "value": today.events,
          "detail": _("%(opened)s opened, %(closed)s closed") % {
              "opened": _number(today.opened), "closed": _number(today.closed)},
@@ -78,6 +114,15 @@ def _tiles(cars, service, today, weeks, calendar: Calendar, hours: int) -> list[
          "detail": _("Last week: %(km)s km") % {"km": _number(weeks.last_week)},
          "url": links.report("mileage", start=calendar.last_monday, end=today.day)},
     ]
+
+
+def _pending_day_tiles(calendar: Calendar) -> list[dict]:
+    """The day tiles while the chart days are being prepared: their links, no figure yet."""
+    labels = {"events-today": _("Events today"), "km-week": _("Kilometres this week")}
+    urls = {"events-today": links.report("sessions", start=calendar.today, end=calendar.today),
+            "km-week": links.report("mileage", start=calendar.last_monday, end=calendar.today)}
+    return [{"id": name, "label": labels[name], "url": urls[name], "pending": True}
+            for name in DAY_TILES]
 
 
 def _number(value: float) -> str:

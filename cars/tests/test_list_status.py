@@ -123,7 +123,7 @@ def check_columns(response, store):
     cars = stored_cars(store)
     assert set(table) == {car.car_id for car in cars}
     for label in STATUS_LABELS:
-        assert f">{label}</th>" in html
+        assert re.search(rf'class="car-sort[^"]*">{re.escape(label)}(<span|</a>)', html), label
     seen = {"ended": 0, "ending": 0, "open": 0, "closed": 0, "odometer": 0, "position": 0}
     for car in cars:
         cells = table[car.car_id]
@@ -269,6 +269,139 @@ def test_no_match_for_the_filters_offers_to_clear_them(manager_client, store):
                               headers=hx("car-table")).content.decode()
     assert "No car matches “zzz-none” with these filters." in html
     assert 'id="car-clear-filters"' in html and 'href="/cars/?q=zzz-none&amp;sort=vin"' in html
+
+
+# --- sorting by status -------------------------------------------------------------------
+
+
+def devices_key(car):
+    if car.has_iq is None:
+        return None
+    box = StoredProduct.objects.filter(car=car, type="flinkey Box").exists()
+    return int(box) + int(bool(car.has_iq))
+
+
+# Each status sort's key, worked out from the rows; None is "unknown" (the cell's "—").
+# The position column shows an age: its ascending order is the newest fix first.
+STATUS_KEYS = {
+    "devices": devices_key,
+    "position": lambda car: None if car.fix_at is None else -car.fix_at.timestamp(),
+    "state": lambda car: {"CarClosed": 0, "CarOpened": 1}.get(newest_event_type(car)),
+    "service_end": soonest_end,
+    "odometer": lambda car: car.odometer,
+}
+
+
+def expected_order(cars, field, descending):
+    """Known keys in the order asked, the unknown last; names (code points), then ids,
+    ascending among equals in both directions."""
+    key = STATUS_KEYS[field]
+    keyed = [(key(car), car.name, car.car_id) for car in cars]
+    known = sorted((entry for entry in keyed if entry[0] is not None),
+                   key=lambda entry: (entry[1], entry[2]))
+    known.sort(key=lambda entry: entry[0], reverse=descending)  # stable: names stay in order
+    unknown = sorted((entry[1], entry[2]) for entry in keyed if entry[0] is None)
+    return [entry[2] for entry in known] + [car_id for _name, car_id in unknown]
+
+
+@pytest.mark.parametrize("field", list(STATUS_KEYS))
+def test_each_status_column_sorts_both_ways_unknown_last_names_breaking_ties(
+        manager_client, store, field):
+    cars = stored_cars(store)
+    keys = [STATUS_KEYS[field](car) for car in cars]
+    assert len({key for key in keys if key is not None}) > 1, f"one {field} for all: no test"
+    if field in ("devices", "state"):
+        assert len(keys) - len(set(keys)) > 5, "ties, for the names to break"
+
+    for descending in (False, True):
+        sort = f"-{field}" if descending else field
+        shown, response = listed(manager_client, f"sort={sort}&size=100")
+        assert shown == expected_order(cars, field, descending), sort
+
+
+def test_some_cars_have_no_odometer_and_come_last_both_ways(manager_client, store):
+    cars = stored_cars(store)
+    StoredCar.objects.filter(pk__in=[car.pk for car in cars[::3]]).update(odometer=None)
+    StoredCar.objects.filter(pk=cars[1].pk).update(odometer=0)
+    cars = stored_cars(store)
+    unknown = {car.car_id for car in cars if car.odometer is None}
+    assert unknown
+
+    for sort in ("odometer", "-odometer"):
+        shown, _response = listed(manager_client, f"sort={sort}&size=100")
+        assert set(shown[-len(unknown):]) == unknown, sort
+        assert shown == expected_order(cars, "odometer", sort.startswith("-"))
+
+
+def test_a_status_sort_with_filter_search_and_pages(manager_client, store):
+    # With a filter, then its second page: the same order, continued.
+    with_filter = [car for car in stored_cars(store) if car.has_iq is False]
+    order = expected_order(with_filter, "service_end", True)
+    shown, response = listed(manager_client, "sort=-service_end&size=10&iq=none")
+    assert shown == order[:10]
+    assert len(order) > 10, "the filter should leave two pages"
+    shown, response = listed(manager_client, "sort=-service_end&size=10&iq=none&page=2")
+    assert shown == order[10:20]
+    html = response.content.decode()
+    # The pager and the headers keep the sort and the filter.
+    assert 'href="/cars/?sort=-service_end&amp;size=10&amp;iq=none"' in html  # ← page 1
+    # A search narrows the sorted list, in the same order.
+    term = "golf"
+    searched = [car for car in stored_cars(store)
+                if any(term in (getattr(car, name) or "").lower()
+                       for name in ("name", "license_plate", "vin", "brand", "model"))]
+    assert searched
+    shown, _ = listed(manager_client, f"sort=odometer&q={term}&size=100")
+    assert shown == expected_order(searched, "odometer", False)
+
+
+def test_the_status_headers_are_sort_links_with_aria_sort(manager_client, store):
+    html = manager_client.get(LIST, {"sort": "odometer", "service": "ended"}).content.decode()
+
+    headers = re.findall(r'<th scope="col"[^>]*>\s*<a href="[^"]+" id="car-sort-(\w+)"', html)
+    links = {field: unescape(url) for url, field in re.findall(
+        r'<a href="([^"]+)" id="car-sort-(\w+)"', html)}
+    assert headers == ["name", "license_plate", "brand", "model", "vin", "devices", "position",
+                       "state", "service_end", "odometer"]  # the links sit in the headers
+    # The sorted column: aria-sort, and its link reverses it; the others sort ascending.
+    assert re.search(r'<th scope="col" class="number" aria-sort="ascending">\s*'
+                     r'<a href="[^"]+" id="car-sort-odometer"', html)
+    assert links["odometer"] == "/cars/?sort=-odometer&service=ended"
+    for field in ("devices", "position", "state", "service_end"):
+        assert links[field] == f"/cars/?sort={field}&service=ended"
+    assert links["name"] == "/cars/?service=ended"
+    assert html.count("aria-sort=") == 1
+    # Descending: the link goes back to ascending.
+    html = manager_client.get(LIST, {"sort": "-position"}).content.decode()
+    assert re.search(r'aria-sort="descending">\s*<a href="/cars/\?sort=position" '
+                     r'id="car-sort-position"', html)
+    # The phone's sort menu offers the status orders in words.
+    for value, label in (("position", "Position, newest first"),
+                         ("-odometer", "Odometer, highest first"),
+                         ("state", "Open/closed, closed first")):
+        assert f'<option value="{value}"' in html and label in html
+    # Without the store (flinkey's list) such a sort is the default order: by name.
+    FleetSync.objects.filter(pk=store.pk).update(enabled=False)
+    by_name, _ = listed(manager_client, "")
+    shown, response = listed(manager_client, "sort=-odometer")
+    html = response.content.decode()
+    assert shown == by_name
+    assert 'id="car-sort-odometer"' not in html and "highest first" not in html
+    assert re.search(r'aria-sort="ascending">\s*<a href="/cars/\?sort=-name" '
+                     r'id="car-sort-name"', html)
+
+
+def test_the_status_sorts_in_german(manager, manager_client, store):
+    from preferences import services as preferences
+
+    preferences.save_preferences(user=manager, language="de")
+    html = manager_client.get(LIST, {"sort": "-service_end"}).content.decode()
+
+    for label in ("Geräte, wenigste zuerst", "Position, neueste zuerst",
+                  "Service-Ende, späteste zuerst", "Kilometerstand, höchster zuerst",
+                  "Geöffnet/geschlossen, geöffnete zuerst"):
+        assert label in html, label
+    assert re.search(r'aria-sort="descending">\s*<a href="/cars/\?sort=service_end"', html)
 
 
 # --- the total ----------------------------------------------------------------------------

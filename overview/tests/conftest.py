@@ -140,11 +140,23 @@ def redis_down(settings, flinkey_api):
     cache.clear()  # the stand-in of this process; the next test starts clean
 
 
+def roll_up(fleet) -> None:
+    """Roll the chart days up in every user's zone, as the worker does after a store run
+    (the page shows only rolled-up days: overview.charts)."""
+    from overview.tasks import roll_up_fleet
+
+    roll_up_fleet.call(fleet.pk)
+
+
 @pytest.fixture
 def synced_store(db, flinkey_api):
-    """A fleet store of the demo customer, synced a minute ago and filled with known data."""
+    """A fleet store of the demo customer, synced a minute ago, filled with known data and
+    its chart days rolled up (in the zones chosen so far: a test that picks a zone rolls
+    up again)."""
     fleet = make_fleet(flinkey_api.url, synced_at=timezone.now() - timedelta(minutes=1))
-    return fill(fleet)
+    filled = fill(fleet)
+    roll_up(fleet)
+    return filled
 
 
 def zone_where_today_is_not_utc_today(now: datetime) -> ZoneInfo:

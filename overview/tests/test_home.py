@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.access import ROLE_ADMIN
@@ -17,6 +19,7 @@ from flinkey import Event
 from overview.tests.conftest import (
     expected_km,
     local_midnight,
+    roll_up,
     tile_links,
     tiles,
     zone_where_today_is_not_utc_today,
@@ -72,6 +75,7 @@ def test_events_today_and_the_events_chart_count_days_in_the_users_zone(manager,
                                    type=Event.CLOSED, utc_date_time=midnight + offset,
                                    learnt_at=filled.now)
         filled.events.append((0, Event.CLOSED, midnight + offset))
+    roll_up(filled.fleet)
 
     html = logged_in(manager).get("/").content.decode()
 
@@ -100,6 +104,7 @@ def test_kilometres_per_day_this_week_and_last_week_come_from_the_samples(manage
     filled = synced_store
     zone = zone_where_today_is_not_utc_today(timezone.now())
     preferences.save_preferences(user=manager, time_zone=zone.key)
+    roll_up(filled.fleet)
 
     html = logged_in(manager).get("/").content.decode()
 
@@ -123,31 +128,137 @@ def test_kilometres_per_day_this_week_and_last_week_come_from_the_samples(manage
     assert f"Last week: {round(last_week):,} km" in html
 
 
-def test_settled_days_are_kept_and_the_last_days_asked_again_after_a_run(manager_client,
-                                                                          synced_store):
+def chart_of(html):
+    return json.loads(re.search(r'<script id="overview-charts" type="application/json">'
+                                r"(.*?)</script>", html, re.S).group(1))
+
+
+def store_asked(queries) -> bool:
+    """True when the page asked the store about the days (samples or events: the heavy
+    queries), not only the kept rows and the live counts (which join a car's last event)."""
+    asked = " ".join(query["sql"] for query in queries.captured_queries)
+    return "fleetstore_positionsample" in asked or 'FROM "fleetstore_storedevent"' in asked
+
+
+def test_after_a_run_the_page_shows_the_newest_roll_up_until_the_runs_own(manager_client,
+                                                                           synced_store):
     from fleetstore.models import PositionSample
 
-    def chart(html):
-        return json.loads(re.search(r'<script id="overview-charts" type="application/json">'
-                                    r"(.*?)</script>", html, re.S).group(1))
-
-    first = chart(manager_client.get("/").content.decode())
+    first = chart_of(manager_client.get("/").content.decode())
     # Rewritten history: a settled day (5 days ago) would change, the last two days would too.
     PositionSample.objects.filter(car__fleet=synced_store.fleet).update(odometer=1.0)
     StoredEvent.objects.filter(fleet=synced_store.fleet).delete()
-
-    # No run wrote meanwhile: every day is as it was (what a run writes is all that changes).
-    assert chart(manager_client.get("/").content.decode()) == first
-    # A sample run: the last days are asked again, the settled ones stay kept.
+    # A sample run; its roll-up has not run yet.
     FleetSync.objects.filter(pk=synced_store.fleet.pk).update(sampled_at=timezone.now())
-    html = manager_client.get("/").content.decode()
 
-    after = chart(html)
+    with CaptureQueriesContext(connection) as queries:
+        html = manager_client.get("/").content.decode()
+
+    # Nothing asked of the store: the days as the newest roll-up has them, and a note.
+    assert not store_asked(queries)
+    assert chart_of(html) == first
+    assert "are from before the fleet store's latest run" in html
+    # The run's roll-up: the last days are asked again, the settled ones stay as kept.
+    roll_up(synced_store.fleet)
+    html = manager_client.get("/").content.decode()
+    after = chart_of(html)
     assert after["km"]["values"][:-3] == first["km"]["values"][:-3]
     assert after["events"]["opened"][:-3] == first["events"]["opened"][:-3]
     assert after["km"]["values"][-2:] == [0, 0] and after["events"]["opened"][-2:] == [0, 0]
     assert first["events"]["opened"][-2:] != [0, 0]
     assert tiles(html)["events-today"] == 0
+    assert "latest run" not in html
+
+
+def test_a_zone_without_roll_up_shows_the_tiles_at_once_and_prepares_the_charts(
+        manager, synced_store):
+    from django.core.cache import cache
+    from django_tasks_db.models import DBTaskResult
+
+    from overview.models import FleetDay
+    from overview.tasks import roll_up_fleet
+
+    preferences.save_preferences(user=manager, time_zone="Asia/Kolkata")
+    DBTaskResult.objects.all().delete()  # the roll-up the zone's choice asked for: not run
+    client = logged_in(manager)
+    client.get("/")  # the reach proven (flinkey calls, then kept); the roll-up enqueued
+    DBTaskResult.objects.all().delete()
+    cache.delete(f"overview:roll-up-asked:{synced_store.fleet.pk}:Asia/Kolkata")  # a new page
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert not store_asked(queries)
+    assert len(queries.captured_queries) <= 15
+    assert "Preparing the charts…" in html and "overview-charts" not in html
+    assert 'hx-trigger="load delay:2s"' in html and 'hx-get="/?polls=1"' in html
+    found = tiles(html)
+    assert found["cars"] == sum(1 for car in synced_store.cars if not car["gone"])
+    assert "events-today" not in found and 'id="tile-events-today"' in html
+    # The zone's roll-up is enqueued once, not per request (the poll included).
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs["args"]) == (
+        "overview.tasks.roll_up_fleet", [synced_store.fleet.pk, "Asia/Kolkata"])
+    poll = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "home-charts"}
+    with CaptureQueriesContext(connection) as queries:
+        fragment = client.get("/?polls=1", **poll).content.decode()
+    assert not store_asked(queries)
+    assert DBTaskResult.objects.count() == 1
+    assert fragment.lstrip().startswith('<div id="home-charts"')
+    assert 'hx-get="/?polls=2"' in fragment and "tile-cars" not in fragment
+
+    # The worker runs it: the next poll brings the charts and the day tiles (out of band).
+    assert roll_up_fleet.call(*task.args_kwargs["args"]) == "rolled up 1 zones"
+    assert FleetDay.objects.filter(zone="Asia/Kolkata").count() == 30
+    fragment = client.get("/?polls=2", **poll).content.decode()
+    assert "hx-trigger" not in fragment and "Preparing" not in fragment
+    assert len(chart_of(fragment)["labels"]) == 30
+    assert re.search(r'hx-swap-oob="true" id="tile-events-today"', fragment)
+    assert set(tiles(fragment)) == {"events-today", "km-week"}
+    assert tiles(fragment) == {name: value for name, value in
+                               tiles(client.get("/").content.decode()).items()
+                               if name in ("events-today", "km-week")}
+
+
+def test_the_poll_stops_after_a_minute_and_says_the_worker_may_not_be_running(
+        manager, synced_store):
+    preferences.save_preferences(user=manager, time_zone="Asia/Kolkata")
+    client = logged_in(manager)
+    poll = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "home-charts"}
+
+    still = client.get("/?polls=29", **poll).content.decode()
+    late = client.get("/?polls=30", **poll).content.decode()
+
+    assert 'hx-get="/?polls=30"' in still
+    assert "hx-get" not in late and "hx-trigger" not in late
+    assert "not ready after 60 seconds" in late and "manage.py db_worker" in late
+    # A made-up count is a fresh start, not an error.
+    assert 'hx-get="/?polls=1"' in client.get("/?polls=x", **poll).content.decode()
+
+
+def test_a_newest_day_without_roll_up_is_prepared_not_asked_inline(manager_client,
+                                                                   synced_store):
+    from django_tasks_db.models import DBTaskResult
+
+    from overview.models import FleetDay
+    from overview.tasks import roll_up_fleet
+
+    first = chart_of(manager_client.get("/").content.decode())
+    DBTaskResult.objects.all().delete()
+    today = FleetDay.objects.filter(fleet=synced_store.fleet).latest("day")
+    today.delete()  # as just after midnight, before the next run's roll-up
+
+    with CaptureQueriesContext(connection) as queries:
+        html = manager_client.get("/").content.decode()
+
+    assert not store_asked(queries)
+    assert "Preparing the charts…" in html
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["args"] == [synced_store.fleet.pk, today.zone]
+    roll_up_fleet.call(*task.args_kwargs["args"])
+    assert chart_of(manager_client.get("/").content.decode()) == first
 
 
 def test_each_tile_leads_to_its_cars_or_report(manager_client, synced_store):
@@ -186,11 +297,12 @@ def test_the_figures_take_the_same_few_queries_for_a_bigger_fleet(
 
     from overview.tests.conftest import fill
 
-    # Nothing kept (every day asked, the user's reach proven again) both times.
+    # The days rolled up, the user's reach proven again, both times.
     cache.clear()
     with django_assert_max_num_queries(15) as few:
         manager_client.get("/")
     fill(synced_store.fleet, count=60, seed=9, first=1000)  # twice the cars
+    roll_up(synced_store.fleet)
     cache.clear()
 
     with django_assert_max_num_queries(len(few.captured_queries)):
@@ -304,3 +416,19 @@ def test_each_car_list_tile_counts_what_its_link_lists(manager_client, synced_st
         total = re.search(r"of ([\d,]+)", count)
         shown = int(total.group(1).replace(",", "")) if total else 0
         assert (name, shown) == (name, found[name]), count
+
+
+def test_preparing_and_behind_in_german(manager, synced_store):
+    preferences.save_preferences(user=manager, language="de", time_zone="Asia/Kolkata")
+    client = logged_in(manager)
+
+    preparing = client.get("/").content.decode()
+    late = client.get("/?polls=30", HTTP_HX_REQUEST="true",
+                      HTTP_HX_TARGET="home-charts").content.decode()
+    roll_up(synced_store.fleet)
+    FleetSync.objects.filter(pk=synced_store.fleet.pk).update(sampled_at=timezone.now())
+    behind = client.get("/").content.decode()
+
+    assert "Die Diagramme werden vorbereitet …" in preparing and "Wird vorbereitet …" in preparing
+    assert "nach 60 Sekunden noch nicht fertig" in late and "Seite neu laden" in late
+    assert "stammen von vor dem letzten Lauf des Flottenspeichers" in behind

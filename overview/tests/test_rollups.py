@@ -25,7 +25,7 @@ ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Adelaid
 
 def direct(store, calendar):
     """Every day asked from the store at once, as the page did before the roll-ups."""
-    return list(figures._ask(store, calendar, calendar.days).values())
+    return list(figures.ask(store, calendar, calendar.days).values())
 
 
 def same(rolled, asked):

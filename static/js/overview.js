@@ -1,7 +1,9 @@
 // The home page's two charts (events per day, fleet kilometres per day), drawn with the
 // vendored Chart.js from the figures the page carries as JSON (json_script
 // #overview-charts): no inline script, and every label is data, never markup. Each chart's
-// figures are also in the table under it, for screen readers and without script.
+// figures are also in the table under it, for screen readers and without script. While the
+// chart days are being prepared (overview.charts) the charts region arrives later, by
+// htmx's poll: it is drawn when htmx has put it in the page (htmx:load).
 (function () {
   "use strict";
 
@@ -29,7 +31,7 @@
     if (!source || !window.Chart) { return; }
     var data = JSON.parse(source.textContent);
     var events = document.getElementById("chart-events");
-    if (events) {
+    if (events && !events.dataset.drawn) {
       bars(events, data.labels, [
         { label: data.events.names.opened, data: data.events.opened, backgroundColor: OPENED },
         { label: data.events.names.closed, data: data.events.closed, backgroundColor: CLOSED }
@@ -37,13 +39,19 @@
       events.dataset.drawn = "true";
     }
     var km = document.getElementById("chart-km");
-    if (km) {
+    if (km && !km.dataset.drawn) {
       bars(km, data.labels, [
         { label: data.km.name, data: data.km.values, backgroundColor: KM }
       ], false);
       km.dataset.drawn = "true";
     }
   }
+
+  // A region htmx swapped in (the charts once prepared); the drawn ones are left as they are.
+  document.addEventListener("htmx:load", function (event) {
+    var added = event.target;
+    if (added && added.querySelector && added.querySelector("#overview-charts")) { draw(); }
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", draw);

@@ -91,3 +91,51 @@ def test_the_list_with_status_has_no_serious_accessibility_findings(browser, das
             found[f"{width} {query}"] = findings(page)
         page.context.close()
     assert not any(found.values()), found
+
+
+def test_a_status_column_sorted_by_keyboard_keeps_the_filter_and_pages(
+        page, dashboard, flinkey_api, settings, console_problems):
+    from fleetstore import sync
+    from fleetstore.models import StoredCar
+    from fleetstore.tests.conftest import make_fleet
+
+    settings.FLEETSTORE_CALLS_PER_MINUTE = 1_000_000
+    fleet = make_fleet(flinkey_api.url)
+    sync.full_sync(fleet.pk)
+    without_iq = StoredCar.objects.filter(fleet=fleet, gone_at__isnull=True, has_iq=False)
+    # Highest odometer first, the cars without one last, names breaking ties.
+    known = sorted((car for car in without_iq if car.odometer is not None),
+                   key=lambda car: (-car.odometer, car.name, car.car_id))
+    unknown = sorted((car for car in without_iq if car.odometer is None),
+                     key=lambda car: (car.name, car.car_id))
+    expected = [car.car_id for car in known + unknown]
+    assert len(expected) > 10
+
+    make_user("fm")
+    log_in(page, dashboard, "fm")
+    page.goto(f"{dashboard}/cars/?size=10&iq=none")
+    settled(page)
+
+    # The Odometer header is a link: Enter sorts ascending, Enter again descending.
+    header = page.locator("th:has(#car-sort-odometer)")
+    page.locator("#car-sort-odometer").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/cars/\?sort=odometer&size=10&iq=none$"))
+    expect(header).to_have_attribute("aria-sort", "ascending")
+    settled(page)
+    page.locator("#car-sort-odometer").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/cars/\?sort=-odometer&size=10&iq=none$"))
+    expect(header).to_have_attribute("aria-sort", "descending")
+    expect(page.locator("th[aria-sort]")).to_have_count(1)
+    shown = [int(row.get_attribute("id").removeprefix("car-row-")) for row in rows(page).all()]
+    assert shown == expected[:10]
+
+    # The next page continues the order; the filter and the sort stay.
+    settled(page)
+    page.locator("#car-page-next").click()
+    expect(page).to_have_url(re.compile(r"/cars/\?sort=-odometer&page=2&size=10&iq=none$"))
+    expect(rows(page).first).to_have_id(f"car-row-{expected[10]}")
+    expect(page.get_by_label("No IQ")).to_be_checked()
+    expect(page.locator("#car-sort")).to_have_value("-odometer")
+    assert unexpected(console_problems) == []

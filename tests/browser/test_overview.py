@@ -1,5 +1,7 @@
-"""The home page in Chromium: its two charts draw under the strict CSP, and each has its table."""
+"""The home page in Chromium: its two charts draw under the strict CSP, and each has its table;
+in a zone without roll-up they arrive by the page's poll once the worker has rolled it up."""
 
+import re
 from datetime import timedelta
 
 from django.utils import timezone
@@ -7,7 +9,7 @@ from playwright.sync_api import expect
 
 from config.testing import make_user
 from fleetstore.tests.conftest import make_fleet
-from overview.tests.conftest import fill
+from overview.tests.conftest import fill, roll_up
 from tests.browser.conftest import log_in, settled
 from tests.browser.test_csp import LISTEN
 
@@ -23,7 +25,9 @@ PAINTED = """canvas => {
 def test_the_charts_draw_under_the_csp_and_have_tables(page, dashboard, flinkey_api,
                                                        console_problems):
     make_user("fm")
-    fill(make_fleet(flinkey_api.url, synced_at=timezone.now() - timedelta(minutes=3)))
+    fleet = make_fleet(flinkey_api.url, synced_at=timezone.now() - timedelta(minutes=3))
+    fill(fleet)
+    roll_up(fleet)
     page.add_init_script(LISTEN)
 
     log_in(page, dashboard, "fm")
@@ -43,5 +47,43 @@ def test_the_charts_draw_under_the_csp_and_have_tables(page, dashboard, flinkey_
         expect(page.locator(table)).to_be_hidden()
         page.get_by_text("Show as a table").nth(summary).click()
         expect(page.locator(f"{table} tbody tr")).to_have_count(30)
+    assert page.evaluate("window.__cspViolations") == []
+    assert console_problems == []
+
+
+def test_in_a_zone_without_roll_up_the_charts_arrive_by_the_poll(page, dashboard, flinkey_api,
+                                                                 console_problems):
+    from overview.tasks import roll_up_fleet
+
+    make_user("fm")
+    fleet = make_fleet(flinkey_api.url, synced_at=timezone.now() - timedelta(minutes=3))
+    fill(fleet)  # not rolled up: the worker is not running
+    page.add_init_script(LISTEN)
+
+    log_in(page, dashboard, "fm")
+
+    expect(page).to_have_url(f"{dashboard}/")
+    # The tiles at once, the charts being prepared (the day tiles too).
+    expect(page.locator("#tile-cars .tile-value")).not_to_have_text("0")
+    expect(page.locator("#home-charts-preparing")).to_contain_text("Preparing the charts…")
+    expect(page.locator("#tile-events-today")).to_contain_text("Preparing…")
+    page.wait_for_timeout(2500)  # one poll answered: still preparing
+    expect(page.locator("#home-charts-preparing")).to_be_visible()
+    # The worker rolls the zone up: the next poll brings the charts, drawn, and the tiles.
+    assert roll_up_fleet.call(fleet.pk) == "rolled up 1 zones"
+    expect(page.locator("#chart-events")).to_have_attribute("data-drawn", "true", timeout=10_000)
+    expect(page.locator("#chart-km")).to_have_attribute("data-drawn", "true")
+    settled(page)
+    assert page.locator("#chart-km").evaluate(PAINTED) > 500
+    expect(page.locator("#tile-events-today .tile-value")).to_have_attribute("data-value",
+                                                                              re.compile(r"\d+"))
+    expect(page.locator("#home-charts-preparing")).to_have_count(0)
+    # The poll has stopped: nothing more asked in the next seconds.
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.wait_for_timeout(3000)
+    assert requests == []
+    page.get_by_text("Show as a table").nth(1).click()
+    expect(page.locator("#table-km tbody tr")).to_have_count(30)
     assert page.evaluate("window.__cspViolations") == []
     assert console_problems == []

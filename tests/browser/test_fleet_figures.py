@@ -392,12 +392,17 @@ def check_utilisation(table, fleet: Fleet, zone: ZoneInfo, start: datetime, end:
                       days: int) -> None:
     """Per car: the days used in the period (with an event, or samples that moved)."""
     header, *lines = table
-    assert header[:5] == ("Car", "Name", "Licence plate", "Days used", "Days in the period")
+    assert header == ("Car", "Name", "Licence plate", "Days used", "Days in the period",
+                      "Share of days used (%)", "Last used", "Idle", "Has an IQ",
+                      "Last position", "IQ silent")
     assert sorted(line[0] for line in lines) == sorted(fleet.names)
-    for line in lines:
-        car = line[0]
-        assert line[3] == len(fleet.days_used(car, start, end, zone)), car
-        assert line[4] == days
+    silent = fleet.silent(datetime.now(UTC))
+    for car, _name, _plate, used, period, _share, _last, _idle, has_iq, fix_at, quiet in lines:
+        assert used == len(fleet.days_used(car, start, end, zone)), car
+        assert period == days
+        assert has_iq == ("yes" if fleet.has_iq(car) else "no"), car
+        assert same_moment(fix_at, fleet.fix_at(car), zone), car
+        assert quiet == ("yes" if car in silent else "no"), car
     assert sum(line[3] for line in lines) > 50
 
 

@@ -5,7 +5,7 @@ user's own credentials reach now): nothing here checks who asks.
 
 Definitions (the car list's filters and the "left open" page count the same way):
 - a car is one the last full car list had (`gone_at` empty);
-- located in the last hour: its latest fix is at most an hour old;
+- located in the last hour: its latest fix is at most an hour old and has coordinates;
 - silent: it has an IQ and no fix for more than 24 h, or never;
 - open now: its newest stored event is an opening; left open: that opening is older than
   the "left open" threshold (FLEETADMIN_LEFT_OPEN_HOURS);
@@ -61,7 +61,10 @@ def car_counts(store: FleetSync, *, now: datetime, left_open_hours: int) -> CarC
     opened = Q(last_event__type=Event.OPENED)
     counts = StoredCar.objects.filter(fleet=store, gone_at__isnull=True).aggregate(
         cars=Count("pk"),
-        located=Count("pk", filter=Q(fix_at__gte=now - LOCATED_WITHIN)),
+        # fix_at is the latest answer's time, also of one without coordinates (a tunnel):
+        # only a car with coordinates is on the map the tile leads to.
+        located=Count("pk", filter=Q(fix_at__gte=now - LOCATED_WITHIN,
+                                     latitude__isnull=False, longitude__isnull=False)),
         silent=Count("pk", filter=Q(has_iq=True) & (
             Q(fix_at__isnull=True) | Q(fix_at__lt=now - SILENT_AFTER))),
         open=Count("pk", filter=opened),

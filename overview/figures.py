@@ -14,9 +14,12 @@ Definitions (the car list's filters and the "left open" page count the same way)
 - kilometres of a day: per car, the odometer at the day's end less the odometer at its
   start, from the stored position samples. An odometer only grows, so "at a moment" is the
   highest reading sampled before it, looked for in the LOOKBACK_DAYS days before (in the
-  user's zone); a car with no reading then counts from its lowest reading within the day
-  (its first, as readings grow); a difference that went down (a replaced device) counts as
-  0 for that car. A week's kilometres are the sum of its days'.
+  user's zone), and with none there the last reading before the day, however old (an IQ
+  that sleeps while its car is parked sends nothing over a weekend: Monday's km start at
+  Friday's last reading, as the mileage report counts them); a car with no reading before
+  at all counts from its lowest reading within the day (its first, as readings grow); a
+  difference that went down (a replaced device) counts as 0 for that car. A week's
+  kilometres are the sum of its days'.
 """
 
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    Subquery,
     Value,
     When,
 )
@@ -108,9 +112,10 @@ def kilometres(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[d
     """The fleet's kilometres on each of `days` (consecutive), from the stored samples.
 
     One query: each car's highest and lowest reading per day, over the days asked and the
-    LOOKBACK_DAYS before them; the rest is arithmetic per car (see the module's docstring).
-    A day's figure depends on its own and its LOOKBACK_DAYS' samples only, never on which
-    other days were asked with it (so it can be kept and reused).
+    LOOKBACK_DAYS before them; one more per day on which a car moved after none of those
+    days had a reading of it (its last reading before, however old); the rest is arithmetic
+    per car (see the module's docstring). A day's figure depends on the samples up to its
+    end only, never on which other days were asked with it (so it can be kept and reused).
     """
     first = days[0] - timedelta(days=LOOKBACK_DAYS)
     every = [first + timedelta(days=offset) for offset in range((days[-1] - first).days + 1)]
@@ -125,19 +130,38 @@ def kilometres(store: FleetSync, calendar: Calendar, days: list[date]) -> dict[d
     readings: dict[int, dict[int, tuple[float, float]]] = {}
     for row in rows:
         readings.setdefault(row["car"], {})[row["day"]] = (row["high"], row["low"])
+    # Cars with readings on a day but none in the LOOKBACK_DAYS before: their last reading
+    # before the day, however old (one index probe per car, a query per such day).
+    parked = {day: [car for car, per_day in readings.items() if (day - first).days in per_day
+                    and not any(back in per_day for back in range((day - first).days
+                                                                  - LOOKBACK_DAYS,
+                                                                  (day - first).days))]
+              for day in days}
+    older = {day: _last_readings(cars, calendar.start(day)) for day, cars in parked.items()
+             if cars}
     totals = dict.fromkeys(days, 0.0)
-    for per_day in readings.values():
+    for car, per_day in readings.items():
         for day in days:
             index = (day - first).days
             before = [per_day[back][0] for back in range(index - LOOKBACK_DAYS, index)
                       if back in per_day]
-            at_start = max(before) if before else None
+            at_start = max(before) if before else older.get(day, {}).get(car)
             if index not in per_day:
                 continue  # no reading on the day: the car did not move, as far as we know
             high, low = per_day[index]
             at_end = high if at_start is None else max(high, at_start)
             totals[day] += max(at_end - (low if at_start is None else at_start), 0.0)
     return totals
+
+
+def _last_readings(cars: list[int], moment: datetime) -> dict[int, float]:
+    """Each of `cars`' (StoredCar pks) last odometer reading before `moment`, by car."""
+    last = (PositionSample.objects
+            .filter(car=OuterRef("pk"), odometer__isnull=False, recorded_at__lt=moment)
+            .order_by("-recorded_at").values("odometer")[:1])
+    return {car: odometer for car, odometer in
+            StoredCar.objects.filter(pk__in=cars).annotate(before=Subquery(last))
+            .values_list("pk", "before") if odometer is not None}
 
 
 @dataclass(frozen=True)

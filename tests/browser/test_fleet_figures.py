@@ -204,15 +204,8 @@ def test_home_page_figures_in_english_and_german_far_from_utc(page, dashboard, s
     assert unexpected(console_problems) == []
 
 
-# A car whose IQ sleeps while it is parked reports nothing over a weekend; the home page
-# counts a day's km from the highest reading of the LOOKBACK_DAYS (2) days before it only,
-# so the km from Friday's last reading to Monday's first are lost (the mileage report the
-# tile links to counts them: it reads the last reading before the start, however old).
-@pytest.mark.xfail(strict=True, reason=(
-    "overview.figures.kilometres looks for a car's reading at a day's start only in the "
-    "2 days before (LOOKBACK_DAYS): a car parked longer with a sleeping IQ (a weekend) "
-    "loses the km to its next reading; the fix (the last reading before, however old, "
-    "with the roll-ups' day rows) is not a small change"))
+# A car whose IQ sleeps while it is parked reports nothing over a weekend: the km from
+# Friday's last reading to Monday's first belong to Monday (as the mileage report counts).
 def test_kilometres_this_week_last_week_and_per_day(page, dashboard, synced,
                                                     console_problems):
     fleet = synced

@@ -110,6 +110,10 @@ def test_a_call_given_up_on_does_not_retry_after_the_deadline(manager, flinkey_a
     # The abandoned thread ends once its call is over, retries included.
     wait_until(lambda: not any(thread.is_alive() for thread in abandoned),
                what="the abandoned call to end")
+    # The sandbox logs the hung request only once it wakes, in its own thread; with every
+    # caller gone, nothing can be sent any more, so the count is final once it is logged.
+    wait_until(lambda: flinkey_api.request_count(path_prefix=path) >= 1,
+               what="the sandbox to log the hung call")
     assert flinkey_api.request_count(path_prefix=path) == 1
 
 

@@ -55,15 +55,9 @@ class _Columns:
 def _items(store, form, page_number) -> tuple[list, int]:
     """The Mileage of the cars on page `page_number`, and the index of its first row."""
     pages = Paginator(mileage.mileages(store, start=form.start, end=form.end,
-                                       car_ids=form.car_ids), _page_rows())
+                                       car_ids=form.car_ids), rendering.PAGE_ROWS)
     page = pages.get_page(page_number)
     return list(page.object_list), page.start_index()
-
-
-def _page_rows() -> int:
-    from reports.views import PAGE_ROWS
-
-    return PAGE_ROWS
 
 
 def _batch_url(query, **values) -> str:

@@ -8,6 +8,11 @@ from django.utils.translation import gettext as _
 from reports import tables
 from reports.templatetags.reports import report_cell
 
+# A report page shows this many rows at a time (the files hold them all). Here, not in the
+# views, so that the mileage page's live batches (mileage_page) count pages the same way
+# without importing the views.
+PAGE_ROWS = 200
+
 
 def cells(table: tables.Table, rows, people) -> list[list[tuple[str, str]]]:
     """Each row's cells as (column label, safe HTML), in column order."""

@@ -18,8 +18,6 @@ from reports.catalogue import REPORTS
 from reports.forms import ReportForm, UtilisationForm, WhoHadForm, car_choices
 from reports.scope import people_of
 
-# The page shows this many rows at a time; the files hold them all.
-PAGE_ROWS = 200
 FORMATS = ("csv", "xlsx")
 
 
@@ -74,7 +72,7 @@ def _answer(request, slug: str):
     query.pop("format", None)
     query.pop("page", None)
     people = table.people if table.people is not None else people_of(store)
-    pages = Paginator(table.rows, PAGE_ROWS)
+    pages = Paginator(table.rows, rendering.PAGE_ROWS)
     page = pages.get_page(request.GET.get("page"))
     context.update(store=store, form=form, table=table, page=page,
                    rows=rendering.cells(table, page.object_list, people),

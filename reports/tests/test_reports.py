@@ -345,7 +345,7 @@ def test_no_hostile_parameter_is_answered_500(manager_client, store, name):
 
 def test_a_long_report_comes_in_pages_and_the_files_hold_every_row(manager_client, store,
                                                                    monkeypatch):
-    monkeypatch.setattr("reports.views.PAGE_ROWS", 2)
+    monkeypatch.setattr("reports.rendering.PAGE_ROWS", 2)
     html = manager_client.get(URLS["mileage"], PERIOD).content.decode()
     table = html[html.index('id="report-table"'):]
     assert "Rows 1–2 of 3" in html and "Alpha" in table and "Charlie" not in table

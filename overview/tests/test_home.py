@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.access import ROLE_ADMIN
-from config.testing import logged_in, make_user
+from config.testing import hx, logged_in, make_user
 from fleetstore.models import FleetSync, StoredEvent
 from fleetstore.tests.conftest import make_fleet
 from flinkey import Event
@@ -201,9 +201,9 @@ def test_a_zone_without_roll_up_shows_the_tiles_at_once_and_prepares_the_charts(
     task = DBTaskResult.objects.get()
     assert (task.task_path, task.args_kwargs["args"]) == (
         "overview.tasks.roll_up_fleet", [synced_store.fleet.pk, "Asia/Kolkata"])
-    poll = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "home-charts"}
+    poll = hx("home-charts")
     with CaptureQueriesContext(connection) as queries:
-        fragment = client.get("/?polls=1", **poll).content.decode()
+        fragment = client.get("/?polls=1", headers=poll).content.decode()
     assert not store_asked(queries)
     assert DBTaskResult.objects.count() == 1
     assert fragment.lstrip().startswith('<div id="home-charts"')
@@ -212,7 +212,7 @@ def test_a_zone_without_roll_up_shows_the_tiles_at_once_and_prepares_the_charts(
     # The worker runs it: the next poll brings the charts and the day tiles (out of band).
     assert roll_up_fleet.call(*task.args_kwargs["args"]) == "rolled up 1 zones"
     assert FleetDay.objects.filter(zone="Asia/Kolkata").count() == 30
-    fragment = client.get("/?polls=2", **poll).content.decode()
+    fragment = client.get("/?polls=2", headers=poll).content.decode()
     assert "hx-trigger" not in fragment and "Preparing" not in fragment
     assert len(chart_of(fragment)["labels"]) == 30
     assert re.search(r'hx-swap-oob="true" id="tile-events-today"', fragment)
@@ -226,16 +226,16 @@ def test_the_poll_stops_after_a_minute_and_says_the_worker_may_not_be_running(
         manager, synced_store):
     preferences.save_preferences(user=manager, time_zone="Asia/Kolkata")
     client = logged_in(manager)
-    poll = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "home-charts"}
+    poll = hx("home-charts")
 
-    still = client.get("/?polls=29", **poll).content.decode()
-    late = client.get("/?polls=30", **poll).content.decode()
+    still = client.get("/?polls=29", headers=poll).content.decode()
+    late = client.get("/?polls=30", headers=poll).content.decode()
 
     assert 'hx-get="/?polls=30"' in still
     assert "hx-get" not in late and "hx-trigger" not in late
     assert "not ready after 60 seconds" in late and "manage.py db_worker" in late
     # A made-up count is a fresh start, not an error.
-    assert 'hx-get="/?polls=1"' in client.get("/?polls=x", **poll).content.decode()
+    assert 'hx-get="/?polls=1"' in client.get("/?polls=x", headers=poll).content.decode()
 
 
 def test_a_newest_day_without_roll_up_is_prepared_not_asked_inline(manager_client,
@@ -423,8 +423,7 @@ def test_preparing_and_behind_in_german(manager, synced_store):
     client = logged_in(manager)
 
     preparing = client.get("/").content.decode()
-    late = client.get("/?polls=30", HTTP_HX_REQUEST="true",
-                      HTTP_HX_TARGET="home-charts").content.decode()
+    late = client.get("/?polls=30", headers=hx("home-charts")).content.decode()
     roll_up(synced_store.fleet)
     FleetSync.objects.filter(pk=synced_store.fleet.pk).update(sampled_at=timezone.now())
     behind = client.get("/").content.decode()

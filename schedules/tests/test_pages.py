@@ -91,12 +91,13 @@ def test_another_fleets_schedule_is_a_404(store, owner, manager_client, flinkey_
     assert manager_client.post(reverse("schedules:send", args=[schedule.pk])).status_code == 404
 
 
-@pytest.mark.parametrize("name", ["schedules:index", "schedules:create"])
-def test_the_pages_speak_german(store, owner, manager_client, name):
+@pytest.mark.parametrize(("name", "heading"), [
+    ("schedules:index", "Geplante Berichte"), ("schedules:create", "Neuer geplanter Bericht")])
+def test_the_pages_speak_german(store, owner, manager_client, name, heading):
     speaks(owner, "de")
     client = logged_in(owner)
     page = client.get(reverse(name)).content.decode()
-    assert "Geplante Berichte" in page or "Neuer geplanter Bericht" in page
+    assert f"<h1>{heading}</h1>" in page
     assert "Scheduled report" not in page
 
 

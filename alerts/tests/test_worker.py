@@ -3,7 +3,6 @@ server and a real webhook receiver in the test process: two workers, two evaluat
 alert, one e-mail, one accepted webhook call (after a 500, retried with the same key)."""
 
 import signal
-import time
 from datetime import timedelta
 
 import pytest
@@ -123,7 +122,8 @@ def test_a_worker_killed_mid_send_is_taken_over_and_the_call_repeats_its_key(fli
         # A new worker; once the dead one's claim has run out, the next minute's run finds
         # the delivery due again.
         workers.append(start_worker(env, tmp_path / "worker-2.log"))
-        time.sleep(3.5)
+        wait_until(lambda: Delivery.objects.get().claimed_until < timezone.now(), timeout=30,
+                   what="the dead worker's claim (ALERTS_SEND_LEASE_SECONDS=3) to run out")
         enqueue_run(0)
         wait_until(lambda: Delivery.objects.filter(status="sent").exists(), timeout=60,
                    what="the delivery taken over; log: "

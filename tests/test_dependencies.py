@@ -1,7 +1,8 @@
 """Dependencies between the packages run one way (docs/architecture.md).
 
-From the top: the screens (cars, events, maps, overview) → fleetstore → accounts → preferences (the
-Settings screen) → audit → the core (fleetadmin) → flinkey. Inside the core, the models use
+From the top: the screens (cars, events, maps, overview, reports, schedules) and alerts →
+people, fleetstore → accounts → preferences (the Settings screen) → audit → the core
+(fleetadmin) → flinkey; outbox (kept mail) uses only Django. Inside the core, the models use
 only secrets, and secrets and ops use no other part of it.
 config/ assembles the project (settings, URLs, the pytest plugin) and knows every app; it is
 not checked, nor are tests, which run against the assembled project. No app imports another
@@ -148,3 +149,15 @@ def test_the_core_parts_have_rules():
     for part in CORE_PARTS:
         place = part.replace(".", "/")
         assert any(place == key or place + ".py" == key for key in FORBIDDEN), part
+
+
+def test_every_installed_app_of_the_project_has_rules(settings):
+    """The project's own INSTALLED_APPS (not Django's or a library's) each have rules: an app
+    could be installed without the package check above noticing (a dotted app path)."""
+    ours = {app.split(".")[0] for app in settings.INSTALLED_APPS
+            if (ROOT / app.split(".")[0] / "__init__.py").is_file()}
+    assert {"maps", "reports", "alerts", "schedules", "overview", "people", "outbox",
+            "fleetstore", "preferences", "audit", "accounts", "cars", "events"} <= ours
+    assert ours <= set(FORBIDDEN), f"no dependency rules for {sorted(ours - set(FORBIDDEN))}"
+    assert {app for app in settings.INSTALLED_APPS if app.split(".")[0] in ours} == ours, (
+        "an app of ours installed by a dotted path: give its package its own rules")

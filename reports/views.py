@@ -68,23 +68,16 @@ def _answer(request, slug: str):
         name = exports.filename(slug, first, last, wanted)
         export = exports.as_csv if wanted == "csv" else exports.as_xlsx
         return export(table, filename=name, zone=zone)
-    query = request.GET.copy()
-    query.pop("format", None)
-    query.pop("page", None)
     people = table.people if table.people is not None else people_of(store)
     pages = Paginator(table.rows, rendering.PAGE_ROWS)
     page = pages.get_page(request.GET.get("page"))
     context.update(store=store, form=form, table=table, page=page,
                    rows=rendering.cells(table, page.object_list, people),
-                   first_day=first, last_day=last, people=people,
-                   csv_query=_with(query, format="csv"), xlsx_query=_with(query, format="xlsx"),
-                   previous_query=_with(query, page=page.previous_page_number())
-                   if page.has_previous() else None,
-                   next_query=_with(query, page=page.next_page_number())
-                   if page.has_next() else None)
+                   first_day=first, last_day=last, people=people)
+    # The download and pager links keep the rest of the query with {% querystring %}.
     if slug == "mileage":
-        context.update(mileage_page.page_context(page=page, cells=context["rows"],
-                                                 query=query))
+        context.update(mileage_page.page_context(
+            page=page, cells=context["rows"], query=_without(request.GET, "format", "page")))
     if slug == "mileage" and len(form.car_ids) == 1:
         per_day = mileage.per_day(store, car_id=form.car_ids[0], start=form.start,
                                   end=form.end, zone=zone)
@@ -106,13 +99,6 @@ def _without(query, *names):
     for name in names:
         query.pop(name, None)
     return query
-
-
-def _with(query, **values) -> str:
-    query = query.copy()
-    for name, value in values.items():
-        query[name] = value
-    return query.urlencode()
 
 
 def _who_had(request, store, choices, zone) -> dict:

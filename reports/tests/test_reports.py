@@ -3,7 +3,10 @@ stored (reports/tests/conftest.py), never by the reports' own code."""
 
 import csv
 import io
+import re
 from datetime import timedelta
+from html import unescape as html_unescape
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -353,8 +356,18 @@ def test_a_long_report_comes_in_pages_and_the_files_hold_every_row(manager_clien
     html = manager_client.get(URLS["mileage"], {**PERIOD, "page": 2}).content.decode()
     table = html[html.index('id="report-table"'):]
     assert "Charlie" in table and "Alpha" not in table and 'rel="prev"' in html
+    # The pager and the downloads keep the period; a file holds every page, so no page=.
+    period = {name: [value] for name, value in PERIOD.items()}
+    assert query_of(html, 'id="report-csv" href="([^"]+)"') == {**period, "format": ["csv"]}
+    assert query_of(html, 'id="report-xlsx" href="([^"]+)"') == {**period, "format": ["xlsx"]}
+    assert query_of(html, 'href="([^"]+)" rel="prev"') == {**period, "page": ["1"]}
     assert len(read_csv(manager_client.get(URLS["mileage"], {**PERIOD, "format": "csv",
                                                              "page": 2}))) == 1 + 3
+
+
+def query_of(html: str, pattern: str) -> dict:
+    """The query of the first link `pattern` finds (its group: the href), parsed."""
+    return parse_qs(urlsplit(html_unescape(re.search(pattern, html)[1])).query)
 
 
 def test_names_and_places_in_the_page_are_text_never_markup(manager_client, store):

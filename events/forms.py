@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
-from fleetadmin.web.dates import DayField, MomentField, occurrences
+from fleetadmin.web.dates import DayField, MomentField, existing_occurrences
 from flinkey import BadRequestError, NotFoundError
 from people.fields import PersonField
 
@@ -113,12 +113,7 @@ class EventForm(forms.Form):
         wall = self.cleaned_data["moment"]
         if wall.tzinfo is not None:
             return wall
-        found = occurrences(wall, self.zone)
-        if not found:
-            raise forms.ValidationError(_(
-                "%(time)s does not exist in %(zone)s: the clocks are put forward over it "
-                "on that day. Enter the time as the clocks showed it.") % {
-                "time": wall.strftime("%Y-%m-%d %H:%M"), "zone": self.zone})
+        found = existing_occurrences(wall, self.zone)
         if len(found) == 2:
             return self._one_of(found)
         return found[0]

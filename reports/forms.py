@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from fleetadmin.web.dates import DayField, MomentField, occurrences
+from fleetadmin.web.dates import DayField, MomentField, existing_occurrences
 from fleetstore.models import FleetSync
 from reports.scope import cars_of
 
@@ -130,11 +130,6 @@ class WhoHadForm(forms.Form):
         wall = self.cleaned_data["at"]
         if wall is None or wall.tzinfo is not None:
             return wall
-        found = occurrences(wall, self.zone)
-        if not found:
-            raise forms.ValidationError(_(
-                "%(time)s does not exist in %(zone)s: the clocks are put forward over it "
-                "on that day. Enter the time as the clocks showed it.") % {
-                "time": wall.strftime("%Y-%m-%d %H:%M"), "zone": self.zone})
+        found = existing_occurrences(wall, self.zone)
         # In the hour the clocks go back the time happens twice: the earlier one is meant.
         return found[0]

@@ -1,12 +1,20 @@
 """Date inputs written and read as the user's language writes them, ISO accepted too."""
 
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from fleetadmin.web.dates import DayField, LocalDateTimeInput, input_hint, parse_input
+from fleetadmin.web.dates import (
+    DayField,
+    LocalDateTimeInput,
+    existing_occurrences,
+    input_hint,
+    parse_input,
+)
 
 
 class Days(forms.Form):
@@ -63,3 +71,17 @@ def test_the_moment_widget_writes_seconds_when_asked():
         html = widget.render("moment", datetime(2026, 12, 5, 20, 53, 7))
     assert 'type="text"' in html and 'value="05.12.2026 20:53:07"' in html
     assert 'placeholder="TT.MM.JJJJ HH:MM:SS"' in html
+
+
+def test_a_time_the_clocks_skip_is_refused_saying_so_in_the_users_language():
+    """The one sentence every form's time field gives (events' new event, reports' who had)."""
+    berlin = ZoneInfo("Europe/Berlin")
+    assert len(existing_occurrences(datetime(2026, 10, 25, 2, 30), berlin)) == 2
+    assert len(existing_occurrences(datetime(2026, 3, 29, 3, 30), berlin)) == 1
+    for language, words in (("en", "2026-03-29 02:30 does not exist in Europe/Berlin: the "
+                                    "clocks are put forward over it"),
+                            ("de", "2026-03-29 02:30 gibt es in Europe/Berlin nicht")):
+        with translation.override(language), pytest.raises(ValidationError) as refused:
+            existing_occurrences(datetime(2026, 3, 29, 2, 30), berlin)
+        assert refused.value.code == "skipped"
+        assert words in refused.value.messages[0]

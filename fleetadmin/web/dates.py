@@ -207,6 +207,18 @@ def occurrences(wall: datetime, zone: tzinfo) -> list[datetime]:
     return sorted(found, key=lambda moment: moment.astimezone(UTC))
 
 
+def existing_occurrences(wall: datetime, zone: tzinfo) -> list[datetime]:
+    """`occurrences` of a time a person typed, one or two; a time the clocks skip in `zone`
+    is refused (ValidationError) with what happened to it, as every form's time field says."""
+    found = occurrences(wall, zone)
+    if not found:
+        raise ValidationError(_(
+            "%(time)s does not exist in %(zone)s: the clocks are put forward over it "
+            "on that day. Enter the time as the clocks showed it.") % {
+            "time": wall.strftime("%Y-%m-%d %H:%M"), "zone": zone}, code="skipped")
+    return found
+
+
 def local_time(moment: datetime) -> str:
     """Return `moment` in the user's zone as the app writes times: "2025-03-04 16:05 CET",
     in German "04.03.2025 16:05 CET" (SHORT_DATETIME_FORMAT and the zone's abbreviation).

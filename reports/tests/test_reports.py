@@ -221,6 +221,14 @@ def test_who_had_the_car_at_a_moment(berlin, manager_client, store):
     assert "was open by" in answer and str(STRANGER) in answer
 
 
+def test_who_had_refuses_a_time_the_clocks_skip(berlin, manager_client, store):
+    html = manager_client.get(URLS["sessions"], {**PERIOD, "who": ALPHA,
+                                                 "at": "2026-03-29 02:30"}).content.decode()
+    assert ("2026-03-29 02:30 does not exist in Europe/Berlin: the clocks are put forward "
+            "over it on that day.") in html
+    assert 'id="who-had-answer"' not in html
+
+
 # --- utilisation ---------------------------------------------------------------------------
 
 

@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fleetadmin.web.problems import refuse_unsendable_credentials
 from fleetadmin.web.widgets import SecretInput
-from flinkey import credential_problem
 
 
 class SyncCredentialForm(forms.Form):
@@ -19,10 +19,5 @@ class SyncCredentialForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for name in ("api_key", "username", "password"):
-            value = cleaned.get(name) or ""
-            if value and credential_problem(name, value.strip() or value):
-                self.add_error(name, _(
-                    "This contains a character that cannot be sent to flinkey, often an "
-                    "invisible one pasted along with it. Type or paste it again."))
+        refuse_unsendable_credentials(self, cleaned)
         return cleaned

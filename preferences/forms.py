@@ -6,9 +6,9 @@ from django.utils.translation import gettext_lazy as _
 from fleetadmin.models import FlinkeyCredentials, UserPreferences
 from fleetadmin.web.ids import FlinkeyIdField
 from fleetadmin.web.languages import language_choices
+from fleetadmin.web.problems import refuse_unsendable_credentials
 from fleetadmin.web.time_zones import ZONE_PICKER_ATTRS, time_zone_choices
 from fleetadmin.web.widgets import SecretInput
-from flinkey import credential_problem
 
 
 class CredentialsForm(forms.Form):
@@ -41,14 +41,7 @@ class CredentialsForm(forms.Form):
             already_stored = self.stored is not None and getattr(self.stored, name)
             if not cleaned.get(name) and not already_stored:
                 self.add_error(name, _("This field is required."))
-        for name in ("api_key", "username", "password"):
-            value = cleaned.get(name) or ""
-            # Surrounding blanks: stripped from key and username by the fields; a password
-            # may really contain them, and the client sends it unchanged.
-            if value and credential_problem(name, value.strip() or value):
-                self.add_error(name, _(
-                    "This contains a character that cannot be sent to flinkey, often an "
-                    "invisible one pasted along with it. Type or paste it again."))
+        refuse_unsendable_credentials(self, cleaned)
         return cleaned
 
 

@@ -4,6 +4,7 @@ request's upstream time budget, and pages kept out of the browser's cache."""
 import time
 
 import pytest
+from django import forms
 from django.test import Client
 from django.urls import reverse
 
@@ -29,6 +30,25 @@ def test_a_pasted_invisible_character_is_refused_when_saved(client, flinkey_api,
     assert response.status_code == 400
     assert "cannot be sent to flinkey" in response.content.decode()
     assert not FlinkeyCredentials.objects.filter(user__username="paster").exists()
+
+
+@pytest.mark.parametrize("field", ["api_key", "username", "password"])
+def test_the_fleet_syncs_credential_refuses_a_pasted_invisible_character_the_same_way(field):
+    from fleetadmin.web.problems import refuse_unsendable_credentials
+    from fleetstore.forms import SyncCredentialForm
+
+    values = {"api_key": DEMO.api_key, "username": DEMO.username, "password": DEMO.password}
+    values[field] = values[field][:5] + ZWSP + values[field][5:]
+    form = SyncCredentialForm(values)
+    assert not form.is_valid()
+    assert list(form.errors) == [field]
+    assert "cannot be sent to flinkey" in form.errors[field][0]
+    # The check itself, as both forms use it (the screen kit's, no copy in either form).
+    bare = forms.Form()
+    bare.fields = {name: forms.CharField() for name in values}
+    bare.cleaned_data = dict(values)
+    refuse_unsendable_credentials(bare, values)
+    assert list(bare.errors) == [field]
 
 
 def test_an_admin_setting_them_for_someone_else_is_checked_too(client, flinkey_api):

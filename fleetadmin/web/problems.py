@@ -24,6 +24,7 @@ from flinkey import (
     UnavailableError,
     UnsupportedMediaTypeError,
     UpstreamTimeout,
+    credential_problem,
 )
 
 # Set-up problems (no credentials, no customer, refused credentials) all answer 409: the
@@ -161,3 +162,17 @@ def refuse_in_form(form, problem: Problem, field: str | None = None) -> int:
     else:
         form.add_error(None, problem.message)
     return problem.status
+
+
+def refuse_unsendable_credentials(form, cleaned: dict) -> None:
+    """Put "cannot be sent to flinkey" next to each credential field (api_key, username,
+    password) whose value flinkey's client would refuse to put in a header (often an
+    invisible character pasted along): the Settings page and the Fleet sync page's form."""
+    for name in ("api_key", "username", "password"):
+        value = cleaned.get(name) or ""
+        # Surrounding blanks: stripped from key and username by the fields; a password may
+        # really contain them, and the client sends it unchanged.
+        if value and credential_problem(name, value.strip() or value):
+            form.add_error(name, _(
+                "This contains a character that cannot be sent to flinkey, often an "
+                "invisible one pasted along with it. Type or paste it again."))

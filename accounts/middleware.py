@@ -7,7 +7,7 @@ from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model, logout
 from django.shortcuts import render, resolve_url
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts.access import ROLE_ADMIN, has_access
+from accounts.access import ROLE_ADMIN, request_has_access
 
 
 def login_url_for(request, next_url: str) -> str:
@@ -73,7 +73,7 @@ class AccessMiddleware:
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         user = getattr(request, "user", None)
-        if user is None or not has_access(user):
+        if user is None or not request_has_access(request):
             match = request.resolver_match
             if user is not None and user.is_authenticated and (
                     match is None or match.url_name not in OPEN_WITHOUT_ROLE):

@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.served [--cars 10000] [--rtt 0.05] [--rounds 60]
         [--path /cars/] [--compare REV ...] [--scheme https|http] [--no-raw]
         [--database-url URL] [--cache-url URL] [--env NAME=VALUE ...] [--store]
+        [--profile DIR]
 
 The whole path a user's page takes, each part in a process of its own:
 - the flinkey sandbox with `--cars` extra cars behind the delaying proxy
@@ -152,13 +153,14 @@ def fill_store(env: dict[str, str], tree: Path, cars: int) -> None:
                    env=env, check=True)
 
 
-def start_gunicorn(tree: Path, env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(tree: Path, env: dict[str, str], log: Path,
+                   app: str = "config.wsgi:application") -> tuple[subprocess.Popen, str]:
     """gunicorn serving the dashboard at `tree` on a free loopback port; (process, URL)."""
     from benchmarks.cluster import free_port
 
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our interpreter, gunicorn
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application",
+        [sys.executable, "-m", "gunicorn", app,
          "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS), "-k", "gthread",
          "--threads", str(THREADS), "--timeout", "30", "--graceful-timeout", "5",
          "--keep-alive", "10", "--no-control-socket"],
@@ -326,6 +328,10 @@ def main(argv=None) -> int:
                         help="the demo customer's fleet store synced with --cars cars with "
                              "status (benchmarks.car_status): the car list reads it and asks "
                              "flinkey nothing; the raw GET is the call it replaces")
+    parser.add_argument("--profile", metavar="DIR", default=None,
+                        help="profile this code's requests (cProfile, every thread) into "
+                             "DIR/worker-<pid>.prof (benchmarks.profiled_wsgi); the figures "
+                             "then include the profiler's own cost")
     args = parser.parse_args(argv)
 
     from benchmarks.remote import RemoteUpstream
@@ -365,7 +371,13 @@ def main(argv=None) -> int:
         ]
         variants = []
         for number, (name, tree) in enumerate(trees):
-            process, url = start_gunicorn(tree, env, workdir / f"gunicorn-{number}.log")
+            app, tree_env = "config.wsgi:application", env
+            if args.profile and number == 0:
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+                app = "benchmarks.profiled_wsgi:application"
+                tree_env = {**env, "FLEETADMIN_PROFILE_DIR": str(Path(args.profile).resolve())}
+            process, url = start_gunicorn(tree, tree_env, workdir / f"gunicorn-{number}.log",
+                                          app=app)
             processes.append(process)
             wait_until_up(url, process)
             variants.append(Variant(name, page_fetcher(url, args.path, session_key,

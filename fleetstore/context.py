@@ -11,14 +11,20 @@ def sync_problem(request):
     """
     def find():
         from accounts.access import can_manage_users
-        from fleetadmin.upstream.clients import ApiNotConfigured, api_base_url, credentials_of
+        from fleetadmin.models import FlinkeyCredentials
+        from fleetadmin.upstream.clients import ApiNotConfigured, api_base_url
         from fleetstore.models import FleetSync
 
         user = getattr(request, "user", None)
         if user is None or not can_manage_users(user):
             return None
-        credentials = credentials_of(user)
-        if credentials is None or credentials.customer_id is None:
+        # The row a fleet page's view read moments ago (credentials_of keeps it on the user):
+        # not read and decrypted a second time. Other pages read it here.
+        try:
+            credentials = user.flinkey_credentials
+        except FlinkeyCredentials.DoesNotExist:
+            return None
+        if credentials.customer_id is None:
             return None
         try:
             api_url = api_base_url()

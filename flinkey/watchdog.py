@@ -107,7 +107,12 @@ class _Keeper:
                 self._thread = threading.Thread(target=self._run, name="flinkey-watchdog",
                                                 daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            # Woken only when this watch expires first: otherwise the keeper already waits
+            # for an earlier deadline (calls with the same timeouts come in deadline order),
+            # and waking it would only make it take the GIL while this call's request is
+            # being sent and the page rendered.
+            if self._heap[0][2] is watch:
+                self._wake.notify()
 
     def _run(self) -> None:
         while True:

@@ -43,3 +43,32 @@ def test_removed_credentials_are_noticed_at_once(manager, flinkey_api):
 
     with pytest.raises(CredentialsMissing):
         client_for(manager)
+
+
+def role_queries(captured) -> int:
+    return sum('"auth_group"' in q["sql"] and "auth_user_groups" in q["sql"]
+               and "auth_permission" not in q["sql"] for q in captured.captured_queries)
+
+
+def test_the_role_is_looked_up_once_a_page(manager_client):
+    # AccessMiddleware checks it before the view, the header shows it after (accounts.access
+    # .request_role): one query, not one each.
+    manager_client.get("/cars/")
+    with CaptureQueriesContext(connection) as captured:
+        response = manager_client.get("/cars/")
+    assert response.status_code == 200
+    assert 'class="role"' in response.content.decode()
+    assert role_queries(captured) == 1
+
+
+def test_an_admins_car_list_reads_and_decrypts_the_credentials_once(admin_client, monkeypatch):
+    # The admins' "fleet sync failed" notice (fleetstore.context) reuses the row the view read.
+    admin_client.get("/cars/")
+    decrypted = []
+    real = crypto.decrypt
+    monkeypatch.setattr(crypto, "decrypt", lambda value: decrypted.append(1) or real(value))
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.get("/cars/")
+    assert response.status_code == 200
+    assert credential_queries(captured) == 1
+    assert len(decrypted) == 4  # three secrets and the cached token

@@ -25,7 +25,10 @@ DATABASE_SERVER = os.environ.get("CLUSTER_TEST_DATABASE_SERVER",
                                  "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("CLUSTER_TEST_CACHE_URL", "redis://127.0.0.1:6379/8")
 
-pytestmark = pytest.mark.slow  # gunicorn instances and HAProxy start for each test
+# Gunicorn instances and HAProxy start for each test: about 10 s on a quiet machine, but
+# 50-70 s of set-up at load 12 (a fresh database migrated, two instances booted), and every
+# sign-in hashes a password in production's hasher; past the suite's 120 s per test there.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def reachable(url: str) -> bool:

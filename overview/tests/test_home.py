@@ -279,6 +279,23 @@ def test_each_tile_leads_to_its_cars_or_report(manager_client, synced_store):
     }
 
 
+@pytest.mark.parametrize(("age", "language", "said"), [
+    (timedelta(seconds=20), "en", "From the fleet store, as of just now."),
+    (timedelta(days=2, hours=3), "en", "From the fleet store, as of 2 days ago."),
+    # German says "vor 2 Tagen" (dative), never timesince's bare "vor 2 Tage".
+    (timedelta(days=2, hours=3), "de", "Aus dem Fuhrpark-Datenspeicher, Stand: vor 2 Tagen."),
+    (timedelta(seconds=20), "de", "Aus dem Fuhrpark-Datenspeicher, Stand: gerade eben."),
+])
+def test_the_data_s_age_is_said_in_whole_words(manager, synced_store, age, language, said):
+    # A store synced seconds ago is "just now", not "0 minutes ago".
+    FleetSync.objects.filter(pk=synced_store.fleet.pk).update(synced_at=timezone.now() - age)
+    preferences.save_preferences(user=manager, language=language)
+
+    html = logged_in(manager).get("/").content.decode().replace("\xa0", " ")
+
+    assert said in html
+
+
 def test_the_page_says_how_old_its_data_is_and_offers_the_stores_refresh(manager,
                                                                           synced_store):
     preferences.save_preferences(user=manager, time_zone="America/New_York")
@@ -286,7 +303,7 @@ def test_the_page_says_how_old_its_data_is_and_offers_the_stores_refresh(manager
     html = logged_in(manager).get("/").content.decode()
 
     synced = synced_store.fleet.synced_at.astimezone(ZoneInfo("America/New_York"))
-    assert "From the fleet store, as of 1\xa0minute ago." in html
+    assert "From the fleet store, as of 1\xa0minute\xa0ago." in html
     assert f'datetime="{synced.isoformat()}"' in html
     assert 'action="/fleet-sync/refresh/"' in html
 

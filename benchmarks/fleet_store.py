@@ -47,6 +47,9 @@ def main(argv=None) -> int:
     parser.add_argument("--profile-route", action="store_true",
                         help="also cProfile one 7-day route read from the store and print "
                              "where its time went")
+    parser.add_argument("--profile-map", action="store_true",
+                        help="also cProfile one fleet map read from the store (every batch) "
+                             "and print where its time went")
     parser.add_argument("--reads-only", action="store_true",
                         help="skip the syncs: fill the store directly with --cars cars (one "
                              "position and one opening each) and measure only the reads")
@@ -170,13 +173,26 @@ def measure_reads(args, sandbox, client, cars, hx) -> int:
             url = next_url(response)
         return total, markers
 
+    # Django warmed up first, as a running server is: the first request of a process imports
+    # the whole URLconf (folium and its templates among it), 1.5–5 s here, which made the
+    # slowest run, and so the p95, 5x the median.
+    client.get("/map/", secure=True)
     map_times, markers = [], 0
     for _ in range(args.runs):
+        calls = sandbox.request_count()
         seconds, markers = fleet_map()
         map_times.append(seconds)
+        if len(map_times) == 1:
+            first_calls = sandbox.request_count() - calls
+    if args.profile_map:
+        profiled(fleet_map, "one fleet map read (every batch)")
     print(f"fleet map from the store: {markers} markers, {batches} batches, server time "
           f"median {percentile(map_times, 0.5) * 1000:.0f} ms, p95 "
           f"{percentile(map_times, 0.95) * 1000:.0f} ms")
+    # The first run proves the user's reach (flinkey calls at --latency each, then kept
+    # FLEETADMIN_REACH_RECHECK_SECONDS) and compiles the batch's template.
+    print(f"  the first of them: {map_times[0] * 1000:.0f} ms, {first_calls} upstream calls "
+          f"(the reach proof; no /cars call), the others none")
     left_times = [read("/left-open/?hours=12", hx("left-open"))[1] for _ in range(args.runs)]
     print(f"left open from the store: median {percentile(left_times, 0.5) * 1000:.0f} ms, p95 "
           f"{percentile(left_times, 0.95) * 1000:.0f} ms; 0 calls per car")
@@ -255,7 +271,7 @@ def store_map_in_chromium(base_url: str, cookie: tuple[str, str], runs: int,
     return results
 
 
-def profiled(read):
+def profiled(read, what="one route read"):
     """Like timed, under cProfile; prints where the time went (own time, and with what each
     function called), and the calls to flinkey among it."""
     import cProfile
@@ -264,7 +280,7 @@ def profiled(read):
     profile = cProfile.Profile()
     value, seconds = timed(lambda: profile.runcall(read))
     stats = pstats.Stats(profile)
-    print(f"  one route read profiled: {seconds * 1000:.0f} ms under the profiler "
+    print(f"  {what} profiled: {seconds * 1000:.0f} ms under the profiler "
           f"(load average {os.getloadavg()[0]:.2f})")
     stats.sort_stats("tottime").print_stats(20)
     stats.sort_stats("cumulative").print_stats(r"(maps|fleetstore|fleetadmin|flinkey|template)", 40)

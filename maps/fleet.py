@@ -93,20 +93,31 @@ class _Words:
         self.no_position = _("no position reported")
 
     def time(self, moment: datetime) -> str:
-        minute = moment.replace(second=0, microsecond=0)
-        if minute not in self.times:
-            self.times[minute] = local_time(moment)
-        return self.times[minute]
+        # Keyed by the minute's fields and the zone object, not by a datetime: hashing an
+        # aware datetime asks its zone for the offset, and a truncated copy per car was
+        # the dearest line of a 10,000-car map from the store (~6 µs a car).
+        minute = (moment.tzinfo, moment.year, moment.month, moment.day, moment.hour,
+                  moment.minute)
+        text = self.times.get(minute)
+        if text is None:
+            text = self.times[minute] = local_time(moment)
+        return text
 
     def age(self, position: Position) -> str:
-        moment = position.location.recorded_at
         if self.at is not None:
             return offset_text(position.offset)
+        return self.age_at(position.location.recorded_at)
+
+    def age_at(self, moment: datetime, seconds: float | None = None) -> str:
+        """How long ago `moment` was (a map of "now"); `seconds`: that age, if known."""
+        if seconds is None:
+            seconds = (self.now - moment).total_seconds()
         # "12 minutes ago" changes with whole minutes of age: one text per minute.
-        minutes = int((self.now - moment).total_seconds() // 60)
-        if minutes not in self.ages:
-            self.ages[minutes] = ago_text(moment, self.now)
-        return self.ages[minutes]
+        minutes = int(seconds // 60)
+        text = self.ages.get(minutes)
+        if text is None:
+            text = self.ages[minutes] = ago_text(moment, self.now)
+        return text
 
 
 def car_data(positions: dict[int, Position], *, at: datetime | None, cars=(),
@@ -123,6 +134,52 @@ def car_data(positions: dict[int, Position], *, at: datetime | None, cars=(),
     head, tail = url_parts("cars:detail", get_script_prefix(), get_urlconf())
     return [_one(named.get(car_id), positions[car_id], last_events.get(car_id), words,
                  reference, f"{head}{int(car_id)}{tail}") for car_id in order]
+
+
+def stored_car_data(rows) -> list[dict]:
+    """The cars of a fleet-store batch (rows of fleetstore.reads.MAP_FIELDS, in order) as the
+    map's script draws them: the same items as `car_data` gives for the Positions those rows
+    make (maps.services), built straight from the rows.
+
+    Why: a 10,000-car map from the store is built here, and a Car, a Location and a Position
+    made per car only to be read back into a dict were a third of the batches' server time.
+    """
+    now = timezone.now()
+    words = _Words(None, now)
+    head, tail = url_parts("cars:detail", get_script_prefix(), get_urlconf())
+    fresh, day = (limit.total_seconds() for _band, limit in BANDS)
+    items = []
+    append = items.append
+    for car_id, name, plate, has_iq, lat, lon, fix_at, odometer, last_type in rows:
+        item = {"id": car_id, "state": LOCATED, "url": f"{head}{int(car_id)}{tail}",
+                "lock": _LOCKS.get(last_type, UNKNOWN), "name": name, "plate": plate or ""}
+        if has_iq is False:
+            item["state"] = NO_DEVICE
+            item["reason"] = words.no_iq
+        elif lat is None or lon is None:
+            # As Position.from_an_iq: the store's word on the IQ, else whether the stored
+            # location (one with a position or an odometer) holds anything.
+            stored = lat is not None or odometer is not None
+            if has_iq or (has_iq is None and stored):
+                item["state"] = NO_POSITION
+                item["reason"] = words.no_position
+            else:
+                item["state"] = "no_answer"  # no IQ, or one that has not reported
+                item["reason"] = words.no_answer
+        else:
+            item["lat"] = lat
+            item["lon"] = lon
+            if fix_at is None:
+                item["band"] = OLD
+            else:
+                # The age once, for the band and the words (band_of's bands, in seconds).
+                seconds = (now - fix_at).total_seconds()
+                age = abs(seconds)
+                item["band"] = FRESH if age < fresh else DAY if age < day else OLD
+                item["time"] = words.time(fix_at)
+                item["age"] = words.age_at(fix_at, seconds)
+        append(item)
+    return items
 
 
 def _one(car, position: Position, last_event: str | None, words: _Words, reference,
@@ -153,4 +210,4 @@ def _one(car, position: Position, last_event: str | None, words: _Words, referen
 
 
 __all__ = ["BANDS", "CLOSED", "DAY", "FRESH", "LIST_ROWS", "NO_DEVICE", "OLD", "OPEN", "UNKNOWN",
-           "band_of", "car_data", "legend", "lock_of", "offset_text"]
+           "band_of", "car_data", "legend", "lock_of", "offset_text", "stored_car_data"]

@@ -279,6 +279,9 @@ class FleetBatch:
     # Car id -> the type of its newest event (Event.OPENED, Event.CLOSED), where known: the
     # fleet store keeps it; live, one events call per car would be too dear for a map.
     last_events: dict[int, str] = field(default_factory=dict)
+    # From the fleet store: its rows (fleetstore.reads.MAP_FIELDS) instead of cars and
+    # positions (stored_batch); None for a batch asked of flinkey.
+    rows: list[tuple] | None = None
 
 
 def batch_size(start: int) -> int:
@@ -331,29 +334,18 @@ STORE_BATCH = 2500
 
 def stored_batch(*, fleet_sync, search: str = "", start: int = 0) -> FleetBatch:
     """Return the batch of cars from `start` matching `search`, where the fleet store last
-    saw them (fleet sync on), each with its newest stored event's kind: no flinkey call."""
+    saw them (fleet sync on), each with its newest stored event's kind: no flinkey call.
+
+    The cars come as the store's rows (`rows`, fleetstore.reads.MAP_FIELDS), which
+    maps.fleet.stored_car_data turns into the map's items; `cars` and `positions` stay empty
+    (a 10,000-car map made a Car, a Location and a Position per car only to read them back).
+    """
     size = STORE_BATCH if start else STORE_FIRST_BATCH
     rows, more = reads.map_rows(fleet_sync, search=search, start=start, size=size)
-    cars, found, locks = [], {}, {}
-    for car_id, name, plate, has_iq, latitude, longitude, fix_at, odometer, last_type in rows:
-        cars.append(Car(id=car_id, name=name, license_plate=plate))
-        # What a map needs of the stored location (the odometer's time is not shown).
-        location = None if latitude is None and odometer is None else Location(
-            latitude=latitude, longitude=longitude, recorded_at=fix_at, odometer=odometer,
-            odometer_recorded_at=None)
-        if has_iq is False:
-            found[car_id] = Position(car_id, NO_DEVICE)
-        elif location is None or not _located(location):
-            found[car_id] = Position(car_id, NO_POSITION, location, has_iq=has_iq)
-        else:
-            found[car_id] = Position(car_id, LOCATED, location)
-        if last_type is not None:
-            locks[car_id] = last_type
     total = None
     if start == 0:
         total = reads.count_cars(fleet_sync, search=search) if more else len(rows)
-    return FleetBatch(tuple(cars), found, start, start + size if more else None, total, 0,
-                      locks)
+    return FleetBatch((), {}, start, start + size if more else None, total, 0, rows=rows)
 
 
 def _car_rows(search: str, start: int, size: int) -> Reads:

@@ -437,8 +437,11 @@ def fleet_batch(request):
     except UPSTREAM_ERRORS as error:
         context["problem"] = problem_of(error)
         return render(request, BATCH_TEMPLATE, context, status=context["problem"].status)
-    cars = fleet.car_data(batch.positions, at=at, cars=batch.cars,
-                          last_events=batch.last_events)
+    if batch.rows is not None:
+        cars = fleet.stored_car_data(batch.rows)
+    else:
+        cars = fleet.car_data(batch.positions, at=at, cars=batch.cars,
+                              last_events=batch.last_events)
     total = batch.total if batch.total is not None else _count(request.GET.get("total"))
     located = (_count(request.GET.get("located")) or 0) + sum(
         1 for car in cars if car["state"] == LOCATED)

@@ -19,8 +19,14 @@
     });
   }
 
+  // One formatter for the page: toLocaleString builds a new one on every call, which the
+  // fleet list's count (said again after every batch) paid each time.
+  var numberFormat = null;
   function number(value) {
-    return Number(value).toLocaleString(document.documentElement.lang || undefined);
+    if (!numberFormat) {
+      numberFormat = new Intl.NumberFormat(document.documentElement.lang || undefined);
+    }
+    return numberFormat.format(Number(value));
   }
 
   // A position as every screen writes it (fleetadmin/web/coordinates.py): "48.13710, 11.57500",
@@ -266,8 +272,17 @@
     this.filterText = "";
   }
 
+  // What the filter looks in: name and plate, folded (and the plate without spaces and
+  // dashes). Made when first filtered, not for each of 10,000 cars as they arrive.
+  function findKey(car) {
+    var plate = folded(car.plate);
+    return folded(car.name) + "\n" + plate + "\n" + plate.replace(/[\s-]+/g, "");
+  }
+
   CarList.prototype.matches = function (entry) {
-    return !this.query || entry.key.indexOf(this.query) >= 0;
+    if (!this.query) return true;
+    if (entry.key === null) entry.key = findKey(entry.car);
+    return entry.key.indexOf(this.query) >= 0;
   };
 
   // A car of a batch, or one asked again (which keeps its name and plate); returns the car
@@ -283,9 +298,7 @@
       }
       return entry.car;
     }
-    var plate = folded(item.plate);
-    entry = { car: item, row: null,
-              key: folded(item.name) + "\n" + plate + "\n" + plate.replace(/[\s-]+/g, "") };
+    entry = { car: item, row: null, key: null };  // key: see findKey
     this.all.push(entry);
     this.byId[item.id] = entry;
     if (this.matching !== this.all && this.matches(entry)) this.matching.push(entry);
@@ -364,7 +377,7 @@
     var list = document.getElementById("fleet-list");
     var markers = {};   // car id -> its marker
     var cars = new CarList(list, data.list_rows, labels, rowFor);
-    var bounds = null;  // of every marker so far
+    var extent = null;  // [south, west, north, east] of every marker so far
     var located = 0;
     var fitting = false;
     var moved = false;  // the user moved the map: batches no longer refit it
@@ -373,10 +386,11 @@
     map.on("dragstart zoomstart", function () { if (!fitting) moved = true; });
 
     function fit() {
-      if (moved || !bounds) return;
+      if (moved || !extent) return;
       fitting = true;
       // Padding: a pin at the edge of the fleet shows whole, not cut off.
-      map.fitBounds(bounds, { padding: [32, 32], maxZoom: 15, animate: false });
+      map.fitBounds([[extent[0], extent[1]], [extent[2], extent[3]]],
+                    { padding: [32, 32], maxZoom: 15, animate: false });
       fitting = false;
     }
 
@@ -393,18 +407,37 @@
 
     // The marker's shape and colour tell the position's age, its fill open or closed (see
     // the legend and maps.css); the words are in it too, for screen readers.
-    function iconFor(car) {
+    function pinFor(band, lock) {
       var pin = document.createElement("span");
-      pin.className = "fleet-pin band-" + car.band + " lock-" + car.lock;
+      pin.className = "fleet-pin band-" + band + " lock-" + lock;
       var words = document.createElement("span");
       words.className = "visually-hidden";
-      words.textContent = labels["band_" + car.band] + "; " + labels["lock_" + car.lock];
+      words.textContent = labels["band_" + band] + "; " + labels["lock_" + lock];
       pin.appendChild(words);
-      // Leaflet places the outer element (by transform); the shape is the inner one.
-      return L.divIcon({
-        className: "fleet-marker", html: pin, iconSize: [18, 18], iconAnchor: [9, 9],
-        popupAnchor: [0, -9],
-      });
+      return pin;
+    }
+
+    // One icon per band and lock state, shared by the markers that have them; each builds
+    // its pin only when Leaflet draws a marker with it (one element cannot be in two places).
+    // Two elements and an icon per car up front, for 10,000 cars mostly inside clusters and
+    // never drawn, were a good part of the map's script time and garbage.
+    var PinIcon = L.DivIcon.extend({
+      createIcon: function (oldIcon) {
+        this.options.html = pinFor(this.options.band, this.options.lock);
+        return L.DivIcon.prototype.createIcon.call(this, oldIcon);
+      },
+    });
+    var icons = {};
+    function iconFor(car) {
+      var key = car.band + " " + car.lock;
+      if (!icons[key]) {
+        // Leaflet places the outer element (by transform); the shape is the inner one.
+        icons[key] = new PinIcon({
+          className: "fleet-marker", band: car.band, lock: car.lock, iconSize: [18, 18],
+          iconAnchor: [9, 9], popupAnchor: [0, -9],
+        });
+      }
+      return icons[key];
     }
 
     function rowFor(car) {
@@ -540,7 +573,12 @@
         marker.car = car;  // its popup is bound when first asked for (withPopup)
         markers[car.id] = marker;
         added.push(marker);
-        bounds = bounds ? bounds.extend(marker.getLatLng()) : L.latLngBounds([marker.getLatLng()]);
+        // Plain numbers: a LatLngBounds extended per car made two objects a car.
+        if (!extent) extent = [car.lat, car.lon, car.lat, car.lon];
+        if (car.lat < extent[0]) extent[0] = car.lat;
+        if (car.lon < extent[1]) extent[1] = car.lon;
+        if (car.lat > extent[2]) extent[2] = car.lat;
+        if (car.lon > extent[3]) extent[3] = car.lon;
         located += 1;
       });
       cars.render();

@@ -11,6 +11,7 @@ answers without them it stops and says the background worker may not be running.
 """
 
 from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -53,15 +54,19 @@ def home(request):
     shown = chart_days.charts(store, calendar)
     context = {"store": store, "today": calendar.today, "poll_seconds": POLL_SECONDS,
                "first_day": calendar.days[0], **_charts_context(request, shown)}
+    if store.created_at > calendar.start(calendar.days[0]):
+        # The store samples from the day sync was turned on: the km chart says so.
+        context["sync_began"] = timezone.localtime(store.created_at).date()
     if wants_fragment(request, CHARTS_REGION):
         # The poll: the region, and once the days are there the tiles made of them.
-        context["day_tiles"] = [] if shown.preparing else _day_tiles(shown.days, calendar)
+        context["day_tiles"] = ([] if shown.preparing
+                                else _day_tiles(shown.days, calendar, store.created_at))
         return render(request, f"{TEMPLATE}#{CHARTS_REGION}", context)
     hours = settings.FLEETADMIN_LEFT_OPEN_HOURS
     cars = figures.car_counts(store, now=now, left_open_hours=hours)
     service = figures.service_counts(store, now=now)
     day_tiles = (_pending_day_tiles(calendar) if shown.preparing
-                 else _day_tiles(shown.days, calendar))
+                 else _day_tiles(shown.days, calendar, store.created_at))
     context["tiles"] = _tiles(cars, service, hours) + day_tiles
     return render(request, TEMPLATE, context)
 
@@ -101,19 +106,31 @@ def _tiles(cars, service, hours: int) -> list[dict]:
     ]
 
 
-def _day_tiles(days, calendar: Calendar) -> list[dict]:
-    """The tiles made of the chart days: events today, kilometres this week."""
+def _day_tiles(days, calendar: Calendar, sync_began) -> list[dict]:
+    """The tiles made of the chart days: events today, kilometres this week (with the day
+    its count starts on, when fleet sync began within the two weeks: no samples before)."""
     today, weeks = days[-1], figures.weeks(days, calendar)
     return [
         {"id": "events-today", "label": _("Events today"), "value": today.events,
          "detail": _("%(opened)s opened, %(closed)s closed") % {
              "opened": _number(today.opened), "closed": _number(today.closed)},
          "url": links.report("sessions", start=today.day, end=today.day)},
-        {"id": "km-week", "label": _("Kilometres this week"), "value": round(weeks.this_week),
+        {"id": "km-week", "label": _("Kilometres this week"), "value": _whole(weeks.this_week),
          "unit": "km",
-         "detail": _("Last week: %(km)s km") % {"km": _number(weeks.last_week)},
+         "detail": _km_week_detail(weeks, calendar, sync_began),
          "url": links.report("mileage", start=calendar.last_monday, end=today.day)},
     ]
+
+
+def _km_week_detail(weeks, calendar: Calendar, sync_began) -> str:
+    """Last week's kilometres, or from when they are counted if fleet sync began since."""
+    since = formats.date_format(timezone.localtime(sync_began).date(), "SHORT_DATE_FORMAT")
+    if sync_began > calendar.start(calendar.this_monday):
+        return _("Counted from %(since)s, when fleet sync began") % {"since": since}
+    if sync_began > calendar.start(calendar.last_monday):
+        return _("Last week, from %(since)s: %(km)s km") % {
+            "since": since, "km": _number(weeks.last_week)}
+    return _("Last week: %(km)s km") % {"km": _number(weeks.last_week)}
 
 
 def _pending_day_tiles(calendar: Calendar) -> list[dict]:
@@ -126,7 +143,13 @@ def _pending_day_tiles(calendar: Calendar) -> list[dict]:
 
 
 def _number(value: float) -> str:
-    return formats.number_format(round(value), use_l10n=True, force_grouping=True)
+    return formats.number_format(_whole(value), use_l10n=True, force_grouping=True)
+
+
+def _whole(value: float) -> int:
+    """Half up, as floatformat rounds the charts' tables: 1,416.5 km is 1,417 in both
+    (Python's round() would say 1,416 on the tile)."""
+    return int(Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def _chart_data(days) -> dict:

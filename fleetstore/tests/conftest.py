@@ -7,9 +7,14 @@ def make_fleet(url, *, customer_id=DEMO.customer_id, password=DEMO.password, **f
     """A fleet sync at the sandbox `url` with the demo manager as its sync credential."""
     from fleetstore.models import FleetSync
 
-    return FleetSync.objects.create(
+    created_at = fields.pop("created_at", None)  # when sync was turned on (auto_now_add)
+    fleet = FleetSync.objects.create(
         api_url=url, customer_id=customer_id, customer_name=f"customer {customer_id}",
         api_key=DEMO.api_key, username=DEMO.username, password=password, **fields)
+    if created_at is not None:
+        FleetSync.objects.filter(pk=fleet.pk).update(created_at=created_at)
+        fleet.created_at = created_at
+    return fleet
 
 
 @pytest.fixture

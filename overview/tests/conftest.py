@@ -153,7 +153,9 @@ def synced_store(db, flinkey_api):
     """A fleet store of the demo customer, synced a minute ago, filled with known data and
     its chart days rolled up (in the zones chosen so far: a test that picks a zone rolls
     up again)."""
-    fleet = make_fleet(flinkey_api.url, synced_at=timezone.now() - timedelta(minutes=1))
+    # Sync on for months: every chart day has its samples (a newer store says where they begin).
+    fleet = make_fleet(flinkey_api.url, synced_at=timezone.now() - timedelta(minutes=1),
+                       created_at=timezone.now() - timedelta(days=90))
     filled = fill(fleet)
     roll_up(fleet)
     return filled

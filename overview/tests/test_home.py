@@ -126,6 +126,33 @@ def test_kilometres_per_day_this_week_and_last_week_come_from_the_samples(manage
     assert this_week > 0 and last_week > 0, "the data should have kilometres in both weeks"
     assert tiles(html)["km-week"] == round(this_week)
     assert f"Last week: {round(last_week):,} km" in html
+    assert 'id="chart-km-began"' not in html  # sync on for months: every day has samples
+
+
+@pytest.mark.parametrize(("began", "said"), [
+    ("this week", "Counted from {this_week}, when fleet sync began"),
+    ("last week", "Last week, from {last_week}: "),
+])
+def test_kilometres_say_where_they_begin_when_fleet_sync_is_new(manager, synced_store,
+                                                                 began, said):
+    # Fresh from turning sync on, "0 km last week" would be a figure the store never saw.
+    zone = ZoneInfo("Europe/Berlin")
+    preferences.save_preferences(user=manager, time_zone=zone.key)
+    today = timezone.now().astimezone(zone).date()
+    monday = today - timedelta(days=today.weekday())
+    started = {"this week": local_midnight(monday, zone) + timedelta(minutes=1),
+               "last week": local_midnight(monday - timedelta(days=7), zone)
+               + timedelta(minutes=1)}[began]
+    FleetSync.objects.filter(pk=synced_store.fleet.pk).update(created_at=started)
+    roll_up(synced_store.fleet)
+
+    html = logged_in(manager).get("/").content.decode()
+
+    local = started.astimezone(zone).date().isoformat()  # English short dates: Y-m-d
+    assert said.format(this_week=local, last_week=local) in html
+    assert "Last week: " not in html
+    assert (f"Fleet sync began on {local}: the days before it have few or no samples"
+            in html)
 
 
 def chart_of(html):

@@ -1,6 +1,7 @@
 """The fleet store, measured: the initial sync, a refresh, and fleet-wide reads from the store.
 
     .venv/bin/python -m benchmarks.fleet_store [--cars 1000] [--latency 0.05] [--runs 5]
+    .venv/bin/python -m benchmarks.fleet_store --cars 10000 --sync-only [--profile-sync]
 
 Starts a sandbox with `--cars` extra located cars, turns fleet sync on for the demo
 customer and runs, in this process (as a worker would, without the pacing so that the

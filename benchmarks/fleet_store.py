@@ -1,6 +1,7 @@
 """The fleet store, measured: the initial sync, a refresh, and fleet-wide reads from the store.
 
     .venv/bin/python -m benchmarks.fleet_store [--cars 1000] [--latency 0.05] [--runs 5]
+    .venv/bin/python -m benchmarks.fleet_store --cars 10000 --sync-only [--profile-sync]
 
 Starts a sandbox with `--cars` extra located cars, turns fleet sync on for the demo
 customer and runs, in this process (as a worker would, without the pacing so that the
@@ -50,6 +51,12 @@ def main(argv=None) -> int:
     parser.add_argument("--profile-map", action="store_true",
                         help="also cProfile one fleet map read from the store (every batch) "
                              "and print where its time went")
+    parser.add_argument("--profile-sync", action="store_true",
+                        help="cProfile the initial sync's own thread (the worker's writes; "
+                             "the calls run on the fan-out's threads) and count its SQL "
+                             "queries and its calls per endpoint, per car")
+    parser.add_argument("--sync-only", action="store_true",
+                        help="stop after the syncs (no reads measured)")
     parser.add_argument("--reads-only", action="store_true",
                         help="skip the syncs: fill the store directly with --cars cars (one "
                              "position and one opening each) and measure only the reads")
@@ -84,8 +91,20 @@ def main(argv=None) -> int:
         cars = StoredCar.objects.filter(fleet=fleet).count()
         print(f"store filled directly: {cars} cars (no sync measured)")
         return measure_reads(args, sandbox, client, cars, hx)
-    first, seconds = timed(lambda: sync.full_sync(fleet.pk, force=True))
+    sandbox.clear_requests()
+    if args.profile_sync:
+        first, seconds = profiled_sync(lambda: sync.full_sync(fleet.pk, force=True), sandbox,
+                                       fleet)
+    else:
+        cpu = time.thread_time()
+        first, seconds = timed(lambda: sync.full_sync(fleet.pk, force=True))
+        cpu = time.thread_time() - cpu
     cars = StoredCar.objects.filter(fleet=fleet).count()
+    if not args.profile_sync:
+        # The worker's own writing (its calls run on the fan-out's threads; the sandbox,
+        # in this process, on its own).
+        print(f"initial sync: the run's own thread {cpu:.1f} s CPU, "
+              f"{cpu / max(1, cars) * 1000:.1f} ms a car")
     print(f"initial sync: {cars} cars, {first.calls} calls, {seconds:.1f} s "
           f"({first.outcome}); at {paced} calls/min: {first.calls / paced:.1f} min; stored "
           f"{StoredEvent.objects.count()} events, {PositionSample.objects.count()} samples; "
@@ -108,7 +127,53 @@ def main(argv=None) -> int:
           f"{again.calls} calls ({again_seconds:.1f} s); with the defaults "
           f"({settings.FLEETSTORE_SYNC_MINUTES} / {settings.FLEETSTORE_SAMPLE_MINUTES} min) "
           f"{hourly:,.0f} calls per hour, {hourly * 24:,.0f} per day")
+    if args.sync_only:
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        sandbox.stop()
+        return 0
     return measure_reads(args, sandbox, client, cars, hx)
+
+
+def profiled_sync(run, sandbox, fleet):
+    """`run` (a sync) timed, its own thread under cProfile; prints that thread's CPU, its SQL
+    queries by kind and the upstream calls by endpoint, each also per car."""
+    import cProfile
+    import pstats
+    import re
+    from collections import Counter
+
+    from django.db import connection
+
+    queries = Counter()
+
+    def count(execute, sql, params, many, context):
+        words = sql.split()
+        table = next((w for w in words[1:] if w.startswith('"')), "")
+        queries[f"{words[0]} {table}".strip()] += 1
+        return execute(sql, params, many, context)
+
+    profile = cProfile.Profile()
+    cpu = time.thread_time()
+    with connection.execute_wrapper(count):
+        value, seconds = timed(lambda: profile.runcall(run))
+    cpu = time.thread_time() - cpu
+    from fleetstore.models import StoredCar
+
+    per = max(1, StoredCar.objects.filter(fleet=fleet).count())
+    print(f"profiled sync: {seconds:.1f} s wall, the run's own thread {cpu:.1f} s CPU "
+          f"({cpu / per * 1000:.1f} ms a car, under the profiler); load average "
+          f"{os.getloadavg()[0]:.2f}")
+    print(f"  SQL queries: {sum(queries.values())} ({sum(queries.values()) / per:.1f} a car)")
+    for kind, n in queries.most_common(15):
+        print(f"    {n:8d}  {n / per:6.2f} a car  {kind}")
+    calls = Counter(re.sub(r"/\d+", "/{id}", record.path) for record in sandbox.requests)
+    print(f"  upstream calls: {sum(calls.values())} ({sum(calls.values()) / per:.2f} a car)")
+    for path, n in calls.most_common():
+        print(f"    {n:8d}  {n / per:6.2f} a car  {path}")
+    stats = pstats.Stats(profile)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(r"(fleetstore|flinkey|django/db)", 30)
+    return value, seconds
 
 
 def django_now():

@@ -262,3 +262,26 @@ def test_a_car_whose_position_fails_keeps_its_products_and_counts_as_failed(flee
     assert again.cars_failed == 0
     demo.refresh_from_db()
     assert demo.fix_at is not None
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_the_writes_are_a_few_queries_per_chunk_of_cars_not_per_car(fleet, settings,
+                                                                    concurrency):
+    """At 10,000 cars some twenty queries a car (one upsert each: car, product, sample, the
+    cursor's event) were most of the worker's own time; a chunk's answers are bulk-written."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.FLEETSTORE_CONCURRENCY = concurrency
+    with CaptureQueriesContext(connection) as full:
+        run = sync.full_sync(fleet.pk)
+    cars = StoredCar.objects.filter(fleet=fleet).count()
+    with CaptureQueriesContext(connection) as samples:
+        sampled = sync.sample_positions(fleet.pk, force=True)
+
+    assert run.outcome == sampled.outcome == SyncRun.Outcome.SUCCESS
+    chunks = -(-cars // (concurrency * sync._CARS_PER_CHUNK_PER_CALL))
+    # Per chunk: the cars' upsert and read-back, products (upsert, read, delete), samples,
+    # events, the cars' changed fields (a few sets), the transaction, the lease's beat.
+    assert len(full.captured_queries) <= 12 * chunks + 20, len(full.captured_queries)
+    assert len(samples.captured_queries) <= 6 * chunks + 20, len(samples.captured_queries)

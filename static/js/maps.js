@@ -372,7 +372,10 @@
     var data = readJson(element.dataset.configId);
     var labels = data.labels;
     var map = baseMap(element, data.config);
-    var cluster = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50 });
+    var cluster = L.markerClusterGroup({
+      chunkedLoading: true, maxClusterRadius: 50,
+      chunkProgress: function (done, total) { if (done === total) markActive(); },
+    });
     map.addLayer(cluster);
     var list = document.getElementById("fleet-list");
     var markers = {};   // car id -> its marker
@@ -382,6 +385,7 @@
     var fitting = false;
     var moved = false;  // the user moved the map: batches no longer refit it
     var active = null;  // the highlighted marker's (or cluster's) icon
+    var activeId = null;  // the car whose marker is highlighted (its icon may be redrawn)
 
     map.on("dragstart zoomstart", function () { if (!fitting) moved = true; });
 
@@ -474,14 +478,23 @@
     }
 
     function highlight(id, on) {
+      activeId = on ? id : null;
+      markActive();
+    }
+
+    function markActive() {
       if (active) { active.classList.remove("fleet-active"); active = null; }
-      var marker = markers[id];
-      if (!on || !marker) return;
+      var marker = activeId && markers[activeId];
+      if (!marker) return;
       // Inside a cluster, the cluster stands for it.
       var shown = cluster.getVisibleParent(marker);
       var icon = shown && shown.getElement && shown.getElement();
       if (icon) { icon.classList.add("fleet-active"); active = icon; }
     }
+    // The clusters draw new icons after a zoom or a move (the fit once the last batch is
+    // in, too) and as chunks of markers go in: the highlight moves to the new icon.
+    cluster.on("animationend", markActive);
+    map.on("zoomend moveend", markActive);
 
     // A marker's popup, bound on its first click (or Enter on its row): 10,000 popups and
     // their handlers made up front cost the map's first seconds, and most are never opened.

@@ -28,7 +28,8 @@ from config.testing import hx, make_user
 from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
 
-# Hundreds of requests in one test: 25 s on a quiet machine, several times that on a loaded
+# Thousands of requests in one test: each of its 8 cases 25-45 s on this 2-core machine at
+# load ~1 (2026-12, 2,600 requests in debug-off-routes-1), several times that on a loaded
 # one, past the suite's 120 s per test.
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.timeout(600)]
 

@@ -7,7 +7,7 @@ from alerts import addresses
 from alerts.hours import WEEKDAYS
 from alerts.models import Rule, Subscription, Webhook
 from fleetadmin.web.time_zones import time_zone_choices
-from fleetadmin.web.widgets import SecretInput
+from fleetadmin.web.widgets import LongSelect, SecretInput
 
 WEEKDAY_NAMES = [_("Monday"), _("Tuesday"), _("Wednesday"), _("Thursday"), _("Friday"),
                  _("Saturday"), _("Sunday")]
@@ -32,7 +32,8 @@ KIND_FIELDS = {
 class RuleForm(forms.ModelForm):
     """One rule; the working hours are a start and end per weekday, the depots typed lines."""
 
-    time_zone = forms.ChoiceField(label=_("Time zone of the hours"), choices=time_zone_choices)
+    time_zone = forms.ChoiceField(label=_("Time zone of the hours"), choices=time_zone_choices,
+                                  widget=LongSelect)
     threshold = forms.IntegerField(label=_("Threshold"), min_value=1, max_value=10000,
                                    required=False)
     depots_text = forms.CharField(

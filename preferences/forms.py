@@ -8,7 +8,7 @@ from fleetadmin.web.ids import FlinkeyIdField
 from fleetadmin.web.languages import language_choices
 from fleetadmin.web.problems import refuse_unsendable_credentials
 from fleetadmin.web.time_zones import ZONE_PICKER_ATTRS, time_zone_choices
-from fleetadmin.web.widgets import SecretInput
+from fleetadmin.web.widgets import LongSelect, SecretInput
 
 
 class CredentialsForm(forms.Form):
@@ -50,7 +50,7 @@ class PreferencesForm(forms.ModelForm):
 
     # Grouped by region; static/js/zone_picker.js adds a filter and the browser's zone.
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices,
-                                  widget=forms.Select(attrs=ZONE_PICKER_ATTRS))
+                                  widget=LongSelect(attrs=ZONE_PICKER_ATTRS))
     language = forms.ChoiceField(
         label=_("Language"), required=False,
         choices=lambda: [("", _("As the browser says")), *language_choices()],

@@ -104,6 +104,27 @@ def settled(page):
     return page
 
 
+# The fleet map at rest: every batch read, no zoom or cluster animation running, every
+# marker and cluster icon fully shown (they fade in and out while the clusters animate), and
+# so for three polls in a row (a zoom the last batch's fit asked for starts a frame later).
+FLEET_MAP_AT_REST = """() => {
+    const element = document.getElementById('fleet-map');
+    const map = element && element.leafletMap;
+    const calm = Boolean(map) && element.dataset.loaded === 'true' && !map._animatingZoom
+        && !Object.values(map._layers).some(layer => layer._inZoomAnimation)
+        && [...document.querySelectorAll('.leaflet-marker-pane > *')]
+            .every(icon => getComputedStyle(icon).opacity === '1');
+    window.fleetMapCalm = calm ? (window.fleetMapCalm || 0) + 1 : 0;
+    return window.fleetMapCalm >= 3;
+}"""
+
+
+def fleet_map_at_rest(page):
+    """Wait until the fleet map has drawn every car and stopped moving (FLEET_MAP_AT_REST)."""
+    page.wait_for_function(FLEET_MAP_AT_REST, polling=100)
+    return page
+
+
 def wait_for(page, condition, timeout=5.0, what=""):
     """Wait until `condition()` (Python-side, e.g. on console lines) holds; fail at the deadline.
 

@@ -65,8 +65,15 @@ def band_of(recorded_at: datetime | None, reference: datetime) -> str:
     """The age band of a position recorded at `recorded_at`, seen from `reference`."""
     if recorded_at is None:
         return OLD
-    age = abs(reference - recorded_at)
-    return next((band for band, limit in BANDS if age < limit), OLD)
+    return band_of_age(abs(reference - recorded_at))
+
+
+def band_of_age(age: timedelta) -> str:
+    """The age band of a position `age` old."""
+    for band, limit in BANDS:
+        if age < limit:
+            return band
+    return OLD
 
 
 def lock_of(event_type: str | None) -> str:
@@ -147,7 +154,6 @@ def stored_car_data(rows) -> list[dict]:
     now = timezone.now()
     words = _Words(None, now)
     head, tail = url_parts("cars:detail", get_script_prefix(), get_urlconf())
-    fresh, day = (limit.total_seconds() for _band, limit in BANDS)
     items = []
     append = items.append
     for car_id, name, plate, has_iq, lat, lon, fix_at, odometer, last_type in rows:
@@ -172,12 +178,11 @@ def stored_car_data(rows) -> list[dict]:
             if fix_at is None:
                 item["band"] = OLD
             else:
-                # The age once, for the band and the words (band_of's bands, in seconds).
-                seconds = (now - fix_at).total_seconds()
-                age = abs(seconds)
-                item["band"] = FRESH if age < fresh else DAY if age < day else OLD
+                # The age once, for the band and the words.
+                age = now - fix_at
+                item["band"] = band_of_age(abs(age))
                 item["time"] = words.time(fix_at)
-                item["age"] = words.age_at(fix_at, seconds)
+                item["age"] = words.age_at(fix_at, age.total_seconds())
         append(item)
     return items
 

@@ -265,19 +265,18 @@ def _sync_chunk(run: Run, cars: list[StoredCar], ask) -> None:
 
 def _count_car(run: Run, error: Exception | None) -> None:
     """Count one car's outcome; a car that failed is left for the next run."""
-    try:
-        if error is not None:
-            raise error
-    except AuthenticationError as error:
-        raise RunFailed(SyncRun.Error.CREDENTIALS, error.message) from None
-    except UnavailableError as error:
+    if isinstance(error, AuthenticationError):
+        raise RunFailed(SyncRun.Error.CREDENTIALS, error.message)
+    if isinstance(error, UnavailableError):
         run.row.cars_failed += 1
         run.unavailable_in_a_row += 1
         if run.unavailable_in_a_row >= _UNAVAILABLE_IN_A_ROW:
-            raise RunFailed(SyncRun.Error.UNAVAILABLE, error.message) from None
-    except FlinkeyError:
+            raise RunFailed(SyncRun.Error.UNAVAILABLE, error.message)
+    elif isinstance(error, FlinkeyError):
         run.row.cars_failed += 1
         run.unavailable_in_a_row = 0
+    elif error is not None:
+        raise error  # not flinkey's answer: a fault of ours, not a car to count
     else:
         run.row.cars_done += 1
         run.unavailable_in_a_row = 0

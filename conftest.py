@@ -50,7 +50,8 @@ def pytest_collection_modifyitems(config, items):
     nothing left. The order comes from the previous run's durations (pytest's cache), or
     the `slow` mark on a first run. Every other test keeps pytest-django's order.
     """
-    known = config.cache.get(DURATIONS_KEY, {}) if config.cache is not None else {}
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    known = cache.get(DURATIONS_KEY, {}) if cache is not None else {}
 
     def cost(item) -> float:
         if item.nodeid in known:
@@ -70,7 +71,7 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session):
     """Keep this run's slow tests (on the xdist controller, or a run without xdist)."""
     config = session.config
-    if config.cache is None or hasattr(config, "workerinput") or not _durations:
+    if getattr(config, "cache", None) is None or hasattr(config, "workerinput") or not _durations:
         return
     known = config.cache.get(DURATIONS_KEY, {})
     for nodeid, seconds in _durations.items():

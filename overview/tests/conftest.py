@@ -148,16 +148,67 @@ def roll_up(fleet) -> None:
     roll_up_fleet.call(fleet.pk)
 
 
+def shifted(filled: Filled, delta: timedelta) -> Filled:
+    """`filled` and its fleet's rows moved `delta` later in time: every stored moment, and
+    every moment the test expects. `fill` writes each moment as an offset from its `now`,
+    so this is exactly the store `fill` would write with `now + delta` (the same cars,
+    events, samples and service ends, the same ages and days as seen from the new now)."""
+    from django.db.models import DateTimeField, F
+
+    from fleetstore.models import FleetSync, PositionSample, StoredCar, StoredEvent, StoredProduct
+
+    fleet_id = filled.fleet.pk
+    for model, rows in ((FleetSync, {"pk": fleet_id}), (StoredCar, {"fleet_id": fleet_id}),
+                        (StoredProduct, {"car__fleet_id": fleet_id}),
+                        (PositionSample, {"car__fleet_id": fleet_id}),
+                        (StoredEvent, {"fleet_id": fleet_id})):
+        moments = [f.attname for f in model._meta.concrete_fields
+                   if isinstance(f, DateTimeField) and f.attname != "local_date_time"]
+        # Null stays null (NULL + interval is NULL); local_date_time is a naive wall time
+        # fill never writes.
+        model.objects.filter(**rows).update(**{name: F(name) + delta for name in moments})
+    later = Filled(fleet=FleetSync.objects.get(pk=fleet_id), now=filled.now + delta)
+    for car in filled.cars:
+        later.cars.append({
+            **car,
+            "ends": [None if end is None else end + delta for end in car["ends"]],
+            "last": None if car["last"] is None else (car["last"][0], car["last"][1] + delta),
+        })
+    later.events = [(n, kind, moment + delta) for n, kind, moment in filled.events]
+    later.samples = [(n, moment + delta, odometer) for n, moment, odometer in filled.samples]
+    return later
+
+
+@pytest.fixture(scope="module")
+def filled_rows(django_db_setup, django_db_blocker, sandbox_server):
+    """The rows of `synced_store`'s fleet and fill, written once for the module (4,000 rows
+    through the ORM cost a second a test) and copied into each test's transaction
+    (fleetstore.tests.snapshot); `synced_store` then moves them to the test's own now."""
+    from fleetstore.tests.snapshot import take_rows
+
+    def build() -> Filled:
+        now = timezone.now()
+        # Sync on for months: every chart day has its samples (a newer store says where
+        # they begin).
+        fleet = make_fleet(sandbox_server.url, synced_at=now - timedelta(minutes=1),
+                           created_at=now - timedelta(days=90))
+        return fill(fleet, now=now)
+
+    with django_db_blocker.unblock():
+        return take_rows(build)
+
+
 @pytest.fixture
-def synced_store(db, flinkey_api):
+def synced_store(db, flinkey_api, filled_rows):
     """A fleet store of the demo customer, synced a minute ago, filled with known data and
     its chart days rolled up (in the zones chosen so far: a test that picks a zone rolls
     up again)."""
-    # Sync on for months: every chart day has its samples (a newer store says where they begin).
-    fleet = make_fleet(flinkey_api.url, synced_at=timezone.now() - timedelta(minutes=1),
-                       created_at=timezone.now() - timedelta(days=90))
-    filled = fill(fleet)
-    roll_up(fleet)
+    from fleetstore.tests.snapshot import put_rows
+
+    rows, built = filled_rows
+    put_rows(rows)
+    filled = shifted(built, timezone.now() - built.now)
+    roll_up(filled.fleet)
     return filled
 
 

@@ -199,6 +199,51 @@ def flinkey_api(settings, sandbox):
     return sandbox
 
 
+@pytest.fixture(scope="module")
+def demo_fleet_sync_rows(django_db_setup, django_db_blocker, sandbox_server):
+    """The rows a real full sync of the sandbox's demo fleet writes (make_fleet, then
+    fleetstore.sync.full_sync), synced once per test module, and the fleet's id: for tests
+    that need a synced store but are not about the sync (fleetstore.tests.snapshot)."""
+    from django.core.cache import cache
+    from django.test import override_settings
+
+    from fleetstore import sync
+    from fleetstore.models import FleetSync
+    from fleetstore.tests.conftest import make_fleet
+    from fleetstore.tests.snapshot import take_rows
+
+    def build() -> int:
+        fleet = make_fleet(sandbox_server.url)
+        sync.full_sync(fleet.pk)
+        assert FleetSync.objects.get(pk=fleet.pk).synced_at is not None
+        return fleet.pk
+
+    sandbox_server.reset()
+    with (django_db_blocker.unblock(), override_settings(
+            FLINKEY_API_URL=sandbox_server.url, FLEETSTORE_CALLS_PER_MINUTE=1_000_000)):
+        rows = take_rows(build)
+        cache.clear()  # the sync's token: each test starts with a clean cache as before
+    sandbox_server.reset()
+    return rows
+
+
+@pytest.fixture
+def synced_demo_fleet(db, flinkey_api, demo_fleet_sync_rows):
+    """Call it where a test would make the demo fleet's sync and run a full sync: it copies
+    that sync's rows (`demo_fleet_sync_rows`) into the test's transaction and returns the
+    fleet (FleetSync)."""
+
+    def put():
+        from fleetstore.models import FleetSync
+        from fleetstore.tests.snapshot import put_rows
+
+        rows, fleet_pk = demo_fleet_sync_rows
+        put_rows(rows)
+        return FleetSync.objects.get(pk=fleet_pk)
+
+    return put
+
+
 def make_user(username, *, role="fleet manager", with_credentials=True, customer=True,
               password="pw-for-tests-1"):
     """Return a user with `role`, by default with sandbox credentials and the demo customer."""

@@ -16,10 +16,8 @@ from django.utils.formats import date_format
 from config.testing import hx, logged_in, make_user
 from fleetadmin.web.dates import local_time
 from fleetadmin.web.durations import ago_text, in_text
-from fleetstore import sync
 from fleetstore.models import FleetSync, StoredCar, StoredEvent, StoredProduct
 from fleetstore.tests.conftest import make_fleet
-from fleetstore.tests.snapshot import put_rows, take_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -27,37 +25,12 @@ LIST = "/cars/"
 STATUS_LABELS = ("Devices", "Position", "Open/closed", "Service end", "Odometer")
 
 
-@pytest.fixture(scope="module")
-def synced_rows(django_db_setup, django_db_blocker, sandbox_server):
-    """The rows a real sync of the demo fleet writes, synced once for the module (the tests
-    only read them, or change them inside their own transaction): fleetstore.tests.snapshot.
-    """
-    from django.core.cache import cache
-    from django.test import override_settings
-
-    def build():
-        fleet = make_fleet(sandbox_server.url)
-        sync.full_sync(fleet.pk)
-        fleet.refresh_from_db()
-        assert fleet.synced_at is not None
-        return fleet.pk
-
-    sandbox_server.reset()
-    with (django_db_blocker.unblock(), override_settings(
-            FLINKEY_API_URL=sandbox_server.url, FLEETSTORE_CALLS_PER_MINUTE=1_000_000)):
-        rows = take_rows(build)
-        cache.clear()  # the sync's token: each test starts with a clean cache as before
-    sandbox_server.reset()
-    return rows
-
-
 @pytest.fixture
-def store(synced_rows, manager_client, flinkey_api, settings):
-    """The demo fleet synced into the store; the manager's reach proven, the log empty."""
+def store(synced_demo_fleet, manager_client, flinkey_api, settings):
+    """The demo fleet synced into the store (synced once per module: config.testing's
+    synced_demo_fleet); the manager's reach proven, the log empty."""
     settings.FLEETSTORE_CALLS_PER_MINUTE = 1_000_000
-    rows, fleet_pk = synced_rows
-    put_rows(rows)
-    fleet = FleetSync.objects.get(pk=fleet_pk)
+    fleet = synced_demo_fleet()
     assert fleet.synced_at is not None
     manager_client.get(LIST)  # the token and the proof of reach are fetched once, then kept
     flinkey_api.clear_requests()

@@ -5,7 +5,6 @@ import re
 from django.utils import timezone
 
 from config.testing import hx
-from fleetstore import sync
 from fleetstore.models import FleetSync, StoredCar
 from fleetstore.tests.conftest import make_fleet
 from maps.tests.batches import batch_of, get_batch, status_text
@@ -16,10 +15,9 @@ def left_open_ids(html: str) -> list[str]:
 
 
 def test_left_open_reads_the_store_and_finds_what_the_live_report_finds(
-        manager_client, flinkey_api, fast_sync):
+        manager_client, flinkey_api, fast_sync, synced_demo_fleet):
     live = manager_client.get("/left-open/?hours=1&all=1").content.decode()
-    fleet = make_fleet(flinkey_api.url)
-    sync.full_sync(fleet.pk)
+    synced_demo_fleet()  # make_fleet and a full sync: its rows, synced once a module
     flinkey_api.clear_requests()
 
     stored = manager_client.get("/left-open/?hours=1", headers=hx("left-open"))
@@ -33,9 +31,8 @@ def test_left_open_reads_the_store_and_finds_what_the_live_report_finds(
 
 
 def test_left_open_from_the_store_leaves_out_cars_gone_since_and_does_not_count_them(
-        manager_client, flinkey_api, fast_sync):
-    fleet = make_fleet(flinkey_api.url)
-    sync.full_sync(fleet.pk)
+        manager_client, flinkey_api, fast_sync, synced_demo_fleet):
+    fleet = synced_demo_fleet()  # make_fleet and a full sync: its rows, synced once a module
     first = manager_client.get("/left-open/?hours=1", headers=hx("left-open")).content.decode()
     gone = left_open_ids(first)[0]
     StoredCar.objects.filter(fleet=fleet, car_id=gone).update(gone_at=timezone.now())
@@ -56,9 +53,9 @@ def test_without_sync_or_before_its_first_sync_left_open_asks_flinkey(
     assert flinkey_api.request_count(path_prefix="/cars") > 60
 
 
-def test_a_store_turned_off_is_not_read(manager_client, flinkey_api, fast_sync):
-    fleet = make_fleet(flinkey_api.url)
-    sync.full_sync(fleet.pk)
+def test_a_store_turned_off_is_not_read(manager_client, flinkey_api, fast_sync,
+                                        synced_demo_fleet):
+    fleet = synced_demo_fleet()  # make_fleet and a full sync: its rows, synced once a module
     FleetSync.objects.filter(pk=fleet.pk).update(enabled=False)
 
     html = manager_client.get("/left-open/?hours=1&all=1").content.decode()
@@ -67,12 +64,11 @@ def test_a_store_turned_off_is_not_read(manager_client, flinkey_api, fast_sync):
 
 
 def test_the_fleet_map_now_reads_the_store_in_big_batches_and_says_how_old(
-        manager_client, flinkey_api, fast_sync):
+        manager_client, flinkey_api, fast_sync, synced_demo_fleet):
     live = get_batch(manager_client)
     live_golf = get_batch(manager_client, "q=golf")
     assert live_golf["next"] is None
-    fleet = make_fleet(flinkey_api.url)
-    sync.full_sync(fleet.pk)
+    synced_demo_fleet()  # make_fleet and a full sync: its rows, synced once a module
     flinkey_api.clear_requests()
 
     answer = manager_client.get("/map/cars/", headers=hx("fleet-next"))
@@ -96,9 +92,8 @@ def test_the_fleet_map_now_reads_the_store_in_big_batches_and_says_how_old(
 
 
 def test_a_past_moment_on_the_fleet_map_is_still_asked_live(manager_client, flinkey_api,
-                                                              fast_sync):
-    fleet = make_fleet(flinkey_api.url)
-    sync.full_sync(fleet.pk)
+                                                              fast_sync, synced_demo_fleet):
+    synced_demo_fleet()  # make_fleet and a full sync: its rows, synced once a module
     flinkey_api.clear_requests()
 
     answer = manager_client.get("/map/cars/?at=2026-12-01T10:00:00Z", headers=hx("fleet-next"))
@@ -108,14 +103,13 @@ def test_a_past_moment_on_the_fleet_map_is_still_asked_live(manager_client, flin
 
 
 def test_a_single_car_page_asks_live_and_writes_what_it_learnt_back(
-        manager_client, flinkey_api, fast_sync):
+        manager_client, flinkey_api, fast_sync, synced_demo_fleet):
     from datetime import UTC, datetime
 
     from fleetstore.models import PositionSample, StoredCar
     from flinkey_sandbox import DEMO
 
-    fleet = make_fleet(flinkey_api.url)
-    sync.full_sync(fleet.pk)
+    fleet = synced_demo_fleet()  # make_fleet and a full sync: its rows, synced once a module
     old = datetime(2026, 1, 1, tzinfo=UTC)
     StoredCar.objects.filter(fleet=fleet, car_id=DEMO.car_id).update(
         name="stale name", latitude=0.0, longitude=0.0, fix_at=old)

@@ -34,12 +34,31 @@ def same(rolled, asked):
     assert [day.km for day in rolled] == pytest.approx([day.km for day in asked], abs=1e-6)
 
 
+@pytest.fixture(scope="module")
+def filled_at_now_rows(django_db_setup, django_db_blocker, sandbox_server):
+    """The store every zone below starts from (a fill at the fixed NOW, so the same rows
+    each time), written once for the module and copied into each test's transaction
+    (fleetstore.tests.snapshot)."""
+    from fleetstore.tests.snapshot import take_rows
+
+    def build() -> int:
+        store = make_fleet(sandbox_server.url, synced_at=NOW - timedelta(minutes=5),
+                           sampled_at=NOW - timedelta(minutes=5))
+        fill(store, now=NOW)
+        return store.pk
+
+    with django_db_blocker.unblock():
+        return take_rows(build)
+
+
 @pytest.mark.parametrize("zone", ZONES)
 def test_rolled_up_days_equal_the_direct_figures_across_clock_changes_and_late_events(
-        db, flinkey_api, zone):
-    store = make_fleet(flinkey_api.url, synced_at=NOW - timedelta(minutes=5),
-                       sampled_at=NOW - timedelta(minutes=5))
-    fill(store, now=NOW)
+        db, flinkey_api, filled_at_now_rows, zone):
+    from fleetstore.tests.snapshot import put_rows
+
+    rows, store_pk = filled_at_now_rows
+    put_rows(rows)  # make_fleet(synced_at=NOW - 5 min, sampled_at=NOW - 5 min), fill(now=NOW)
+    store = FleetSync.objects.get(pk=store_pk)
     calendar = Calendar(now=NOW, zone=ZoneInfo(zone))
 
     same(figures.chart_days(store, calendar), direct(store, calendar))

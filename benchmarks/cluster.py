@@ -121,6 +121,15 @@ def http_status(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
+def served_by(url: str, timeout: float = 1.0) -> str | None:
+    """The instance (its X-Fleetadmin-Instance header) that answered a GET of `url`."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+            return response.headers.get("X-Fleetadmin-Instance")
+    except (OSError, urllib.error.URLError):
+        return None
+
+
 def ensure_database(database_url: str) -> None:
     """Create the PostgreSQL database of `database_url` if it does not exist."""
     parts = urlsplit(database_url)
@@ -202,14 +211,7 @@ class Cluster:
         for number in range(1, self.instances + 1):
             port = free_port()
             name = f"web-{number}"
-            self._spawn(name, [
-                sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers),
-                "--threads", str(self.threads), "--timeout", "30",
-                "--graceful-timeout", "5", "--name", f"fleetadmin-{name}",
-                # gunicorn 27 would put every instance's control socket at one path.
-                "--no-control-socket",
-            ], env={"FLEETADMIN_INSTANCE_NAME": name})
+            self._spawn_instance(name, port)
             self.instance_urls.append(f"http://127.0.0.1:{port}")
             # maxconn: no more requests at once than the instance has threads; more would
             # queue inside gunicorn, where /healthz and every page wait behind them.
@@ -226,6 +228,16 @@ class Cluster:
         self._spawn("haproxy", ["haproxy", "-db", "-f", str(config)])
         self._wait(f"HAProxy on {self.url}", lambda: http_status(f"{self.url}/healthz") == 200)
         self._start_background_work()
+
+    def _spawn_instance(self, name: str, port: int) -> None:
+        self._spawn(name, [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers),
+            "--threads", str(self.threads), "--timeout", "30",
+            "--graceful-timeout", "5", "--name", f"fleetadmin-{name}",
+            # gunicorn 27 would put every instance's control socket at one path.
+            "--no-control-socket",
+        ], env={"FLEETADMIN_INSTANCE_NAME": name})
 
     def _start_background_work(self) -> None:
         """The fleet store's task workers and scheduler (README, "Fleet store and workers")."""
@@ -258,6 +270,36 @@ class Cluster:
                 process.wait(timeout=15)
                 return
         raise ValueError(f"no instance named {name}")
+
+    def stopped_instances(self) -> list[str]:
+        """The instances (web-1, ...) whose process is no longer running."""
+        return [name for name, process in self._processes
+                if name.startswith("web-") and process.poll() is not None]
+
+    def restart_instances(self) -> None:
+        """Start again every instance that stopped (on its own port), and wait until HAProxy
+        sends requests to each of them again (a restarted instance is back in after one
+        good health check, `rise 1`)."""
+        stopped = self.stopped_instances()
+        if not stopped:
+            return
+        self._processes = [(name, process) for name, process in self._processes
+                           if name not in stopped]
+        for name in stopped:
+            url = self.instance_urls[int(name.removeprefix("web-")) - 1]
+            self._spawn_instance(name, urlsplit(url).port)
+        for name in stopped:
+            url = self.instance_urls[int(name.removeprefix("web-")) - 1]
+            self._wait(f"{url}/readyz", lambda url=url: http_status(f"{url}/readyz") == 200)
+        names = {f"web-{number}" for number in range(1, self.instances + 1)}
+        seen: set[str] = set()
+
+        def every_instance_served() -> bool:
+            seen.add(served_by(f"{self.url}/healthz"))
+            return names <= seen
+
+        self._wait(f"HAProxy sending requests to {', '.join(sorted(names))}",
+                   every_instance_served)
 
     # --- helpers ----------------------------------------------------------------------------
 

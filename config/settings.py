@@ -578,6 +578,9 @@ _scheduler_lock_url = env.str("FLEETSTORE_SCHEDULER_LOCK_URL", default="") or (
 CRONTASK = {"REDIS_URL": _scheduler_lock_url or None}
 # Calls per minute one fleet's sync may make (spread evenly; interactive pages are apart).
 FLEETSTORE_CALLS_PER_MINUTE = env.int("FLEETSTORE_CALLS_PER_MINUTE", default=600)
+# Seconds a sync waits after flinkey's first 429/5xx before asking again (doubled on each
+# further one, three retries): a gateway that needs longer to recover can be given it.
+FLEETSTORE_BACKOFF_SECONDS = env.float("FLEETSTORE_BACKOFF_SECONDS", default=1.0)
 # Cars one fleet's sync asks at once (under the cap above): one at a time, a call's round
 # trip bounds the rate (about 12 a second at 50 ms), below what a 10,000-car fleet needs.
 FLEETSTORE_CONCURRENCY = env.int("FLEETSTORE_CONCURRENCY", default=4)

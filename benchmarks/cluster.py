@@ -204,9 +204,14 @@ class Cluster:
                        lambda: http_status(f"{self.api_url}/customers") is not None)
         ensure_database(self.database_url)
         self._manage("migrate", "--no-input", "-v", "0")
-        self._manage("demo_user")
         if self.collectstatic:
             self._manage("collectstatic", "--no-input", "-v", "0")
+        # The demo login and HAProxy's error page need only the migrated database: written
+        # while the instances boot (each manage.py is a Django start-up of its own, a second
+        # or more), not one after the other before them.
+        errorfile = self._dir / "503.http"
+        meanwhile = [self._manage_in_background("demo_user"),
+                     self._manage_in_background("lb_errorfile", str(errorfile))]
         servers = []
         for number in range(1, self.instances + 1):
             port = free_port()
@@ -217,10 +222,11 @@ class Cluster:
             # queue inside gunicorn, where /healthz and every page wait behind them.
             servers.append(f"    server {name} 127.0.0.1:{port} "
                            f"maxconn {self.workers * self.threads} check inter 2s fall 4 rise 1")
+        for command in meanwhile:
+            if command.wait() != 0:
+                raise subprocess.CalledProcessError(command.returncode, command.args)
         for url in self.instance_urls:
             self._wait(f"{url}/readyz", lambda url=url: http_status(f"{url}/readyz") == 200)
-        errorfile = self._dir / "503.http"
-        self._manage("lb_errorfile", str(errorfile))
         config = self._dir / "haproxy.cfg"
         config.write_text(HAPROXY_CONFIG.format(port=self.port, servers="\n".join(servers),
                                                 errorfile=errorfile,
@@ -342,6 +348,12 @@ class Cluster:
         subprocess.run(  # noqa: S603 - our own manage.py
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.environment(),
             check=True, stdin=subprocess.DEVNULL, **self._streams("manage"),
+        )
+
+    def _manage_in_background(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.environment(),
+            stdin=subprocess.DEVNULL, **self._streams("manage"),
         )
 
     def _wait(self, what: str, condition, timeout: float = 30.0) -> None:

@@ -29,7 +29,7 @@ REDIS_URL = os.environ.get("CLUSTER_TEST_CACHE_URL", "redis://127.0.0.1:6379/8")
 # 10 s on a quiet machine, but 50-70 s of set-up at load 12 (a fresh database migrated, two
 # instances booted), and every sign-in hashes a password in production's hasher; past the
 # suite's 120 s per test there.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.together, pytest.mark.timeout(300)]
 
 # crontask's lock in the shared Redis (the cluster's scheduler holds it while it runs).
 SCHEDULER_LOCK_KEY = b"crontask-lock"

@@ -482,6 +482,9 @@ FLINKEY_SANDBOX_PORT = env.int("FLINKEY_SANDBOX_PORT", default=8765)
 FLINKEY_ENCRYPTION_KEYS = env.list("FLINKEY_ENCRYPTION_KEYS", default=[])
 FLINKEY_CONNECT_TIMEOUT = env.float("FLINKEY_CONNECT_TIMEOUT", default=3.05)
 FLINKEY_READ_TIMEOUT = env.float("FLINKEY_READ_TIMEOUT", default=15.0)
+# Seconds before a GET that flinkey answered with a 5xx, a 429 without Retry-After (or not
+# at all) is asked again, doubled for the second retry (two at most, within the budget).
+FLINKEY_RETRY_BACKOFF_SECONDS = env.float("FLINKEY_RETRY_BACKOFF_SECONDS", default=0.2)
 # A CA bundle (PEM file or directory) that flinkey's certificate must chain to, e.g. a
 # company's TLS-inspecting proxy or a test CA; empty: the system's CAs (certifi's).
 FLINKEY_CA_BUNDLE = env.str("FLINKEY_CA_BUNDLE", default="")

@@ -136,9 +136,11 @@ def test_flinkey_down_fails_the_run_and_keeps_what_was_stored(fleet, flinkey_api
     sync.full_sync(fleet.pk)
     stored = StoredEvent.objects.count()
     flinkey_api.faults.failure_rate = 1.0
-    # Every retry still made (the pacer's three, each with the client's own), only the
-    # waits between them short: 0.05 + 0.1 + 0.2 s instead of 1 + 2 + 4 s.
+    # Every retry still made (the pacer's three, each with the client's own two), only the
+    # waits between them short: 0.05 + 0.1 + 0.2 s instead of 1 + 2 + 4 s, and the client's
+    # 0.01 + 0.02 s instead of 0.2 + 0.4 s.
     settings.FLEETSTORE_BACKOFF_SECONDS = 0.05
+    settings.FLINKEY_RETRY_BACKOFF_SECONDS = 0.01
 
     run = sync.full_sync(fleet.pk, force=True)
 

@@ -58,7 +58,22 @@ def pytest_collection_modifyitems(config, items):
             return known[item.nodeid]
         return SLOW_SECONDS if item.get_closest_marker("slow") else 0.0
 
-    items.sort(key=lambda item: -cost(item) if cost(item) >= SLOW_SECONDS else 0.0)
+    # A module marked `together` shares a set-up of its own (tests/test_cluster.py: one
+    # cluster): its tests move as one, by their summed cost, in file order, so that they
+    # stay one after the other (--dist worksteal hands out contiguous runs of this order).
+    def module_of(item) -> str:
+        return item.nodeid.split("::")[0]
+
+    together: dict[str, float] = {}
+    for item in items:
+        if item.get_closest_marker("together"):
+            together[module_of(item)] = together.get(module_of(item), 0.0) + cost(item)
+
+    def key(item) -> float:
+        seconds = together.get(module_of(item), cost(item))
+        return -seconds if seconds >= SLOW_SECONDS else 0.0
+
+    items.sort(key=key)
 
 
 _durations: dict[str, float] = {}

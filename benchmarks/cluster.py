@@ -121,6 +121,15 @@ def http_status(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
+def served_by(url: str, timeout: float = 1.0) -> str | None:
+    """The instance (its X-Fleetadmin-Instance header) that answered a GET of `url`."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback
+            return response.headers.get("X-Fleetadmin-Instance")
+    except (OSError, urllib.error.URLError):
+        return None
+
+
 def ensure_database(database_url: str) -> None:
     """Create the PostgreSQL database of `database_url` if it does not exist."""
     parts = urlsplit(database_url)
@@ -195,30 +204,29 @@ class Cluster:
                        lambda: http_status(f"{self.api_url}/customers") is not None)
         ensure_database(self.database_url)
         self._manage("migrate", "--no-input", "-v", "0")
-        self._manage("demo_user")
         if self.collectstatic:
             self._manage("collectstatic", "--no-input", "-v", "0")
+        # The demo login and HAProxy's error page need only the migrated database: written
+        # while the instances boot (each manage.py is a Django start-up of its own, a second
+        # or more), not one after the other before them.
+        errorfile = self._dir / "503.http"
+        meanwhile = [self._manage_in_background("demo_user"),
+                     self._manage_in_background("lb_errorfile", str(errorfile))]
         servers = []
         for number in range(1, self.instances + 1):
             port = free_port()
             name = f"web-{number}"
-            self._spawn(name, [
-                sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers),
-                "--threads", str(self.threads), "--timeout", "30",
-                "--graceful-timeout", "5", "--name", f"fleetadmin-{name}",
-                # gunicorn 27 would put every instance's control socket at one path.
-                "--no-control-socket",
-            ], env={"FLEETADMIN_INSTANCE_NAME": name})
+            self._spawn_instance(name, port)
             self.instance_urls.append(f"http://127.0.0.1:{port}")
             # maxconn: no more requests at once than the instance has threads; more would
             # queue inside gunicorn, where /healthz and every page wait behind them.
             servers.append(f"    server {name} 127.0.0.1:{port} "
                            f"maxconn {self.workers * self.threads} check inter 2s fall 4 rise 1")
+        for command in meanwhile:
+            if command.wait() != 0:
+                raise subprocess.CalledProcessError(command.returncode, command.args)
         for url in self.instance_urls:
             self._wait(f"{url}/readyz", lambda url=url: http_status(f"{url}/readyz") == 200)
-        errorfile = self._dir / "503.http"
-        self._manage("lb_errorfile", str(errorfile))
         config = self._dir / "haproxy.cfg"
         config.write_text(HAPROXY_CONFIG.format(port=self.port, servers="\n".join(servers),
                                                 errorfile=errorfile,
@@ -226,6 +234,16 @@ class Cluster:
         self._spawn("haproxy", ["haproxy", "-db", "-f", str(config)])
         self._wait(f"HAProxy on {self.url}", lambda: http_status(f"{self.url}/healthz") == 200)
         self._start_background_work()
+
+    def _spawn_instance(self, name: str, port: int) -> None:
+        self._spawn(name, [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers),
+            "--threads", str(self.threads), "--timeout", "30",
+            "--graceful-timeout", "5", "--name", f"fleetadmin-{name}",
+            # gunicorn 27 would put every instance's control socket at one path.
+            "--no-control-socket",
+        ], env={"FLEETADMIN_INSTANCE_NAME": name})
 
     def _start_background_work(self) -> None:
         """The fleet store's task workers and scheduler (README, "Fleet store and workers")."""
@@ -258,6 +276,36 @@ class Cluster:
                 process.wait(timeout=15)
                 return
         raise ValueError(f"no instance named {name}")
+
+    def stopped_instances(self) -> list[str]:
+        """The instances (web-1, ...) whose process is no longer running."""
+        return [name for name, process in self._processes
+                if name.startswith("web-") and process.poll() is not None]
+
+    def restart_instances(self) -> None:
+        """Start again every instance that stopped (on its own port), and wait until HAProxy
+        sends requests to each of them again (a restarted instance is back in after one
+        good health check, `rise 1`)."""
+        stopped = self.stopped_instances()
+        if not stopped:
+            return
+        self._processes = [(name, process) for name, process in self._processes
+                           if name not in stopped]
+        for name in stopped:
+            url = self.instance_urls[int(name.removeprefix("web-")) - 1]
+            self._spawn_instance(name, urlsplit(url).port)
+        for name in stopped:
+            url = self.instance_urls[int(name.removeprefix("web-")) - 1]
+            self._wait(f"{url}/readyz", lambda url=url: http_status(f"{url}/readyz") == 200)
+        names = {f"web-{number}" for number in range(1, self.instances + 1)}
+        seen: set[str] = set()
+
+        def every_instance_served() -> bool:
+            seen.add(served_by(f"{self.url}/healthz"))
+            return names <= seen
+
+        self._wait(f"HAProxy sending requests to {', '.join(sorted(names))}",
+                   every_instance_served)
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -300,6 +348,12 @@ class Cluster:
         subprocess.run(  # noqa: S603 - our own manage.py
             [sys.executable, "manage.py", *args], cwd=ROOT, env=self.environment(),
             check=True, stdin=subprocess.DEVNULL, **self._streams("manage"),
+        )
+
+    def _manage_in_background(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - our own manage.py
+            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.environment(),
+            stdin=subprocess.DEVNULL, **self._streams("manage"),
         )
 
     def _wait(self, what: str, condition, timeout: float = 30.0) -> None:

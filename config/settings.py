@@ -482,6 +482,9 @@ FLINKEY_SANDBOX_PORT = env.int("FLINKEY_SANDBOX_PORT", default=8765)
 FLINKEY_ENCRYPTION_KEYS = env.list("FLINKEY_ENCRYPTION_KEYS", default=[])
 FLINKEY_CONNECT_TIMEOUT = env.float("FLINKEY_CONNECT_TIMEOUT", default=3.05)
 FLINKEY_READ_TIMEOUT = env.float("FLINKEY_READ_TIMEOUT", default=15.0)
+# Seconds before a GET that flinkey answered with a 5xx, a 429 without Retry-After (or not
+# at all) is asked again, doubled for the second retry (two at most, within the budget).
+FLINKEY_RETRY_BACKOFF_SECONDS = env.float("FLINKEY_RETRY_BACKOFF_SECONDS", default=0.2)
 # A CA bundle (PEM file or directory) that flinkey's certificate must chain to, e.g. a
 # company's TLS-inspecting proxy or a test CA; empty: the system's CAs (certifi's).
 FLINKEY_CA_BUNDLE = env.str("FLINKEY_CA_BUNDLE", default="")
@@ -578,6 +581,9 @@ _scheduler_lock_url = env.str("FLEETSTORE_SCHEDULER_LOCK_URL", default="") or (
 CRONTASK = {"REDIS_URL": _scheduler_lock_url or None}
 # Calls per minute one fleet's sync may make (spread evenly; interactive pages are apart).
 FLEETSTORE_CALLS_PER_MINUTE = env.int("FLEETSTORE_CALLS_PER_MINUTE", default=600)
+# Seconds a sync waits after flinkey's first 429/5xx before asking again (doubled on each
+# further one, three retries): a gateway that needs longer to recover can be given it.
+FLEETSTORE_BACKOFF_SECONDS = env.float("FLEETSTORE_BACKOFF_SECONDS", default=1.0)
 # Cars one fleet's sync asks at once (under the cap above): one at a time, a call's round
 # trip bounds the rate (about 12 a second at 50 ms), below what a 10,000-car fleet needs.
 FLEETSTORE_CONCURRENCY = env.int("FLEETSTORE_CONCURRENCY", default=4)

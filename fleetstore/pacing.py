@@ -14,18 +14,24 @@ from flinkey import RateLimitedError, ServerError, UnavailableError
 
 # Back-off after an overload answer: doubled each time, never above this.
 MAX_BACKOFF_SECONDS = 60.0
+# The first back-off (or one call's spacing, when longer): FLEETSTORE_BACKOFF_SECONDS.
+FIRST_BACKOFF_SECONDS = 1.0
 
 
 class Pacer:
     """Runs calls no closer together than 60 / `calls_per_minute` seconds, and counts them."""
 
     def __init__(self, calls_per_minute: int, *, retries: int = 3,
+                 backoff: float = FIRST_BACKOFF_SECONDS,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         if calls_per_minute <= 0:
             raise ValueError("calls_per_minute must be positive")
         self.spacing = 60.0 / calls_per_minute
         self.retries = retries
+        if backoff <= 0:
+            raise ValueError("backoff must be positive")
+        self.first_backoff = backoff
         self.calls = 0
         self._clock = clock
         self._sleep = sleep
@@ -40,7 +46,7 @@ class Pacer:
         Raises what the last try raised once the retries are spent (the caller records the
         car as failed; the next run asks again).
         """
-        backoff = max(self.spacing, 1.0)
+        backoff = max(self.spacing, self.first_backoff)
         for attempt in range(self.retries + 1):
             self._wait_for_slot()
             try:

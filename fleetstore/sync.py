@@ -158,7 +158,9 @@ def _run(fleet_id: int, kind: str, *, force: bool) -> SyncRun | None:
             return None
         row = SyncRun.objects.create(fleet=fleet, kind=kind)
         run = Run(fleet=fleet, row=row,
-                  pacer=Pacer(settings.FLEETSTORE_CALLS_PER_MINUTE), owner=owner)
+                  pacer=Pacer(settings.FLEETSTORE_CALLS_PER_MINUTE,
+                              backoff=settings.FLEETSTORE_BACKOFF_SECONDS),
+                  owner=owner)
         try:
             if kind == SyncRun.Kind.FULL:
                 _full(run)

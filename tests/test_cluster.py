@@ -25,10 +25,14 @@ DATABASE_SERVER = os.environ.get("CLUSTER_TEST_DATABASE_SERVER",
                                  "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("CLUSTER_TEST_CACHE_URL", "redis://127.0.0.1:6379/8")
 
-# Gunicorn instances and HAProxy start for each test: about 10 s on a quiet machine, but
-# 50-70 s of set-up at load 12 (a fresh database migrated, two instances booted), and every
-# sign-in hashes a password in production's hasher; past the suite's 120 s per test there.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+# Gunicorn instances and HAProxy start once for this module (the tests share them): about
+# 10 s on a quiet machine, but 50-70 s of set-up at load 12 (a fresh database migrated, two
+# instances booted), and every sign-in hashes a password in production's hasher; past the
+# suite's 120 s per test there.
+pytestmark = [pytest.mark.slow, pytest.mark.together, pytest.mark.timeout(300)]
+
+# crontask's lock in the shared Redis (the cluster's scheduler holds it while it runs).
+SCHEDULER_LOCK_KEY = b"crontask-lock"
 
 
 def reachable(url: str) -> bool:
@@ -40,9 +44,9 @@ def reachable(url: str) -> bool:
         return False
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster_database():
-    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    """A fresh PostgreSQL database for this module's cluster, dropped afterwards."""
     if not reachable(DATABASE_SERVER):
         pytest.skip(f"PostgreSQL is not reachable at {DATABASE_SERVER} (the cluster shares it)")
     import psycopg
@@ -57,35 +61,54 @@ def cluster_database():
         )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def cluster_redis():
-    """The Redis database the cluster shares, to this test alone (it is flushed)."""
+    """The Redis database the cluster shares, to this module alone (it is flushed)."""
     with redis_database_to_ourselves(REDIS_URL):
         yield REDIS_URL
 
 
-@pytest.fixture
-def cluster(cluster_database, cluster_redis, sandbox, tmp_path):
+@pytest.fixture(scope="module")
+def running_cluster(cluster_database, cluster_redis, sandbox_server, tmp_path_factory):
+    """One cluster for the module's tests (its set-up is most of each test's time)."""
     if shutil.which("haproxy") is None:  # scripts/test installs it: never skipped
         pytest.fail("haproxy is not installed: run scripts/setup --lb (Debian's haproxy)")
     if not reachable(REDIS_URL):
         pytest.skip(f"Redis is not reachable at {REDIS_URL} (the cluster shares it)")
     import redis
 
+    output = tmp_path_factory.mktemp("cluster")
     redis.Redis.from_url(REDIS_URL).flushdb()
-    running = Cluster(database_url=cluster_database, cache_url=REDIS_URL, api_url=sandbox.url,
-                      collectstatic=False, output=tmp_path, workers=1, threads=2)
+    running = Cluster(database_url=cluster_database, cache_url=REDIS_URL,
+                      api_url=sandbox_server.url, collectstatic=False, output=output,
+                      workers=1, threads=2)
     try:
         running.start()
-        sandbox.clear_requests()  # only what the browsing below causes
         yield running
     except BaseException:
-        for log in sorted(tmp_path.glob("*.log")):  # shown with the failure
+        for log in sorted(output.glob("*.log")):  # shown with the failure
             print(f"--- {log.name}\n{log.read_text(errors='replace')[-4000:]}")
         raise
     finally:
         running.stop()
         redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+@pytest.fixture
+def cluster(running_cluster, sandbox):
+    """The module's cluster as each test found a cluster of its own: every instance up
+    (one a test stopped is started again), nothing cached in Redis (no flinkey token, no
+    page data: only the scheduler's lock stays), the sandbox fresh (`sandbox`) with an
+    empty request log."""
+    import redis
+
+    running_cluster.restart_instances()
+    shared = redis.Redis.from_url(REDIS_URL)
+    stale = [key for key in shared.scan_iter() if key != SCHEDULER_LOCK_KEY]
+    if stale:
+        shared.delete(*stale)
+    sandbox.clear_requests()  # only what the browsing below causes
+    return running_cluster
 
 
 def log_in(browser: requests.Session, url: str) -> requests.Response:
@@ -117,26 +140,6 @@ def test_a_session_and_a_token_serve_both_instances(cluster, sandbox):
     assert sandbox.request_count(method="GET", path_prefix="/cars") >= 6
     for url in cluster.instance_urls:
         assert requests.get(f"{url}/readyz", timeout=5).json() == {"status": "ok"}
-
-
-def test_an_instance_going_away_costs_no_request_and_none_left_is_our_page(cluster):
-    browser = requests.Session()
-    assert log_in(browser, cluster.url).status_code == 302
-    cluster.stop_instance("web-1")
-    # HAProxy has not noticed yet (checks every 2 s, out after 4 misses): a refused
-    # connection is retried on the other instance, the POST of a sign-in included.
-    assert log_in(requests.Session(), cluster.url).status_code == 302
-    for _ in range(4):
-        page = browser.get(f"{cluster.url}/cars/", timeout=20, allow_redirects=False)
-        assert page.status_code == 200, page.text[:500]
-        assert page.headers["X-Fleetadmin-Instance"] == "web-2"
-
-    cluster.stop_instance("web-2")
-    page = browser.get(f"{cluster.url}/cars/", timeout=20, allow_redirects=False)
-    assert page.status_code == 503
-    assert page.headers["Retry-After"] == "10"
-    assert 'id="lb-unavailable"' in page.text  # our page, not HAProxy's
-    assert "nothing was saved or changed" in page.text
 
 
 class FromAddress(requests.adapters.HTTPAdapter):
@@ -180,3 +183,25 @@ def test_a_client_locked_out_through_haproxy_does_not_lock_out_the_others(cluste
     assert tries == [200] * 4 + [429]
     # Everyone else still signs in, through HAProxy.
     assert sign_in(colleague, cluster.url, "flinkey-demo") == 302
+
+
+def test_an_instance_going_away_costs_no_request_and_none_left_is_our_page(cluster):
+    # Last in the module: it stops both instances, and a test after it would wait for them
+    # to start again (the `cluster` fixture restarts them).
+    browser = requests.Session()
+    assert log_in(browser, cluster.url).status_code == 302
+    cluster.stop_instance("web-1")
+    # HAProxy has not noticed yet (checks every 2 s, out after 4 misses): a refused
+    # connection is retried on the other instance, the POST of a sign-in included.
+    assert log_in(requests.Session(), cluster.url).status_code == 302
+    for _ in range(4):
+        page = browser.get(f"{cluster.url}/cars/", timeout=20, allow_redirects=False)
+        assert page.status_code == 200, page.text[:500]
+        assert page.headers["X-Fleetadmin-Instance"] == "web-2"
+
+    cluster.stop_instance("web-2")
+    page = browser.get(f"{cluster.url}/cars/", timeout=20, allow_redirects=False)
+    assert page.status_code == 503
+    assert page.headers["Retry-After"] == "10"
+    assert 'id="lb-unavailable"' in page.text  # our page, not HAProxy's
+    assert "nothing was saved or changed" in page.text

@@ -47,7 +47,9 @@ def hanging_provider(settings):
     settings.OIDC_RP_CLIENT_ID = "fleetadmin"
     settings.OIDC_RP_CLIENT_SECRET = "secret"
     settings.OIDC_TIMEOUT = 10
-    settings.OIDC_DISCOVERY_TIMEOUT = 1.0
+    # Each fetch from this provider waits this long: short, so that tests whose point is
+    # not the waiting wait little (a test about the wait sets its own).
+    settings.OIDC_DISCOVERY_TIMEOUT = 0.5
     cache.clear()
     yield accepted
     stop.set()
@@ -66,16 +68,18 @@ def test_discovery_uses_its_own_short_timeout(hanging_provider):
 
 
 def test_a_failure_is_remembered_briefly(hanging_provider, settings):
-    settings.OIDC_DISCOVERY_TIMEOUT = 3
-    with pytest.raises(oidc.DiscoveryError):
+    with pytest.raises(oidc.DiscoveryError):  # the fixture's short timeout: 0.5 s
         oidc.discovery()
+    # A fetch now would wait 3 s: five are told at once, without a fetch.
+    settings.OIDC_DISCOVERY_TIMEOUT = 3
     started = time.monotonic()
     for _attempt in range(5):
         with pytest.raises(oidc.DiscoveryError):
             oidc.discovery()
     assert time.monotonic() - started < 2  # told at once, not after a 3 s timeout
     assert len(hanging_provider) == 1
-    # After the pause, the provider is asked again.
+    # After the pause, the provider is asked again (waiting the short timeout once more).
+    settings.OIDC_DISCOVERY_TIMEOUT = 0.5
     cache.delete(oidc.discovery_failure_key())
     with pytest.raises(oidc.DiscoveryError):
         oidc.discovery()
@@ -83,7 +87,7 @@ def test_a_failure_is_remembered_briefly(hanging_provider, settings):
 
 
 def test_concurrent_requests_wait_for_one_fetch_only(hanging_provider, settings):
-    settings.OIDC_DISCOVERY_TIMEOUT = 3
+    settings.OIDC_DISCOVERY_TIMEOUT = 1.5
     durations = []
 
     def sign_in_attempt():
@@ -99,9 +103,9 @@ def test_concurrent_requests_wait_for_one_fetch_only(hanging_provider, settings)
         thread.join(timeout=10)
     assert len(durations) == 8
     assert len(hanging_provider) == 1
-    # The other seven waited for that one fetch (at most its timeout, 3 s, plus a second)
+    # The other seven waited for that one fetch (at most its timeout, 1.5 s, plus a second)
     # and then learnt its failure: nobody waited for a fetch of their own, which would add
-    # up to 24 s one after the other.
+    # up to 12 s one after the other.
     assert max(durations) < 8
 
 

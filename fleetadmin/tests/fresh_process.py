@@ -30,6 +30,9 @@ PRELOADED = (
     "django.template", "django.urls", "django.forms", "django.views.generic",
     "django.contrib.auth", "environ", "requests", "folium", "cryptography.fernet",
     "mozilla_django_oidc", "django_htmx", "whitenoise", "axes", "redis", "psycopg",
+    # What `check` and `django.setup()` import besides: the reports' Excel export, the
+    # scheduler and task queue, the token library, ... (a third of a case's CPU).
+    "openpyxl", "crontask", "django_tasks_db", "jwt", "sqlparse", "django_stubs_ext", "tzlocal",
 )
 
 

@@ -128,6 +128,7 @@ def client_from(credentials: FlinkeyCredentials, *, within: float | None = None,
             user_id=credentials.user_id, fleet=call_budget.fleet(base_url, credentials.customer_id),
         ) if metered else None,
         timeout=(settings.FLINKEY_CONNECT_TIMEOUT, settings.FLINKEY_READ_TIMEOUT),
+        backoff_factor=settings.FLINKEY_RETRY_BACKOFF_SECONDS,
         budget=seconds,
         verify=ca_bundle(),
     )

@@ -103,7 +103,7 @@ def test_create_event_is_never_retried(client, sandbox):
 
 
 def test_a_hanging_get_is_an_upstream_timeout_and_not_repeated(make_client, sandbox):
-    client = make_client(timeout=(1.0, 0.9))
+    client = make_client(timeout=(1.0, 0.4))
     client.authenticate()
     sandbox.faults.hang_next("/cars", seconds=5, count=3)
     started = time.monotonic()
@@ -118,7 +118,7 @@ def test_a_hanging_get_is_an_upstream_timeout_and_not_repeated(make_client, sand
     assert sandbox.request_count(method="GET", path_prefix="/cars") == 1
     assert caught.value.write_outcome_unknown is False
     assert caught.value.status is None
-    assert "0.9 s" in caught.value.message
+    assert "0.4 s" in caught.value.message
 
 
 @pytest.mark.parametrize("method", WRITES)
@@ -563,23 +563,23 @@ def test_a_trickling_answer_is_cut_at_the_budget(make_client, sandbox, method, p
 
 def test_without_a_budget_connect_and_read_timeout_bound_the_whole_exchange(make_client,
                                                                              sandbox):
-    client = make_client(timeout=(0.5, 1.0))
+    client = make_client(timeout=(0.25, 0.5))
     client.authenticate()
     sandbox.faults.trickle_next("/cars", bytes_per_second=20)
     started = time.monotonic()
     with pytest.raises(UpstreamTimeout) as caught:
         client.list_cars()
-    assert time.monotonic() - started < 1.5 + SLACK
-    assert "within 1.5 s." in caught.value.message
+    assert time.monotonic() - started < 0.75 + SLACK
+    assert "within 0.75 s." in caught.value.message
 
 
 def test_a_trickling_token_answer_is_cut_too(make_client, sandbox):
-    client = make_client(timeout=(1.0, 5.0), budget=1.0)
+    client = make_client(timeout=(1.0, 5.0), budget=0.5)
     sandbox.faults.trickle_next("/oauth2/token", bytes_per_second=20)
     started = time.monotonic()
     with pytest.raises(UpstreamTimeout):
         client.list_cars()
-    assert time.monotonic() - started < 1.0 + SLACK
+    assert time.monotonic() - started < 0.5 + SLACK
 
 
 def test_an_answer_within_the_time_is_not_cut(make_client, sandbox):

@@ -1,7 +1,9 @@
 """Form widgets of the screen kit: a password box that never shows what is stored, a long select."""
 
+import html
+
 from django import forms
-from django.utils.html import format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 
@@ -34,18 +36,28 @@ class LongSelect(forms.Select):
 
     @staticmethod
     def _group_html(group_name, options) -> str:
-        inner = "".join(format_html('\n  <option value="{}"{}>{}</option>\n', str(option["value"]),
-                                    _attrs_html(option["attrs"]), option["label"])
+        # Escaped part by part and joined with f-strings: format_html per option (a format,
+        # an escape per argument and a SafeString each) was most of the widget's time
+        # (13 of 15 ms for the ~600 zones, on every page with the picker).
+        inner = "".join(f'\n  <option value="{_escape(option["value"])}"'
+                        f'{_attrs_html(option["attrs"])}>{_escape(option["label"])}</option>\n'
                         for option in options)
         if not group_name:
             return inner
-        return format_html('\n  <optgroup label="{}">{}\n  </optgroup>', group_name,
-                           mark_safe(inner))  # noqa: S308 - escaped above
+        return f'\n  <optgroup label="{conditional_escape(group_name)}">{inner}\n  </optgroup>'
 
 
 def _attrs_html(attrs: dict) -> str:
     """Django's widgets/attrs.html in Python: ` name="value"`, a True value bare, False left out."""
-    return mark_safe("".join(  # noqa: S308 - each part escaped by format_html
-        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value))
+    if not attrs:
+        return ""  # most options: none (only the selected one has one)
+    return "".join(
+        f" {conditional_escape(name)}" if value is True
+        else f' {conditional_escape(name)}="{_escape(value)}"'
         for name, value in attrs.items() if value is not False
-    ))
+    )
+
+
+def _escape(value) -> str:
+    """conditional_escape, with a plain str escaped directly (no lazy wrapper, no SafeString)."""
+    return html.escape(value) if type(value) is str else conditional_escape(value)

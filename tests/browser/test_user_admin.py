@@ -44,12 +44,13 @@ def kept_mail(settings):
 
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_an_admin_brings_a_newcomer_in_and_out(browser, dashboard, kept_mail, language, width):
+def test_an_admin_brings_a_newcomer_in_and_out(new_browser_context, dashboard, kept_mail,
+                                               language, width):
     text = TEXT[language]
     make_user("ada", role=ROLE_ADMIN)
-    context = browser.new_context(locale=language, viewport={"width": WIDTHS[width],
-                                                              "height": 900})
-    admin, newcomer = context.new_page(), browser.new_context(
+    context = new_browser_context(locale=language, viewport={"width": WIDTHS[width],
+                                                             "height": 900})
+    admin, newcomer = context.new_page(), new_browser_context(
         locale=language, viewport={"width": WIDTHS[width], "height": 900}).new_page()
     problems = []
     for page in (admin, newcomer):

@@ -124,6 +124,55 @@ def settled(page):
     return page
 
 
+def watch_network(page):
+    """Keep count of `page`'s requests in flight (every frame), for `network_quiet`.
+
+    Call it before the page loads anything it should wait for; calling it again is harmless.
+    """
+    if getattr(page, "network_watch", None) is None:
+        watch = page.network_watch = {"pending": set(), "last": time.monotonic()}
+
+        def started(request):
+            watch["pending"].add(request)
+            watch["last"] = time.monotonic()
+
+        def ended(request):
+            watch["pending"].discard(request)
+            watch["last"] = time.monotonic()
+
+        page.on("request", started)
+        page.on("requestfinished", ended)
+        page.on("requestfailed", ended)
+    return page
+
+
+# How long no request may have been in flight before the network counts as quiet. Playwright's
+# "networkidle" waits 500 ms, a fixed cost on every visit (half of a typical page's time here).
+# After the page has loaded and htmx is idle, nothing of ours starts a request later than htmx's
+# settle delay (20 ms; content swapped in starts its own "load" requests then): no page script
+# calls fetch or sets a timer that would, and polls ("every 2s", the home page's 2 s "delay")
+# come later than networkidle's 500 ms too.
+NETWORK_QUIET_SECONDS = 0.15
+
+
+def network_quiet(page, timeout=30.0):
+    """Wait until the page has loaded, no request of it is in flight and none has started or
+    ended for NETWORK_QUIET_SECONDS; then until htmx has settled (`settled`).
+
+    What `wait_for_load_state("networkidle")` waits for, with a shorter quiet time; the page
+    must be watched (`watch_network`) from before the navigation.
+    """
+    watch = page.network_watch
+    page.wait_for_load_state()
+    deadline = time.monotonic() + timeout
+    while watch["pending"] or time.monotonic() - watch["last"] < NETWORK_QUIET_SECONDS:
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"network not quiet within {timeout} s: "
+                                 f"{[request.url for request in watch['pending']]}")
+        page.wait_for_timeout(25)  # delivers the page's events meanwhile
+    return settled(page)
+
+
 # The fleet map at rest: every batch read, no zoom or cluster animation running, every
 # marker and cluster icon fully shown (they fade in and out while the clusters animate), and
 # so for three polls in a row (a zoom the last batch's fit asked for starts a frame later).

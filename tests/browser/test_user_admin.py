@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.access import ROLE_ADMIN
 from config.testing import make_user
-from tests.browser.conftest import settled, unexpected
+from tests.browser.conftest import settled, signed_in_as, unexpected
 
 WIDTHS = {"desktop": 1440, "phone": 390}
 TEXT = {
@@ -57,7 +57,7 @@ def test_an_admin_brings_a_newcomer_in_and_out(new_browser_context, dashboard, k
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
 
-    sign_in(admin, dashboard, "ada")
+    signed_in_as(admin, dashboard, "ada")  # the newcomer's sign-in below is the form's
     admin.goto(f"{dashboard}/users/")
     admin.get_by_role("link", name=text["new"]).click()
     admin.get_by_label(text["username"]).fill("nora")

@@ -155,9 +155,10 @@ def watch_network(page):
 NETWORK_QUIET_SECONDS = 0.15
 
 
-def network_quiet(page, timeout=30.0):
+def network_quiet(page, timeout=30.0, *, htmx=True):
     """Wait until the page has loaded, no request of it is in flight and none has started or
-    ended for NETWORK_QUIET_SECONDS; then until htmx has settled (`settled`).
+    ended for NETWORK_QUIET_SECONDS; then, unless `htmx` is False, until htmx has settled
+    (`settled`, which needs htmx on the page).
 
     What `wait_for_load_state("networkidle")` waits for, with a shorter quiet time; the page
     must be watched (`watch_network`) from before the navigation.
@@ -170,7 +171,7 @@ def network_quiet(page, timeout=30.0):
             raise AssertionError(f"network not quiet within {timeout} s: "
                                  f"{[request.url for request in watch['pending']]}")
         page.wait_for_timeout(25)  # delivers the page's events meanwhile
-    return settled(page)
+    return settled(page) if htmx else page
 
 
 # The fleet map at rest: every batch read, no zoom or cluster animation running, every

@@ -15,7 +15,7 @@ def signed_in(new_browser_context, dashboard, *, width, language):
     make_user("fm")
     page = new_browser_context(locale=language, viewport={"width": width, "height": 900}).new_page()
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
-    signed_in_as(page, dashboard, "fm")  # lands on the home page; these are about the cars
+    signed_in_as(page, dashboard, "fm", home=False)  # these are about the cars
     page.goto(f"{dashboard}/cars/")
     settled(page)
     return page

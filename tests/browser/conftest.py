@@ -37,6 +37,26 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture
+def new_browser_context(browser):
+    """`browser.new_context`, each context closed after the test.
+
+    A context left open keeps its pages (and their renderer processes, timers and polls)
+    alive until the worker's browser closes, at the cost of every later test on the worker.
+    (pytest-playwright's `new_context` cannot take a `locale`: its defaults already hold one.)
+    """
+    made = []
+
+    def new_context(**options):
+        context = browser.new_context(**options)
+        made.append(context)
+        return context
+
+    yield new_context
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
 def console_problems(page):
     """Console errors and CSP violations the page reported; tests assert it stays empty."""
     problems = []
@@ -104,6 +124,56 @@ def settled(page):
     return page
 
 
+def watch_network(page):
+    """Keep count of `page`'s requests in flight (every frame), for `network_quiet`.
+
+    Call it before the page loads anything it should wait for; calling it again is harmless.
+    """
+    if getattr(page, "network_watch", None) is None:
+        watch = page.network_watch = {"pending": set(), "last": time.monotonic()}
+
+        def started(request):
+            watch["pending"].add(request)
+            watch["last"] = time.monotonic()
+
+        def ended(request):
+            watch["pending"].discard(request)
+            watch["last"] = time.monotonic()
+
+        page.on("request", started)
+        page.on("requestfinished", ended)
+        page.on("requestfailed", ended)
+    return page
+
+
+# How long no request may have been in flight before the network counts as quiet. Playwright's
+# "networkidle" waits 500 ms, a fixed cost on every visit (half of a typical page's time here).
+# After the page has loaded and htmx is idle, nothing of ours starts a request later than htmx's
+# settle delay (20 ms; content swapped in starts its own "load" requests then): no page script
+# calls fetch or sets a timer that would, and polls ("every 2s", the home page's 2 s "delay")
+# come later than networkidle's 500 ms too.
+NETWORK_QUIET_SECONDS = 0.15
+
+
+def network_quiet(page, timeout=30.0, *, htmx=True):
+    """Wait until the page has loaded, no request of it is in flight and none has started or
+    ended for NETWORK_QUIET_SECONDS; then, unless `htmx` is False, until htmx has settled
+    (`settled`, which needs htmx on the page).
+
+    What `wait_for_load_state("networkidle")` waits for, with a shorter quiet time; the page
+    must be watched (`watch_network`) from before the navigation.
+    """
+    watch = page.network_watch
+    page.wait_for_load_state()
+    deadline = time.monotonic() + timeout
+    while watch["pending"] or time.monotonic() - watch["last"] < NETWORK_QUIET_SECONDS:
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"network not quiet within {timeout} s: "
+                                 f"{[request.url for request in watch['pending']]}")
+        page.wait_for_timeout(25)  # delivers the page's events meanwhile
+    return settled(page) if htmx else page
+
+
 # The fleet map at rest: every batch read, no zoom or cluster animation running, every
 # marker and cluster icon fully shown (they fade in and out while the clusters animate), and
 # so for three polls in a row (a zoom the last batch's fit asked for starts a frame later).
@@ -151,6 +221,37 @@ def log_in(page, base_url, username, password="pw-for-tests-1"):
     settled(page)
 
 
+def signed_in_as(page, base_url, username, *, home=True):
+    """Sign `username` in without the form, then open the home page, as `log_in` leaves it
+    (unless `home` is False: for a test that goes elsewhere first and checks nothing there).
+
+    For tests whose subject is not signing in: the form (login page, POST, redirect) cost
+    0.6–0.9 s of a 3.4 s median browser test. The session is Django's own (`force_login`
+    with the password backend, so the user_logged_in receivers run as for the form and the
+    audit log says "password"), its cookie put into the browser with the attributes the
+    server would give it. The form stays covered where it is the subject (test_access.py,
+    test_csp.py, test_german.py, test_accessibility.py, test_user_admin.py, ...).
+    """
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username),
+                       backend="django.contrib.auth.backends.ModelBackend")
+    page.context.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base_url,
+        "httpOnly": settings.SESSION_COOKIE_HTTPONLY,
+        "secure": settings.SESSION_COOKIE_SECURE,
+        "sameSite": settings.SESSION_COOKIE_SAMESITE or "Lax",
+    }])
+    if home:
+        page.goto(f"{base_url}/")
+        settled(page)
+
+
 @pytest.fixture
 def manager_page(page, dashboard, console_problems):
     """A logged-in fleet manager on the car list; alerts (which must never fire) recorded."""
@@ -162,8 +263,8 @@ def manager_page(page, dashboard, console_problems):
     alerts = []
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.dismiss()))
     page.alerts = alerts
-    log_in(page, dashboard, "fm")
-    expect(page).to_have_url(f"{dashboard}/")  # signing in lands on the home page
+    signed_in_as(page, dashboard, "fm")
+    expect(page).to_have_url(f"{dashboard}/")  # the session holds: not sent to the login page
     page.goto(f"{dashboard}/cars/")
     settled(page)
     return page

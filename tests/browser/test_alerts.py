@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from config.testing import free_port, make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in, settled, unexpected
+from tests.browser.conftest import settled, signed_in_as, unexpected
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_a_left_open_rule_sends_one_mail_and_one_signed_webhook(page, dashboard,
     fm = make_user("fm")
     fm.email = "fm@example.com"
     fm.save()
-    log_in(page, dashboard, "fm")
+    signed_in_as(page, dashboard, "fm")
 
     page.get_by_role("link", name="Alerts").click()
     page.get_by_role("link", name="New rule: Left open").click()

@@ -3,7 +3,7 @@
 from audit.recording import record
 from config.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in, settled
+from tests.browser.conftest import settled, signed_in_as
 
 
 def test_the_when_column_is_one_line_at_1366_px(page, dashboard):
@@ -14,7 +14,7 @@ def test_the_when_column_is_one_line_at_1366_px(page, dashboard):
                changes={"description": {"before": "x" * 120, "after": "y" * 120},
                         "license_plate": {"before": "M-AB 1234", "after": f"M-CD {number}"}})
     page.set_viewport_size({"width": 1366, "height": 768})
-    log_in(page, dashboard, "ada")
+    signed_in_as(page, dashboard, "ada")
     page.goto(f"{dashboard}/audit/")
     settled(page)
     cell = page.locator("table.audit tbody td.when").first

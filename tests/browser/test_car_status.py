@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from config.testing import make_user
-from tests.browser.conftest import log_in, rows, settled, unexpected
+from tests.browser.conftest import rows, settled, signed_in_as, unexpected
 
 
 def test_a_filter_by_keyboard_and_its_pages(page, dashboard, flinkey_api, settings,
@@ -27,7 +27,7 @@ def test_a_filter_by_keyboard_and_its_pages(page, dashboard, flinkey_api, settin
     assert len(without_iq) > 20 and ended
 
     make_user("fm")
-    log_in(page, dashboard, "fm")
+    signed_in_as(page, dashboard, "fm")
     page.goto(f"{dashboard}/cars/?size=10")
     settled(page)
     expect(page.locator("#car-count")).to_have_text(f"1–10 of {cars.count()}")
@@ -112,7 +112,7 @@ def test_a_status_column_sorted_by_keyboard_keeps_the_filter_and_pages(
     assert len(expected) > 10
 
     make_user("fm")
-    log_in(page, dashboard, "fm")
+    signed_in_as(page, dashboard, "fm")
     page.goto(f"{dashboard}/cars/?size=10&iq=none")
     settled(page)
 

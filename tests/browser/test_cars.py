@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from config.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in, rows, settled, unexpected
+from tests.browser.conftest import rows, settled, signed_in_as, unexpected
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -187,7 +187,7 @@ def test_an_api_failure_keeps_the_search(manager_page, dashboard, flinkey_api, c
 def test_phone_width_shows_cards(page, dashboard, console_problems):
     make_user("phone")
     page.set_viewport_size({"width": 390, "height": 844})
-    log_in(page, dashboard, "phone")
+    signed_in_as(page, dashboard, "phone")
     page.goto(f"{dashboard}/cars/")
     first = rows(page).first
     expect(first).to_be_visible()
@@ -207,7 +207,7 @@ def test_phone_width_shows_cards(page, dashboard, console_problems):
 
 def test_support_sees_no_write_controls(page, dashboard, console_problems):
     make_user("helpdesk", role="support")
-    log_in(page, dashboard, "helpdesk")
+    signed_in_as(page, dashboard, "helpdesk")
     page.goto(f"{dashboard}/cars/")
     expect(rows(page).first).to_be_visible()
     expect(page.get_by_role("link", name="New car")).to_have_count(0)

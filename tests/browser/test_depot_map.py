@@ -9,7 +9,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from config.testing import make_user
-from tests.browser.conftest import log_in, settled, unexpected
+from tests.browser.conftest import settled, signed_in_as, unexpected
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +25,7 @@ def test_a_click_on_the_map_places_a_depot_that_is_saved_and_drawn(page, dashboa
     fleet = make_fleet(settings.FLINKEY_API_URL, synced_at=timezone.now())
     fill_store(fleet)
     make_user("fm")
-    log_in(page, dashboard, "fm")
+    signed_in_as(page, dashboard, "fm")
     page.goto(f"{dashboard}/alerts/rules/new/?kind=not_at_depot")
     settled(page)
     depot_map = page.locator("#depot-map")

@@ -23,7 +23,7 @@ from accounts.access import ROLE_SUPPORT
 from config.testing import make_user
 from fleetstore.tests.conftest import make_fleet
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in, rows, settled, unexpected
+from tests.browser.conftest import rows, settled, signed_in_as, unexpected
 from tests.browser.sandbox_figures import (
     LEFT_OPEN_HOURS,
     Fleet,
@@ -193,13 +193,13 @@ def test_home_page_figures_in_english_and_german_far_from_utc(page, dashboard, s
     assert len(counts) > 1, counts
 
     user_in("lee", language="en", zone=LOS_ANGELES)
-    log_in(page, dashboard, "lee")
+    signed_in_as(page, dashboard, "lee")
     english = check_home(page, dashboard, fleet, language="en", zone=LOS_ANGELES)
     assert english["left-open"] == f"Left open for more than {LEFT_OPEN_HOURS} h"
 
     page.context.clear_cookies()
     user_in("kai", language="de", zone=AUCKLAND)
-    log_in(page, dashboard, "kai")
+    signed_in_as(page, dashboard, "kai")
     expect(page.locator("html")).to_have_attribute("lang", "de")
     german = check_home(page, dashboard, fleet, language="de", zone=AUCKLAND)
     # Every tile's label is German (a missing translation would stay English).
@@ -218,7 +218,7 @@ def test_kilometres_this_week_last_week_and_per_day(page, dashboard, synced,
     fleet = synced
     zone, language = LOS_ANGELES, "en"
     user_in("lee", language=language, zone=zone)
-    log_in(page, dashboard, "lee")
+    signed_in_as(page, dashboard, "lee")
     page.goto(f"{dashboard}/")
     settled(page)
     now = datetime.now(UTC)
@@ -289,7 +289,7 @@ def same_moment(written, moment: datetime | None, zone: ZoneInfo) -> bool:
 def test_each_tile_leads_to_its_cars_and_reports(page, dashboard, synced, console_problems):
     fleet, zone = synced, BERLIN
     user_in("fm", language="en", zone=zone)
-    log_in(page, dashboard, "fm")
+    signed_in_as(page, dashboard, "fm")
 
     follow(page, dashboard, "cars", "/cars/")
     assert listed_cars(page) == set(fleet.names)
@@ -461,7 +461,7 @@ def test_support_sees_every_report_and_changes_nothing(page, dashboard, synced,
                                                        console_problems):
     fleet, zone = synced, BERLIN
     user_in("sue", language="en", zone=zone, role=ROLE_SUPPORT)
-    log_in(page, dashboard, "sue")
+    signed_in_as(page, dashboard, "sue")
     no_write_controls(page)
     page.goto(f"{dashboard}/cars/")
     settled(page)

@@ -27,7 +27,7 @@ from config.testing import make_user
 from events.tests.conftest import CAR, add_event, recorded
 from flinkey_sandbox import DEMO
 from preferences import services as preferences
-from tests.browser.conftest import log_in, settled
+from tests.browser.conftest import settled, signed_in_as
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +88,7 @@ def day(page, dashboard, flinkey_api, console_problems, request):
     page.alerts = alerts
     flinkey_api.faults.revoke_token_every = 3
     flinkey_api.faults.latency = 0.02
-    log_in(page, dashboard, "ada")
+    signed_in_as(page, dashboard, "ada")
     return page, words
 
 

@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from config.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in, unexpected
+from tests.browser.conftest import signed_in_as, unexpected
 
 
 def test_an_admin_turns_sync_on_and_the_status_follows_the_run(page, dashboard, settings,
@@ -14,7 +14,7 @@ def test_an_admin_turns_sync_on_and_the_status_follows_the_run(page, dashboard, 
 
     settings.FLEETSTORE_CALLS_PER_MINUTE = 1_000_000
     make_user("boss", role="admin")
-    log_in(page, dashboard, "boss")
+    signed_in_as(page, dashboard, "boss")
     page.get_by_role("link", name="Fleet sync", exact=True).click()
     expect(page.get_by_text("Fleet sync is off for this customer")).to_be_visible()
 

@@ -19,7 +19,7 @@ from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
 from audit.recording import record
 from config.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import settled
+from tests.browser.conftest import network_quiet, settled, watch_network
 from tests.catalogue import read
 
 PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
@@ -71,13 +71,17 @@ ENGLISH = english_phrases()
 
 def english_on(page) -> list[str]:
     text = page.evaluate(PAGE_TEXT)
-    return sorted(phrase for phrase, pattern in ENGLISH.items() if pattern.search(text))
+    # A phrase the text does not even contain cannot match its whole-word pattern: the plain
+    # substring test first gives the same answer ~50 times sooner (1,100 patterns over a page
+    # of 30,000 characters cost a second of Python, on every screen).
+    return sorted(phrase for phrase, pattern in ENGLISH.items()
+                  if phrase in text and pattern.search(text))
 
 
 @pytest.fixture
 def german(browser, dashboard):
     context = browser.new_context(locale="de-DE", base_url=dashboard)
-    page = context.new_page()
+    page = watch_network(context.new_page())
     yield page
     context.close()
 
@@ -85,8 +89,7 @@ def german(browser, dashboard):
 def visit(page, path):
     page.goto(path)
     settled(page)
-    page.wait_for_load_state("networkidle")
-    settled(page)
+    network_quiet(page)  # then settled again
 
 
 def log_in(page, username):

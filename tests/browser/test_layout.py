@@ -6,21 +6,17 @@ from playwright.sync_api import expect
 
 from config.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import settled
+from tests.browser.conftest import settled, signed_in_as
 
 MENU = {"en": "Menu", "de": "Menü"}
 
 
-def signed_in(browser, dashboard, *, width, language):
+def signed_in(new_browser_context, dashboard, *, width, language):
     make_user("fm")
-    page = browser.new_context(locale=language, viewport={"width": width, "height": 900}).new_page()
+    page = new_browser_context(locale=language, viewport={"width": width, "height": 900}).new_page()
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
-    page.goto(f"{dashboard}/login/")
-    page.locator("input[name=username]").fill("fm")
-    page.locator("input[name=password]").fill("pw-for-tests-1")
-    page.locator("main form[method=post] button[type=submit]").click()
-    page.wait_for_url(lambda url: "/login/" not in url)
-    page.goto(f"{dashboard}/cars/")  # signing in lands on the home page; these are about the cars
+    signed_in_as(page, dashboard, "fm", home=False)  # these are about the cars
+    page.goto(f"{dashboard}/cars/")
     settled(page)
     return page
 
@@ -36,8 +32,8 @@ def broken_values(page, selector) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_desktop_tables_use_the_screen(browser, dashboard, language):
-    page = signed_in(browser, dashboard, width=1600, language=language)
+def test_desktop_tables_use_the_screen(new_browser_context, dashboard, language):
+    page = signed_in(new_browser_context, dashboard, width=1600, language=language)
     assert page.locator("main").bounding_box()["width"] == pytest.approx(1440, abs=1)
     expect(page.get_by_role("link", name=MENU[language])).to_be_hidden()
     expect(page.locator("nav.topnav")).to_be_visible()
@@ -46,8 +42,8 @@ def test_desktop_tables_use_the_screen(browser, dashboard, language):
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_phones_get_a_folded_menu_and_compact_lists(browser, dashboard, language):
-    page = signed_in(browser, dashboard, width=390, language=language)
+def test_phones_get_a_folded_menu_and_compact_lists(new_browser_context, dashboard, language):
+    page = signed_in(new_browser_context, dashboard, width=390, language=language)
     header = page.locator("header")
     assert header.bounding_box()["height"] < 60
     nav = page.locator("nav.topnav")
@@ -70,8 +66,8 @@ def test_phones_get_a_folded_menu_and_compact_lists(browser, dashboard, language
 
 
 @pytest.mark.parametrize("width", [1440, 1024, 800, 700, 390])
-def test_values_never_break_inside(browser, dashboard, width):
-    page = signed_in(browser, dashboard, width=width, language="de")
+def test_values_never_break_inside(new_browser_context, dashboard, width):
+    page = signed_in(new_browser_context, dashboard, width=width, language="de")
     # VINs in the car list (they broke at 700–1024 px).
     assert not broken_values(page, "#car-rows td.mono")
     page.goto(f"{dashboard}/cars/{DEMO.car_id}/events/")
@@ -91,8 +87,8 @@ def test_values_never_break_inside(browser, dashboard, width):
     assert not broken_values(page, "table.audit td:not(:has(*)), table.audit dd:not(:has(*))")
 
 
-def test_the_fleet_map_starts_near_the_top_on_phones(browser, dashboard):
-    page = signed_in(browser, dashboard, width=390, language="de")
+def test_the_fleet_map_starts_near_the_top_on_phones(new_browser_context, dashboard):
+    page = signed_in(new_browser_context, dashboard, width=390, language="de")
     page.goto(f"{dashboard}/map/")
     settled(page)
     assert page.locator("#fleet-map").bounding_box()["y"] < 480

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from config.testing import free_port, make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in
+from tests.browser.conftest import signed_in_as
 from tests.browser.test_csp import LISTEN
 
 # The sandbox's hostile names (flinkey_sandbox.seed.HOSTILE_NAMES) that have an IQ history.
@@ -34,8 +34,8 @@ def map_page(page, dashboard, console_problems):
     page.alerts = alerts
     # Offline, as in a locked-down network: every tile fails.
     page.route(re.compile(r"https?://[^/]*tile[^/]*/.*"), lambda route: route.abort())
-    log_in(page, dashboard, "fm")
-    expect(page).to_have_url(f"{dashboard}/")  # signing in lands on the home page
+    signed_in_as(page, dashboard, "fm")
+    expect(page).to_have_url(f"{dashboard}/")  # the session holds: not sent to the login page
     return page
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from accounts.access import ROLE_ADMIN
 from config.testing import make_user
 from events.tests.conftest import CAR, add_event
-from tests.browser.conftest import log_in, settled, unexpected
+from tests.browser.conftest import settled, signed_in_as, unexpected
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 USER = 306
@@ -19,7 +19,7 @@ def test_an_admin_names_user_306_and_the_timeline_shows_it(page, browser, dashbo
     add_event(flinkey_api, at=T0, user_id=USER)
     add_event(flinkey_api, at=T0 + timedelta(minutes=5), user_id=USER, kind="CarClosed")
     make_user("ada", role=ROLE_ADMIN)
-    log_in(page, dashboard, "ada")
+    signed_in_as(page, dashboard, "ada")
     page.goto(f"{dashboard}/cars/{CAR}/events/")
     rows = page.locator("#timeline-rows tr.event")
     expect(rows).to_have_count(2)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from config.testing import make_user
-from tests.browser.conftest import log_in, settled, unexpected
+from tests.browser.conftest import settled, signed_in_as, unexpected
 from tests.browser.test_alerts import mailbox  # noqa: F401 - the real SMTP server
 
 
@@ -29,7 +29,7 @@ def test_a_weekly_report_scheduled_and_sent_now(page, dashboard, mailbox,  # noq
     fm = make_user("fm")
     fm.email = "fm@example.com"
     fm.save()
-    log_in(page, dashboard, "fm")
+    signed_in_as(page, dashboard, "fm")
 
     page.get_by_role("link", name="Reports", exact=True).first.click()
     page.get_by_role("link", name="Scheduled reports: e-mailed daily, weekly or monthly").click()

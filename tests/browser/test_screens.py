@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from config.testing import make_user
 from flinkey_sandbox import DEMO
-from tests.browser.conftest import log_in, rows, settled, unexpected
+from tests.browser.conftest import rows, settled, signed_in_as, unexpected
 
 PHONE = {"width": 390, "height": 844}
 
@@ -15,7 +15,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture
 def fm_page(page, dashboard):
     make_user("fm")
-    log_in(page, dashboard, "fm")
+    signed_in_as(page, dashboard, "fm")
     page.goto(f"{dashboard}/cars/")  # signing in lands on the home page
     settled(page)
     return page
@@ -43,7 +43,7 @@ def test_an_action_on_a_car_deleted_meanwhile_never_blanks_the_page_in_debug(
 def test_phones_sort_with_a_menu(page, dashboard, console_problems):
     make_user("phone")
     page.set_viewport_size(PHONE)
-    log_in(page, dashboard, "phone")
+    signed_in_as(page, dashboard, "phone")
     page.goto(f"{dashboard}/cars/")
     settled(page)
     assert page.locator("#car-table thead").is_hidden()
@@ -59,7 +59,7 @@ def test_phones_sort_with_a_menu(page, dashboard, console_problems):
 def test_next_brings_the_table_top_into_view_on_a_phone(page, dashboard, console_problems):
     make_user("phone2")
     page.set_viewport_size(PHONE)
-    log_in(page, dashboard, "phone2")
+    signed_in_as(page, dashboard, "phone2")
     page.goto(f"{dashboard}/cars/")
     settled(page)
     page.get_by_role("link", name="Next →").scroll_into_view_if_needed()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.access import ROLE_ADMIN
 from config.testing import make_user
-from tests.browser.conftest import settled, unexpected
+from tests.browser.conftest import settled, signed_in_as, unexpected
 
 WIDTHS = {"desktop": 1440, "phone": 390}
 TEXT = {
@@ -44,19 +44,20 @@ def kept_mail(settings):
 
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_an_admin_brings_a_newcomer_in_and_out(browser, dashboard, kept_mail, language, width):
+def test_an_admin_brings_a_newcomer_in_and_out(new_browser_context, dashboard, kept_mail,
+                                               language, width):
     text = TEXT[language]
     make_user("ada", role=ROLE_ADMIN)
-    context = browser.new_context(locale=language, viewport={"width": WIDTHS[width],
-                                                              "height": 900})
-    admin, newcomer = context.new_page(), browser.new_context(
+    context = new_browser_context(locale=language, viewport={"width": WIDTHS[width],
+                                                             "height": 900})
+    admin, newcomer = context.new_page(), new_browser_context(
         locale=language, viewport={"width": WIDTHS[width], "height": 900}).new_page()
     problems = []
     for page in (admin, newcomer):
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
 
-    sign_in(admin, dashboard, "ada")
+    signed_in_as(admin, dashboard, "ada")  # the newcomer's sign-in below is the form's
     admin.goto(f"{dashboard}/users/")
     admin.get_by_role("link", name=text["new"]).click()
     admin.get_by_label(text["username"]).fill("nora")

@@ -277,25 +277,20 @@ class Cluster:
                 return
         raise ValueError(f"no instance named {name}")
 
-    def stopped_instances(self) -> list[str]:
-        """The instances (web-1, ...) whose process is no longer running."""
-        return [name for name, process in self._processes
-                if name.startswith("web-") and process.poll() is not None]
-
     def restart_instances(self) -> None:
         """Start again every instance that stopped (on its own port), and wait until HAProxy
         sends requests to each of them again (a restarted instance is back in after one
         good health check, `rise 1`)."""
-        stopped = self.stopped_instances()
+        stopped = {name: self.instance_urls[int(name.removeprefix("web-")) - 1]
+                   for name, process in self._processes
+                   if name.startswith("web-") and process.poll() is not None}
         if not stopped:
             return
         self._processes = [(name, process) for name, process in self._processes
                            if name not in stopped]
-        for name in stopped:
-            url = self.instance_urls[int(name.removeprefix("web-")) - 1]
+        for name, url in stopped.items():
             self._spawn_instance(name, urlsplit(url).port)
-        for name in stopped:
-            url = self.instance_urls[int(name.removeprefix("web-")) - 1]
+        for url in stopped.values():
             self._wait(f"{url}/readyz", lambda url=url: http_status(f"{url}/readyz") == 200)
         names = {f"web-{number}" for number in range(1, self.instances + 1)}
         seen: set[str] = set()

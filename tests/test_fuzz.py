@@ -28,9 +28,9 @@ from config.testing import hx, make_user
 from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
 
-# Thousands of requests in one test: each of its 8 cases 25-45 s on this 2-core machine at
-# load ~1 (2026-12, 2,600 requests in debug-off-routes-1), several times that on a loaded
-# one, past the suite's 120 s per test.
+# Thousands of requests in one test: each of its 8 cases 7-24 s on this 2-core machine at
+# load ~1 (2026-12-07, ~2,600 requests in debug-off-routes-1), several times that on a
+# loaded one, past the suite's 120 s per test.
 pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.timeout(600)]
 
 GENERIC = [
@@ -207,10 +207,11 @@ def templates_uninstrumented(monkeypatch):
     """Templates render as in production: without the test environment's signal per render.
 
     The test environment makes every template render send `template_rendered`, and the test
-    client answers each by copying the whole context (for response.context). The settings
-    page's time-zone select renders ~600 option templates: 0.2 s a page, a third of the
-    sweep, spent on contexts the sweep never reads (it reads status codes only). What the
-    views and templates do is unchanged.
+    client answers each by copying the whole context (for response.context): a cost per
+    include and partial, spent on contexts the sweep never reads (it reads status codes
+    only). It was a third of the sweep while the time-zone select still rendered a template
+    per option (fleetadmin.web.widgets.LongSelect). What the views and templates do is
+    unchanged.
     """
     monkeypatch.setattr(Template, "_render", _render_as_in_production)
     monkeypatch.setattr(PartialTemplate, "_render", _render_as_in_production)

@@ -217,7 +217,7 @@ def browser_runs(base_url: str, session_cookie: tuple[str, str], runs: int,
 
     from tests.browser.chromium import CHROMIUM_FLAGS, chromium_path
 
-    executable = chromium_path()
+    executable = chromium_path(full=True)  # what a user's browser does
     if executable is None:
         raise RuntimeError("Chromium not found: run scripts/setup --browser (or CHROMIUM_PATH)")
     timeout_ms = max(60_000, fleet * 30)

@@ -306,7 +306,7 @@ def store_map_in_chromium(base_url: str, cookie: tuple[str, str], runs: int,
     from benchmarks.fleet_map import MARKER_PROBE, SETTLED, opened
     from tests.browser.chromium import CHROMIUM_FLAGS, chromium_path
 
-    executable = chromium_path()
+    executable = chromium_path(full=True)  # what a user's browser does
     if executable is None:
         raise RuntimeError("Chromium not found: run scripts/setup --browser (or CHROMIUM_PATH)")
     timeout_ms = max(60_000, markers * 30)

@@ -13,8 +13,12 @@ CHROMIUM_FLAGS = [
 ]
 
 
-def chromium_path() -> str | None:
-    """Return the path of a Chromium to drive (scripts/find-chromium), or None."""
+def chromium_path(full: bool = False) -> str | None:
+    """Return the path of a Chromium to drive (scripts/find-chromium), or None.
+
+    The tests take the headless shell where there is one; `full` asks for the full browser.
+    """
     finder = ROOT / "scripts" / "find-chromium"
-    found = subprocess.run([finder], capture_output=True, text=True)  # noqa: S603 - our script
+    command = [finder, "--full"] if full else [finder]
+    found = subprocess.run(command, capture_output=True, text=True)  # noqa: S603 - our script
     return found.stdout.strip() if found.returncode == 0 else None

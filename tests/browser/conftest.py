@@ -43,6 +43,8 @@ def new_browser_context(browser):
     A context left open keeps its pages (and their renderer processes, timers and polls)
     alive until the worker's browser closes, at the cost of every later test on the worker.
     (pytest-playwright's `new_context` cannot take a `locale`: its defaults already hold one.)
+    Name it after `dashboard` in a test's arguments: fixtures are torn down in reverse, so
+    its pages close before the live server's database is flushed under them.
     """
     made = []
 

@@ -63,10 +63,11 @@ def findings(page) -> list[str]:
     ]
 
 
-def axe_page(browser, *, width: str, language: str):
-    """A page of its own context that lets the injected axe-core in; tiles refused."""
-    context = browser.new_context(bypass_csp=True, locale=language,
-                                  viewport={"width": WIDTHS[width], "height": 900})
+def axe_page(new_context, *, width: str, language: str):
+    """A page of its own context (from `new_browser_context`, closed after the test) that
+    lets the injected axe-core in; tiles refused."""
+    context = new_context(bypass_csp=True, locale=language,
+                          viewport={"width": WIDTHS[width], "height": 900})
     page = context.new_page()
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
     return page
@@ -82,11 +83,10 @@ def sign_in(page, username, password="pw-for-tests-1"):
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_main_screens_have_no_serious_accessibility_findings(browser, dashboard, width,
-                                                               language):
+def test_main_screens_have_no_serious_accessibility_findings(dashboard, new_browser_context,
+                                                               width, language):
     make_user("ada", role=ROLE_ADMIN)
-    page = axe_page(browser, width=width, language=language)
-    context = page.context
+    page = axe_page(new_browser_context, width=width, language=language)
     page.goto(f"{dashboard}/login/")
     problems = {"/login/": findings(page)}
     signed_in_as(page, dashboard, "ada")  # the login page is judged above, not its form
@@ -97,6 +97,5 @@ def test_main_screens_have_no_serious_accessibility_findings(browser, dashboard,
             # Icons fading in mid-animation would be judged on their passing contrast.
             fleet_map_at_rest(page)
         problems[screen] = findings(page)
-    context.close()
     found = {screen: found for screen, found in problems.items() if found}
     assert not found, found

@@ -106,7 +106,8 @@ def test_a_left_open_rule_sends_one_mail_and_one_signed_webhook(page, dashboard,
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_the_alerts_pages_have_no_serious_accessibility_findings(browser, dashboard, language):
+def test_the_alerts_pages_have_no_serious_accessibility_findings(dashboard, new_browser_context,
+                                                                language):
     from django.conf import settings
 
     from alerts.models import Alert, Delivery, Rule
@@ -122,7 +123,7 @@ def test_the_alerts_pages_have_no_serious_accessibility_findings(browser, dashbo
                                  episode_start=timezone.now())
     Delivery.objects.create(alert=alert, fleet=fleet, channel="email", recipient="a@b.example")
     make_user("fm")
-    page = axe_page(browser, width="desktop", language=language)
+    page = axe_page(new_browser_context, width="desktop", language=language)
     page.goto(f"{dashboard}/login/")
     sign_in(page, "fm")
     problems = {}
@@ -132,6 +133,5 @@ def test_the_alerts_pages_have_no_serious_accessibility_findings(browser, dashbo
         page.goto(f"{dashboard}{screen}")
         settled(page)
         problems[screen] = findings(page)
-    page.context.close()
     found = {screen: found for screen, found in problems.items() if found}
     assert not found, found

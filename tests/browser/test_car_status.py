@@ -71,7 +71,8 @@ def test_a_filter_by_keyboard_and_its_pages(page, dashboard, flinkey_api, settin
     assert unexpected(console_problems) == []
 
 
-def test_the_list_with_status_has_no_serious_accessibility_findings(browser, dashboard,
+def test_the_list_with_status_has_no_serious_accessibility_findings(dashboard,
+                                                                    new_browser_context,
                                                                     flinkey_api, settings):
     from fleetstore import sync
     from fleetstore.tests.conftest import make_fleet
@@ -82,14 +83,13 @@ def test_the_list_with_status_has_no_serious_accessibility_findings(browser, das
     make_user("fm")
     found = {}
     for width in ("desktop", "phone"):
-        page = axe_page(browser, width=width, language="de")
+        page = axe_page(new_browser_context, width=width, language="de")
         page.goto(f"{dashboard}/login/")
         sign_in(page, "fm")
         for query in ("", "?service=ended&iq=none", "?state=open&q=zzz"):
             page.goto(f"{dashboard}/cars/{query}")
             settled(page)
             found[f"{width} {query}"] = findings(page)
-        page.context.close()
     assert not any(found.values()), found
 
 

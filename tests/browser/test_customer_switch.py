@@ -40,10 +40,11 @@ def open_menu(page, text, width):
 
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_switching_customers_at_hand(browser, dashboard, flinkey_api, language, width):
+def test_switching_customers_at_hand(dashboard, new_browser_context, flinkey_api, language,
+                                     width):
     text = TEXT[language]
     make_user("fm")
-    context = browser.new_context(bypass_csp=True, locale=language, timezone_id="Asia/Tokyo",
+    context = new_browser_context(bypass_csp=True, locale=language, timezone_id="Asia/Tokyo",
                                   viewport={"width": WIDTHS[width], "height": 900})
     page = context.new_page()
     page.route("**/tile.openstreetmap.org/**", lambda route: route.fulfill(
@@ -112,4 +113,3 @@ def test_switching_customers_at_hand(browser, dashboard, flinkey_api, language, 
     expect(page.locator("select[name=time_zone]")).to_have_value(
         "America/Argentina/Buenos_Aires")
     assert unexpected(problems) == []
-    context.close()

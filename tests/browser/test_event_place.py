@@ -43,12 +43,11 @@ def test_show_on_map_opens_the_events_own_place_for_a_box_only_car(manager_page,
 
 @pytest.mark.parametrize("width", ["desktop", "phone"])
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_the_new_screens_have_no_serious_accessibility_findings(browser, dashboard, width,
-                                                                language):
+def test_the_new_screens_have_no_serious_accessibility_findings(dashboard, new_browser_context,
+                                                                width, language):
     # The event's place and the route's download links, as test_accessibility checks the rest.
     make_user("ada", role=ROLE_ADMIN)
-    page = axe_page(browser, width=width, language=language)
-    context = page.context
+    page = axe_page(new_browser_context, width=width, language=language)
     page.goto(f"{dashboard}/login/")
     sign_in(page, "ada")
     page.goto(f"{dashboard}/cars/{DEMO.box_only_car_id}/events/")
@@ -59,6 +58,5 @@ def test_the_new_screens_have_no_serious_accessibility_findings(browser, dashboa
         page.goto(f"{dashboard}{screen}")
         settled(page)
         problems[screen] = findings(page)
-    context.close()
     found = {screen: found for screen, found in problems.items() if found}
     assert not found, found

@@ -79,11 +79,9 @@ def english_on(page) -> list[str]:
 
 
 @pytest.fixture
-def german(browser, dashboard):
-    context = browser.new_context(locale="de-DE", base_url=dashboard)
-    page = watch_network(context.new_page())
-    yield page
-    context.close()
+def german(dashboard, new_browser_context):
+    context = new_browser_context(locale="de-DE", base_url=dashboard)
+    return watch_network(context.new_page())
 
 
 def visit(page, path):

@@ -11,7 +11,7 @@ from tests.browser.conftest import settled, signed_in_as
 MENU = {"en": "Menu", "de": "Menü"}
 
 
-def signed_in(new_browser_context, dashboard, *, width, language):
+def signed_in(dashboard, new_browser_context, *, width, language):
     make_user("fm")
     page = new_browser_context(locale=language, viewport={"width": width, "height": 900}).new_page()
     page.route("**/tile.openstreetmap.org/**", lambda route: route.abort())
@@ -32,8 +32,8 @@ def broken_values(page, selector) -> list[str]:
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_desktop_tables_use_the_screen(new_browser_context, dashboard, language):
-    page = signed_in(new_browser_context, dashboard, width=1600, language=language)
+def test_desktop_tables_use_the_screen(dashboard, new_browser_context, language):
+    page = signed_in(dashboard, new_browser_context, width=1600, language=language)
     assert page.locator("main").bounding_box()["width"] == pytest.approx(1440, abs=1)
     expect(page.get_by_role("link", name=MENU[language])).to_be_hidden()
     expect(page.locator("nav.topnav")).to_be_visible()
@@ -42,8 +42,8 @@ def test_desktop_tables_use_the_screen(new_browser_context, dashboard, language)
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_phones_get_a_folded_menu_and_compact_lists(new_browser_context, dashboard, language):
-    page = signed_in(new_browser_context, dashboard, width=390, language=language)
+def test_phones_get_a_folded_menu_and_compact_lists(dashboard, new_browser_context, language):
+    page = signed_in(dashboard, new_browser_context, width=390, language=language)
     header = page.locator("header")
     assert header.bounding_box()["height"] < 60
     nav = page.locator("nav.topnav")
@@ -66,8 +66,8 @@ def test_phones_get_a_folded_menu_and_compact_lists(new_browser_context, dashboa
 
 
 @pytest.mark.parametrize("width", [1440, 1024, 800, 700, 390])
-def test_values_never_break_inside(new_browser_context, dashboard, width):
-    page = signed_in(new_browser_context, dashboard, width=width, language="de")
+def test_values_never_break_inside(dashboard, new_browser_context, width):
+    page = signed_in(dashboard, new_browser_context, width=width, language="de")
     # VINs in the car list (they broke at 700–1024 px).
     assert not broken_values(page, "#car-rows td.mono")
     page.goto(f"{dashboard}/cars/{DEMO.car_id}/events/")
@@ -87,8 +87,8 @@ def test_values_never_break_inside(new_browser_context, dashboard, width):
     assert not broken_values(page, "table.audit td:not(:has(*)), table.audit dd:not(:has(*))")
 
 
-def test_the_fleet_map_starts_near_the_top_on_phones(new_browser_context, dashboard):
-    page = signed_in(new_browser_context, dashboard, width=390, language="de")
+def test_the_fleet_map_starts_near_the_top_on_phones(dashboard, new_browser_context):
+    page = signed_in(dashboard, new_browser_context, width=390, language="de")
     page.goto(f"{dashboard}/map/")
     settled(page)
     assert page.locator("#fleet-map").bounding_box()["y"] < 480

@@ -14,8 +14,8 @@ T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 USER = 306
 
 
-def test_an_admin_names_user_306_and_the_timeline_shows_it(page, browser, dashboard, flinkey_api,
-                                                           console_problems):
+def test_an_admin_names_user_306_and_the_timeline_shows_it(page, dashboard, new_browser_context,
+                                                           flinkey_api, console_problems):
     add_event(flinkey_api, at=T0, user_id=USER)
     add_event(flinkey_api, at=T0 + timedelta(minutes=5), user_id=USER, kind="CarClosed")
     make_user("ada", role=ROLE_ADMIN)
@@ -48,7 +48,7 @@ def test_an_admin_names_user_306_and_the_timeline_shows_it(page, browser, dashbo
     assert unexpected(console_problems) == []
 
     # The same timeline in German.
-    context = browser.new_context(locale="de-DE", base_url=dashboard)
+    context = new_browser_context(locale="de-DE", base_url=dashboard)
     german = context.new_page()
     german.goto("/login/")
     german.get_by_label("Benutzername").fill("ada")
@@ -62,4 +62,3 @@ def test_an_admin_names_user_306_and_the_timeline_shows_it(page, browser, dashbo
     german.goto("/people/")
     expect(german.locator("main h1")).to_have_text("Personen")
     expect(german.locator(f"#person-{USER}")).to_contain_text("Werkstatt")
-    context.close()

@@ -37,13 +37,13 @@ TEXT = {
 
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_retiring_cars(browser, dashboard, flinkey_api, language, width):
+def test_retiring_cars(dashboard, new_browser_context, flinkey_api, language, width):
     text = TEXT[language]
     for car_id, name in CARS.items():
         flinkey_api.store.cars[DEMO.customer_id][car_id]["name"] = name
     make_user("fm")
     # bypass_csp only lets axe be injected; our own script is a static file either way.
-    context = browser.new_context(bypass_csp=True, locale=language, accept_downloads=True,
+    context = new_browser_context(bypass_csp=True, locale=language, accept_downloads=True,
                                   viewport={"width": WIDTHS[width], "height": 900})
     page = context.new_page()
     problems = []
@@ -125,5 +125,4 @@ def test_retiring_cars(browser, dashboard, flinkey_api, language, width):
     confirm.click()
     expect(page.locator("#status")).to_contain_text(text["deleted_one"].format("Retire C"))
     expect(rows(page)).to_have_count(0)
-    context.close()
     assert not unexpected(problems), problems

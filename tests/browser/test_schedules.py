@@ -68,7 +68,7 @@ def test_a_weekly_report_scheduled_and_sent_now(page, dashboard, mailbox,  # noq
 
 
 @pytest.mark.parametrize("language", ["en", "de"])
-def test_the_schedule_pages_have_no_serious_accessibility_findings(browser, dashboard,
+def test_the_schedule_pages_have_no_serious_accessibility_findings(dashboard, new_browser_context,
                                                                    language):
     from django.conf import settings
 
@@ -85,7 +85,7 @@ def test_the_schedule_pages_have_no_serious_accessibility_findings(browser, dash
     fm.save()
     schedule = make_schedule(fleet, fm, cadence="weekly", weekday=0)
     sending.make_run(schedule, timezone.now())
-    page = axe_page(browser, width="desktop", language=language)
+    page = axe_page(new_browser_context, width="desktop", language=language)
     page.goto(f"{dashboard}/login/")
     sign_in(page, "fm")
     problems = {}
@@ -94,6 +94,5 @@ def test_the_schedule_pages_have_no_serious_accessibility_findings(browser, dash
         page.goto(f"{dashboard}{screen}")
         settled(page)
         problems[screen] = findings(page)
-    page.context.close()
     found = {screen: found for screen, found in problems.items() if found}
     assert not found, found

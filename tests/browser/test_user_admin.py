@@ -44,7 +44,7 @@ def kept_mail(settings):
 
 @pytest.mark.parametrize("language", ["en", "de"])
 @pytest.mark.parametrize("width", ["desktop", "phone"])
-def test_an_admin_brings_a_newcomer_in_and_out(new_browser_context, dashboard, kept_mail,
+def test_an_admin_brings_a_newcomer_in_and_out(dashboard, new_browser_context, kept_mail,
                                                language, width):
     text = TEXT[language]
     make_user("ada", role=ROLE_ADMIN)

@@ -23,7 +23,9 @@ from fleetadmin.upstream import call_budget
 from fleetadmin.upstream.clients import client_for
 from flinkey_sandbox import DEMO
 
-pytestmark = pytest.mark.django_db
+# Slow: each test starts in a fresh minute of the budget's window (fresh_window), waiting up
+# to 20 s for it.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/3"  # this work's own Redis database

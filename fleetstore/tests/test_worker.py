@@ -22,6 +22,9 @@ from fleetstore.tasks import sync_fleet
 from fleetstore.tests.conftest import make_fleet
 from fleetstore.tests.test_sync import all_events, api
 
+# Slow: real db_worker and crontask processes; the two schedulers wait for a minute boundary.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

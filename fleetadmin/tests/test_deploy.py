@@ -70,6 +70,8 @@ def settings_with(**overrides) -> dict:
         "d = {n: getattr(s, n) for n in names}; "
         "d['frame-ancestors'] = [str(v) for v in s.SECURE_CSP['frame-ancestors']]; "
         "d['csp'] = {k: [str(v) for v in vs] for k, vs in s.SECURE_CSP.items()}; "
+        "d['database'] = {n: s.DATABASES['default'].get(n) "
+        "for n in ('CONN_MAX_AGE', 'CONN_HEALTH_CHECKS')}; "
         "print(json.dumps(d, default=list))"
     )
     done = run(["-c", script], **overrides)
@@ -150,6 +152,14 @@ def test_production_defaults_when_debug_is_off():
     assert sorted(s["SILENCED_SYSTEM_CHECKS"]) == ["security.W005", "security.W021"]
     assert s["csp"]["frame-ancestors"] == ["'self'"]
     assert s["SECURE_PROXY_SSL_HEADER"] is None
+
+
+def test_database_connections_are_kept_health_checked_and_can_be_turned_off():
+    url = "postgres://fleetadmin@db.example.com:5432/fleetadmin"
+    assert settings_with(DATABASE_URL=url)["database"] == {"CONN_MAX_AGE": 60,
+                                                          "CONN_HEALTH_CHECKS": True}
+    assert settings_with(DATABASE_URL=f"{url}?conn_max_age=0")["database"] == {
+        "CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True}
 
 
 def test_every_silenced_check_has_a_written_reason():

@@ -74,8 +74,12 @@ def skip_durability(sender, connection, **kwargs) -> None:
         connection.connection.execute("SET synchronous_commit TO off")
 
 
-# (alias, database name) -> [(table, columns, rows)]: what flush + post_migrate left there.
-_flush_baselines: dict[tuple[str, str], list[tuple[str, tuple[str, ...], list[tuple]]]] = {}
+# [(table, its columns, its rows)], as rows_of_every_table reads and insert_rows writes them.
+TableRows = list[tuple[str, tuple[str, ...], list[tuple]]]
+
+
+# (alias, database name) -> what flush + post_migrate left there.
+_flush_baselines: dict[tuple[str, str], TableRows] = {}
 
 
 def restore_baseline_instead_of_post_migrate() -> None:
@@ -107,7 +111,7 @@ def restore_baseline_instead_of_post_migrate() -> None:
             key = (db_name, str(connection.settings_dict["NAME"]))
             if key not in _flush_baselines or not _flush_then_restore(db_name, key):
                 _flush(db_name, post_migrate=True)
-                _flush_baselines[key] = _rows_of_every_table(connection)
+                _flush_baselines[key] = rows_of_every_table(connection)
 
     TransactionTestCase._fixture_teardown = _fixture_teardown
     TransactionTestCase._fleetadmin_fast_teardown = True
@@ -121,8 +125,9 @@ def _flush(db_name: str, *, post_migrate: bool) -> None:
                  inhibit_post_migrate=not post_migrate)
 
 
-def _rows_of_every_table(connection) -> list[tuple[str, tuple[str, ...], list[tuple]]]:
-    """Every row of every table flush empties (the models' tables), table by table."""
+def rows_of_every_table(connection) -> TableRows:
+    """Every row of every table flush empties (the models' tables), table by table; tables
+    without rows left out. Ids included: `insert_rows` puts back exactly these rows."""
     tables = connection.introspection.django_table_names(only_existing=True,
                                                          include_views=False)
     found = []
@@ -136,6 +141,19 @@ def _rows_of_every_table(connection) -> list[tuple[str, tuple[str, ...], list[tu
     return found
 
 
+def insert_rows(connection, rows: TableRows) -> None:
+    """Insert `rows` (from rows_of_every_table) with one executemany a table. Foreign keys
+    are checked at the commit (Django creates them DEFERRABLE), so the tables' order does
+    not matter."""
+    with connection.cursor() as cursor:
+        for table, columns, values in rows:
+            names = ", ".join(connection.ops.quote_name(column) for column in columns)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {connection.ops.quote_name(table)} ({names}) "  # noqa: S608
+                f"VALUES ({marks})", values)
+
+
 def _flush_then_restore(db_name: str, key: tuple[str, str]) -> bool:
     """Flush without post_migrate and insert the kept rows; False (nothing kept) on error."""
     from django.contrib.contenttypes.models import ContentType
@@ -144,15 +162,8 @@ def _flush_then_restore(db_name: str, key: tuple[str, str]) -> bool:
     connection = connections[db_name]
     try:
         _flush(db_name, post_migrate=False)
-        # Foreign keys are deferred to the commit (Django creates them DEFERRABLE), so the
-        # tables' order does not matter.
-        with transaction.atomic(using=db_name), connection.cursor() as cursor:
-            for table, columns, rows in _flush_baselines[key]:
-                names = ", ".join(connection.ops.quote_name(column) for column in columns)
-                marks = ", ".join(["%s"] * len(columns))
-                cursor.executemany(
-                    f"INSERT INTO {connection.ops.quote_name(table)} ({names}) "  # noqa: S608
-                    f"VALUES ({marks})", rows)
+        with transaction.atomic(using=db_name):
+            insert_rows(connection, _flush_baselines[key])
     except Exception:  # noqa: BLE001 - Django's own way below is always right
         del _flush_baselines[key]
         return False

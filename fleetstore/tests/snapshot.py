@@ -7,28 +7,16 @@ row the build added (table by table, columns as stored, ids included); `put_rows
 those rows into the test's own transaction with one `executemany` a table, so each test
 starts from exactly the rows its own build would have written, and whatever it writes is
 rolled back with it as before. (config.testing copies the post_migrate rows back the same
-way.)
+way, with the same two helpers.)
 """
 
 from collections.abc import Callable
 from typing import Any
 
-Rows = list[tuple[str, tuple[str, ...], list[tuple]]]
+from config.testing import TableRows, insert_rows, rows_of_every_table
 
 
-def _every_row(connection) -> dict[str, tuple[tuple[str, ...], list[tuple]]]:
-    tables = connection.introspection.django_table_names(only_existing=True,
-                                                         include_views=False)
-    found = {}
-    with connection.cursor() as cursor:
-        for table in sorted(tables):
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
-            found[table] = (tuple(column[0] for column in cursor.description),
-                            cursor.fetchall())
-    return found
-
-
-def take_rows(build: Callable[[], Any], *, using: str = "default") -> tuple[Rows, Any]:
+def take_rows(build: Callable[[], Any], *, using: str = "default") -> tuple[TableRows, Any]:
     """Run `build()` in a transaction that is rolled back; return the rows it added (every
     table, in its columns' order) and what `build` returned.
 
@@ -38,29 +26,21 @@ def take_rows(build: Callable[[], Any], *, using: str = "default") -> tuple[Rows
 
     connection = connections[using]
     with transaction.atomic(using=using):
-        before = _every_row(connection)
+        before = {table: set(rows) for table, _columns, rows in rows_of_every_table(connection)}
         built = build()
-        after = _every_row(connection)
+        after = rows_of_every_table(connection)
         transaction.set_rollback(True, using=using)
-    added: Rows = []
-    for table, (columns, rows) in after.items():
-        old = set(before.get(table, ((), []))[1])
+    added: TableRows = []
+    for table, columns, rows in after:
+        old = before.get(table, set())
         new = [row for row in rows if row not in old]
         if new:
             added.append((table, columns, new))
     return added, built
 
 
-def put_rows(rows: Rows, *, using: str = "default") -> None:
-    """Insert rows from `take_rows` (foreign keys are checked at the test's end: Django
-    creates them deferrable, so the tables' order does not matter)."""
+def put_rows(rows: TableRows, *, using: str = "default") -> None:
+    """Insert rows from `take_rows` into the test's transaction (config.testing.insert_rows)."""
     from django.db import connections
 
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        for table, columns, values in rows:
-            names = ", ".join(connection.ops.quote_name(column) for column in columns)
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(
-                f"INSERT INTO {connection.ops.quote_name(table)} ({names}) "  # noqa: S608
-                f"VALUES ({marks})", values)
+    insert_rows(connections[using], rows)

@@ -218,9 +218,7 @@ def test_kilometres_this_week_last_week_and_per_day(page, dashboard, synced,
     fleet = synced
     zone, language = LOS_ANGELES, "en"
     user_in("lee", language=language, zone=zone)
-    signed_in_as(page, dashboard, "lee")
-    page.goto(f"{dashboard}/")
-    settled(page)
+    signed_in_as(page, dashboard, "lee")  # and on the home page
     now = datetime.now(UTC)
     figures = tile_figures(fleet, zone, now)
     shown = int(page.locator("#tile-km-week .tile-value").get_attribute("data-value"))

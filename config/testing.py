@@ -371,6 +371,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def users_today():
+    """Today where a user without a zone of their own is (FLEETADMIN_DEFAULT_TIME_ZONE): what
+    their pages call today, which differs from UTC's today for an hour or more a day."""
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    return timezone.localdate(timezone=ZoneInfo(settings.FLEETADMIN_DEFAULT_TIME_ZONE))
+
+
 def wait_until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
     """Poll `condition` until it returns something true, and return that; fail at the deadline."""
     deadline = time.monotonic() + timeout

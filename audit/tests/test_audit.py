@@ -12,7 +12,7 @@ from accounts.access import ROLE_SUPPORT
 from accounts.models import SSOIdentity
 from audit.models import AuditEntry
 from audit.recording import field_changes, record, recording
-from config.testing import hx, make_user
+from config.testing import hx, make_user, users_today
 from config.testing import logged_in as client_for_user
 from flinkey import BadRequestError, UpstreamTimeout
 from flinkey_sandbox import DEMO
@@ -218,7 +218,7 @@ def test_filters_combine(three_people):
     assert names(action="car.update") == {"max"}
     assert names(car=11) == {"max"}
     assert names(car=12) == set()
-    today = timezone.localdate()
+    today = users_today()
     assert names(since=today.isoformat(), until=today.isoformat()) == {"ada", "max", "sue"}
     assert names(until=(today - timedelta(days=1)).isoformat()) == set()
     assert names(since=(today + timedelta(days=1)).isoformat()) == set()

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.access import ROLE_ADMIN
-from config.testing import hx, logged_in, make_user
+from config.testing import hx, logged_in, make_user, users_today
 from fleetstore.models import FleetSync, StoredEvent
 from fleetstore.tests.conftest import make_fleet
 from flinkey import Event
@@ -290,7 +290,7 @@ def test_a_newest_day_without_roll_up_is_prepared_not_asked_inline(manager_clien
 
 def test_each_tile_leads_to_its_cars_or_report(manager_client, synced_store):
     html = manager_client.get("/").content.decode()
-    today = timezone.localdate()
+    today = users_today()
     monday = today - timedelta(days=today.weekday())
 
     assert tile_links(html) == {

@@ -38,9 +38,16 @@
 
   // A map with the tile layer the server configured (options built by folium). Markers and
   // paths are vector layers or our own icons: they show even when no tile can load.
+  // Whoever asks their system for less motion gets maps that jump to a view instead of
+  // gliding, and clusters that split without flying apart.
+  var STILL = Boolean(window.matchMedia
+    && window.matchMedia("(prefers-reduced-motion: reduce)").matches);
+  var NO_ANIMATION = { zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false };
+
   function baseMap(element, config) {
     var tiles = config.tiles.options;
-    var options = Object.assign({}, config.map, { maxZoom: tiles.maxZoom || 19 });
+    var options = Object.assign({}, config.map, { maxZoom: tiles.maxZoom || 19 },
+      STILL ? NO_ANIMATION : {});
     var map = L.map(element, options).setView(config.center, config.map.zoom || 12);
     var layer = L.tileLayer(config.tiles.url, tiles).addTo(map);
     // Metric only where the server says so (German users); miles too for English.
@@ -184,7 +191,9 @@
       // format the script cannot write) the time of the sample last passed.
       output.textContent = clock && clock.format ? clockText(clock, now) : points[i][4];
       // The map follows the car when it leaves the middle of the view.
-      if (follow && !map.getBounds().pad(-0.2).contains(latlng)) map.panTo(latlng);
+      if (follow && !map.getBounds().pad(-0.2).contains(latlng)) {
+        map.panTo(latlng, { animate: !STILL });
+      }
     }
 
     function setPlaying(value) {
@@ -373,7 +382,7 @@
     var labels = data.labels;
     var map = baseMap(element, data.config);
     var cluster = L.markerClusterGroup({
-      chunkedLoading: true, maxClusterRadius: 50,
+      chunkedLoading: true, maxClusterRadius: 50, animate: !STILL,
       chunkProgress: function (done, total) { if (done === total) markActive(); },
     });
     map.addLayer(cluster);
@@ -516,7 +525,7 @@
       var marker = markers[id];
       if (!marker) return;
       cluster.zoomToShowLayer(marker, function () {
-        map.panTo(marker.getLatLng());
+        map.panTo(marker.getLatLng(), { animate: !STILL });
         withPopup(marker).openPopup();
         highlight(id, true);
       });

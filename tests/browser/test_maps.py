@@ -162,6 +162,31 @@ def test_the_fleet_map_fills_in_batches(map_page, dashboard, settings, console_p
     assert violations(page) == [] and unexpected(console_problems) == []
 
 
+# The fleet map's animations, and the spinner's: [zoom, fade, marker zoom, clusters, spinner].
+MOTION = """() => {
+    const map = document.getElementById('fleet-map').leafletMap;
+    const cluster = Object.values(map._layers).find(layer => layer.options
+        && 'maxClusterRadius' in layer.options);
+    const spinner = document.createElement('span');
+    spinner.className = 'spinner';
+    document.body.append(spinner);
+    return [map.options.zoomAnimation, map.options.fadeAnimation,
+            map.options.markerZoomAnimation, cluster.options.animate,
+            getComputedStyle(spinner, '::before').animationName];
+}"""
+
+
+def test_less_motion_where_the_system_asks_for_it(map_page, dashboard, console_problems):
+    page = map_page
+    for preference, motion in (("reduce", [False, False, False, False, "none"]),
+                               ("no-preference", [True, True, True, True, "spin"])):
+        page.emulate_media(reduced_motion=preference)
+        page.goto(f"{dashboard}/map/")
+        expect(page.locator("#fleet-map")).to_have_attribute("data-loaded", "true")
+        assert page.evaluate(MOTION) == motion, preference
+    assert unexpected(console_problems) == []
+
+
 def test_a_batch_that_failed_is_retried_from_where_it_starts(map_page, dashboard, settings,
                                                              console_problems):
     settings.FLEETADMIN_MAP_BATCH_SIZE = 20  # 62 cars: batches from 0, 20, 40 and 60

@@ -173,7 +173,7 @@ def _live_cells(item, answer, *, form, query, page) -> RowCells:
         return _cells(mileage.COLUMNS, mileage_live.row_of(item, answer), item.car_id)
     problem = problem_of(answer.error)
     retry = _batch_url(query, page=page or 1, retry=item.car_id)
-    detail = format_html(' <span class="detail">{} <q>{}</q></span>', _("flinkey said:"),
+    detail = format_html(' <span class="detail">{} <q>{}</q></span>', problem.detail_label,
                          problem.detail) if problem.detail else ""
     source = format_html(
         '<span class="error" role="alert">{}{}</span> <a href="{}" hx-get="{}" '

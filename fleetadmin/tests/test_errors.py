@@ -37,6 +37,19 @@ def test_the_apis_sentence_is_a_detail_never_the_headline():
     assert CAR_404 not in problem.message
 
 
+@pytest.mark.parametrize(("error", "label"), [
+    (NotFoundError(CAR_404, 404), "flinkey said:"),
+    (ServerError("Internal server error.", 500), "flinkey said:"),
+    # No answer at all: the client describes what happened, flinkey said nothing.
+    (UpstreamTimeout("The flinkey API did not answer within 0.3 s."), "Details:"),
+    (UnavailableError("The flinkey API could not be reached."), "Details:"),
+    (UnavailableError("No answer.", write_outcome_unknown=True), "Details:"),
+])
+def test_the_detail_is_introduced_as_whose_words_they_are(error, label):
+    problem = problem_of(error)
+    assert problem.detail == error.message and problem.detail_label == label
+
+
 def test_the_managers_404_is_a_setup_problem_not_a_missing_thing():
     error = NotFoundError(MANAGER_404, 404)
     problem = problem_of(error)

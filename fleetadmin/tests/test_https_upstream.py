@@ -62,6 +62,7 @@ def test_without_the_bundle_the_certificate_is_refused_with_a_problem_page(
     assert 'class="alert error" role="alert"' in html  # includes/problem.html
     assert 'id="car-table"' in html  # the page with its menu and search, not an error page
     assert "certificate could not be verified" in html  # what happened, as a detail
+    assert "Details: <q>" in html and "flinkey said" not in html  # not flinkey's words
     assert "Traceback" not in html and "SSLError" not in html
     # Refused before anything was sent: the sandbox never saw a request.
     assert https_api.request_count() == 0

@@ -39,10 +39,18 @@ class Problem:
     status: int  # the HTTP status of our answer (htmx swaps 4xx/5xx in place)
     headline: str  # what happened, in plain words
     advice: str  # what to do next
-    detail: str = ""  # the API's own sentence, shown small, or ""
+    detail: str = ""  # the API's own sentence (or, with no answer, the client's), or ""
     setup_needed: bool = False  # fixed on the Settings page
     missing: bool = False  # the thing asked for does not exist (for this customer)
     outcome_unknown: bool = False  # a write that may or may not have been carried out
+    # flinkey gave no answer (unreachable, too slow, no trusted certificate): the detail is
+    # fleetadmin's own description, and must not be shown as flinkey's words.
+    detail_is_ours: bool = False
+
+    @property
+    def detail_label(self) -> str:
+        """What the detail is introduced with: whose words they are."""
+        return _("Details:") if self.detail_is_ours else _("flinkey said:")
 
     @property
     def message(self) -> str:
@@ -91,13 +99,13 @@ def problem_of(error: Exception, *, not_found: str | None = None) -> Problem:
                 _("flinkey did not confirm the change, so fleetadmin cannot tell whether it "
                   "was saved."),
                 _("Check the current state before you try again."),
-                detail, outcome_unknown=True,
+                detail, outcome_unknown=True, detail_is_ours=True,
             )
         if isinstance(error, UpstreamTimeout):
             return Problem(504, _("flinkey did not answer in time."),
-                           _("Try again in a moment."), detail)
+                           _("Try again in a moment."), detail, detail_is_ours=True)
         return Problem(503, _("flinkey cannot be reached right now."),
-                       _("Try again in a moment."), detail)
+                       _("Try again in a moment."), detail, detail_is_ours=True)
     if isinstance(error, InvalidCredentialsFormat):
         # Stored before the settings form checked for it (a pasted invisible character).
         return Problem(SETUP_STATUS, _("Your stored flinkey credentials contain a character "
@@ -157,8 +165,9 @@ def refuse_in_form(form, problem: Problem, field: str | None = None) -> int:
     plain sentence pair is enough (the page shows the detail with the problem).
     """
     if field:
-        form.add_error(field, _("%(message)s flinkey said: “%(detail)s”") % {
-            "message": problem.message, "detail": problem.detail})
+        form.add_error(field, _("%(message)s %(label)s “%(detail)s”") % {
+            "message": problem.message, "label": problem.detail_label,
+            "detail": problem.detail})
     else:
         form.add_error(None, problem.message)
     return problem.status

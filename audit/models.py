@@ -75,11 +75,7 @@ class AuditEntry(models.Model):
     def _fill_in_names(self) -> None:
         """Take the car's and the customer's names from what the entry already knows."""
         if self.car_id is not None and self.car_name is None:
-            name = (self.changes or {}).get("name")
-            if isinstance(name, dict):
-                name = name.get("after") or name.get("before")
-            if isinstance(name, str) and name:
-                self.car_name = name[:255]
+            self.car_name = self._car_name_in_changes()
         if self.customer_id is not None and self.customer_name is None and self.user_id:
             from fleetadmin.models import FlinkeyCredentials
 
@@ -88,6 +84,13 @@ class AuditEntry(models.Model):
             ).values_list("customer_name", flat=True).first()
             if credentials:
                 self.customer_name = credentials[:200]
+
+    def _car_name_in_changes(self) -> str | None:
+        """The car's name as the changes carry it (a car's create, edit or delete), or None."""
+        name = (self.changes or {}).get("name")
+        if isinstance(name, dict):
+            name = name.get("after") or name.get("before")
+        return name[:255] if isinstance(name, str) and name else None
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Audit entries cannot be deleted.")
@@ -98,6 +101,9 @@ class AuditEntry(models.Model):
         The one change an entry allows: from "unknown" (written before the upstream call, so
         a worker killed mid-call leaves "unknown", never nothing) to its final outcome, once.
         """
+        if fields.get("car_id") is not None and self.car_name is None:
+            # A created car's id is learnt only now; its name was in the changes all along.
+            fields.setdefault("car_name", self._car_name_in_changes())
         # The plain base manager: the guarded queryset refuses every update by design.
         settled = type(self)._base_manager.filter(
             pk=self.pk, outcome=self.Outcome.UNKNOWN

@@ -23,6 +23,8 @@ from events.car_time import car_local_time
 from fleetadmin.upstream.clients import client_for, credentials_of
 from fleetadmin.web.dates import in_range
 from fleetadmin.web.ids import parse_id
+from fleetstore import reads
+from fleetstore.services import store_for
 from flinkey import Event, Location, Query, odata
 
 # What the URL and the forms say, and what the API calls it.
@@ -350,9 +352,12 @@ def create_event(*, user, new: NewEvent) -> int:
         "latitude": new.latitude,
         "longitude": new.longitude,
     }
+    # The audit entry names the car as the fleet store knows it (no call of its own for it).
+    store = store_for(user)
     with recording(
         user=user, action="event.create",
         customer_id=credentials.customer_id if credentials else None, car_id=new.car_id,
+        car_name=reads.car_name(store, new.car_id) if store is not None else None,
         changes={name: {"before": None, "after": value} for name, value in values.items()},
     ) as entry:
         # A PUT creates: never repeated. A timeout raises UpstreamTimeout with

@@ -18,6 +18,12 @@ def stored_car(row: StoredCar) -> Car:
                license_plate=row.license_plate, brand=row.brand, model=row.model)
 
 
+def car_name(fleet: FleetSync, car_id: int) -> str | None:
+    """The car's name as the store last learnt it, or None (not in the store)."""
+    return (StoredCar.objects.filter(fleet=fleet, car_id=car_id)
+            .values_list("name", flat=True).first())
+
+
 def stored_event(row: StoredEvent, car_id: int) -> Event:
     """The stored row as the client's Event (utc_ticks kept)."""
     local = row.local_date_time.replace(tzinfo=None) if row.local_date_time else None

@@ -53,6 +53,16 @@ def test_a_car_edit_in_the_ui_records_the_name_even_when_the_name_is_unchanged(
     assert entry.customer_name == DEMO.customer_name
 
 
+def test_a_car_created_in_the_ui_is_named_once_its_id_is_known(manager_client, flinkey_api):
+    # The entry is written before flinkey is asked (the id comes with its answer).
+    manager_client.post(reverse("cars:create"), {"name": "Golf für das Protokoll"})
+    entry = AuditEntry.objects.get(action="car.create")
+    assert entry.outcome == "success" and entry.car_id is not None
+    assert entry.car_name == "Golf für das Protokoll"
+    page = manager_client.get(reverse("audit")).content.decode()
+    assert "Golf für das Protokoll" in page
+
+
 def test_times_name_their_zone(admin, admin_client):
     record(user=admin, action="car.delete", car_id=1)
     page = admin_client.get(reverse("audit")).content.decode()

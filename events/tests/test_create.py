@@ -12,6 +12,7 @@ from audit.models import AuditEntry
 from config.testing import hx, wait_until
 from events.tests.conftest import CAR, add_event, recorded
 from fleetadmin.models import UserPreferences
+from fleetstore.models import StoredCar
 from flinkey import BadRequestError, NotFoundError
 from flinkey_sandbox import DEMO
 
@@ -66,6 +67,15 @@ def test_recording_is_audited_with_its_values(manager, manager_client, flinkey_a
     assert entry.changes["type"]["after"] == "CarClosed"
     assert entry.changes["utc_date_time"]["after"] == "2026-03-10T17:45:00+00:00"
     assert entry.changes["latitude"]["after"] is None
+    assert entry.car_name is None  # no fleet store to name it from: the id alone
+
+
+def test_the_audit_entry_names_the_car_as_the_fleet_store_knows_it(
+        manager_client, flinkey_api, clean_car, synced_demo_fleet):
+    fleet = synced_demo_fleet()
+    name = StoredCar.objects.get(fleet=fleet, car_id=CAR).name
+    manager_client.post(URL, form_data())
+    assert AuditEntry.objects.get(action="event.create").car_name == name
 
 
 def test_with_htmx_the_new_event_appears_in_the_timeline(manager_client, flinkey_api, clean_car):

@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -95,11 +94,8 @@ def _depot_map(rule) -> dict:
     """What static/js/depot_map.js needs besides the depots' lines, which it reads from the
     form's field (the typed lines are what is posted, the map only writes them)."""
     depots = rule.depots if rule is not None else []
-    # As the map screens: miles and feet beside metres only for English.
-    metric_only = (get_language() or "en").split("-")[0] != "en"
-    config = (map_config(center=(depots[0]["latitude"], depots[0]["longitude"]), zoom=14,
-                         metric_only=metric_only)
-              if depots else map_config(zoom=11, metric_only=metric_only))  # a click moves it
+    config = (map_config(center=(depots[0]["latitude"], depots[0]["longitude"]), zoom=14)
+              if depots else map_config(zoom=11))  # a click moves it
     return {"config": config,
             "labels": {"new_name": _("Depot %(number)s")}}
 

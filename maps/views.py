@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -319,11 +319,6 @@ def car_map(request, car_id: int):
 # --- the fleet map ------------------------------------------------------------------------
 
 
-def _metric_only() -> bool:
-    # Miles and feet beside metres only for English; German users get a metric scale.
-    return (translation.get_language() or "en").split("-")[0] != "en"
-
-
 @login_required
 @require_GET
 @screen
@@ -348,7 +343,7 @@ def fleet_map(request):
         "batch_url": _batch_url(query),
         "legend": fleet.legend(),
         "fleet_data": {
-            "config": services.map_config(zoom=11, metric_only=_metric_only()),
+            "config": services.map_config(zoom=11),
             "list_rows": fleet.LIST_ROWS,
             # Words the script puts into popups and rows (the data's own texts aside).
             "labels": {

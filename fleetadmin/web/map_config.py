@@ -8,17 +8,19 @@ from functools import lru_cache
 
 import folium
 from django.conf import settings
+from django.utils.translation import get_language
 from folium.utilities import camelize
 
 
-def map_config(*, center=(48.137, 11.576), zoom: int = 12, metric_only: bool = False) -> dict:
+def map_config(*, center=(48.137, 11.576), zoom: int = 12) -> dict:
     """Return the Leaflet map and tile-layer options, built with folium, as JSON-ready data.
 
     folium checks and completes the options (defaults, max native zoom, subdomains); our
     static scripts (maps.js, depot_map.js) turn them into Leaflet objects. Nothing of
-    folium's HTML, and so none of its CDN links, reaches a page. `metric_only`: the scale
-    shows no miles and feet.
+    folium's HTML, and so none of its CDN links, reaches a page. The scale shows miles and
+    feet beside metres only in English; in German, metres alone.
     """
+    metric_only = (get_language() or "en").split("-")[0] != "en"
     map_options, tiles = _folium_options(settings.FLEETADMIN_TILE_URL,
                                          settings.FLEETADMIN_TILE_ATTRIBUTION,
                                          settings.FLEETADMIN_TILE_MAX_ZOOM)

@@ -12,6 +12,7 @@ from config.testing import hx
 from fleetstore.models import StoredCar, StoredEvent
 from fleetstore.tests.conftest import make_fleet
 from flinkey import Event
+from flinkey_sandbox import DEMO
 from maps import services
 from maps.fleet import band_of, lock_of
 from maps.tests.batches import batch_of, get_batch, status_text
@@ -150,6 +151,22 @@ def test_the_scale_is_metric_only_for_german_users(manager, manager_client, flin
     german = data_of(manager_client.get("/map/").content.decode(), "fleet-map-data")
     assert german["config"]["scale"] == {"metric": True, "imperial": False}
     assert german["labels"]["band_fresh"] == "Position jünger als 1 Stunde"
+
+
+@pytest.mark.parametrize(("query", "region", "data"), [
+    ("panel=1", "car-map", "car-map-data"), ("period=24h", "car-route", "car-route-data")])
+def test_a_cars_map_and_route_have_the_scale_of_the_users_language(
+        manager, manager_client, flinkey_api, query, region, data):
+    # Every map, not only the fleet's: it used to show feet and miles on German car maps.
+    from maps.tests.test_views import data_of
+    from preferences import services as preferences
+
+    url = f"/cars/{DEMO.car_id}/map/?{query}"
+    scale = data_of(manager_client.get(url, headers=hx(region)).content.decode(), data)
+    assert scale["config"]["scale"] == {"metric": True, "imperial": True}
+    preferences.save_preferences(user=manager, language="de", time_zone="Europe/Berlin")
+    scale = data_of(manager_client.get(url, headers=hx(region)).content.decode(), data)
+    assert scale["config"]["scale"] == {"metric": True, "imperial": False}
 
 
 def test_folium_builds_the_map_options_once(monkeypatch):

@@ -52,6 +52,16 @@ def stored_fleet(user) -> FleetSync | None:
     return enabled_sync(fleet_of(user))
 
 
+def synced_store(user) -> FleetSync | None:
+    """The synced store `user` may read now, or None (sync off, or its first full sync has
+    not finished); raises SetupNeeded or FlinkeyError when their reach cannot be proven.
+
+    For screens that have nothing but the store (the reports): they say what went wrong.
+    """
+    found = stored_fleet(user)
+    return found if found is not None and found.synced_at is not None else None
+
+
 def store_for(user) -> FleetSync | None:
     """The store a fleet-wide screen reads for `user`, or None: ask flinkey live.
 
@@ -63,10 +73,9 @@ def store_for(user) -> FleetSync | None:
     from flinkey import FlinkeyError
 
     try:
-        found = stored_fleet(user)
+        return synced_store(user)
     except (SetupNeeded, FlinkeyError):
         return None
-    return found if found is not None and found.synced_at is not None else None
 
 
 def learnt_live(*, customer_id: int | None, car=None, car_id: int | None = None,

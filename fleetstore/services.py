@@ -292,6 +292,24 @@ class Status:
         error = self.fleet_sync.last_error if self.fleet_sync else ""
         return str(SyncRun.Error(error).label) if error in SyncRun.Error.values else ""
 
+    @property
+    def credential_fault(self) -> bool:
+        """True when only another sync credential mends the last error (refused, or no
+        longer reaching the customer); any other error the sync gets over by itself."""
+        return bool(self.fleet_sync) and self.fleet_sync.last_error in (
+            SyncRun.Error.CREDENTIALS, SyncRun.Error.CUSTOMER)
+
+    @property
+    def flinkey_fault(self) -> bool:
+        """True when the last error was flinkey's: no answer in time, or an error of its own."""
+        return bool(self.fleet_sync) and self.fleet_sync.last_error in (
+            SyncRun.Error.UNAVAILABLE, SyncRun.Error.UPSTREAM)
+
+    @property
+    def next_run(self) -> datetime | None:
+        """When the sync runs next by itself (a full sync or a position sample)."""
+        return min((when for when in (self.next_full, self.next_samples) if when), default=None)
+
 
 def status_of(fleet_sync: FleetSync | None) -> Status:
     """Return the fleet's status for the page (None: sync never turned on)."""

@@ -1,6 +1,11 @@
 """The Fleet sync page: admins turn sync on/off and rotate it; the others see status only."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 from django.db import connection
+from django.utils import formats, timezone
 from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEntry
@@ -131,6 +136,43 @@ def test_a_failing_sync_reaches_the_admins_on_every_page_and_no_one_else(
 
     assert 'id="sync-problem"' in admin_client.get("/settings/").content.decode()
     assert 'id="sync-problem"' not in manager_client.get("/settings/").content.decode()
+    # Only another credential mends this one: the page says so (not "tries again").
+    html = admin_client.get("/fleet-sync/").content.decode()
+    assert "Enter a working sync credential below." in html
+    assert "tries again by itself" not in html
 
     FleetSync.objects.filter(pk=fleet.pk).update(last_error="")
     assert 'id="sync-problem"' not in admin_client.get("/settings/").content.decode()
+
+
+@pytest.mark.parametrize(("fault", "error"), [
+    ("server error", "flinkey answered with an error"),
+    ("slow", "flinkey could not be reached"),
+])
+def test_after_flinkeys_own_failure_the_page_says_the_sync_tries_again_by_itself(
+        admin_client, flinkey_api, fast_sync, settings, fault, error):
+    fleet = make_fleet(flinkey_api.url)
+    # Every retry of the sync's pacer and the client still made, without the waits between.
+    settings.FLEETSTORE_BACKOFF_SECONDS = settings.FLINKEY_RETRY_BACKOFF_SECONDS = 0.01
+    if fault == "server error":
+        flinkey_api.faults.fail_next("/", status=500, count=100)
+    else:
+        settings.FLINKEY_READ_TIMEOUT = 0.3
+        flinkey_api.faults.hang_next("/", seconds=2, count=100)
+    run = sync.full_sync(fleet.pk)
+    flinkey_api.faults.clear()  # flinkey is back when the admin looks
+    # The next run is the next position sample's, its interval after the failed run's start.
+    with timezone.override(ZoneInfo(settings.FLEETADMIN_DEFAULT_TIME_ZONE)):
+        next_run = formats.date_format(timezone.localtime(
+            run.started_at + timedelta(minutes=settings.FLEETSTORE_SAMPLE_MINUTES)),
+            "SHORT_DATETIME_FORMAT")
+
+    html = admin_client.get("/fleet-sync/").content.decode()
+
+    assert f"{error}." in html
+    assert "This was a problem at flinkey, not of the sync credential." in html
+    assert f"The sync tries again by itself at its next run ({next_run})" in html
+    assert "Enter a working sync credential below." not in html
+    if fault == "server error":
+        assert "flinkey said: <q>Internal server error.</q>" in html
+

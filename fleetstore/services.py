@@ -36,6 +36,26 @@ def fleet_of(user) -> Fleet:
     return proven_fleet(user)
 
 
+def unconfirmed_fleet(user, error: Exception) -> Fleet | None:
+    """The fleet the user's stored credentials name, NOT proven: only when proving their
+    reach just failed with `error` because flinkey gave no verdict on it (no answer in time,
+    no connection, its own 5xx, "slow down"); None after any refusal or set-up problem.
+
+    Only for the Fleet sync page's status (never the store's data): its customer is the one
+    flinkey listed for the user's account when it was chosen (preferences' choose_customer),
+    the one the failing-sync banner names unchecked too (fleetstore.context).
+    """
+    from fleetadmin.upstream.clients import api_base_url, credentials_of
+    from flinkey import RateLimitedError, ServerError, UnavailableError
+
+    if not isinstance(error, UnavailableError | ServerError | RateLimitedError):
+        return None
+    credentials = credentials_of(user)
+    if credentials is None or not credentials.is_complete or credentials.customer_id is None:
+        return None
+    return Fleet(api_base_url(), credentials.customer_id)
+
+
 def sync_of(fleet: Fleet) -> FleetSync | None:
     """The fleet's sync row (on or off), or None if sync was never turned on."""
     return FleetSync.objects.filter(api_url=fleet.api_url, customer_id=fleet.customer_id).first()

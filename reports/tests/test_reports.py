@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from config.testing import FLINKEY_FAILURES, make_flinkey_fail
 from fleetadmin.models import UserPreferences
 from flinkey import Event
 from flinkey_sandbox import DEMO
@@ -80,33 +81,19 @@ def test_a_store_not_yet_synced_is_not_read(manager_client, flinkey_api):
     assert "there is none to read" in manager_client.get(URLS["sessions"]).content.decode()
 
 
-def flinkey_failing(how, sandbox, settings, manager):
-    """Make the proof of the manager's reach fail as `how` says (the store is there)."""
-    from config.testing import free_port
-
-    settings.FLINKEY_RETRY_BACKOFF_SECONDS = 0
-    if how == "server error":
-        sandbox.faults.fail_next("/", status=500, count=100)
-    elif how == "slow":
-        settings.FLINKEY_READ_TIMEOUT = 0.3
-        sandbox.faults.hang_next("/", seconds=2, count=100)
-    elif how == "refusing connections":
-        settings.FLINKEY_API_URL = f"http://127.0.0.1:{free_port()}/v3"
-    else:  # the credentials
-        credentials = manager.flinkey_credentials
-        credentials.api_key = "not-a-key"
-        credentials.save()
-
-
 @pytest.mark.parametrize(("how", "status", "said"), [
-    ("server error", 502, "flinkey had an internal error. Try again in a moment."),
-    ("slow", 504, "flinkey did not answer in time. Try again in a moment."),
-    ("refusing connections", 503, "flinkey cannot be reached right now. Try again in a moment."),
+    *((how, status, f"{headline} Try again in a moment.")
+      for how, (status, headline) in FLINKEY_FAILURES.items()),
     ("credentials", 409, "flinkey refused your API key. Check the API key on the Settings page."),
 ])
 def test_when_flinkey_cannot_confirm_the_users_reach_the_pages_say_so_not_sync_off(
         manager_client, manager, store, flinkey_api, settings, how, status, said):
-    flinkey_failing(how, flinkey_api, settings, manager)
+    if how == "credentials":
+        credentials = manager.flinkey_credentials
+        credentials.api_key = "not-a-key"
+        credentials.save()
+    else:
+        make_flinkey_fail(how, flinkey_api, settings)
 
     for url in ("/reports/", URLS["service-ends"], URLS["mileage"] + "?format=csv"):
         response = manager_client.get(url)

@@ -364,6 +364,29 @@ def demo_car(manager, flinkey_api):
     return car
 
 
+# How QA's fault-injecting sandbox makes flinkey fail: every call answered 500, too slow, or
+# no connection at all; what a page then shows (fleetadmin.web.problems): status, headline.
+FLINKEY_FAILURES = {
+    "server error": (502, "flinkey had an internal error."),
+    "slow": (504, "flinkey did not answer in time."),
+    "refusing connections": (503, "flinkey cannot be reached right now."),
+}
+
+
+def make_flinkey_fail(how: str, sandbox, settings) -> str:
+    """Make every flinkey call from now on fail as `how` (a FLINKEY_FAILURES key) says, the
+    client's retries without their waits; return the flinkey API URL then in force."""
+    settings.FLINKEY_RETRY_BACKOFF_SECONDS = 0
+    if how == "server error":
+        sandbox.faults.fail_next("/", status=500, count=1000)
+    elif how == "slow":
+        settings.FLINKEY_READ_TIMEOUT = 0.3
+        sandbox.faults.hang_next("/", seconds=2, count=1000)
+    else:
+        settings.FLINKEY_API_URL = f"http://127.0.0.1:{free_port()}/v3"
+    return settings.FLINKEY_API_URL
+
+
 def free_port() -> int:
     """Return a local port nothing listens on (bound, then released)."""
     with socket.socket() as probe:

@@ -36,6 +36,26 @@ def fleet_of(user) -> Fleet:
     return proven_fleet(user)
 
 
+def unconfirmed_fleet(user, error: Exception) -> Fleet | None:
+    """The fleet the user's stored credentials name, NOT proven: only when proving their
+    reach just failed with `error` because flinkey gave no verdict on it (no answer in time,
+    no connection, its own 5xx, "slow down"); None after any refusal or set-up problem.
+
+    Only for the Fleet sync page's status (never the store's data): its customer is the one
+    flinkey listed for the user's account when it was chosen (preferences' choose_customer),
+    the one the failing-sync banner names unchecked too (fleetstore.context).
+    """
+    from fleetadmin.upstream.clients import api_base_url, credentials_of
+    from flinkey import RateLimitedError, ServerError, UnavailableError
+
+    if not isinstance(error, UnavailableError | ServerError | RateLimitedError):
+        return None
+    credentials = credentials_of(user)
+    if credentials is None or not credentials.is_complete or credentials.customer_id is None:
+        return None
+    return Fleet(api_base_url(), credentials.customer_id)
+
+
 def sync_of(fleet: Fleet) -> FleetSync | None:
     """The fleet's sync row (on or off), or None if sync was never turned on."""
     return FleetSync.objects.filter(api_url=fleet.api_url, customer_id=fleet.customer_id).first()
@@ -52,6 +72,16 @@ def stored_fleet(user) -> FleetSync | None:
     return enabled_sync(fleet_of(user))
 
 
+def synced_store(user) -> FleetSync | None:
+    """The synced store `user` may read now, or None (sync off, or its first full sync has
+    not finished); raises SetupNeeded or FlinkeyError when their reach cannot be proven.
+
+    For screens that have nothing but the store (the reports): they say what went wrong.
+    """
+    found = stored_fleet(user)
+    return found if found is not None and found.synced_at is not None else None
+
+
 def store_for(user) -> FleetSync | None:
     """The store a fleet-wide screen reads for `user`, or None: ask flinkey live.
 
@@ -63,10 +93,9 @@ def store_for(user) -> FleetSync | None:
     from flinkey import FlinkeyError
 
     try:
-        found = stored_fleet(user)
+        return synced_store(user)
     except (SetupNeeded, FlinkeyError):
         return None
-    return found if found is not None and found.synced_at is not None else None
 
 
 def learnt_live(*, customer_id: int | None, car=None, car_id: int | None = None,
@@ -282,6 +311,24 @@ class Status:
     def error_text(self) -> str:
         error = self.fleet_sync.last_error if self.fleet_sync else ""
         return str(SyncRun.Error(error).label) if error in SyncRun.Error.values else ""
+
+    @property
+    def credential_fault(self) -> bool:
+        """True when only another sync credential mends the last error (refused, or no
+        longer reaching the customer); any other error the sync gets over by itself."""
+        return bool(self.fleet_sync) and self.fleet_sync.last_error in (
+            SyncRun.Error.CREDENTIALS, SyncRun.Error.CUSTOMER)
+
+    @property
+    def flinkey_fault(self) -> bool:
+        """True when the last error was flinkey's: no answer in time, or an error of its own."""
+        return bool(self.fleet_sync) and self.fleet_sync.last_error in (
+            SyncRun.Error.UNAVAILABLE, SyncRun.Error.UPSTREAM)
+
+    @property
+    def next_run(self) -> datetime | None:
+        """When the sync runs next by itself (a full sync or a position sample)."""
+        return min((when for when in (self.next_full, self.next_samples) if when), default=None)
 
 
 def status_of(fleet_sync: FleetSync | None) -> Status:

@@ -29,11 +29,12 @@ REFUSED = {
 }
 
 
-def _page(request, *, fleet=None, problem=None, form=None, status=200):
+def _page(request, *, fleet=None, problem=None, unconfirmed=False, form=None, status=200):
     fleet_sync = services.sync_of(fleet) if fleet is not None else None
     context = {
         "fleet": fleet,
         "problem": problem,
+        "unconfirmed": unconfirmed,  # `fleet` is not proven: `problem` says why, as a notice
         "status": services.status_of(fleet_sync),
         "can_change": can_manage_users(request.user),
         "form": form or SyncCredentialForm(),
@@ -43,11 +44,29 @@ def _page(request, *, fleet=None, problem=None, form=None, status=200):
 
 
 def _proven(request):
-    """(fleet, None) for the fleet the user's own credentials reach, else (None, problem)."""
+    """(fleet, None) for the fleet the user's own credentials reach, else (None, error)."""
     try:
         return services.fleet_of(request.user), None
     except (SetupNeeded, FlinkeyError) as error:
-        return None, problem_of(error)
+        return None, error
+
+
+def _unproven(request, error):
+    """The page when the user's reach cannot be proven now (`error`).
+
+    While flinkey gives no verdict (down, slow, failing), the sync status stored for the
+    customer of the user's own settings, with controls and a notice: the page every failing-
+    sync banner links to must not go blank with flinkey. Nothing is changed unproven, though
+    (an action answers the problem's status). After a refusal, only the problem.
+    """
+    problem = problem_of(error)
+    fleet = services.unconfirmed_fleet(request.user, error)
+    if fleet is None:
+        return _page(request, problem=problem, status=problem.status)
+    if request.method in ("GET", "HEAD"):
+        return _page(request, fleet=fleet, problem=problem, unconfirmed=True)
+    messages.error(request, _("Nothing was changed: flinkey has to confirm your access first."))
+    return _page(request, fleet=fleet, problem=problem, unconfirmed=True, status=problem.status)
 
 
 @screen
@@ -55,9 +74,9 @@ def _proven(request):
 @sensitive_post_parameters("api_key", "username", "password")
 def sync_page(request):
     """Show the fleet's sync status; POST (admins): turn sync on or rotate its credential."""
-    fleet, problem = _proven(request)
-    if problem is not None:
-        return _page(request, problem=problem, status=problem.status)
+    fleet, error = _proven(request)
+    if error is not None:
+        return _unproven(request, error)
     if request.method != "POST":
         return _page(request, fleet=fleet)
     if not can_manage_users(request.user):
@@ -82,9 +101,9 @@ def turn_off(request):
     """Turn the fleet's sync off (admins) and forget its sync credential."""
     if not can_manage_users(request.user):
         return forbidden(request, _("Only administrators turn the fleet sync on or off."))
-    fleet, problem = _proven(request)
-    if problem is not None:
-        return _page(request, problem=problem, status=problem.status)
+    fleet, error = _proven(request)
+    if error is not None:
+        return _unproven(request, error)
     if services.turn_off(user=request.user, fleet=fleet):
         messages.success(request, _("Fleet sync is off. Its sync credential was deleted."))
     else:
@@ -97,9 +116,9 @@ def turn_off(request):
 @require_POST
 def refresh(request):
     """Ask for a sync of the fleet now; the status region shows its progress."""
-    fleet, problem = _proven(request)
-    if problem is not None:
-        return _page(request, problem=problem, status=problem.status)
+    fleet, error = _proven(request)
+    if error is not None:
+        return _unproven(request, error)
     fleet_sync = services.enabled_sync(fleet)
     if fleet_sync is None:
         messages.info(request, _("Fleet sync is not on for this customer."))

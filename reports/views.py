@@ -1,8 +1,10 @@
 """The reports' pages: the index, and each report as a page, a CSV or an XLSX.
 
-Every report reads the fleet store the user may read (fleetstore.services.store_for); with
-none, the page says so and, for admins, links to Fleet sync. Reading only: support users
-see every report.
+Every report reads the fleet store the user may read (fleetstore.services.synced_store);
+with none, the page says so and, for admins, links to Fleet sync. When the user's reach
+cannot be proven now (flinkey down, slow or refusing; set-up missing), the page says that
+instead, with its status: reports have no live path to fall back on. Reading only: support
+users see every report.
 """
 
 from django.contrib.auth.decorators import login_required
@@ -12,7 +14,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
-from fleetstore.services import store_for
+from fleetadmin.web.problems import UPSTREAM_ERRORS, problem_of
+from fleetstore.services import synced_store
 from reports import exports, mileage, mileage_page, rendering, sessions, utilisation
 from reports.catalogue import REPORTS
 from reports.forms import ReportForm, UtilisationForm, WhoHadForm, car_choices
@@ -24,8 +27,19 @@ FORMATS = ("csv", "xlsx")
 @login_required
 @require_GET
 def index(request):
+    store, problem = _store(request)
     return render(request, "reports/index.html", {
-        "reports": REPORTS.values(), "store": store_for(request.user)})
+        "reports": REPORTS.values(), "store": store, "problem": problem},
+        status=problem.status if problem else 200)
+
+
+def _store(request):
+    """(the synced store the user may read or None, None), or (None, the Problem) when their
+    reach cannot be proven now."""
+    try:
+        return synced_store(request.user), None
+    except UPSTREAM_ERRORS as error:
+        return None, problem_of(error)
 
 
 def report_page(slug: str):
@@ -43,7 +57,10 @@ def report_page(slug: str):
 def _answer(request, slug: str):
     report = REPORTS[slug]
     context = {"report": report, "reports": REPORTS.values()}
-    store = store_for(request.user)
+    store, problem = _store(request)
+    if problem is not None:
+        context.update(problem=problem)
+        return render(request, "reports/report.html", context, status=problem.status)
     if store is None:
         return render(request, "reports/report.html", context)
     zone = timezone.get_current_timezone()

@@ -1,10 +1,16 @@
 """The Fleet sync page: admins turn sync on/off and rotate it; the others see status only."""
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
 from django.db import connection
+from django.utils import formats, timezone
 from django_tasks_db.models import DBTaskResult
 
 from audit.models import AuditEntry
-from config.testing import hx, logged_in, make_user
+from config.testing import FLINKEY_FAILURES, hx, logged_in, make_flinkey_fail, make_user
+from fleetadmin.models import FlinkeyCredentials
 from fleetstore import sync
 from fleetstore.models import FleetSync, SyncRun
 from fleetstore.tests.conftest import make_fleet
@@ -131,6 +137,110 @@ def test_a_failing_sync_reaches_the_admins_on_every_page_and_no_one_else(
 
     assert 'id="sync-problem"' in admin_client.get("/settings/").content.decode()
     assert 'id="sync-problem"' not in manager_client.get("/settings/").content.decode()
+    # Only another credential mends this one: the page says so (not "tries again").
+    html = admin_client.get("/fleet-sync/").content.decode()
+    assert "Enter a working sync credential below." in html
+    assert "tries again by itself" not in html
 
     FleetSync.objects.filter(pk=fleet.pk).update(last_error="")
     assert 'id="sync-problem"' not in admin_client.get("/settings/").content.decode()
+
+
+@pytest.mark.parametrize(("fault", "error"), [
+    ("server error", "flinkey answered with an error"),
+    ("slow", "flinkey could not be reached"),
+])
+def test_after_flinkeys_own_failure_the_page_says_the_sync_tries_again_by_itself(
+        admin_client, flinkey_api, fast_sync, settings, fault, error):
+    fleet = make_fleet(flinkey_api.url)
+    # Every retry of the sync's pacer and the client still made, without the waits between.
+    settings.FLEETSTORE_BACKOFF_SECONDS = 0.01
+    make_flinkey_fail(fault, flinkey_api, settings)
+    run = sync.full_sync(fleet.pk)
+    flinkey_api.faults.clear()  # flinkey is back when the admin looks
+    # The next run is the next position sample's, its interval after the failed run's start.
+    with timezone.override(ZoneInfo(settings.FLEETADMIN_DEFAULT_TIME_ZONE)):
+        next_run = formats.date_format(timezone.localtime(
+            run.started_at + timedelta(minutes=settings.FLEETSTORE_SAMPLE_MINUTES)),
+            "SHORT_DATETIME_FORMAT")
+
+    html = admin_client.get("/fleet-sync/").content.decode()
+
+    assert f"{error}." in html
+    assert "This was a problem at flinkey, not of the sync credential." in html
+    assert f"The sync tries again by itself at its next run ({next_run})" in html
+    assert "Enter a working sync credential below." not in html
+    if fault == "server error":
+        assert "flinkey said: <q>Internal server error.</q>" in html
+
+
+
+def a_synced_fleet_whose_last_run_failed(url, settings):
+    """Sync on, data of 20 minutes ago, and the run just tried while flinkey fails."""
+    settings.FLEETSTORE_BACKOFF_SECONDS = 0.01
+    ago = timezone.now() - timedelta(minutes=20)
+    fleet = make_fleet(url, synced_at=ago, sampled_at=ago)
+    assert sync.full_sync(fleet.pk, force=True).outcome == SyncRun.Outcome.FAILED
+    return fleet
+
+
+@pytest.mark.parametrize("how", FLINKEY_FAILURES)
+def test_while_flinkey_is_down_the_page_shows_the_stored_status_and_changes_nothing(
+        admin_client, flinkey_api, fast_sync, settings, django_capture_on_commit_callbacks,
+        how):
+    status, headline = FLINKEY_FAILURES[how]
+    fleet = a_synced_fleet_whose_last_run_failed(
+        make_flinkey_fail(how, flinkey_api, settings), settings)
+
+    page = admin_client.get("/fleet-sync/")
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f"{headline} fleetadmin cannot confirm with flinkey now" in html
+    assert "Data as of" in html and "20\xa0minutes ago" in html
+    assert "full sync: failed" in html and "The last sync failed (" in html
+    assert "Replace the sync credential" in html and "Turn sync off" in html
+    assert "Refresh now" in html
+    if how == "server error":
+        assert "flinkey said: <q>Internal server error.</q>" in html
+    region = admin_client.get("/fleet-sync/", headers=hx("sync-status")).content.decode()
+    assert region.lstrip().startswith('<div id="sync-status"') and "sync-unconfirmed" in region
+
+    # Changing the sync still needs the proof: nothing is changed, and the page says why.
+    off = admin_client.post("/fleet-sync/off/")
+    assert off.status_code == status
+    assert "Nothing was changed: flinkey has to confirm your access first." in (
+        off.content.decode())
+    with django_capture_on_commit_callbacks(execute=True):
+        refresh = admin_client.post("/fleet-sync/refresh/", headers=hx("sync-status"))
+    assert refresh.status_code == status and "sync-unconfirmed" in refresh.content.decode()
+    assert FleetSync.objects.get(pk=fleet.pk).enabled and not DBTaskResult.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="fleetsync").exists()
+
+
+def test_unconfirmed_the_page_shows_only_the_customer_of_the_users_own_settings(
+        db, flinkey_api, fast_sync, settings):
+    # Another customer's sync, failing with a sentence of its own; the user's own customer
+    # has sync off.
+    other = make_fleet(flinkey_api.url, customer_id=DEMO.other_customer_id)
+    FleetSync.objects.filter(pk=other.pk).update(
+        synced_at=timezone.now(), last_error=SyncRun.Error.UPSTREAM,
+        last_error_detail="Other customer's trouble.", last_error_at=timezone.now())
+    client = logged_in(make_user("hamburg", role="admin"))
+    make_flinkey_fail("server error", flinkey_api, settings)
+
+    html = client.get("/fleet-sync/").content.decode()
+
+    assert "sync-unconfirmed" in html
+    assert "Fleet sync is off for this customer" in html
+    assert "Other customer's trouble." not in html
+
+    # flinkey refusing the user's credentials is a verdict: then no status at all.
+    flinkey_api.faults.clear()
+    make_fleet(flinkey_api.url, synced_at=timezone.now())
+    credentials = FlinkeyCredentials.objects.get(user__username="hamburg")
+    credentials.password = "revoked"
+    credentials.save()
+    refused = client.get("/fleet-sync/")
+    assert refused.status_code == 409
+    assert "sync-status" not in refused.content.decode()

@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from config.testing import FLINKEY_FAILURES, make_flinkey_fail
 from fleetadmin.models import UserPreferences
 from flinkey import Event
 from flinkey_sandbox import DEMO
@@ -78,6 +79,34 @@ def test_a_store_not_yet_synced_is_not_read(manager_client, flinkey_api):
 
     make_fleet(flinkey_api.url)  # on, but its first sync has not finished
     assert "there is none to read" in manager_client.get(URLS["sessions"]).content.decode()
+
+
+@pytest.mark.parametrize(("how", "status", "said"), [
+    *((how, status, f"{headline} Try again in a moment.")
+      for how, (status, headline) in FLINKEY_FAILURES.items()),
+    ("credentials", 409, "flinkey refused your API key. Check the API key on the Settings page."),
+])
+def test_when_flinkey_cannot_confirm_the_users_reach_the_pages_say_so_not_sync_off(
+        manager_client, manager, store, flinkey_api, settings, how, status, said):
+    if how == "credentials":
+        credentials = manager.flinkey_credentials
+        credentials.api_key = "not-a-key"
+        credentials.save()
+    else:
+        make_flinkey_fail(how, flinkey_api, settings)
+
+    for url in ("/reports/", URLS["service-ends"], URLS["mileage"] + "?format=csv"):
+        response = manager_client.get(url)
+        html = response.content.decode()
+        assert response.status_code == status, url
+        assert "flinkey has to confirm that you may read your fleet's data" in html
+        assert said in html
+        assert "there is none to read" not in html and "turn on fleet sync" not in html.lower()
+        assert 'id="report-table"' not in html
+    if how == "server error":
+        assert "flinkey said: <q>Internal server error.</q>" in html
+    if how != "credentials":
+        assert f'href="{URLS["mileage"]}?format=csv">Try again</a>' in html
 
 
 # --- service ends ---------------------------------------------------------------------------

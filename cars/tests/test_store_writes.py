@@ -1,6 +1,6 @@
 """The user's own create, change and delete show at once where the fleet store answers:
 the car list (also after a reload or a search) and the home page's count, not only after the
-next full sync."""
+next full sync. And a full sync running meanwhile does not undo them."""
 
 import logging
 
@@ -135,6 +135,50 @@ def test_a_store_that_cannot_be_written_does_not_fail_the_create(manager_client,
     car_id = new_car_id(flinkey_api)
     assert response.status_code == 302 and response.url == f"/cars/{car_id}/"
     assert "fleet store: could not keep a car written" in caplog.text
+
+
+# --- a full sync running meanwhile ---------------------------------------------------------
+
+
+def sync_writing_after(monkeypatch, store, meanwhile):
+    """Run a full sync of `store` that has read flinkey's car list when `meanwhile()` runs
+    (as a person's write lands while a big fleet's sync is still writing its chunks)."""
+    read_list = sync._all_cars
+
+    def list_then_write(run):
+        cars = read_list(run)
+        meanwhile()
+        return cars
+
+    monkeypatch.setattr(sync, "_all_cars", list_then_write)
+    run = sync.full_sync(store.pk, force=True)
+    assert run.outcome == "success"
+
+
+def test_a_car_created_while_a_sync_runs_is_not_marked_gone_by_it(manager, store, flinkey_api,
+                                                                 monkeypatch):
+    created = []
+    sync_writing_after(monkeypatch, store,
+                       lambda: created.append(services.create_car(user=manager, values=NEW)))
+
+    assert StoredCar.objects.get(fleet=store, car_id=created[0].id).gone_at is None
+
+
+def test_a_car_deleted_while_a_sync_runs_stays_gone(manager, store, demo_car, monkeypatch):
+    sync_writing_after(monkeypatch, store,
+                       lambda: services.delete_car(user=manager, car=demo_car))
+
+    assert StoredCar.objects.get(fleet=store, car_id=demo_car.id).gone_at is not None
+
+
+def test_a_car_changed_while_a_sync_runs_keeps_its_new_name(manager, store, demo_car,
+                                                            monkeypatch):
+    values = services.car_values(demo_car)
+    sync_writing_after(monkeypatch, store, lambda: services.update_car(
+        user=manager, car_id=demo_car.id, values={**values, "name": "Renamed meanwhile"},
+        seen=values, changed=["name"]))
+
+    assert StoredCar.objects.get(fleet=store, car_id=demo_car.id).name == "Renamed meanwhile"
 
 
 def test_the_next_sync_agrees(manager, store, demo_car, flinkey_api):

@@ -2,7 +2,8 @@
 
 Reads raise FlinkeyError (and CredentialsMissing/CustomerNotChosen from client_for); every
 write runs inside audit.recording.recording so that it lands in the audit log, whatever the
-outcome.
+outcome, and one that succeeded is kept in the customer's fleet store at once
+(fleetstore.services.car_written / car_deleted), so the list read from it shows it.
 """
 
 from dataclasses import asdict, dataclass, field, replace
@@ -13,6 +14,7 @@ from django.utils import timezone
 from audit.recording import field_changes, recording
 from cars.fleet_list import forget_fleet_cars
 from fleetadmin.upstream.clients import client_for, credentials_of
+from fleetstore.services import car_deleted, car_written
 from flinkey import Car, FlinkeyClient, Page, Product, Query, odata
 
 # The fields a person edits, in the order forms show them. `name` is required upstream.
@@ -201,15 +203,19 @@ def create_car(*, user, values: dict[str, str]) -> Car:
     client = client_for(user)
     fields = {name: (values.get(name) or "").strip() or None for name in EDITABLE_FIELDS}
     changes = {name: {"before": None, "after": value} for name, value in fields.items() if value}
+    customer_id = _customer_id(user)
     with recording(
-        user=user, action="car.create", customer_id=_customer_id(user), changes=changes
+        user=user, action="car.create", customer_id=customer_id, changes=changes
     ) as entry:
         # A PUT creates: the client never repeats it, and neither do we. A timeout surfaces
         # as UpstreamTimeout(write_outcome_unknown=True) and the person is told to check.
         car_id = client.create_car(**fields)
         entry.car_id = car_id
+    car = Car(id=car_id, **fields)
+    # The list read from the fleet store shows it at once, not after the next sync.
+    car_written(customer_id=customer_id, car=car)
     forget_fleet_cars(user=user)
-    return Car(id=car_id, **fields)
+    return car
 
 
 @dataclass(frozen=True)
@@ -260,30 +266,35 @@ def update_car(
     if not changes:
         return UpdateResult(car=current, changes={})
     before = {name: current_values[name] or None for name in changes}
+    customer_id = _customer_id(user)
     with recording(
         user=user,
         action="car.update",
-        customer_id=_customer_id(user),
+        customer_id=customer_id,
         car_id=car_id,
         car_name=changes.get("name") or current.name,
         changes=field_changes(before, changes),
     ):
         # Emptied optional fields are None here: the client sends {"op": "remove"}.
         client.update_car(car_id, changes)
-    return UpdateResult(car=replace(current, **changes), changes=changes)
+    saved = replace(current, **changes)
+    car_written(customer_id=customer_id, car=saved)
+    return UpdateResult(car=saved, changes=changes)
 
 
 def delete_car(*, user, car: Car) -> None:
     """Delete `car`; raise NotFoundError when it is already gone, FlinkeyError."""
     client = client_for(user)
+    customer_id = _customer_id(user)
     with recording(
         user=user,
         action="car.delete",
-        customer_id=_customer_id(user),
+        customer_id=customer_id,
         car_id=car.id,
         changes={"name": {"before": car.name, "after": None}},
     ):
         client.delete_car(car.id)
+    car_deleted(customer_id=customer_id, car_id=car.id)
     forget_fleet_cars(user=user)
 
 

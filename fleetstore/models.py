@@ -69,7 +69,8 @@ class StoredCar(models.Model):
     brand = models.TextField(null=True, blank=True)
     model = models.TextField(null=True, blank=True)
     learnt_at = models.DateTimeField()
-    # Set when a complete car list no longer had it (deleted or moved upstream).
+    # Set when a complete car list no longer had it (deleted or moved upstream), or at once
+    # when it was deleted through fleetadmin (fleetstore.services.car_deleted).
     gone_at = models.DateTimeField(null=True, blank=True)
     products_learnt_at = models.DateTimeField(null=True, blank=True)
     has_iq = models.BooleanField(null=True)

@@ -174,6 +174,67 @@ def learnt_live_route(*, customer_id: int | None, car_id: int, locations) -> int
         return 0
 
 
+def car_written(*, customer_id: int | None, car) -> None:
+    """Keep a car fleetadmin just created or changed in flinkey in the fleet's store at once.
+
+    Without it the list read from the store would miss a new car, or show a changed one's
+    old values, until the next full sync: people create the car they cannot find again.
+    `car` is the car as flinkey now holds it (a new car: what was sent; its devices,
+    position and events stay unknown, as the sync's first look at a new car leaves them
+    until it asks). The row is upserted as the sync upserts the car list's rows, and is
+    current again (`gone_at` cleared): flinkey has just accepted a write to it. Only while
+    sync is on for `customer_id`, the customer the write went to. Never raises (the write
+    succeeded; the store catches up at the next sync anyway); returns nothing.
+    """
+    import logging
+
+    from fleetstore.models import StoredCar
+    from fleetstore.sync import CAR_FIELDS
+
+    try:
+        fleet = _enabled_sync_of(customer_id)
+        if fleet is None:
+            return
+        # learnt_at now: a full sync whose car list was read before this write neither
+        # marks the car gone nor puts the list's older values back (fleetstore.sync).
+        row = StoredCar(fleet=fleet, car_id=car.id, learnt_at=timezone.now(), gone_at=None,
+                        **{name: getattr(car, name) for name in CAR_FIELDS})
+        StoredCar.objects.bulk_create([row], update_conflicts=True,
+                                      unique_fields=["fleet", "car_id"],
+                                      update_fields=[*CAR_FIELDS, "learnt_at", "gone_at"])
+    except Exception:
+        logging.getLogger(__name__).warning("fleet store: could not keep a car written",
+                                            exc_info=True)
+
+
+def car_deleted(*, customer_id: int | None, car_id: int) -> None:
+    """Mark a car fleetadmin just deleted in flinkey as gone from the fleet's store at once,
+    as a full sync marks a car its complete list no longer has (`gone_at`; its history
+    stays). Only while sync is on for `customer_id`; never raises; returns nothing."""
+    import logging
+
+    from fleetstore.models import StoredCar
+
+    try:
+        fleet = _enabled_sync_of(customer_id)
+        if fleet is None:
+            return
+        StoredCar.objects.filter(fleet=fleet, car_id=car_id, gone_at__isnull=True).update(
+            gone_at=timezone.now())
+    except Exception:
+        logging.getLogger(__name__).warning("fleet store: could not keep a car deleted",
+                                            exc_info=True)
+
+
+def _enabled_sync_of(customer_id: int | None) -> FleetSync | None:
+    """The sync row of `customer_id` at the configured API while sync is on, else None."""
+    from fleetadmin.upstream.clients import api_base_url
+
+    if customer_id is None:
+        return None
+    return enabled_sync(Fleet(api_url=api_base_url(), customer_id=customer_id))
+
+
 @dataclass(frozen=True)
 class Credential:
     """A sync credential as typed into the form (never stored like this)."""

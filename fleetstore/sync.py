@@ -213,17 +213,23 @@ def _finish(run: Run, error: str = "", detail: str = "") -> None:
 
 def _full(run: Run) -> None:
     _check_reach(run)
+    # What the store learns from here on (a car created, changed or deleted through
+    # fleetadmin meanwhile: fleetstore.services.car_written, car_deleted) is newer than the
+    # list read below, which a run of a big fleet then writes for many minutes.
+    listed_at = timezone.now()
     cars = _all_cars(run)
     run.row.cars_total = len(cars)
     run.beat(force=True)
     now = timezone.now()
     for chunk in _chunks(cars):
-        _sync_chunk(run, _upsert_cars(run.fleet, chunk, now), _ask_car)
+        _sync_chunk(run, _upsert_cars(run.fleet, chunk, now, listed_at=listed_at), _ask_car)
     seen = {car.id for car in cars}
-    # Only a complete list says which cars are gone.
-    StoredCar.objects.filter(fleet=run.fleet, gone_at__isnull=True).exclude(
-        car_id__in=seen).update(gone_at=now)
-    StoredCar.objects.filter(fleet=run.fleet, car_id__in=seen, gone_at__isnull=False).update(
+    # Only a complete list says which cars are gone, and only of cars learnt before it was
+    # read: a car created since is missing from it, yet there.
+    StoredCar.objects.filter(fleet=run.fleet, gone_at__isnull=True,
+                             learnt_at__lt=listed_at).exclude(car_id__in=seen).update(gone_at=now)
+    # Back are the cars it has that had gone before it was read: one deleted since stays gone.
+    StoredCar.objects.filter(fleet=run.fleet, car_id__in=seen, gone_at__lt=listed_at).update(
         gone_at=None)
 
 
@@ -324,16 +330,23 @@ def _all_cars(run: Run):
 CAR_FIELDS = ("name", "description", "vin", "license_plate", "brand", "model")
 
 
-def _upsert_cars(fleet: FleetSync, cars, now: datetime) -> list[StoredCar]:
+def _upsert_cars(fleet: FleetSync, cars, now: datetime, *,
+                 listed_at: datetime) -> list[StoredCar]:
     """The chunk's cars as the list told them, upserted in one query and read back in one
-    (with what the store already knew: cursors, products' age, latest fix), in list order."""
-    rows = {car.id: StoredCar(fleet=fleet, car_id=car.id, learnt_at=now,
-                              **{name: getattr(car, name) for name in CAR_FIELDS})
-            for car in cars}
-    StoredCar.objects.bulk_create(list(rows.values()), update_conflicts=True,
-                                  unique_fields=["fleet", "car_id"],
+    (with what the store already knew: cursors, products' age, latest fix), in list order.
+
+    A row learnt since the list was read (`listed_at`: a car changed through fleetadmin
+    meanwhile) is left as it is: the list's values are older.
+    """
+    ids = [car.id for car in cars]
+    newer = set(StoredCar.objects.filter(fleet=fleet, car_id__in=ids, learnt_at__gte=listed_at)
+                .values_list("car_id", flat=True))
+    rows = [StoredCar(fleet=fleet, car_id=car.id, learnt_at=now,
+                      **{name: getattr(car, name) for name in CAR_FIELDS})
+            for car in cars if car.id not in newer]
+    StoredCar.objects.bulk_create(rows, update_conflicts=True, unique_fields=["fleet", "car_id"],
                                   update_fields=[*CAR_FIELDS, "learnt_at"])
-    stored = {car.car_id: car for car in StoredCar.objects.filter(fleet=fleet, car_id__in=rows)}
+    stored = {car.car_id: car for car in StoredCar.objects.filter(fleet=fleet, car_id__in=ids)}
     return [stored[car.id] for car in cars]
 
 

@@ -4,7 +4,8 @@ Callers pass the FleetSync that fleetstore.services.store_for(user) returned (th
 user's own credentials reach now): nothing here checks who asks.
 
 Definitions (the car list's filters and the "left open" page count the same way):
-- a car is one the last full car list had (`gone_at` empty);
+- a car is one the last full car list had, or created through fleetadmin since, and not
+  deleted through it since (`gone_at` empty);
 - located in the last hour: its latest fix is at most an hour old and has coordinates;
 - silent: it has an IQ and no fix for more than 24 h, or never;
 - open now: its newest stored event is an opening; left open: that opening is older than

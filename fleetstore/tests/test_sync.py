@@ -288,7 +288,8 @@ def test_the_writes_are_a_few_queries_per_chunk_of_cars_not_per_car(fleet, setti
 
     assert run.outcome == sampled.outcome == SyncRun.Outcome.SUCCESS
     chunks = -(-cars // (concurrency * sync._CARS_PER_CHUNK_PER_CALL))
-    # Per chunk: the cars' upsert and read-back, products (upsert, read, delete), samples,
-    # events, the cars' changed fields (a few sets), the transaction, the lease's beat.
+    # Per chunk: the cars learnt since the list, their upsert and read-back, products
+    # (upsert, read, delete), samples, events, the cars' changed fields (a few sets), the
+    # transaction, the lease's beat.
     assert len(full.captured_queries) <= 12 * chunks + 20, len(full.captured_queries)
     assert len(samples.captured_queries) <= 6 * chunks + 20, len(samples.captured_queries)

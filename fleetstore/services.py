@@ -387,6 +387,12 @@ class Status:
             SyncRun.Error.UNAVAILABLE, SyncRun.Error.UPSTREAM)
 
     @property
+    def unanswered(self) -> bool:
+        """True when flinkey gave no answer at all: the error's detail is the client's own
+        description (fleetadmin.web.problems.Problem.detail_is_ours), not flinkey's words."""
+        return bool(self.fleet_sync) and self.fleet_sync.last_error == SyncRun.Error.UNAVAILABLE
+
+    @property
     def next_run(self) -> datetime | None:
         """When the sync runs next by itself (a full sync or a position sample)."""
         return min((when for when in (self.next_full, self.next_samples) if when), default=None)

@@ -172,7 +172,8 @@ def test_after_flinkeys_own_failure_the_page_says_the_sync_tries_again_by_itself
     assert "Enter a working sync credential below." not in html
     if fault == "server error":
         assert "flinkey said: <q>Internal server error.</q>" in html
-
+    else:  # no answer at all: the detail is the client's description, not flinkey's words
+        assert "Details: <q>" in html and "flinkey said" not in html
 
 
 def a_synced_fleet_whose_last_run_failed(url, settings):

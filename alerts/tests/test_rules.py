@@ -95,6 +95,23 @@ def test_deleting_a_rule_is_audited(manager_client, store):
     assert AuditEntry.objects.get(action="alert_rule.delete").changes["name"] == "Overnight"
 
 
+def test_deleting_a_rule_is_asked_first_on_a_page_of_its_own(manager_client, support_client,
+                                                              store):
+    manager_client.post("/alerts/rules/new/", LEFT_OPEN)
+    rule = Rule.objects.get()
+    page = manager_client.get(f"/alerts/rules/{rule.pk}/").content.decode()
+    # The rule's page links to the question; it deletes nothing itself (no form posting).
+    assert f'href="/alerts/rules/{rule.pk}/delete/" id="rule-delete"' in page
+    assert f'action="/alerts/rules/{rule.pk}/delete/"' not in page
+    question = manager_client.get(f"/alerts/rules/{rule.pk}/delete/")
+    html = question.content.decode()
+    assert question.status_code == 200 and "Delete “Overnight”?" in html
+    assert 'id="rule-delete-confirm"' in html and f'href="/alerts/rules/{rule.pk}/"' in html
+    assert Rule.objects.exists() and not AuditEntry.objects.filter(
+        action="alert_rule.delete").exists()
+    assert support_client.get(f"/alerts/rules/{rule.pk}/delete/").status_code == 403
+
+
 def test_outside_hours_needs_working_hours_and_finds_an_opening_at_night(manager_client,
                                                                          store):
     refused = manager_client.post("/alerts/rules/new/?kind=outside_hours", {

@@ -171,6 +171,21 @@ def test_the_rules_page_speaks_german(store):
     assert "Regeln" in page and "Ihre Alarm-E-Mails" in page
 
 
+def test_the_kind_select_speaks_german_to_its_blank_choice(store):
+    # Django 6.1's blank label, "- Select an option -", has no German in Django's catalogue.
+    from fleetadmin.models import UserPreferences
+
+    user = make_user("deutsch")
+    UserPreferences.objects.create(user=user, language="de")
+    client = logged_in(user)
+    rule = Rule.objects.create(fleet=store, name="Nachts", kind="left_open", threshold=12,
+                               time_zone="UTC")
+    for url in ("/alerts/rules/new/?kind=service", f"/alerts/rules/{rule.pk}/"):
+        html = client.get(url).content.decode()
+        assert '<option value="">Art wählen</option>' in html, url
+        assert "Select an option" not in html, url
+
+
 def test_the_kind_is_the_one_the_link_chose_and_stays(manager_client, store):
     manager_client.post("/alerts/rules/new/?kind=service", {**LEFT_OPEN, "kind": "silent",
                                                             "threshold": "30"})

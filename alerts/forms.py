@@ -57,6 +57,9 @@ class RuleForm(forms.ModelForm):
         # Chosen by the link that opened the form (?kind=), never changed: the form's fields
         # are that kind's, and a rule's alerts stay of one kind.
         self.fields["kind"].disabled = True
+        # Our own blank choice: Django's "- Select an option -" (BLANK_CHOICE_LABEL, new in
+        # 6.1) has no German in Django's catalogue and showed on German pages.
+        self.fields["kind"].choices = [("", _("Choose a kind")), *Rule.Kind.choices]
         hours = self.instance.working_hours or {}
         for day in WEEKDAYS:
             start, end = hours.get(str(day), ["", ""])

@@ -145,10 +145,14 @@ def rule_page(request, fleet, rule_id: int):
 
 
 @write_access_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @with_store
 def rule_delete(request, fleet, rule_id: int):
+    """Delete a rule and the alerts it raised, asked first (GET), as people's "Remove" is."""
     rule = _rule_of(fleet, rule_id)
+    if request.method == "GET":
+        return render(request, "alerts/rule_delete.html",
+                      {"rule": rule, "alerts": rule.alerts.count()})
     changes.delete_rule(by=request.user, rule=rule)
     messages.success(request, _("The rule “%(name)s” was deleted.") % {"name": rule.name})
     return redirect("alerts:index")

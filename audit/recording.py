@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import AuditEntry
+from fleetadmin.web.coordinates import coordinate_text
 from fleetadmin.web.dates import in_range
 from flinkey import FlinkeyError
 
@@ -89,6 +90,8 @@ FIELD_LABELS = {
     "unchanged": _("unchanged"),
     "signing_secret": _("signing secret"),
 }
+# Fields whose numbers are coordinates: written with a decimal point in every language.
+COORDINATE_FIELDS = frozenset({"latitude", "longitude"})
 SIGN_IN_METHODS = {
     "password": _("password"),
     "sso": _("single sign-on"),
@@ -104,6 +107,8 @@ def field_label(name: str) -> str:
 
 def value_label(field: str, value):
     """Return a recorded value as shown: names in words, data (and None) as recorded."""
+    if field in COORDINATE_FIELDS and type(value) in (int, float):
+        return coordinate_text(value)  # as a number the page would write a German "48,137"
     if not isinstance(value, str):
         return value
     if field == "method":

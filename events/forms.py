@@ -1,6 +1,6 @@
 """The timeline's filters and the form recording an event (it mirrors what PUT /events refuses)."""
 
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from django import forms
 from django.conf import settings
@@ -8,12 +8,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from events.services import CLOSED, OPENED, Filters, NewEvent
-from fleetadmin.web.dates import DayField, MomentField, existing_occurrences
+from fleetadmin.web.dates import DayField, MomentField, existing_occurrences, in_future
 from flinkey import BadRequestError, NotFoundError
 from people.fields import PersonField
 
-# A clock a little ahead is not a mistake; an event an hour ahead is.
-FUTURE_TOLERANCE = timedelta(minutes=5)
 # The two occurrences of a time in the hour the clocks go back.
 FIRST, SECOND = "first", "second"
 
@@ -141,7 +139,7 @@ class EventForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         moment = cleaned.get("moment")
-        if moment is not None and moment > timezone.now() + FUTURE_TOLERANCE:
+        if moment is not None and in_future(moment):
             self.add_error("moment", _("This moment is in the future: record events that "
                                        "have happened."))
         latitude, longitude = cleaned.get("latitude"), cleaned.get("longitude")

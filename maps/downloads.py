@@ -17,6 +17,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from fleetadmin.web.coordinates import coordinates_text
 from fleetadmin.web.dates import local_time
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem
 from maps import services, takeaway
@@ -121,7 +122,7 @@ def route_html(request, car_id: int):
         table_head=(_("From"), _("Until"), _("Duration"), _("Coordinates")),
         table_rows=tuple((local_time(s.start), local_time(s.end),
                           timesince(s.start, s.end, depth=2),
-                          f"{s.latitude:.5f}, {s.longitude:.5f}") for s in route.stops),
+                          coordinates_text(s.latitude, s.longitude)) for s in route.stops),
     )
     html = takeaway.html_map(
         sheet=sheet, marks=marks, language=get_language() or "en",
@@ -192,7 +193,7 @@ def moment_html(request, car_id: int):
         loc = position.location
         fix = local_time(loc.recorded_at) if loc.recorded_at else "—"
         facts += [(_("Position fix"), fix),
-                  (_("Coordinates"), f"{loc.latitude:.5f}, {loc.longitude:.5f}")]
+                  (_("Coordinates"), coordinates_text(loc.latitude, loc.longitude))]
         marks.append(takeaway.Mark(loc.latitude, loc.longitude,
                                    _("Position at %(time)s") % {"time": fix}, "position"))
     else:

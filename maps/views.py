@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from fleetadmin.upstream.call_budget import CallBudgetSpent
-from fleetadmin.web.dates import local_time
+from fleetadmin.web.dates import in_future, local_time
 from fleetadmin.web.durations import ago_text
 from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import render_screen, screen, wants_fragment
@@ -98,11 +98,17 @@ def _zone_name() -> str:
 
 def _car_map_context(request, car_id: int) -> tuple[dict, int]:
     at = services.parse_moment(request.GET.get("at"))
+    # No position lies ahead: flinkey would answer its latest sample, shown as "where it was"
+    # weeks before the moment. Refused as the event form refuses it; the latest is shown.
+    at_future = at is not None and in_future(at)
+    if at_future:
+        at = None
     context = {
         "car_id": car_id,
         "at": at,
         "at_input": services.local_input(at) if at else request.GET.get("at", ""),  # typed: kept
-        "at_invalid": bool(request.GET.get("at")) and at is None,
+        "at_invalid": bool(request.GET.get("at")) and at is None and not at_future,
+        "at_future": at_future,
         "zone": _zone_name(),
         "position": None,
         "map_problem": None,

@@ -105,10 +105,15 @@ def detail(request, fleet, schedule_id: int):
 
 
 @write_access_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 @with_store
 def delete(request, fleet, schedule_id: int):
-    changes.delete_schedule(by=request.user, schedule=_schedule_of(fleet, schedule_id))
+    """Delete a schedule and its run history, asked first (GET), as people's "Remove" is."""
+    schedule = _schedule_of(fleet, schedule_id)
+    if request.method == "GET":
+        return render(request, "schedules/delete.html",
+                      {"schedule": schedule, "runs": schedule.runs.count()})
+    changes.delete_schedule(by=request.user, schedule=schedule)
     messages.success(request, _("The scheduled report was deleted."))
     return redirect("schedules:index")
 

@@ -95,6 +95,23 @@ def test_deleting_a_rule_is_audited(manager_client, store):
     assert AuditEntry.objects.get(action="alert_rule.delete").changes["name"] == "Overnight"
 
 
+def test_deleting_a_rule_is_asked_first_on_a_page_of_its_own(manager_client, support_client,
+                                                              store):
+    manager_client.post("/alerts/rules/new/", LEFT_OPEN)
+    rule = Rule.objects.get()
+    page = manager_client.get(f"/alerts/rules/{rule.pk}/").content.decode()
+    # The rule's page links to the question; it deletes nothing itself (no form posting).
+    assert f'href="/alerts/rules/{rule.pk}/delete/" id="rule-delete"' in page
+    assert f'action="/alerts/rules/{rule.pk}/delete/"' not in page
+    question = manager_client.get(f"/alerts/rules/{rule.pk}/delete/")
+    html = question.content.decode()
+    assert question.status_code == 200 and "Delete “Overnight”?" in html
+    assert 'id="rule-delete-confirm"' in html and f'href="/alerts/rules/{rule.pk}/"' in html
+    assert Rule.objects.exists() and not AuditEntry.objects.filter(
+        action="alert_rule.delete").exists()
+    assert support_client.get(f"/alerts/rules/{rule.pk}/delete/").status_code == 403
+
+
 def test_outside_hours_needs_working_hours_and_finds_an_opening_at_night(manager_client,
                                                                          store):
     refused = manager_client.post("/alerts/rules/new/?kind=outside_hours", {
@@ -152,6 +169,21 @@ def test_the_rules_page_speaks_german(store):
     UserPreferences.objects.create(user=user, language="de")
     page = logged_in(user).get("/alerts/").content.decode()
     assert "Regeln" in page and "Ihre Alarm-E-Mails" in page
+
+
+def test_the_kind_select_speaks_german_to_its_blank_choice(store):
+    # Django 6.1's blank label, "- Select an option -", has no German in Django's catalogue.
+    from fleetadmin.models import UserPreferences
+
+    user = make_user("deutsch")
+    UserPreferences.objects.create(user=user, language="de")
+    client = logged_in(user)
+    rule = Rule.objects.create(fleet=store, name="Nachts", kind="left_open", threshold=12,
+                               time_zone="UTC")
+    for url in ("/alerts/rules/new/?kind=service", f"/alerts/rules/{rule.pk}/"):
+        html = client.get(url).content.decode()
+        assert '<option value="">Art wählen</option>' in html, url
+        assert "Select an option" not in html, url
 
 
 def test_the_kind_is_the_one_the_link_chose_and_stays(manager_client, store):

@@ -13,6 +13,7 @@ from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
 from audit.models import AuditEntry
 from audit.recording import record
 from config.testing import hx, make_user
+from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +117,13 @@ def test_a_moment_no_zone_can_hold_is_shown_as_recorded(admin_client, admin, mom
     response = admin_client.get(reverse("audit"))
     assert response.status_code == 200
     assert moment in response.content.decode()
+
+
+def test_a_recorded_coordinate_is_written_with_a_decimal_point_in_german(admin, admin_client):
+    # README, Languages: coordinates one way in every language, not the German "48,137".
+    UserPreferences.objects.update_or_create(user=admin, defaults={"language": "de"})
+    record(user=admin, action="event.create", changes={
+        "latitude": {"before": None, "after": 48.137}, "longitude": {"before": None, "after": -11}})
+    page = admin_client.get(reverse("audit")).content.decode()
+    assert "<ins>48.13700</ins>" in page and "<ins>-11.00000</ins>" in page
+    assert "48,137" not in page

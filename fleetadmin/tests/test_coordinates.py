@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from fleetadmin.web.coordinates import DECIMALS, coordinates_text
+from fleetadmin.web.coordinates import DECIMALS, coordinate_text, coordinates_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,3 +41,9 @@ def test_no_template_formats_coordinates_itself():
         if re.search(r"(latitude|longitude|\.lat|\.lon)\|floatformat", text):
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_one_coordinate_alone_is_written_the_same_way():
+    assert coordinate_text(48.1371) == "48.13710"
+    assert coordinate_text(-11) == "-11.00000"
+    assert coordinate_text(None) == ""

@@ -15,7 +15,7 @@ scripts with 2026-12-05 keep working in every language.
 """
 
 import re
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -27,6 +27,9 @@ from django.utils.translation import pgettext_lazy
 
 EARLIEST_DATE = date(1900, 1, 1)
 LATEST_DATE = date(2999, 12, 31)
+
+# A clock a little ahead is not a mistake; a moment an hour ahead is.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 DATE_INPUTS = "DATE_INPUT_FORMATS"
 DATETIME_INPUTS = "DATETIME_INPUT_FORMATS"
@@ -48,6 +51,12 @@ def in_range(moment: datetime | date) -> bool:
     """Return True when `moment` (a date or datetime) lies within the range."""
     day = moment.date() if isinstance(moment, datetime) else moment
     return EARLIEST_DATE <= day <= LATEST_DATE
+
+
+def in_future(moment: datetime) -> bool:
+    """Return True when the aware `moment` is still to come (beyond a clock's small lead):
+    nothing has happened there yet, no event to record, no position to show."""
+    return moment > timezone.now() + FUTURE_TOLERANCE
 
 
 def input_format(kind: str = DATETIME_INPUTS, *, seconds: bool = False) -> str:

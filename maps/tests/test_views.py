@@ -506,3 +506,20 @@ def test_a_german_moment_is_read_and_a_wrong_one_is_kept_with_the_error(manager,
     wrong = manager_client.get(car_map(DEMO.car_id, "at=31.02.2026 10:00")).content.decode()
     assert 'id="at-error"' in wrong
     assert 'id="at-input" name="at" value="31.02.2026 10:00"' in wrong  # nothing lost
+
+
+def test_a_moment_in_the_future_is_refused_as_the_event_form_does_and_kept(manager,
+                                                                          manager_client):
+    # flinkey answers a future moment with its latest sample: the page said "where it was"
+    # with a "sample 3 weeks before the moment you asked for".
+    from preferences import services as preferences
+
+    preferences.save_preferences(user=manager, language="de", time_zone="Europe/Berlin")
+    ahead = (timezone.now() + timedelta(days=20)).astimezone(ZoneInfo("Europe/Berlin"))
+    typed = ahead.strftime("%d.%m.%Y %H:%M")
+    html = manager_client.get(car_map(DEMO.car_id, f"at={typed}")).content.decode()
+    assert ('id="at-error">Dieser Zeitpunkt liegt in der Zukunft; angezeigt wird die letzte '
+            "Position.</p>") in html
+    assert f'id="at-input" name="at" value="{typed}"' in html  # nothing lost
+    assert 'aria-describedby="at-zone at-error"' in html
+    assert 'id="fix-offset"' not in html and 'id="at-now"' not in html

@@ -6,6 +6,7 @@ from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
 
+from fleetadmin.web.coordinates import coordinate_text
 from fleetadmin.web.dates import local_time
 from reports import tables
 
@@ -21,7 +22,7 @@ def report_cell(value, column: tables.Column) -> str:
     if column.kind == tables.KM:
         return formats.number_format(value, 1, use_l10n=True, force_grouping=True)
     if column.kind == tables.COORDINATE:
-        return formats.number_format(value, 5, use_l10n=True)
+        return coordinate_text(value)  # a decimal point in every language (README, Languages)
     if isinstance(value, int) and not isinstance(value, bool):
         return formats.number_format(value, use_l10n=True, force_grouping=True)
     if isinstance(value, datetime):

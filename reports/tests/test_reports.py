@@ -326,6 +326,15 @@ def test_a_german_reader_gets_german_pages_and_files_excel_opens_right(manager, 
     assert sheet[0][5] == "Service bis"
 
 
+def test_a_german_reader_sees_coordinates_with_a_decimal_point(manager, manager_client, store):
+    # README, Languages: coordinates are written one way in every language (people paste them
+    # into maps and GPS devices); a German "48,10000" would read as two numbers.
+    UserPreferences.objects.update_or_create(user=manager, defaults={"language": "de"})
+    html = manager_client.get(URLS["sessions"], PERIOD).content.decode()
+    assert "Breitengrad beim Öffnen" in html
+    assert "48.10000" in html and "11.50000" in html and "48,1" not in html
+
+
 def test_the_catalogue_builds_without_a_request(store):
     for report in REPORTS.values():
         table = report.build(store.store, start=PERIOD_START, end=PERIOD_END)

@@ -51,6 +51,23 @@ def test_changes_and_deletion_are_audited(store, owner, manager_client):
     assert AuditEntry.objects.filter(action="schedule.delete").count() == 1
 
 
+def test_deleting_is_asked_first_on_a_page_of_its_own(store, owner, manager_client,
+                                                     support_client):
+    schedule = make_schedule(store, owner)
+    url = reverse("schedules:delete", args=[schedule.pk])
+    page = manager_client.get(reverse("schedules:detail", args=[schedule.pk])).content.decode()
+    # The schedule's page links to the question; it deletes nothing itself (no form posting).
+    assert f'href="{url}" id="schedule-delete"' in page and f'action="{url}"' not in page
+    question = manager_client.get(url)
+    html = question.content.decode()
+    assert question.status_code == 200 and "Delete “Morning”?" in html
+    assert "its run history (0 runs) goes with it" in html
+    assert 'id="schedule-delete-confirm"' in html
+    assert Schedule.objects.exists() and not AuditEntry.objects.filter(
+        action="schedule.delete").exists()
+    assert support_client.get(url).status_code == 403
+
+
 def test_send_now_makes_a_run_the_history_shows(store, owner, manager_client, mailbox):
     schedule = make_schedule(store, owner)
     answer = manager_client.post(reverse("schedules:send", args=[schedule.pk]))

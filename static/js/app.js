@@ -3,7 +3,8 @@
 // - The one dialog (#dialog, templates/includes/dialog.html) opens when it arrives with
 //   data-open, focuses its first useful field, and gives focus back to what opened it.
 // - A form marked data-confirm-discard asks before Escape or Cancel throws away what was typed.
-// - Phones: the header's "Menu" toggle folds the menu open and shut.
+// - Phones: the header's "Menu" toggle folds the menu open and shut; Escape shuts it and
+//   gives focus back to the toggle.
 // - Typed confirmations (deleting cars): a form's [data-confirm-submit] button stays disabled
 //   until its [data-confirm-expected] field holds that text (blanks around it forgiven). The
 //   server checks again; without script the button is simply enabled.
@@ -68,9 +69,25 @@
     var toggle = event.target.closest && event.target.closest(".menu-toggle");
     if (!toggle) return;
     event.preventDefault();
-    var open = toggle.getAttribute("aria-expanded") !== "true";
+    setMenuOpen(toggle, toggle.getAttribute("aria-expanded") !== "true");
+  });
+
+  function setMenuOpen(toggle, open) {
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
     document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
+  }
+
+  // Escape shuts the open menu, as it would a disclosure anywhere, and puts focus on the
+  // toggle (focus may be on a link inside the menu, which is about to vanish). An open
+  // dialog takes Escape for itself.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented) return;  // e.g. a list's own Escape
+    var open = dialog();
+    if (open && open.open) return;
+    var toggle = document.querySelector('.menu-toggle[aria-expanded="true"]');
+    if (!toggle) return;
+    setMenuOpen(toggle, false);
+    toggle.focus();
   });
 
   // Remember who asked for the dialog's content.

@@ -129,9 +129,37 @@ def test_the_alerts_pages_have_no_serious_accessibility_findings(dashboard, new_
     problems = {}
     for screen in ("/alerts/", f"/alerts/rules/{rule.pk}/", "/alerts/rules/new/?kind=outside_hours",
                    "/alerts/rules/new/?kind=not_at_depot", "/alerts/webhooks/",
-                   "/alerts/webhooks/new/", "/alerts/log/"):
+                   "/alerts/webhooks/new/", "/alerts/log/", f"/alerts/rules/{rule.pk}/delete/"):
         page.goto(f"{dashboard}{screen}")
         settled(page)
         problems[screen] = findings(page)
     found = {screen: found for screen, found in problems.items() if found}
     assert not found, found
+
+
+def test_deleting_a_rule_is_asked_first_by_keyboard_without_script(dashboard,
+                                                                   new_browser_context):
+    # One click deleted a rule and its alerts; now a page asks first, as people's "Remove"
+    # does: a link and a plain form, so it works by keyboard and with script off.
+    from django.conf import settings
+
+    from alerts.models import Rule
+    from fleetstore.tests.conftest import make_fleet
+
+    fleet = make_fleet(settings.FLINKEY_API_URL, synced_at=timezone.now())
+    rule = Rule.objects.create(fleet=fleet, name="Overnight", kind="left_open", threshold=12,
+                               time_zone="UTC")
+    make_user("fm")
+    page = new_browser_context(java_script_enabled=False).new_page()
+    signed_in_as(page, dashboard, "fm", home=False)
+    page.goto(f"{dashboard}/alerts/rules/{rule.pk}/")
+
+    page.locator("#rule-delete").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Delete an alert rule")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Delete “Overnight”?")
+    assert Rule.objects.filter(pk=rule.pk).exists()
+    page.locator("#rule-delete-confirm").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The rule “Overnight” was deleted.")).to_be_visible()
+    assert not Rule.objects.filter(pk=rule.pk).exists()

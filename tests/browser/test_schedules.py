@@ -90,9 +90,43 @@ def test_the_schedule_pages_have_no_serious_accessibility_findings(dashboard, ne
     sign_in(page, "fm")
     problems = {}
     for screen in ("/schedules/", "/schedules/new/", f"/schedules/{schedule.pk}/",
-                   f"/schedules/{schedule.pk}/runs/"):
+                   f"/schedules/{schedule.pk}/runs/", f"/schedules/{schedule.pk}/delete/"):
         page.goto(f"{dashboard}{screen}")
         settled(page)
         problems[screen] = findings(page)
     found = {screen: found for screen, found in problems.items() if found}
     assert not found, found
+
+
+def test_deleting_a_schedule_is_asked_first_and_works_by_keyboard(page, dashboard,
+                                                                   console_problems):
+    # One click deleted a schedule and its run history; now a page asks first, as people's
+    # "Remove" does (a link and a form: keyboard and no script alike).
+    from django.conf import settings
+
+    from fleetstore.tests.conftest import make_fleet
+    from schedules.models import Schedule
+    from schedules.tests.conftest import make_schedule
+
+    fleet = make_fleet(settings.FLINKEY_API_URL, synced_at=timezone.now())
+    schedule = make_schedule(fleet, make_user("fm"))
+    signed_in_as(page, dashboard, "fm", home=False)
+    page.goto(f"{dashboard}/schedules/{schedule.pk}/")
+    settled(page)
+
+    page.locator("#schedule-delete").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Delete a scheduled report")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Delete “Morning”?")
+    assert Schedule.objects.filter(pk=schedule.pk).exists()
+    page.get_by_role("link", name="Cancel").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{dashboard}/schedules/{schedule.pk}/")
+
+    page.locator("#schedule-delete").focus()
+    page.keyboard.press("Enter")
+    page.locator("#schedule-delete-confirm").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The scheduled report was deleted.")).to_be_visible()
+    assert not Schedule.objects.filter(pk=schedule.pk).exists()
+    assert unexpected(console_problems) == []

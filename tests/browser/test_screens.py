@@ -56,6 +56,27 @@ def test_phones_sort_with_a_menu(page, dashboard, console_problems):
     assert console_problems == []
 
 
+def test_escape_shuts_the_phone_menu_and_gives_focus_back_to_its_toggle(page, dashboard,
+                                                                         console_problems):
+    make_user("phone3")
+    page.set_viewport_size(PHONE)
+    signed_in_as(page, dashboard, "phone3")
+    toggle, menu = page.locator("a.menu-toggle"), page.locator("#site-menu")
+    expect(menu).to_be_hidden()
+    toggle.focus()
+    page.keyboard.press("Enter")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    expect(menu).to_be_visible()
+    menu.get_by_role("link", name="Cars").focus()  # somewhere in the menu
+    page.keyboard.press("Escape")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(menu).to_be_hidden()
+    expect(toggle).to_be_focused()
+    page.keyboard.press("Enter")  # and open again from there
+    expect(menu).to_be_visible()
+    assert unexpected(console_problems) == []
+
+
 def test_next_brings_the_table_top_into_view_on_a_phone(page, dashboard, console_problems):
     make_user("phone2")
     page.set_viewport_size(PHONE)

@@ -100,6 +100,29 @@ SIGN_IN_METHODS = {
 }
 
 
+# Words for recorded values, by field ({"kind": {"left_open": "Left open"}}): given by the
+# apps above the log (describe_fields), which it may not import.
+VALUE_LABELS: dict[str, dict] = {}
+
+
+def describe_fields(model=None, names=(), *, labels=None, values=None) -> None:
+    """Teach the log how an app's recorded fields read, from its AppConfig.ready().
+
+    `model`'s fields `names` read as its forms show them (the verbose name; a choice's
+    words); `labels` ({field: label}) and `values` ({field: {value: words}}) add the rest.
+    A field name the log knows already keeps its label.
+    """
+    for name in names:
+        field = model._meta.get_field(name)
+        FIELD_LABELS.setdefault(name, field.verbose_name)
+        if field.choices:
+            VALUE_LABELS.setdefault(name, {}).update(field.flatchoices)
+    for name, label in (labels or {}).items():
+        FIELD_LABELS.setdefault(name, label)
+    for name, words in (values or {}).items():
+        VALUE_LABELS.setdefault(name, {}).update(words)
+
+
 def field_label(name: str) -> str:
     """Return what a reader is shown for a recorded field name (the name itself if unknown)."""
     return str(FIELD_LABELS.get(name, name))
@@ -109,6 +132,11 @@ def value_label(field: str, value):
     """Return a recorded value as shown: names in words, data (and None) as recorded."""
     if field in COORDINATE_FIELDS and type(value) in (int, float):
         return coordinate_text(value)  # as a number the page would write a German "48,137"
+    words = VALUE_LABELS.get(field, {})
+    if isinstance(value, str | int) and not isinstance(value, bool) and value in words:
+        return str(words[value])
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
     if not isinstance(value, str):
         return value
     if field == "method":

@@ -64,6 +64,31 @@ def test_a_car_created_in_the_ui_is_named_once_its_id_is_known(manager_client, f
     assert "Golf für das Protokoll" in page
 
 
+def test_rules_schedules_and_events_read_as_their_forms_do(admin, admin_client):
+    # Their apps describe their fields to the log (describe_fields): no code names, no raw
+    # values (found by QA: "kind left_open · enabled False", "weekday 0", "type CarOpened").
+    record(user=admin, action="alert_rule.create",
+           changes={"rule": 1, "kind": "left_open", "enabled": False, "only_outside_hours": True})
+    record(user=admin, action="schedule.create",
+           changes={"schedule": 2, "weekday": 0, "period": "yesterday", "format": "xlsx"})
+    record(user=admin, action="event.create", car_id=2001,
+           changes={"type": {"before": None, "after": "CarOpened"},
+                    "utc_date_time": {"before": None, "after": "2026-12-07T18:45:00+00:00"}})
+    page = admin_client.get(reverse("audit")).content.decode()
+    for words in ("alert rule", "Left open", "switched on", "only outside working hours",
+                  "scheduled report", "weekday", "Monday", "Yesterday", "XLSX",
+                  "opened or closed", "moment"):
+        assert words in page, words
+    for code in ("left_open", "only_outside_hours", "CarOpened", "utc_date_time"):
+        assert code not in page, code
+    german = Client()
+    german.force_login(admin)
+    german.post(reverse("save-preferences"), {"language": "de", "time_zone": "Europe/Berlin"})
+    page = german.get(reverse("audit")).content.decode()
+    for words in ("Alarmregel", "Montag", "Gestern", "geöffnet", "Zeitpunkt"):
+        assert words in page, words
+
+
 def test_times_name_their_zone(admin, admin_client):
     record(user=admin, action="car.delete", car_id=1)
     page = admin_client.get(reverse("audit")).content.decode()

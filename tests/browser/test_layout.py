@@ -124,6 +124,39 @@ def test_a_long_typed_word_wraps_in_its_cell(dashboard, new_browser_context, wid
             assert box["x"] + box["width"] <= width, path
 
 
+# Where a field group's parts are (the screen kit's includes/fields/): label, input, weight.
+FIELD_GROUPS = """groups => groups.map(group => {
+    const label = group.querySelector('label'), input = group.querySelector('input, select');
+    const l = label.getBoundingClientRect(), i = input.getBoundingClientRect();
+    return {id: input.id, labelLeft: l.left, labelTop: l.top, labelBottom: l.bottom,
+            inputLeft: i.left, inputRight: i.right, inputTop: i.top, inputBottom: i.bottom,
+            weight: getComputedStyle(label).fontWeight};
+})"""
+
+
+def test_field_groups_put_labels_above_inputs_and_a_box_beside_its_label(dashboard,
+                                                                         new_browser_context):
+    """The new-user form and the user page's credentials: a required field's label is above
+    its input like any other (Username and API manager username sat left of theirs), and
+    the e-mail box has its label beside it in plain weight (alone on a line, bold label under)."""
+    admin = make_user("ada", role=ROLE_ADMIN)
+    page = new_browser_context(viewport={"width": 1440, "height": 900}).new_page()
+    signed_in_as(page, dashboard, "ada", home=False)
+    for path in (f"/users/{admin.pk}/", "/users/new/"):
+        page.goto(f"{dashboard}{path}")
+        settled(page)
+        groups = page.eval_on_selector_all("main .field:not(.checkbox)", FIELD_GROUPS)
+        assert any(g["id"] == "id_username" for g in groups), path  # a required field
+        for group in groups:
+            assert group["inputTop"] >= group["labelBottom"], (path, group["id"])
+            assert group["inputLeft"] == pytest.approx(group["labelLeft"], abs=1), group["id"]
+    box, = page.eval_on_selector_all("main .field.checkbox", FIELD_GROUPS)  # the new-user form
+    assert box["id"] == "id_send_password_link"
+    assert box["inputRight"] <= box["labelLeft"]  # beside it, on its left
+    assert box["labelTop"] < (box["inputTop"] + box["inputBottom"]) / 2 < box["labelBottom"]
+    assert box["weight"] == "400"
+
+
 def test_the_fleet_map_starts_near_the_top_on_phones(dashboard, new_browser_context):
     page = signed_in(dashboard, new_browser_context, width=390, language="de")
     page.goto(f"{dashboard}/map/")

@@ -19,7 +19,7 @@ from audit.recording import (
     value_label,
     visible_entries,
 )
-from fleetadmin.web.csv_export import ExcelCsv, csv_response
+from fleetadmin.web.csv_export import ExcelCsv, csv_response, file_stamp
 from fleetadmin.web.csv_export import cell as _cell
 from fleetadmin.web.dates import DayField
 from fleetadmin.web.htmx import render_screen, screen
@@ -179,5 +179,5 @@ def audit_export(request):
                 json.dumps(entry.changes, ensure_ascii=False, sort_keys=True),
             )])
 
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    return csv_response(rows(), writer=writer, filename=f"fleetadmin-audit-{stamp}.csv")
+    return csv_response(rows(), writer=writer,
+                        filename=f"fleetadmin-audit-{file_stamp(zone)}.csv")

@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -22,6 +21,7 @@ from accounts.access import write_access_required
 from cars import bulk
 from cars.retiring import CountConfirmation
 from cars.services import ListParams
+from fleetadmin.web.csv_export import file_stamp
 from fleetadmin.web.htmx import screen
 from fleetadmin.web.problems import UPSTREAM_ERRORS, car_problem
 
@@ -70,8 +70,8 @@ def car_export(request):
         return _unavailable(request, params, error, _("The cars could not be exported"))
     response = HttpResponse("".join(bulk.export_rows(selection)),
                             content_type="text/csv; charset=utf-8")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="fleetadmin-cars-{stamp}.csv"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="fleetadmin-cars-{file_stamp()}.csv"')
     return response
 
 

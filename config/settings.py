@@ -101,6 +101,9 @@ MIDDLEWARE = [
     # The signed-in user's language (over LocaleMiddleware's choice) and time zone.
     "fleetadmin.web.user_locale.UserLanguageMiddleware",
     "fleetadmin.web.user_locale.UserTimeZoneMiddleware",
+    # A view's empty 405 (a form's address opened as a page) becomes a page in the user's
+    # language, or for htmx a message (fleetadmin.web.error_pages).
+    "fleetadmin.web.error_pages.MethodNotAllowedPageMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into the login page (429).
     "axes.middleware.AxesMiddleware",
 ]

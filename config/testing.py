@@ -405,6 +405,20 @@ def users_today():
     return timezone.localdate(timezone=ZoneInfo(settings.FLEETADMIN_DEFAULT_TIME_ZONE))
 
 
+def stamped_between(response, zone: str, since) -> bool:
+    """True when the download's file name ends in a time (20261207-200000) between `since`
+    and now, read in `zone`: exports name their files by the user's clock, not UTC's."""
+    import re
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    stamp = re.search(r'-(\d{8}-\d{6})\.\w+"', response["Content-Disposition"])[1]
+    named = datetime.strptime(stamp, "%Y%m%d-%H%M%S").replace(tzinfo=ZoneInfo(zone))
+    return since.replace(microsecond=0) <= named <= timezone.now()
+
+
 def wait_until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> object:
     """Poll `condition` until it returns something true, and return that; fail at the deadline."""
     deadline = time.monotonic() + timeout

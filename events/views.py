@@ -34,7 +34,7 @@ from events.services import Cursor, Filters
 from fleetadmin.models import UserPreferences
 from fleetadmin.upstream.clients import call_budget_refusal
 from fleetadmin.web.coordinates import coordinates_text
-from fleetadmin.web.csv_export import ExcelCsv, cell, csv_response
+from fleetadmin.web.csv_export import ExcelCsv, cell, csv_response, file_stamp
 from fleetadmin.web.elsewhere import car_elsewhere
 from fleetadmin.web.htmx import (
     oob,
@@ -501,9 +501,8 @@ def event_export(request, car_id: int):
                 "the rest.") % {"count": f"{cap:,}"}]))
         yield "".join(chunk)
 
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     return csv_response(rows(), writer=writer,
-                        filename=f"fleetadmin-events-car-{car_id}-{stamp}.csv")
+                        filename=f"fleetadmin-events-car-{car_id}-{file_stamp(zone)}.csv")
 
 
 # --- cars left open -----------------------------------------------------------------------

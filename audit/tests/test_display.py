@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.access import ROLE_ADMIN, ROLE_SUPPORT
 from audit.models import AuditEntry
 from audit.recording import record
-from config.testing import hx, make_user
+from config.testing import hx, make_user, stamped_between
 from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
 
@@ -106,6 +106,15 @@ def test_the_csv_has_a_utc_and_a_local_column_naming_the_zone(admin, admin_clien
         entry.created_at, timezone.get_fixed_timezone(local.utcoffset())).utcoffset()
     assert local == entry.created_at
     assert row["car_name"] == "Golf"
+
+
+def test_the_csv_is_named_by_the_users_clock(admin, admin_client):
+    UserPreferences.objects.update_or_create(user=admin,
+                                             defaults={"time_zone": "America/New_York"})
+    since = timezone.now()
+    response = admin_client.get(reverse("audit-export"))
+    assert response["Content-Disposition"].startswith('attachment; filename="fleetadmin-audit-')
+    assert stamped_between(response, "America/New_York", since)
 
 
 def test_the_screen_varies_on_htmx_and_back_gets_a_whole_page(admin, admin_client):

@@ -113,12 +113,12 @@ def car_row(context, car) -> SafeString:
     html = [
         f'\n<tr id="car-row-{car_id}"{' class="car-new"' if is_new else ""}'
         f'{' hx-swap-oob="true"' if context.get("oob_row") else ""}>\n'
-        f'  <td data-label="{labels["name"]}">{select}'
+        f'  <td data-label="{labels["name"]}" class="user-text">{select}'
         f'<a href="{kit.url("cars:detail", car_id, suffix)}" class="car-name">{name}</a>'
-        f'{f' <span class="badge">{labels["new"]}</span>' if is_new else ""}</td>\n'
-        f'  <td data-label="{labels["license_plate"]}">{escape(car.license_plate or _NONE)}</td>\n'
-        f'  <td data-label="{labels["brand"]}">{escape(car.brand or _NONE)}</td>\n'
-        f'  <td data-label="{labels["model"]}">{escape(car.model or _NONE)}</td>\n'
+        f'{f' <span class="badge">{labels["new"]}</span>' if is_new else ""}</td>\n',
+        *(f'  <td data-label="{labels[key]}" class="user-text">'
+          f'{escape(getattr(car, key) or _NONE)}</td>\n'
+          for key in ("license_plate", "brand", "model")),
         f'  <td data-label="{labels["vin"]}" class="mono">{escape(car.vin or _NONE)}</td>'
     ]
     statuses = context.get("statuses")

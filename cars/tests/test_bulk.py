@@ -5,9 +5,11 @@ import html as html_lib
 import io
 
 import pytest
+from django.utils import timezone
 
 from audit.models import AuditEntry
-from config.testing import hx, wait_until
+from config.testing import hx, stamped_between, wait_until
+from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +105,14 @@ def test_the_export_holds_the_selected_cars(manager_client, flinkey_api):
     assert sorted(int(row[0]) for row in rows[1:]) == sorted(ids)
     for row in rows[1:]:
         assert row[1] == store(flinkey_api)[int(row[0])]["name"]
+
+
+def test_the_export_is_named_by_the_users_clock(manager, manager_client, flinkey_api):
+    UserPreferences.objects.update_or_create(user=manager,
+                                             defaults={"time_zone": "America/New_York"})
+    since = timezone.now()
+    response = manager_client.get(EXPORT, {"car": some_ids(flinkey_api, 1)})
+    assert stamped_between(response, "America/New_York", since)
     assert flinkey_api.request_count(path_prefix="/cars") == 1  # one list call for all
 
 

@@ -305,7 +305,7 @@ def test_a_row_escapes_every_value_in_text_and_attributes():
     assert ">A &quot;quote&quot; &lt;b&gt;&amp;&#x27;</a>" in html
     assert 'aria-label="A &quot;quote&quot; &lt;b&gt;&amp;&#x27; bearbeiten"' in html
     assert 'href="/cars/7/edit/?q=&quot;a&quot;&amp;page=2"' in html
-    assert '<td data-label="Marke">—</td>' in html and ">x&amp;y<" in html
+    assert '<td data-label="Marke" class="user-text">—</td>' in html and ">x&amp;y<" in html
     assert "&quot;&gt;&lt;script&gt;" in html
 
 

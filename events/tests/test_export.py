@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.http import StreamingHttpResponse
+from django.utils import timezone
 
+from config.testing import stamped_between
 from events.tests.conftest import CAR, add_event, events_calls
 from fleetadmin.models import UserPreferences
 from flinkey_sandbox import DEMO
@@ -38,6 +40,15 @@ def test_rows_with_utc_and_the_users_zone(manager, manager_client, flinkey_api, 
     assert oldest[5:7] == [str(DEMO.user_id), ""]  # nobody named: no name
     assert oldest[7] == "flinkey app 3.14.2 on iOS 17.5.1"
     assert oldest[9:] == ["48.0", "-11.25"]  # numbers stay numbers, even negative ones
+
+
+def test_the_file_is_named_by_the_users_clock(manager, manager_client, flinkey_api, clean_car):
+    UserPreferences.objects.update_or_create(user=manager,
+                                             defaults={"time_zone": "America/New_York"})
+    since = timezone.now()
+    response = manager_client.get(URL)
+    assert f'filename="fleetadmin-events-car-{CAR}-' in response["Content-Disposition"]
+    assert stamped_between(response, "America/New_York", since)
 
 
 def test_formulas_are_neutralised(manager_client, flinkey_api, clean_car):

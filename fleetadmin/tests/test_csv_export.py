@@ -59,3 +59,18 @@ def test_english_csv_has_commas_and_no_bom():
     assert writer.start() == ""
     assert writer.row(["opened", 12.5, "-1+1", "a,b"]) == "opened,12.5,'-1+1,\"a,b\"\r\n"
     assert csv_style("fr") == csv_style("en")  # any other language: comma CSV
+
+
+def test_a_file_stamp_is_the_users_clock_not_utcs(monkeypatch):
+    """QA: at 01:00 UTC on 8 December a user in New York got fleetadmin-audit-20261208-010000."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    from fleetadmin.web.csv_export import file_stamp
+
+    monkeypatch.setattr(timezone, "now", lambda: datetime(2026, 12, 8, 1, 0, tzinfo=UTC))
+    with timezone.override(ZoneInfo("America/New_York")):
+        assert file_stamp() == "20261207-200000"
+    assert file_stamp(ZoneInfo("Asia/Tokyo")) == "20261208-100000"

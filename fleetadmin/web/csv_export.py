@@ -125,6 +125,12 @@ class ExcelCsv:
         return cell(value)
 
 
+def file_stamp(zone: tzinfo | None = None) -> str:
+    """Return now as an export's file name carries it ("20261207-200000"): in `zone`, by
+    default the user's, the zone the file's local times are in (never UTC's date and hour)."""
+    return timezone.localtime(timezone=zone).strftime("%Y%m%d-%H%M%S")
+
+
 def csv_response(lines, *, filename: str, writer: ExcelCsv) -> StreamingHttpResponse:
     """A streamed CSV download: `writer.start()` (the BOM, if any) then `lines` (text).
 

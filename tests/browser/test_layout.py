@@ -1,9 +1,11 @@
 """The layout fits real screens: wide tables at 1440 px, a folded menu and compact lists on
-phones, no value broken inside itself, maps near the top. English and German."""
+phones, no value broken inside itself, a long typed word no wider than the screen, maps near
+the top. English and German."""
 
 import pytest
 from playwright.sync_api import expect
 
+from accounts.access import ROLE_ADMIN
 from config.testing import make_user
 from flinkey_sandbox import DEMO
 from tests.browser.conftest import settled, signed_in_as
@@ -85,6 +87,74 @@ def test_values_never_break_inside(dashboard, new_browser_context, width):
         ".map(c => c.textContent.trim())")
     assert single_words  # the check below looks at something
     assert not broken_values(page, "table.audit td:not(:has(*)), table.audit dd:not(:has(*))")
+
+
+# One unbroken word as long as the name fields take (200 characters): nothing stops a person
+# from typing it, or pasting one.
+LONG_WORD = ("Fahrzeugpoolverwaltungsabteilung" * 7)[:200]
+
+
+@pytest.mark.parametrize("width", [1440, 1024])
+def test_a_long_typed_word_wraps_in_its_cell(dashboard, new_browser_context, width):
+    """People, cars, users and the audit log keep to the screen with a 200-character word in
+    a name (the people directory was 2,734 px wide, its Edit · Remove off screen)."""
+    from audit.recording import record
+    from cars.services import create_car
+    from fleetadmin.upstream.reach import proven_fleet
+    from people.models import Person
+
+    admin = make_user("ada", role=ROLE_ADMIN)
+    fleet = proven_fleet(admin)
+    Person.objects.create(api_url=fleet.api_url, customer_id=fleet.customer_id,
+                          flinkey_user_id=306, name=LONG_WORD, department=LONG_WORD)
+    car = create_car(user=admin, values={"name": LONG_WORD, "brand": LONG_WORD[:100]})
+    typist = make_user(LONG_WORD[:150])
+    record(user=typist, action="car.update", car_id=car.id, car_name=LONG_WORD,
+           changes={"name": {"before": "Golf", "after": LONG_WORD}})
+    page = new_browser_context(viewport={"width": width, "height": 900}).new_page()
+    signed_in_as(page, dashboard, "ada", home=False)
+    for path, last_link in [("/people/", "Remove"), (f"/cars/?q={LONG_WORD[:40]}", "Edit"),
+                            ("/users/", None), ("/audit/", None)]:
+        page.goto(f"{dashboard}{path}")
+        settled(page)
+        expect(page.locator("main")).to_contain_text(LONG_WORD[:40])
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, path
+        if last_link:
+            box = page.locator("main table").get_by_role("link", name=last_link).bounding_box()
+            assert box["x"] + box["width"] <= width, path
+
+
+# Where a field group's parts are (the screen kit's includes/fields/): label, input, weight.
+FIELD_GROUPS = """groups => groups.map(group => {
+    const label = group.querySelector('label'), input = group.querySelector('input, select');
+    const l = label.getBoundingClientRect(), i = input.getBoundingClientRect();
+    return {id: input.id, labelLeft: l.left, labelTop: l.top, labelBottom: l.bottom,
+            inputLeft: i.left, inputRight: i.right, inputTop: i.top, inputBottom: i.bottom,
+            weight: getComputedStyle(label).fontWeight};
+})"""
+
+
+def test_field_groups_put_labels_above_inputs_and_a_box_beside_its_label(dashboard,
+                                                                         new_browser_context):
+    """The new-user form and the user page's credentials: a required field's label is above
+    its input like any other (Username and API manager username sat left of theirs), and
+    the e-mail box has its label beside it in plain weight (alone on a line, bold label under)."""
+    admin = make_user("ada", role=ROLE_ADMIN)
+    page = new_browser_context(viewport={"width": 1440, "height": 900}).new_page()
+    signed_in_as(page, dashboard, "ada", home=False)
+    for path in (f"/users/{admin.pk}/", "/users/new/"):
+        page.goto(f"{dashboard}{path}")
+        settled(page)
+        groups = page.eval_on_selector_all("main .field:not(.checkbox)", FIELD_GROUPS)
+        assert any(g["id"] == "id_username" for g in groups), path  # a required field
+        for group in groups:
+            assert group["inputTop"] >= group["labelBottom"], (path, group["id"])
+            assert group["inputLeft"] == pytest.approx(group["labelLeft"], abs=1), group["id"]
+    box, = page.eval_on_selector_all("main .field.checkbox", FIELD_GROUPS)  # the new-user form
+    assert box["id"] == "id_send_password_link"
+    assert box["inputRight"] <= box["labelLeft"]  # beside it, on its left
+    assert box["labelTop"] < (box["inputTop"] + box["inputBottom"]) / 2 < box["labelBottom"]
+    assert box["weight"] == "400"
 
 
 def test_the_fleet_map_starts_near_the_top_on_phones(dashboard, new_browser_context):

@@ -15,6 +15,6 @@ class AlertsConfig(AppConfig):
 
         # The audit log writes what alerts record as their forms do (and the ids by kind).
         describe_fields(Rule, RULE_FIELDS, labels={
-            "rule": _("alert rule"), "webhook": _("webhook"), "alert": _("alert")})
+            "rule": _("alert rule"), "webhook": _("webhook"), "alert": _("alert id")})
         describe_fields(Webhook, ["url"])
         describe_fields(Subscription, ["mode"])

@@ -12,7 +12,7 @@ class EventsConfig(AppConfig):
 
         # The audit log writes a recorded event's fields in words (the API's names as keys).
         describe_fields(labels={
-            "type": _("opened or closed"), "utc_date_time": _("moment"),
+            "type": _("opened or closed"), "utc_date_time": _("time of the event"),
             "date_time": _("car's clock"), "user_id": _("flinkey user id"),
             "user_agent": _("recorded with"), "latitude": _("latitude"),
             "longitude": _("longitude"),

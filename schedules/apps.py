@@ -15,4 +15,4 @@ class SchedulesConfig(AppConfig):
 
         # The audit log writes what a schedule records as its form does.
         describe_fields(Schedule, [*FIELDS, "recipients"], values={"weekday": WEEKDAYS},
-                        labels={"schedule": _("scheduled report"), "run": _("run")})
+                        labels={"schedule": _("scheduled report"), "run": _("report run")})

@@ -77,7 +77,7 @@ def test_rules_schedules_and_events_read_as_their_forms_do(admin, admin_client):
     page = admin_client.get(reverse("audit")).content.decode()
     for words in ("alert rule", "Left open", "switched on", "only outside working hours",
                   "scheduled report", "weekday", "Monday", "Yesterday", "XLSX",
-                  "opened or closed", "moment"):
+                  "opened or closed", "time of the event"):
         assert words in page, words
     for code in ("left_open", "only_outside_hours", "CarOpened", "utc_date_time"):
         assert code not in page, code

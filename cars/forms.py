@@ -52,6 +52,7 @@ class CarForm(forms.Form):
     name = forms.CharField(
         label=_("Name"),
         max_length=MAX_LENGTHS["name"],
+        help_text=_("Up to 100 characters."),
         error_messages={"required": _("Enter a name: flinkey needs one, and blanks do not count.")},
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )

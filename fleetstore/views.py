@@ -4,6 +4,7 @@ everyone who reaches the fleet sees its status and may ask for a refresh."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import can_manage_users, forbidden
 from fleetadmin.upstream.clients import SetupNeeded, credentials_of
+from fleetadmin.upstream.customer_switch import safe_next
 from fleetadmin.web.htmx import render_screen, screen
 from fleetadmin.web.problems import problem_of
 from fleetstore import services
@@ -115,7 +117,11 @@ def turn_off(request):
 @login_required
 @require_POST
 def refresh(request):
-    """Ask for a sync of the fleet now; the status region shows its progress."""
+    """Ask for a sync of the fleet now; the status region shows its progress.
+
+    Asked from another page ("Refresh now" under its data, with `next`): back to that page,
+    its search, filters and period kept, and the message there.
+    """
     fleet, error = _proven(request)
     if error is not None:
         return _unproven(request, error)
@@ -128,4 +134,7 @@ def refresh(request):
         messages.info(request, _("A sync is already under way or waiting for a worker."))
     if request.htmx:
         return _page(request, fleet=fleet)
-    return redirect("fleetstore:sync")
+    # Only a page of this site: `next` comes from the form, and a forged one must not
+    # send the user elsewhere.
+    return redirect(safe_next(request, request.POST.get("next"),
+                              fallback=reverse("fleetstore:sync")))

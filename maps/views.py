@@ -113,6 +113,7 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
         "position": None,
         "map_problem": None,
         "map_loaded": True,
+        "no_iq": False,
         "page_url": reverse("maps:car", args=[car_id]),
         # The moment shown, as a file to take away (maps/downloads.py).
         "moment_download_url": reverse("maps:moment-html", args=[car_id])
@@ -124,6 +125,8 @@ def _car_map_context(request, car_id: int) -> tuple[dict, int]:
         context["map_problem"] = car_problem(error)
         return context, context["map_problem"].status
     context["position"] = position
+    # No flinkey IQ: no position now or at any moment, and no route: nothing to ask for.
+    context["no_iq"] = position.state == NO_DEVICE
     loc = position.location
     # An answer without a position may still carry the odometer (each field may be null).
     if loc is not None and loc.odometer_recorded_at:
@@ -315,9 +318,10 @@ def car_map(request, car_id: int):
                              {"car_id": car_id, "car": None, "problem": problem},
                              status=problem.status)
     context, status = _car_map_context(request, car_id)
-    # The route loads after the page (htmx), showing its progress: never a blank page.
-    route_context, _status = _route_context(request, car_id, load=False)
-    context.update(route_context)
+    if not context["no_iq"]:
+        # The route loads after the page (htmx), showing its progress: never a blank page.
+        route_context, _status = _route_context(request, car_id, load=False)
+        context.update(route_context)
     context.update(car=car, problem=None)
     return render_screen(request, "maps/car_map.html", context, status=status)
 

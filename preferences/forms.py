@@ -24,7 +24,6 @@ class CredentialsForm(forms.Form):
     )
 
     def __init__(self, *args, stored: FlinkeyCredentials | None = None, **kwargs):
-        self.stored = stored
         initial = kwargs.pop("initial", {}) or {}
         if stored is not None:
             initial.setdefault("username", stored.username)
@@ -33,14 +32,12 @@ class CredentialsForm(forms.Form):
             if stored is not None and getattr(stored, name):
                 self.fields[name].help_text = _("A value is stored. Leave empty to keep it.")
             else:
-                self.fields[name].widget.attrs["required"] = True
+                # Nothing stored to keep: required as a field (not only as the input's
+                # attribute), so its field group shows the marker and the form says so.
+                self.fields[name].required = True
 
     def clean(self):
         cleaned = super().clean()
-        for name in ("api_key", "password"):
-            already_stored = self.stored is not None and getattr(self.stored, name)
-            if not cleaned.get(name) and not already_stored:
-                self.add_error(name, _("This field is required."))
         refuse_unsendable_credentials(self, cleaned)
         return cleaned
 

@@ -1,5 +1,7 @@
 """Admin-only user management: roles, and other users' flinkey credentials (write-only)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -127,6 +129,29 @@ def test_a_first_setup_needs_every_field(admin_client, desk):
                                  {"api_key": "", "username": "someone", "password": ""})
     assert response.status_code == 400
     assert not FlinkeyCredentials.objects.filter(user=desk).exists()
+
+
+def required_marks(html: str) -> dict[str, tuple[bool, bool]]:
+    """Each credential field: (its label has the required marker, its input is required)."""
+    marks = {}
+    for name in ("api_key", "username", "password"):
+        group = re.search(rf'<label for="id_{name}">.*?</div>', html, re.S).group(0)
+        marker = re.match(rf'<label for="id_{name}">[^<]*</label> <span class="required"', group)
+        field = re.search(rf'<input [^>]*name="{name}"[^>]*>', group).group(0)
+        marks[name] = (bool(marker), " required" in field)
+    return marks
+
+
+def test_the_required_marker_and_the_inputs_required_agree(admin_client, desk, flinkey_api):
+    # Nothing stored yet: every field must be filled, and each says so.
+    first = admin_client.get(reverse("user", args=[desk.pk])).content.decode()
+    assert required_marks(first) == {"api_key": (True, True), "username": (True, True),
+                                     "password": (True, True)}
+    # Stored secrets are kept when left empty: neither marker nor `required` for them.
+    target = make_user("has-creds", role=ROLE_SUPPORT)
+    again = admin_client.get(reverse("user", args=[target.pk])).content.decode()
+    assert required_marks(again) == {"api_key": (False, False), "username": (True, True),
+                                     "password": (False, False)}
 
 
 def test_an_unknown_user_is_404(admin_client):

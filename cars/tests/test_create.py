@@ -1,6 +1,7 @@
 """Creating a car: the dialog and the plain page, validation, upstream refusals, timeouts, roles."""
 
 
+import re
 import time
 
 import pytest
@@ -221,6 +222,15 @@ def test_every_field_has_a_length_a_fleet_needs(manager_client, flinkey_api, fie
     assert flinkey_api.request_count(method="PUT") == 0
     ok = manager_client.post(NEW, {**VALID, field: "x" * limit}, headers=hx("dialog"))
     assert ok.status_code == 200
+
+
+@pytest.mark.parametrize("url", [NEW, f"/cars/{DEMO.car_id}/edit/"])
+def test_the_name_says_its_limit_before_the_browser_cuts_a_longer_one(manager_client,
+                                                                      flinkey_api, url):
+    html = manager_client.get(url, headers=hx("dialog")).content.decode()
+    name = re.search(r'<input type="text" name="name"[^>]*>', html).group(0)
+    assert 'maxlength="100"' in name and 'aria-describedby="id_name_helptext"' in name
+    assert '<small class="help" id="id_name_helptext">Up to 100 characters.</small>' in html
 
 
 def test_a_create_whose_answer_trickles_in_is_told_on_the_list_and_the_form(

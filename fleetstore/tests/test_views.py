@@ -1,6 +1,8 @@
 """The Fleet sync page: admins turn sync on/off and rotate it; the others see status only."""
 
+import re
 from datetime import timedelta
+from html import unescape
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -128,6 +130,62 @@ def test_refresh_pressed_again_while_waiting_or_running_queues_nothing_more(
         manager_client.post("/fleet-sync/refresh/")
     assert DBTaskResult.objects.count() == 2
     assert AuditEntry.objects.filter(action="fleetsync.refresh").count() == 2
+
+
+def refresh_form_next(html: str) -> str:
+    """The `next` of the "Refresh now" form under a page's data (fleetstore/as_of.html)."""
+    form = re.search(r'<div class="as-of" id="store-as-of">.*?</form>', html, re.S).group(0)
+    return unescape(re.search(r'name="next" value="([^"]*)"', form).group(1))
+
+
+@pytest.mark.parametrize("page", ["/cars/?q=Pool&sort=name",
+                                  "/reports/service-ends/?from=2026-01-01&to=2026-01-07"])
+def test_refresh_now_under_a_pages_data_asks_for_a_sync_and_goes_back_to_that_page(
+        manager_client, flinkey_api, fast_sync, synced_demo_fleet,
+        django_capture_on_commit_callbacks, page):
+    synced_demo_fleet()
+    back = refresh_form_next(manager_client.get(page).content.decode())
+    assert back == page  # its search, filters and period with it
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager_client.post("/fleet-sync/refresh/", {"next": back})
+
+    assert (response.status_code, response.url) == (302, page)
+    assert DBTaskResult.objects.get().task_path == "fleetstore.tasks.sync_fleet"
+    assert "A sync has been asked for." in manager_client.get(page).content.decode()
+
+
+def test_refresh_now_from_left_open_goes_back_to_it(manager_client, flinkey_api, fast_sync,
+                                                    synced_demo_fleet):
+    synced_demo_fleet()
+    region = manager_client.get("/left-open/?hours=1", headers=hx("left-open")).content.decode()
+
+    response = manager_client.post("/fleet-sync/refresh/", {"next": refresh_form_next(region)})
+
+    assert response.status_code == 302 and response.url.startswith("/left-open/?hours=1")
+    assert "Cars left open" in manager_client.get(response.url).content.decode()
+
+
+def test_refresh_now_on_the_fleet_map_goes_back_to_the_map_not_to_its_batch(
+        manager_client, flinkey_api, fast_sync, synced_demo_fleet):
+    synced_demo_fleet()
+    # The "as of" form comes in a batch answer: `next` is the page that asked for it.
+    batch = manager_client.get("/map/cars/?q=golf", headers=hx(
+        "fleet-next", current_url="http://testserver/map/?q=golf")).content.decode()
+    form = re.search(r'<form class="as-of" id="fleet-as-of".*?</form>', batch, re.S).group(0)
+    back = unescape(re.search(r'name="next" value="([^"]*)"', form).group(1))
+
+    response = manager_client.post("/fleet-sync/refresh/", {"next": back})
+
+    assert (response.status_code, response.url) == (302, "/map/?q=golf")
+
+
+@pytest.mark.parametrize("hostile", ["https://evil.example/", "//evil.example",
+                                     "http://testserver.evil.example/cars/"])
+def test_refresh_now_never_sends_the_user_off_the_site(manager_client, fleet, hostile):
+    response = manager_client.post("/fleet-sync/refresh/", {"next": hostile})
+
+    assert (response.status_code, response.url) == (302, "/fleet-sync/")
 
 
 def test_a_failing_sync_reaches_the_admins_on_every_page_and_no_one_else(

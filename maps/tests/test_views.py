@@ -54,6 +54,18 @@ def test_empty_states_are_not_errors(manager_client, flinkey_api):
     assert response.status_code == 200 and "No position reported yet." in response.content.decode()
 
 
+@pytest.mark.parametrize("query", ["", "period=7d", "at=2026-12-01T10:00:00Z"])
+def test_the_map_of_a_car_without_an_iq_offers_no_route_and_no_moment(manager_client,
+                                                                      flinkey_api, query):
+    response = manager_client.get(car_map(DEMO.box_only_car_id, query))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No flinkey IQ in this car, so it reports no position." in html
+    for offer in ('id="at-form"', 'id="car-route"', 'id="route-form"', "Last 7 days",
+                  "Show route", "Where was it at"):
+        assert offer not in html, offer
+
+
 def test_an_unknown_car_and_a_failure(manager_client, flinkey_api):
     response = manager_client.get(car_map(DEMO.hidden_car_id))  # no reachable customer's
     assert response.status_code == 404

@@ -18,7 +18,8 @@ import logging
 from dataclasses import dataclass
 
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.encoding import iri_to_uri
+from django.utils.http import MAX_URL_REDIRECT_LENGTH, url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_variables
 
 from fleetadmin.models import FlinkeyCredentials
@@ -121,9 +122,15 @@ def customer_with_car(user, car_id: int) -> Customer | None:
 
 
 def safe_next(request, url: str | None, *, fallback: str | None = None) -> str:
-    """Return `url` when it is a local page of this site, else `fallback` (the car list)."""
-    if url and url_has_allowed_host_and_scheme(
-            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    """Return `url` when it is the path of a page of this site that a redirect may name,
+    else `fallback` (the car list).
+
+    A path, never a relative "-1" (django.shortcuts.redirect takes that for a view's name:
+    a 500), nor longer than Django lets a Location be (MAX_URL_REDIRECT_LENGTH: a 500).
+    """
+    if (url and url.startswith("/") and len(iri_to_uri(url)) <= MAX_URL_REDIRECT_LENGTH
+            and url_has_allowed_host_and_scheme(
+                url, allowed_hosts={request.get_host()}, require_https=request.is_secure())):
         return url
     return fallback or reverse("cars:list")
 

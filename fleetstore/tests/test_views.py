@@ -181,7 +181,9 @@ def test_refresh_now_on_the_fleet_map_goes_back_to_the_map_not_to_its_batch(
 
 
 @pytest.mark.parametrize("hostile", ["https://evil.example/", "//evil.example",
-                                     "http://testserver.evil.example/cars/"])
+                                     "http://testserver.evil.example/cars/",
+                                     # Not paths: a view's name to redirect(), a 500 (fuzz).
+                                     "-1", "cars:list", "/" + "x" * 20_000])
 def test_refresh_now_never_sends_the_user_off_the_site(manager_client, fleet, hostile):
     response = manager_client.post("/fleet-sync/refresh/", {"next": hostile})
 

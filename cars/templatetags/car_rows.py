@@ -138,6 +138,14 @@ def car_row(context, car) -> SafeString:
     return SafeString("".join(html))
 
 
+@register.filter
+def slash_breaks(label) -> SafeString:
+    """`label`, escaped, with a line allowed to break after each slash (`<wbr>`): to the
+    browser "Geöffnet/geschlossen" is one word, and as a column name on one line it held
+    the car list wider than a 1,366 px screen."""
+    return SafeString(escape(str(label)).replace("/", "/<wbr>"))
+
+
 def _status_cells(labels: dict[str, str], status, now: datetime | None) -> str:
     """The status cells of a row (after the VIN): devices, position age, open/closed,
     the soonest service end and the odometer; "—" each when the store does not know the car

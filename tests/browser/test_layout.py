@@ -162,3 +162,79 @@ def test_the_fleet_map_starts_near_the_top_on_phones(dashboard, new_browser_cont
     page.goto(f"{dashboard}/map/")
     settled(page)
     assert page.locator("#fleet-map").bounding_box()["y"] < 480
+
+
+@pytest.fixture
+def fleet_store(dashboard, flinkey_api, settings):
+    """The demo customer's fleet store, filled by one real full sync from the sandbox: the
+    car list's status columns and the reports' tables, with the sandbox's cars and events."""
+    from datetime import UTC, datetime, timedelta
+
+    from fleetstore import sync
+    from fleetstore.tests.conftest import make_fleet
+
+    settings.FLEETSTORE_CALLS_PER_MINUTE = 1_000_000
+    fleet = make_fleet(flinkey_api.url, created_at=datetime.now(UTC) - timedelta(days=90))
+    run = sync.full_sync(fleet.pk, force=True)
+    assert run is not None and not run.error and not run.cars_failed, run
+    return fleet
+
+
+# The car list with the store's status columns, and every report: German names their
+# columns at length ("Kilometerstand beim Schließen (km)").
+WIDE_TABLES = ["/cars/", *(f"/reports/{slug}/" for slug in
+                           ("sessions", "utilisation", "mileage", "service-ends"))]
+
+
+# The ids of the visible `elements` reaching beyond their search box's or the page's content
+# box (its inside, after border and padding).
+OUTSIDE_THEIR_BOX = """elements => elements.filter(element => element.offsetParent)
+.filter(element => {
+    const box = element.closest('.car-search') || document.querySelector('main');
+    const style = getComputedStyle(box), outer = box.getBoundingClientRect();
+    const inner = outer.right - parseFloat(style.borderRightWidth) - parseFloat(style.paddingRight);
+    return element.getBoundingClientRect().right > inner + 0.5;
+}).map(element => element.id)"""
+
+
+@pytest.mark.parametrize("width", [1366, 1024, 390])
+def test_wide_tables_never_widen_the_page(dashboard, fleet_store, new_browser_context, width):
+    """In German the page, header included, never scrolls sideways: at 1,366 px the sessions
+    report was 2,292 px wide and the car list 1,479 px with its Edit links off screen; on a
+    phone the car list was 402 px (its sort menu and service-end filter stuck out)."""
+    page = signed_in(dashboard, new_browser_context, width=width, language="de")
+    expect(page.locator("#car-filters")).to_be_visible()  # the store's columns and filters
+    too_wide = {}
+    for path in WIDE_TABLES:
+        page.goto(f"{dashboard}{path}")
+        settled(page)
+        if path == "/cars/":  # the sort menu (phones) and the filters' select too
+            assert not page.eval_on_selector_all("#car-table select, #car-search select",
+                                                 OUTSIDE_THEIR_BOX)
+        else:  # the default period (the last days) has rows
+            expect(page.locator("#report-table tbody tr").first).to_be_attached()
+        document_width = page.evaluate("document.documentElement.scrollWidth")
+        if document_width > width:
+            too_wide[path] = document_width
+    assert not too_wide
+
+
+def test_the_car_list_fits_a_laptop_and_a_report_scrolls_in_its_box(dashboard, fleet_store,
+                                                                      new_browser_context):
+    """At 1,366 px in German the car list needs no scrolling at all: every Edit link in view.
+    The sessions report's dozen columns cannot fit: they scroll in the table's own box, which
+    the keyboard can reach and scroll (axe: scrollable-region-focusable)."""
+    page = signed_in(dashboard, new_browser_context, width=1366, language="de")
+    box = page.get_by_role("region", name="Fahrzeuge")
+    assert box.evaluate("box => box.scrollWidth <= box.clientWidth")
+    expect(page.locator("#car-rows .row-actions a").first).to_have_text("Bearbeiten")
+    assert page.eval_on_selector_all("#car-rows .row-actions a", """links => links.every(
+        link => link.getBoundingClientRect().right <= document.documentElement.clientWidth)""")
+
+    page.goto(f"{dashboard}/reports/sessions/")
+    settled(page)
+    box = page.get_by_role("region", name="Nutzungen")
+    assert box.evaluate("box => box.scrollWidth > box.clientWidth")  # else nothing to scroll
+    box.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.activeElement.scrollLeft > 0")

@@ -110,14 +110,11 @@ def learnt_live(*, customer_id: int | None, car=None, car_id: int | None = None,
     """
     import logging
 
-    from fleetadmin.upstream.clients import api_base_url
     from fleetstore.models import StoredCar
     from fleetstore.sync import CAR_FIELDS, store_location, store_sample
 
     try:
-        if customer_id is None:
-            return
-        fleet = enabled_sync(Fleet(api_url=api_base_url(), customer_id=customer_id))
+        fleet = _enabled_sync_of(customer_id)
         if fleet is None:
             return
         now = timezone.now()
@@ -152,14 +149,11 @@ def learnt_live_route(*, customer_id: int | None, car_id: int, locations) -> int
 
     from django.conf import settings
 
-    from fleetadmin.upstream.clients import api_base_url
     from fleetstore.models import StoredCar
     from fleetstore.sync import store_samples
 
     try:
-        if customer_id is None:
-            return 0
-        fleet = enabled_sync(Fleet(api_url=api_base_url(), customer_id=customer_id))
+        fleet = _enabled_sync_of(customer_id)
         if fleet is None:
             return 0
         stored = StoredCar.objects.filter(fleet=fleet, car_id=car_id).first()
